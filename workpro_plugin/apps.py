@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkProConfig(AppConfig):
+    name = "workpro_plugin"
+    label = "workpro_plugin"
+    verbose_name = _("WorkPro")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

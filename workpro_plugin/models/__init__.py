@@ -1,0 +1,4 @@
+from .institutions import Institution, Operator
+from .pages import HelpPage, OfferIndexPage
+
+__all__ = ["HelpPage", "Institution", "OfferIndexPage", "Operator"]

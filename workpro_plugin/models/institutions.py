@@ -1,0 +1,129 @@
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.models import Site
+
+
+class Operator(models.Model):
+    """The organisation that runs the institutions (e.g. "ASG GmbH").
+
+    Customer numbers are unique per operator: a person keeps theirs for every
+    contract at any of the operator's institutions.
+    """
+
+    name = models.CharField(_("Name"), max_length=200, unique=True)
+    street = models.CharField(_("Straße und Hausnummer"), max_length=200, blank=True)
+    postcode = models.CharField(_("PLZ"), max_length=10, blank=True)
+    city = models.CharField(_("Ort"), max_length=100, blank=True)
+    phone = models.CharField(_("Telefon"), max_length=40, blank=True)
+    email = models.EmailField(_("E-Mail"), blank=True)
+    website = models.URLField(_("Website"), blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        MultiFieldPanel(
+            [FieldPanel("street"), FieldPanel("postcode"), FieldPanel("city")], heading=_("Anschrift")
+        ),
+        FieldPanel("phone"),
+        FieldPanel("email"),
+        FieldPanel("website"),
+    ]
+
+    class Meta:
+        verbose_name = _("Träger")
+        verbose_name_plural = _("Träger")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Institution(models.Model):
+    """A school, KiTa, training centre or dormitory: one Wagtail Site each."""
+
+    class Kind(models.TextChoices):
+        SCHULE = "schule", _("Schule")
+        KITA = "kita", _("KiTa")
+        BERUFSBILDUNGSZENTRUM = "bbz", _("Berufsbildungszentrum")
+        WOHNHEIM = "wohnheim", _("Wohnheim")
+        SONSTIGE = "sonstige", _("Sonstige Einrichtung")
+
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("Träger"), on_delete=models.PROTECT, related_name="institutions"
+    )
+    site = models.OneToOneField(
+        Site,
+        verbose_name=_("Website"),
+        on_delete=models.PROTECT,
+        related_name="workpro_institution",
+        help_text=_("Die Wagtail-Website (Homepage) dieser Einrichtung."),
+    )
+    name = models.CharField(_("Name"), max_length=200)
+    slug = models.SlugField(
+        _("Kürzel"),
+        max_length=40,
+        unique=True,
+        help_text=_("Kurzname für Vertragsnummern und Dateinamen, z. B. „kita-sonnenschein“."),
+    )
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, default=Kind.SONSTIGE)
+    street = models.CharField(_("Straße und Hausnummer"), max_length=200, blank=True)
+    postcode = models.CharField(_("PLZ"), max_length=10, blank=True)
+    city = models.CharField(_("Ort"), max_length=100, blank=True)
+    phone = models.CharField(_("Telefon"), max_length=40, blank=True)
+    email = models.EmailField(_("E-Mail"), blank=True)
+    contact_person = models.CharField(_("Ansprechpartner"), max_length=200, blank=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("Logo"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    staff_group = models.OneToOneField(
+        Group,
+        verbose_name=_("Mitarbeitergruppe"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workpro_institution",
+        help_text=_("Mitglieder dieser Gruppe bearbeiten die Anmeldungen dieser Einrichtung."),
+    )
+
+    panels = [
+        FieldPanel("operator"),
+        FieldPanel("site"),
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("kind"),
+        MultiFieldPanel(
+            [FieldPanel("street"), FieldPanel("postcode"), FieldPanel("city")], heading=_("Anschrift")
+        ),
+        FieldPanel("phone"),
+        FieldPanel("email"),
+        FieldPanel("contact_person"),
+        FieldPanel("logo"),
+        FieldPanel("staff_group"),
+    ]
+
+    class Meta:
+        verbose_name = _("Einrichtung")
+        verbose_name_plural = _("Einrichtungen")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in (self.street, f"{self.postcode} {self.city}".strip()) if line]
+
+    def is_staff_member(self, user: settings.AUTH_USER_MODEL) -> bool:
+        """Staff of an institution are the members of its staff group (or superusers)."""
+        if not user.is_authenticated or not user.is_active:
+            return False
+        if user.is_superuser:
+            return True
+        return self.staff_group_id is not None and user.groups.filter(pk=self.staff_group_id).exists()

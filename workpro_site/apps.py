@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WorkProSiteConfig(AppConfig):
+    name = "workpro_site"
+    verbose_name = "WorkPro site"
