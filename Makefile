@@ -27,7 +27,7 @@ run: install
 
 # The whole suite on SQLite; with DATABASE_URL=postgres://... on PostgreSQL.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 bench: install
 	$(PY) bench/run.py

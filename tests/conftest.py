@@ -30,3 +30,46 @@ def sms_outbox():
     locmem.outbox.clear()
     yield locmem.outbox
     locmem.outbox.clear()
+
+
+@pytest.fixture
+def make_institution(db):
+    """Builds a small institution tree: operator, homepage, site, offer index."""
+    from django.contrib.auth.models import Group
+    from wagtail.models import Page, Site
+
+    from home.models import HomePage
+    from workpro_plugin.models import Institution, OfferIndexPage, Operator
+
+    def make(slug="kita", hostname=None, name=None):
+        operator, _ = Operator.objects.get_or_create(name="Träger GmbH")
+        root = Page.get_first_root_node()
+        home = HomePage(title=name or slug.title(), slug=slug)
+        root.add_child(instance=home)
+        site = Site.objects.create(
+            hostname=hostname or f"{slug}.test", port=80, root_page=home,
+            is_default_site=not Site.objects.filter(is_default_site=True).exists(),
+        )
+        index = OfferIndexPage(title="Angebote", slug="angebote")
+        home.add_child(instance=index)
+        group = Group.objects.create(name=f"Mitarbeiter {slug}")
+        return Institution.objects.create(
+            operator=operator, site=site, name=name or slug.title(), slug=slug, staff_group=group,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_offer():
+    from workpro_plugin.models import OfferIndexPage, OfferPage
+
+    def make(institution, title="Krippenplatz", **fields):
+        index = OfferIndexPage.objects.descendant_of(institution.site.root_page).get()
+        fields.setdefault("category", "betreuung")
+        fields.setdefault("teaser", f"Kurzbeschreibung {title}")
+        offer = OfferPage(title=title, **fields)
+        index.add_child(instance=offer)
+        return offer
+
+    return make

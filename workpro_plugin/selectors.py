@@ -11,7 +11,7 @@ from wagtail.models import Site
 
 from .models import HelpPage, Institution, OfferIndexPage
 
-NAV_GENERATION_KEY = "workpro:nav-generation"
+CONTENT_GENERATION_KEY = "workpro:content-generation"
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,23 @@ def help_page_for_site(site: Site | None) -> HelpPage | None:
     return site_page_of_type(site, HelpPage)
 
 
-def invalidate_site_nav() -> None:
-    """Called when pages are published/moved/deleted or institutions change."""
+def invalidate_public_content() -> None:
+    """Called when pages, institutions or enrollments change: cached public content is stale."""
     try:
-        cache.incr(NAV_GENERATION_KEY)
+        cache.incr(CONTENT_GENERATION_KEY)
     except ValueError:
-        cache.set(NAV_GENERATION_KEY, 1, None)
+        cache.set(CONTENT_GENERATION_KEY, 1, None)
+
+
+def content_generation() -> int:
+    return cache.get_or_set(CONTENT_GENERATION_KEY, 1, None)
 
 
 def site_nav(site: Site | None) -> SiteNav:
     """Header data of a site, cached per site and language until pages change."""
     if site is None:
         return SiteNav(None, None, None)
-    generation = cache.get_or_set(NAV_GENERATION_KEY, 1, None)
-    key = f"workpro:site-nav:{generation}:{site.pk}:{translation.get_language()}"
+    key = f"workpro:site-nav:{content_generation()}:{site.pk}:{translation.get_language()}"
     nav = cache.get(key)
     if nav is None:
         offer_index = offer_index_for_site(site)

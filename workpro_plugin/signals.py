@@ -1,22 +1,32 @@
-"""Keep cached header data (site_nav) in step with the page tree and institutions."""
+"""Keep cached public content (header data, offer listings) in step with the database."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
-from .selectors import invalidate_site_nav
+from .selectors import invalidate_public_content
 
 
 def _invalidate(**kwargs):
-    invalidate_site_nav()
+    invalidate_public_content()
+
+
+def _invalidate_for_models(sender, instance, **kwargs):
+    # post_save is sent with the concrete class (e.g. OfferPage), so match by isinstance.
+    if isinstance(instance, _watched_models()):
+        invalidate_public_content()
+
+
+def _watched_models() -> tuple[type, ...]:
+    from wagtail.models import Page, Site
+
+    from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection
+
+    return (Page, Site, Institution, Enrollment, FeeSchedule, FeeBracket, OfferSection)
 
 
 def connect() -> None:
-    from wagtail.models import Page, Site
-
-    from .models import Institution
-
     for signal in (page_published, page_unpublished, post_page_move, page_slug_changed):
-        signal.connect(_invalidate, dispatch_uid=f"workpro-nav-{signal!r}")
-    for model in (Institution, Site, Page):
-        post_save.connect(_invalidate, sender=model, dispatch_uid=f"workpro-nav-save-{model.__name__}")
-        post_delete.connect(_invalidate, sender=model, dispatch_uid=f"workpro-nav-del-{model.__name__}")
+        signal.connect(_invalidate, dispatch_uid=f"workpro-content-{signal!r}")
+    post_save.connect(_invalidate_for_models, dispatch_uid="workpro-content-save")
+    post_delete.connect(_invalidate_for_models, dispatch_uid="workpro-content-delete")
+    m2m_changed.connect(_invalidate, dispatch_uid="workpro-content-m2m")

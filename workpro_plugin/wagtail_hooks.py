@@ -1,9 +1,11 @@
 """Admin wiring only: menu items, modeladmin registration, admin URLs."""
 
 from django.utils.translation import gettext_lazy as _
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from .models import Institution, Operator
+from .models import FeeSchedule, Institution, Operator
 
 
 class InstitutionAdmin(ModelAdmin):
@@ -31,3 +33,16 @@ class WorkProAdminGroup(ModelAdminGroup):
 
 
 modeladmin_register(WorkProAdminGroup)
+
+
+class FeeScheduleViewSet(SnippetViewSet):
+    model = FeeSchedule
+    icon = "table"
+    menu_label = _("Gebührenordnungen")
+    add_to_admin_menu = False
+    list_display = ("name", "institution", "billing_period", "maximum_rate")
+    list_filter = ("billing_period", "institution")
+    search_fields = ("name",)
+
+
+register_snippet(FeeScheduleViewSet)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -17,7 +19,17 @@ from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermi
 
 from home.models import HomePage
 from workpro_plugin.help_text import DEFAULT_HELP_HTML
-from workpro_plugin.models import HelpPage, Institution, OfferIndexPage, Operator
+from workpro_plugin.models import (
+    ApplicationSection,
+    FeeBracket,
+    FeeSchedule,
+    HelpPage,
+    Institution,
+    OfferIndexPage,
+    OfferPage,
+    OfferSection,
+    Operator,
+)
 
 SUPERUSER = ("admin@workpro.localhost", "Demo-Admin-2026")
 
@@ -94,6 +106,75 @@ OPERATOR = {
     "phone": "0341 000000",
     "email": "kontakt@asg.example",
     "website": "https://www.asg-kunden.de",
+}
+
+S = ApplicationSection
+KITA_FEES = {
+    "name": "Elternbeiträge KiTa (Sachsen)", "period": "monatlich", "maximum": "420.00",
+    "notes": "Zzgl. Verpflegungsgeld. Geschwisterermäßigung auf Antrag.",
+    "brackets": [(0, 20000, "0.00", "250.00"), (20000, 35000, "150.00", "150.00"),
+                 (35000, 50000, "260.00", "80.00"), (50000, 75000, "340.00", None), (75000, None, "420.00", None)],
+}
+HORT_FEES = {
+    "name": "Elternbeiträge Hort", "period": "monatlich", "maximum": "180.00",
+    "brackets": [(0, 25000, "40.00", "60.00"), (25000, 50000, "110.00", None), (50000, None, "180.00", None)],
+}
+DEMO_OFFERS = {
+    "kita-sonnenschein": [
+        {"slug": "krippenplatz", "title": "Krippenplatz", "fees": KITA_FEES,
+         "text": "Liebevolle Betreuung für Kinder von 1 bis 3 Jahren in kleinen Gruppen mit fester Bezugserzieherin und sanfter Eingewöhnung nach dem Berliner Modell.",
+         "facts": [("Gruppengröße", "8 Kinder, 2 Erzieherinnen"), ("Eingewöhnung", "2 bis 4 Wochen"), ("Verpflegung", "Frühstück, Mittag, Vesper")],
+         "faq": [("Ab wann kann mein Kind kommen?", "Ab dem vollendeten ersten Lebensjahr, Aufnahme zum Monatsersten."), ("Brauche ich einen Kita-Gutschein?", "Nein, die Anmeldung erfolgt direkt bei uns.")],
+         "sections": [(S.GUARDIANS, 1), (S.INCOME, 2), (S.HEALTH, 2)],
+         "fields": {"category": "betreuung", "teaser": "Betreuung für Kinder von 1 bis 3 Jahren in kleinen Gruppen.", "location": "Lindenweg 12, Leipzig", "rolling_admission": True, "duration": "bis zum 3. Geburtstag", "schedule": "Mo–Fr 6:30–17:00 Uhr", "capacity": 12, "age_min": 1, "age_max": 2, "interview_required": True, "contract_return_days": 14}},
+        {"slug": "kindergartenplatz", "title": "Kindergartenplatz", "fees": KITA_FEES,
+         "text": "Spielen, forschen, lernen: unser Kindergarten begleitet Kinder von 3 Jahren bis zum Schuleintritt, mit Vorschulprogramm im letzten Jahr.",
+         "facts": [("Gruppengröße", "bis 18 Kinder"), ("Vorschule", "im letzten Kindergartenjahr"), ("Garten", "1.200 m² mit Sandkasten und Hochbeeten")],
+         "faq": [("Gibt es Schließzeiten?", "Zwei Wochen im Sommer und zwischen den Jahren."), ("Wird gekocht?", "Ja, täglich frisch in unserer eigenen Küche.")],
+         "sections": [(S.GUARDIANS, 1), (S.INCOME, 2), (S.HEALTH, 2)],
+         "fields": {"category": "betreuung", "teaser": "Betreuung von 3 Jahren bis zum Schuleintritt, mit Vorschulprogramm.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 1, 0), "applications_close_on": (6, 30, 0), "duration": "bis zum Schuleintritt", "schedule": "Mo–Fr 6:30–17:00 Uhr", "capacity": 40, "age_min": 3, "age_max": 6, "interview_required": True, "contract_return_days": 14}},
+        {"slug": "hortplatz", "title": "Hortplatz", "fees": HORT_FEES,
+         "text": "Nach der Schule: Hausaufgabenbetreuung, AGs und Freizeit für Grundschulkinder der Klassen 1 bis 4.",
+         "facts": [("Hausaufgabenzeit", "täglich 14:00–15:00 Uhr"), ("AGs", "Fußball, Theater, Forscher")],
+         "faq": [("Wie kommt mein Kind von der Schule zum Hort?", "Wir holen die Kinder an der Lindenschule ab.")],
+         "sections": [(S.GUARDIANS, 1), (S.EDUCATION, 1), (S.INCOME, 2)],
+         "fields": {"category": "betreuung", "teaser": "Nachmittagsbetreuung mit Hausaufgabenhilfe für Grundschulkinder.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 15, 0), "duration": "ein Schuljahr", "schedule": "Mo–Fr bis 17:00 Uhr", "capacity": 25, "age_min": 6, "age_max": 10, "interview_required": False, "contract_return_days": 10}},
+        {"slug": "ferienbetreuung", "title": "Ferienbetreuung", "addon_for": ["kindergartenplatz", "hortplatz"],
+         "fees": {"name": "Ferienbetreuung pauschal", "period": "einmalig", "maximum": "95.00", "brackets": [(0, None, "95.00", None)]},
+         "text": "Eine Woche Ferienprogramm mit Ausflügen, Basteln und Natur, buchbar zu einem bestehenden Kindergarten- oder Hortvertrag.",
+         "facts": [("Zeitraum", "jeweils eine Ferienwoche"), ("Ausflüge", "Zoo, Wald, Museum")],
+         "faq": [("Kann ich mehrere Wochen buchen?", "Ja, jede Woche wird einzeln gebucht.")],
+         "sections": [(S.HEALTH, 1)],
+         "fields": {"category": "betreuung", "is_addon": True, "teaser": "Ferienprogramm für Kindergarten- und Hortkinder, wochenweise buchbar.", "location": "KiTa Sonnenschein und Ausflugsziele", "starts_on": (7, 6, 0), "ends_on": (7, 10, 0), "duration": "1 Woche", "schedule": "Mo–Fr 8:00–16:00 Uhr", "capacity": 20, "age_min": 3, "age_max": 10, "interview_required": False, "contract_return_days": 7}},
+    ],
+    "bbz-nord": [
+        {"slug": "ausbildung-fachinformatiker", "title": "Ausbildung Fachinformatiker/in Anwendungsentwicklung",
+         "text": "Dreijährige duale Ausbildung mit Praxisphasen in Leipziger IT-Unternehmen und Abschluss vor der IHK.",
+         "facts": [("Abschluss", "IHK-Prüfung"), ("Praxisanteil", "60 %"), ("Voraussetzung", "Realschulabschluss oder Abitur")],
+         "faq": [("Erhalte ich eine Vergütung?", "Ja, nach Tarif des Ausbildungsbetriebs."), ("Gibt es ein Auswahlgespräch?", "Ja, mit einem kurzen Eignungstest.")],
+         "sections": [(S.EDUCATION, 1), (S.UPLOADS, 1), (S.GUARDIANS, 1)],
+         "fields": {"category": "ausbildung", "teaser": "Duale Ausbildung in 3 Jahren mit IHK-Abschluss.", "location": "Werkstraße 5, Leipzig", "starts_on": (9, 1, 0), "ends_on": (8, 31, 3), "applications_close_on": (7, 31, 0), "duration": "3 Jahre", "schedule": "Vollzeit", "capacity": 20, "age_min": 16, "interview_required": True, "contract_return_days": 14, "required_documents": "Letztes Schulzeugnis\nLebenslauf"}},
+        {"slug": "umschulung-pflegefachkraft", "title": "Umschulung Pflegefachfrau/Pflegefachmann",
+         "text": "Generalistische Pflegeausbildung als Umschulung, gefördert mit Bildungsgutschein der Agentur für Arbeit.",
+         "facts": [("Förderung", "Bildungsgutschein"), ("Praxiseinsätze", "Klinik, Altenpflege, ambulante Pflege")],
+         "faq": [("Wer trägt die Kosten?", "Bei Förderung durch die Agentur für Arbeit oder das Jobcenter entstehen Ihnen keine Kosten.")],
+         "sections": [(S.EDUCATION, 1), (S.UPLOADS, 1), (S.HEALTH, 2)],
+         "fields": {"category": "umschulung", "teaser": "Umschulung in 2 Jahren, förderfähig mit Bildungsgutschein.", "location": "Werkstraße 5, Leipzig", "starts_on": (10, 1, 0), "ends_on": (9, 30, 2), "duration": "2 Jahre", "schedule": "Vollzeit, Mo–Fr 8:00–15:30 Uhr", "capacity": 18, "age_min": 18, "interview_required": True, "contract_return_days": 14, "required_documents": "Bildungsgutschein\nLebenslauf"}},
+        {"slug": "sprachkurs-deutsch-b1", "title": "Sprachkurs Deutsch B1",
+         "fees": {"name": "Kursgebühr Sprachkurs", "period": "einmalig", "maximum": "640.00", "notes": "Ermäßigung mit Berechtigungsschein.", "brackets": [(0, 15000, "160.00", "480.00"), (15000, None, "640.00", None)]},
+         "text": "Intensivkurs zur Vorbereitung auf die Prüfung Deutsch-Test für Zuwanderer (DTZ) B1, mit Einstufungstest.",
+         "facts": [("Unterrichtseinheiten", "300"), ("Prüfung", "DTZ B1 inklusive")],
+         "faq": [("Wie werde ich eingestuft?", "Mit einem kurzen Test vor Kursbeginn.")],
+         "sections": [(S.INCOME, 1)],
+         "fields": {"category": "sprachkurs", "teaser": "Intensivkurs mit Prüfung, laufender Einstieg möglich.", "location": "Werkstraße 5, Raum 2.14", "rolling_admission": True, "duration": "4 Monate", "schedule": "Mo–Do 9:00–12:15 Uhr", "capacity": 16, "age_min": 16, "interview_required": False, "contract_return_days": 7}},
+        {"slug": "wohnheimplatz", "title": "Wohnheimplatz", "addon_for": ["ausbildung-fachinformatiker", "umschulung-pflegefachkraft"],
+         "fees": {"name": "Miete Wohnheim", "period": "monatlich", "maximum": "390.00", "brackets": [(0, 12000, "240.00", "150.00"), (12000, None, "390.00", None)]},
+         "text": "Möblierte Einzelzimmer mit Gemeinschaftsküche direkt am Berufsbildungszentrum, buchbar zu einer Ausbildung oder Umschulung.",
+         "facts": [("Zimmer", "14 m², möbliert"), ("Internet", "inklusive")],
+         "faq": [("Können Minderjährige einziehen?", "Ja, ab 16 Jahren mit Zustimmung der Sorgeberechtigten.")],
+         "sections": [(S.INCOME, 1), (S.GUARDIANS, 1)],
+         "fields": {"category": "wohnen", "is_addon": True, "teaser": "Möbliertes Einzelzimmer am Campus für Auszubildende.", "location": "Werkstraße 7, Leipzig", "rolling_admission": True, "duration": "für die Dauer der Maßnahme", "capacity": 30, "age_min": 16, "interview_required": False, "contract_return_days": 14}},
+    ],
 }
 
 STAFF_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page")
@@ -199,6 +280,53 @@ def _ensure_user(email: str, password: str, **fields):
     return user
 
 
+def _ensure_fee_schedule(institution: Institution, spec: dict) -> FeeSchedule:
+    schedule, created = FeeSchedule.objects.get_or_create(
+        name=spec["name"], institution=institution,
+        defaults={"billing_period": spec["period"], "maximum_rate": Decimal(spec["maximum"]), "notes": spec.get("notes", "")},
+    )
+    if created:
+        for income_from, income_to, amount, subsidy in spec["brackets"]:
+            FeeBracket.objects.create(
+                schedule=schedule, income_from=Decimal(income_from),
+                income_to=Decimal(income_to) if income_to is not None else None,
+                amount=Decimal(amount), subsidy=Decimal(subsidy) if subsidy is not None else None,
+            )
+    return schedule
+
+
+def _ensure_offers(institution: Institution, offer_index: OfferIndexPage) -> None:
+    today = date.today()
+    year = today.year + (1 if today.month >= 8 else 0)
+    created: dict[str, OfferPage] = {}
+    for spec in DEMO_OFFERS[institution.slug]:
+        existing = OfferPage.objects.child_of(offer_index).filter(slug=spec["slug"]).first()
+        if existing is not None:
+            created[spec["slug"]] = existing
+            continue
+        fields = dict(spec["fields"])
+        for key in ("starts_on", "ends_on", "applications_close_on"):
+            if key in fields and fields[key] is not None:
+                month, day, year_offset = fields[key]
+                fields[key] = date(year + year_offset, month, day)
+        schedule = _ensure_fee_schedule(institution, spec["fees"]) if spec.get("fees") else None
+        offer = OfferPage(
+            title=spec["title"], slug=spec["slug"], fee_schedule=schedule,
+            body=[("text", f"<p>{spec['text']}</p>"),
+                  ("facts", {"heading": "Eckdaten", "facts": [{"label": k, "value": v} for k, v in spec["facts"]]}),
+                  ("faq", {"heading": "Häufige Fragen", "items": [{"question": q, "answer": f"<p>{a}</p>"} for q, a in spec["faq"]]})],
+            contact_name=institution.contact_person, contact_email=institution.email,
+            contact_phone=institution.phone, **fields,
+        )
+        for position, (section, phase) in enumerate(spec["sections"]):
+            offer.application_sections.add(OfferSection(section=section, phase=phase, sort_order=position))
+        offer_index.add_child(instance=offer)
+        if spec.get("addon_for"):
+            offer.addon_for.set([created[slug] for slug in spec["addon_for"]])
+        offer.save_revision().publish()
+        created[spec["slug"]] = offer
+
+
 @transaction.atomic
 def load_demo(*, port: int = 8000) -> DemoResult:
     operator, _ = Operator.objects.update_or_create(name=OPERATOR["name"], defaults=OPERATOR)
@@ -210,7 +338,10 @@ def load_demo(*, port: int = 8000) -> DemoResult:
     for spec in INSTITUTIONS:
         home = _ensure_homepage(root, spec)
         site = _ensure_site(home, spec, port)
-        _ensure_child(home, OfferIndexPage, "angebote", title="Angebote")
+        offer_index = _ensure_child(
+            home, OfferIndexPage, "angebote", title="Angebote",
+            intro="<p>Hier finden Sie alle Angebote. Wählen Sie ein Angebot aus und registrieren Sie sich direkt.</p>",
+        )
         _ensure_child(home, HelpPage, "hilfe", title="Hinweise zur Bedienung", body=DEFAULT_HELP_HTML)
 
         collection = root_collection.get_children().filter(name=spec.name).first()
@@ -241,6 +372,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
 
         institution.staff_group = _ensure_staff_group(institution, home, collection)
         institution.save()
+        _ensure_offers(institution, offer_index)
         staff = _ensure_user(
             spec.staff_email,
             spec.staff_password,

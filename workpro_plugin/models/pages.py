@@ -23,24 +23,7 @@ class HelpPage(Page):
     parent_page_types = ["home.HomePage"]
     subpage_types: list[str] = []
     max_count_per_parent = 1
-    template = "workpro_plugin/pages/help_page.html"
 
     class Meta:
         verbose_name = _("Hilfeseite")
         verbose_name_plural = _("Hilfeseiten")
-
-
-class OfferIndexPage(Page):
-    """The institution's offers, the target of the "Angebote" button."""
-
-    intro = RichTextField(_("Einleitung"), blank=True)
-
-    content_panels = Page.content_panels + [FieldPanel("intro")]
-
-    parent_page_types = ["home.HomePage"]
-    max_count_per_parent = 1
-    template = "workpro_plugin/pages/offer_index_page.html"
-
-    class Meta:
-        verbose_name = _("Angebotsübersicht")
-        verbose_name_plural = _("Angebotsübersichten")

@@ -180,6 +180,7 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "tx
 WAGTAIL_I18N_ENABLED = False
 # No third-party avatar service: it would leak hashed staff emails and break the CSP.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no calls home from the admin (CSP, data protection)
 
 # --- Mail and SMS -------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

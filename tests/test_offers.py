@@ -1,0 +1,383 @@
+"""Offer pages: tree rules, editor permissions, validation, index filters, detail page."""
+
+import datetime
+import json
+from decimal import Decimal
+
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from home.models import HomePage
+from workpro_plugin.models import (
+    Enrollment,
+    EnrollmentStatus,
+    FeeBracket,
+    FeeSchedule,
+    HelpPage,
+    OfferIndexPage,
+    OfferPage,
+    OfferSection,
+)
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+def _get(client, institution, path):
+    return client.get(path, HTTP_HOST=institution.site.hostname)
+
+
+def _index_url(institution):
+    return OfferIndexPage.objects.descendant_of(institution.site.root_page).get().relative_url(institution.site)
+
+
+def _take_places(offer, institution, n, status=EnrollmentStatus.RATIFIZIERT):
+    for _ in range(n):
+        Enrollment.objects.create(offer=offer, institution=institution, status=status)
+
+
+# --- tree rules ----------------------------------------------------------------
+
+def test_page_type_rules():
+    assert OfferPage.allowed_parent_page_models() == [OfferIndexPage]
+    assert OfferIndexPage.allowed_parent_page_models() == [HomePage]
+    assert OfferIndexPage.allowed_subpage_models() == [OfferPage]
+    assert OfferPage.allowed_subpage_models() == []
+    assert HelpPage.allowed_parent_page_models() == [HomePage]
+
+
+def test_only_one_offer_index_per_homepage(make_institution):
+    kita = make_institution("kita")
+    home = kita.site.root_page.specific
+    assert not OfferIndexPage.can_create_at(home)
+    assert not OfferPage.can_create_at(home)
+
+
+# --- editors of one institution only edit their own tree -------------------------
+
+def test_editors_can_add_offers_only_in_their_institution(demo, client):
+    User = get_user_model()
+    kita_staff = User.objects.get(username="mitarbeiter@kita-sonnenschein.example")
+    kita_index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
+    bbz_index = OfferIndexPage.objects.get(url_path__contains="bbz-nord")
+    assert kita_index.permissions_for_user(kita_staff).can_add_subpage()
+    assert kita_index.permissions_for_user(kita_staff).can_publish_subpage()
+    assert not bbz_index.permissions_for_user(kita_staff).can_add_subpage()
+    bbz_offer = OfferPage.objects.child_of(bbz_index).first()
+    assert not bbz_offer.permissions_for_user(kita_staff).can_edit()
+
+    client.force_login(kita_staff)
+    own = client.get(f"/admin/pages/add/workpro_plugin/offerpage/{kita_index.pk}/")
+    other = client.get(f"/admin/pages/add/workpro_plugin/offerpage/{bbz_index.pk}/")
+    edit_other = client.get(f"/admin/pages/{bbz_offer.pk}/edit/")
+    assert own.status_code == 200
+    assert other.status_code in (302, 403)
+    assert edit_other.status_code in (302, 403)
+
+
+def _admin_add_offer(client, parent, **overrides):
+    data = {
+        "title": "Neues Angebot", "slug": "neues-angebot", "category": "betreuung",
+        "teaser": "Kurz", "body-count": "0", "contract_return_days": "14",
+        "interview_required": "on",
+        "application_sections-TOTAL_FORMS": "0", "application_sections-INITIAL_FORMS": "0",
+        "application_sections-MIN_NUM_FORMS": "0", "application_sections-MAX_NUM_FORMS": "1000",
+        "action-publish": "publish",
+    }
+    data.update(overrides)
+    return client.post(f"/admin/pages/add/workpro_plugin/offerpage/{parent.pk}/", data)
+
+
+def test_admin_creates_and_publishes_a_valid_offer(demo, client):
+    client.login(username="mitarbeiter@kita-sonnenschein.example", password="Demo-Kita-2026")
+    index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
+    response = _admin_add_offer(client, index, starts_on="2027-01-01", ends_on="2027-06-30")
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    assert OfferPage.objects.live().filter(slug="neues-angebot").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"starts_on": "2027-06-01", "ends_on": "2027-01-01"}, "ends_on", "vor dem Beginn"),
+        ({"applications_open_from": "2027-03-01", "applications_close_on": "2027-02-01"},
+         "applications_close_on", "Anmeldeschluss"),
+        ({"capacity": "-1"}, "capacity", ""),
+        ({"age_min": "10", "age_max": "3"}, "age_max", "Höchstalter"),
+    ],
+)
+def test_admin_refuses_impossible_offer_data(demo, client, overrides, field, fragment):
+    client.login(username="mitarbeiter@kita-sonnenschein.example", password="Demo-Kita-2026")
+    index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
+    response = _admin_add_offer(client, index, **overrides)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert field in errors
+    assert fragment in " ".join(errors[field])
+    assert not OfferPage.objects.filter(slug="neues-angebot").exists()
+
+
+def test_admin_refuses_duplicate_sections_and_income_without_fee_schedule(demo, client):
+    client.login(username="mitarbeiter@kita-sonnenschein.example", password="Demo-Kita-2026")
+    index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
+    sections = {
+        "application_sections-TOTAL_FORMS": "2",
+        "application_sections-0-section": "income", "application_sections-0-phase": "1",
+        "application_sections-0-ORDER": "1", "application_sections-0-id": "",
+        "application_sections-1-section": "income", "application_sections-1-phase": "2",
+        "application_sections-1-ORDER": "2", "application_sections-1-id": "",
+    }
+    response = _admin_add_offer(client, index, **sections)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "fee_schedule" in form.errors
+    assert "bereits gewählt" in str(form.formsets["application_sections"].forms[1].errors)
+    assert not OfferPage.objects.filter(slug="neues-angebot").exists()
+
+
+def _fee_form(data):
+    form_class = FeeSchedule.snippet_viewset.get_form_class() if hasattr(FeeSchedule, "snippet_viewset") else None
+    if form_class is None:
+        from wagtail.admin.panels import get_edit_handler
+
+        form_class = get_edit_handler(FeeSchedule).get_form_class()
+    return form_class(data=data, instance=FeeSchedule())
+
+
+def _fee_data(brackets, maximum="420"):
+    data = {
+        "name": "Test", "billing_period": "monatlich", "maximum_rate": maximum, "notes": "",
+        "brackets-TOTAL_FORMS": str(len(brackets)), "brackets-INITIAL_FORMS": "0",
+        "brackets-MIN_NUM_FORMS": "0", "brackets-MAX_NUM_FORMS": "1000",
+    }
+    for i, (low, high, amount) in enumerate(brackets):
+        data.update({f"brackets-{i}-income_from": low, f"brackets-{i}-income_to": high,
+                     f"brackets-{i}-amount": amount, f"brackets-{i}-subsidy": "",
+                     f"brackets-{i}-ORDER": str(i + 1), f"brackets-{i}-id": ""})
+    return data
+
+
+def test_fee_schedule_form_accepts_contiguous_brackets(db):
+    form = _fee_form(_fee_data([("0", "20000", "100"), ("20000", "", "300")]))
+    assert form.is_valid(), (form.errors, [f.errors for f in form.formsets["brackets"].forms])
+    schedule = form.save()
+    assert schedule.brackets.count() == 2
+    assert schedule.compute(Decimal("25000")).amount == Decimal("300")
+
+
+@pytest.mark.parametrize(
+    ("brackets", "maximum"),
+    [
+        ([("0", "20000", "100"), ("15000", "", "300")], "420"),  # overlap
+        ([("0", "20000", "100"), ("25000", "", "300")], "420"),  # gap
+        ([("0", "20000", "100"), ("20000", "", "500")], "420"),  # above maximum
+        ([("0", "", "100"), ("20000", "30000", "200")], "420"),  # open bracket not last
+    ],
+)
+def test_fee_schedule_form_refuses_bad_brackets(db, brackets, maximum):
+    form = _fee_form(_fee_data(brackets, maximum))
+    assert not form.is_valid()
+    assert any(f.errors for f in form.formsets["brackets"].forms)
+
+
+# --- registration state ----------------------------------------------------------
+
+def test_registration_state_window_and_capacity(make_institution, make_offer):
+    kita = make_institution("kita")
+    offer = make_offer(kita, capacity=2)
+    assert offer.registration_state().is_open
+    _take_places(offer, kita, 1)
+    _take_places(offer, kita, 1, status=EnrollmentStatus.ANGENOMMEN)
+    _take_places(offer, kita, 3, status=EnrollmentStatus.BEWERBER)  # applicants take no place
+    offer = OfferPage.objects.get(pk=offer.pk)
+    assert offer.places_taken == 2
+    assert offer.places_free == 0
+    state = offer.registration_state()
+    assert not state.is_open and "belegt" in state.reason
+
+    later = make_offer(kita, "Später", applications_open_from=TODAY + datetime.timedelta(days=3))
+    assert not later.registration_state().is_open
+    closed = make_offer(kita, "Vorbei", applications_close_on=TODAY - datetime.timedelta(days=1))
+    assert "Anmeldeschluss" in closed.registration_state().reason
+    last_day = make_offer(kita, "Letzter Tag", applications_close_on=TODAY)
+    assert last_day.registration_state().is_open
+
+
+def test_full_offer_page_shows_disabled_button_with_reason(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    offer = make_offer(kita, capacity=1)
+    _take_places(offer, kita, 1)
+    soup = BeautifulSoup(_get(client, kita, offer.relative_url(kita.site)).content, "html.parser")
+    button = soup.select_one("#registrieren button")
+    assert button.has_attr("disabled")
+    assert soup.select_one(f"#{button['aria-describedby']}").get_text(strip=True) == "Alle Plätze sind belegt."
+
+
+def test_open_offer_page_shows_registration_call_to_action(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    offer = make_offer(kita, capacity=5)
+    soup = BeautifulSoup(_get(client, kita, offer.relative_url(kita.site)).content, "html.parser")
+    assert soup.select_one("#registrieren button[disabled]") is None
+    assert "Registrieren" in soup.select_one("#registrieren").get_text()
+
+
+# --- detail page -----------------------------------------------------------------
+
+def test_offer_detail_shows_fee_table_and_valid_json_ld(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    schedule = FeeSchedule.objects.create(name="Beiträge", maximum_rate=Decimal("420"))
+    FeeBracket.objects.create(schedule=schedule, income_from=0, income_to=20000, amount=Decimal("0"))
+    FeeBracket.objects.create(schedule=schedule, income_from=20000, income_to=None, amount=Decimal("300"))
+    offer = make_offer(kita, "Ausbildung <Koch> & Köchin", category="ausbildung", fee_schedule=schedule,
+                       starts_on=datetime.date(2027, 9, 1), location="Leipzig")
+    response = _get(client, kita, offer.relative_url(kita.site))
+    soup = BeautifulSoup(response.content, "html.parser")
+    rows = soup.select(".wp-fees tbody tr")
+    assert [row.find_all("td")[1].get_text(strip=True) for row in rows] == ["0,00 €", "300,00 €"]
+    assert "420,00 €" in soup.select_one(".wp-fees").get_text()
+    data = json.loads(soup.find("script", type="application/ld+json").string)
+    assert data["@type"] == "Course"
+    assert data["name"] == "Ausbildung <Koch> & Köchin"
+    assert data["hasCourseInstance"]["startDate"] == "2027-09-01"
+    assert data["offers"] == {"@type": "AggregateOffer", "priceCurrency": "EUR", "lowPrice": "0.00", "highPrice": "420.00"}
+    assert "<Koch>" not in soup.find("script", type="application/ld+json").decode_contents()
+    assert soup.find("meta", attrs={"name": "description"})["content"].startswith("Kurzbeschreibung")
+
+
+def test_care_offer_is_a_schema_org_service(make_institution, make_offer):
+    kita = make_institution("kita")
+    assert make_offer(kita).structured_data()["@type"] == "Service"
+
+
+def test_section_plan_always_starts_with_personal_data(make_institution, make_offer):
+    kita = make_institution("kita")
+    offer = make_offer(kita)
+    OfferSection.objects.create(page=offer, section="income", phase=2)
+    OfferSection.objects.create(page=offer, section="guardians", phase=1)
+    assert offer.section_plan() == {"personal": 1, "income": 2, "guardians": 1}
+    assert offer.required_sections(phase=1) == ["personal", "guardians"]
+    assert offer.required_sections() == ["personal", "guardians", "income"]
+
+
+# --- index: filters, search, pagination, empty states, query count -----------------
+
+def _titles(client, institution, query=""):
+    response = _get(client, institution, _index_url(institution) + query)
+    assert response.status_code == 200
+    return sorted(a.get_text(strip=True) for a in BeautifulSoup(response.content, "html.parser")
+                  .select(".wp-offer-card__title a"))
+
+
+def test_index_lists_only_own_live_offers(make_institution, make_offer, client):
+    kita, bbz = make_institution("kita"), make_institution("bbz")
+    make_offer(kita, "Krippe")
+    draft = make_offer(kita, "Entwurf")
+    draft.unpublish()
+    make_offer(bbz, "Ausbildung", category="ausbildung")
+    assert _titles(client, kita) == ["Krippe"]
+    assert _titles(client, bbz) == ["Ausbildung"]
+
+
+def test_index_filters(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    krippe = make_offer(kita, "Krippe", age_min=1, age_max=2, capacity=1, starts_on=datetime.date(2027, 1, 1))
+    make_offer(kita, "Hort", age_min=6, age_max=10, starts_on=datetime.date(2027, 8, 1))
+    make_offer(kita, "Sprachkurs", category="sprachkurs", age_min=16, rolling_admission=True)
+    make_offer(kita, "Geschlossen", applications_close_on=TODAY - datetime.timedelta(days=1))
+    _take_places(krippe, kita, 1)
+
+    assert _titles(client, kita, "?kategorie=sprachkurs") == ["Sprachkurs"]
+    assert _titles(client, kita, "?alter=u3") == ["Geschlossen", "Krippe"]
+    assert _titles(client, kita, "?alter=18%2B") == ["Geschlossen", "Sprachkurs"]
+    assert _titles(client, kita, "?freie_plaetze=on") == ["Geschlossen", "Hort", "Sprachkurs"]
+    assert _titles(client, kita, "?offen=on") == ["Hort", "Krippe", "Sprachkurs"]
+    assert _titles(client, kita, "?beginn_ab=2027-06-01") == ["Hort", "Sprachkurs"]
+    assert _titles(client, kita, "?kategorie=betreuung&freie_plaetze=on&offen=on") == ["Hort"]
+
+
+def test_index_bad_filter_input_is_reported_not_a_500(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    make_offer(kita, "Krippe")
+    response = _get(client, kita, _index_url(kita) + "?beginn_ab=gestern&kategorie=<script>&seite=abc")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert "TT.MM.JJJJ" in soup.select_one(".wp-filter").get_text()
+    assert _titles(client, kita, "?seite=999") == ["Krippe"]
+
+
+def test_index_full_text_search(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    make_offer(kita, "Krippenplatz", teaser="Betreuung für die Kleinsten")
+    make_offer(kita, "Hortplatz", teaser="Hausaufgabenhilfe nach der Schule")
+    assert _titles(client, kita, "?q=Hausaufgabenhilfe") == ["Hortplatz"]
+    assert _titles(client, kita, "?q=Krippenplatz") == ["Krippenplatz"]
+    assert _titles(client, kita, "?q=Raumfahrt") == []
+
+
+def test_index_empty_states(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    text = _get(client, kita, _index_url(kita)).content.decode()
+    assert "Derzeit sind keine Angebote veröffentlicht." in text
+    make_offer(kita, "Krippe", category="betreuung")
+    text = _get(client, kita, _index_url(kita) + "?kategorie=sprachkurs").content.decode()
+    assert "Keine Angebote passen zu Ihrer Auswahl." in text
+    assert "Filter zurücksetzen" in text
+
+
+def test_index_pagination_keeps_filters(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    for i in range(15):
+        make_offer(kita, f"Angebot {i:02d}", category="sprachkurs")
+    first = BeautifulSoup(_get(client, kita, _index_url(kita) + "?kategorie=sprachkurs").content, "html.parser")
+    assert len(first.select(".wp-offer-card")) == 12
+    next_link = first.select_one(".wp-pagination a[rel=next]")["href"]
+    assert "kategorie=sprachkurs" in next_link and "seite=2" in next_link
+    second = BeautifulSoup(_get(client, kita, _index_url(kita) + next_link).content, "html.parser")
+    assert len(second.select(".wp-offer-card")) == 3
+
+
+def _index_queries(client, institution):
+    url = _index_url(institution)
+    _get(client, institution, url)  # warm caches (site root paths, header)
+    cache.delete_many([k for k in cache._cache if "workpro_offer_listing" in k])  # measure a fresh listing
+    with CaptureQueriesContext(connection) as queries:
+        response = _get(client, institution, url + "?freie_plaetze=on")
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_index_query_count_is_constant(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    for i in range(10):
+        offer = make_offer(kita, f"Angebot {i}", capacity=5)
+        _take_places(offer, kita, 1)
+    with_ten = _index_queries(client, kita)
+    for i in range(10, 200):
+        make_offer(kita, f"Angebot {i}", capacity=5)
+    assert _index_queries(client, kita) == with_ten
+
+
+def test_cached_listing_follows_enrollments_and_new_offers(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    offer = make_offer(kita, "Krippe", capacity=1)
+    assert _titles(client, kita, "?freie_plaetze=on") == ["Krippe"]
+    assert _titles(client, kita, "?freie_plaetze=on") == ["Krippe"]  # served from the cache
+    _take_places(offer, kita, 1)
+    assert _titles(client, kita, "?freie_plaetze=on") == []
+    make_offer(kita, "Hort")
+    assert _titles(client, kita) == ["Hort", "Krippe"]
+
+
+def test_cached_listing_is_faster_in_queries(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    make_offer(kita, "Krippe")
+    url = _index_url(kita)
+    _get(client, kita, url)
+    with CaptureQueriesContext(connection) as cached:
+        _get(client, kita, url)
+    assert not any("workpro_plugin_offerpage" in q["sql"] for q in cached.captured_queries)

@@ -1,0 +1,500 @@
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject, cached_property
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from ..blocks import OfferBodyBlock
+from .enrollment import PLACE_TAKING_STATUSES
+
+
+class OfferCategory(models.TextChoices):
+    AUSBILDUNG = "ausbildung", _("Ausbildung")
+    UMSCHULUNG = "umschulung", _("Umschulung")
+    WEITERBILDUNG = "weiterbildung", _("Weiterbildung")
+    SPRACHKURS = "sprachkurs", _("Sprachkurs")
+    BETREUUNG = "betreuung", _("Betreuung")
+    WOHNEN = "wohnen", _("Wohnen")
+    ZUSATZLEISTUNG = "zusatzleistung", _("Zusatzleistung")
+
+
+COURSE_CATEGORIES = {
+    OfferCategory.AUSBILDUNG, OfferCategory.UMSCHULUNG, OfferCategory.WEITERBILDUNG, OfferCategory.SPRACHKURS,
+}
+
+
+class ApplicationSection(models.TextChoices):
+    """The parts of the application form an offer can require."""
+
+    PERSONAL = "personal", _("Persönliche Daten des Teilnehmers")
+    GUARDIANS = "guardians", _("Personensorgeberechtigte (bei Minderjährigen)")
+    INCOME = "income", _("Haushalt und Jahreseinkommen")
+    EDUCATION = "education", _("Schul- und Ausbildungsweg")
+    HEALTH = "health", _("Gesundheit und Betreuungshinweise")
+    UPLOADS = "uploads", _("Nachweise hochladen")
+
+
+class SectionPhase(models.IntegerChoices):
+    BEFORE_APPLICATION = 1, _("Vor dem Absenden der Bewerbung")
+    AS_CANDIDATE = 2, _("Als Kandidat (vor der Einstufung)")
+
+
+@dataclass(frozen=True)
+class AgeGroup:
+    code: str
+    label: str
+    min_age: int
+    max_age: int | None
+
+
+AGE_GROUPS = [
+    AgeGroup("u3", _("Kinder unter 3 Jahren"), 0, 2),
+    AgeGroup("3-6", _("Kinder von 3 bis 6 Jahren"), 3, 6),
+    AgeGroup("6-12", _("Schulkinder (6 bis 12 Jahre)"), 6, 12),
+    AgeGroup("12-17", _("Jugendliche (12 bis 17 Jahre)"), 12, 17),
+    AgeGroup("18+", _("Erwachsene (ab 18 Jahren)"), 18, None),
+]
+AGE_GROUPS_BY_CODE = {group.code: group for group in AGE_GROUPS}
+
+
+@dataclass(frozen=True)
+class RegistrationState:
+    """Whether visitors can register for an offer now, and if not, why."""
+
+    is_open: bool
+    reason: str = ""
+
+
+class OfferIndexPage(Page):
+    """The institution's offers, the target of the "Angebote" button."""
+
+    intro = RichTextField(_("Einleitung"), blank=True)
+    per_page = models.PositiveSmallIntegerField(
+        _("Angebote pro Seite"), default=12, validators=[MaxValueValidator(100)]
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    settings_panels = Page.settings_panels + [FieldPanel("per_page")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["workpro_plugin.OfferPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("Angebotsübersicht")
+        verbose_name_plural = _("Angebotsübersichten")
+
+    def offers(self):
+        return OfferPage.objects.live().public().child_of(self)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # Built lazily: a cached listing fragment needs none of its queries.
+        context["listing"] = SimpleLazyObject(lambda: self.listing(request))
+        context["listing_cache_key"] = listing_cache_key(request)
+        return context
+
+    def listing(self, request) -> dict:
+        """The filtered, paginated offers of this index for one request."""
+        from ..forms import OfferFilterForm
+
+        form = OfferFilterForm(request.GET or None)
+        offers = self.offers()
+        if form.is_valid():
+            offers = form.filter(offers)
+        offers = offers.with_places_taken().order_by(F("starts_on").asc(nulls_first=True), "title")
+        paginator = Paginator(offers, self.per_page)
+        try:
+            page_obj = paginator.page(request.GET.get("seite", 1))
+        except PageNotAnInteger:
+            page_obj = paginator.page(1)
+        except EmptyPage:
+            page_obj = paginator.page(paginator.num_pages)
+        query = request.GET.copy()
+        query.pop("seite", None)
+        is_filtered = form.is_bound and form.is_valid() and form.has_filters()
+        return {
+            "filter_form": form,
+            "offers": page_obj,
+            "paginator": paginator,
+            # Only an empty result needs to know whether anything is published at all.
+            "has_any_offer": paginator.count > 0 or self.offers().exists(),
+            "is_filtered": is_filtered,
+            "querystring": query.urlencode(),
+        }
+
+
+def listing_cache_key(request) -> str:
+    """Cache key of an index listing: content generation, day, language, query string.
+
+    The generation changes whenever pages, institutions or enrollments change, and
+    the day is part of the key because "Anmeldung offen" depends on the date.
+    """
+    from ..selectors import content_generation
+
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
+    return f"{content_generation()}:{timezone.localdate().isoformat()}:{translation.get_language()}:{query}"
+
+
+class OfferPageQuerySet(PageQuerySet):
+    def with_places_taken(self):
+        return self.annotate(
+            places_taken_count=Count("enrollments", filter=Q(enrollments__status__in=PLACE_TAKING_STATUSES))
+        )
+
+    def open_for_applications(self, today: datetime.date | None = None):
+        today = today or timezone.localdate()
+        return self.filter(
+            Q(applications_open_from__isnull=True) | Q(applications_open_from__lte=today),
+            Q(applications_close_on__isnull=True) | Q(applications_close_on__gte=today),
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+        )
+
+    def with_free_places(self):
+        return self.with_places_taken().filter(
+            Q(capacity__isnull=True) | Q(capacity__gt=F("places_taken_count"))
+        )
+
+    def for_age_group(self, group: AgeGroup):
+        """Offers whose target age range overlaps the group."""
+        condition = Q(age_min__isnull=True) | Q(age_min__lte=group.max_age) if group.max_age is not None else Q()
+        return self.filter(condition, Q(age_max__isnull=True) | Q(age_max__gte=group.min_age))
+
+
+OfferPageManager = PageManager.from_queryset(OfferPageQuerySet)
+
+
+class OfferPageForm(WagtailAdminPageForm):
+    """Cross-field rules an editor cannot publish around."""
+
+    def clean(self):
+        cleaned = super().clean()
+        formset = self.formsets.get("application_sections")
+        if formset is not None and formset.is_valid():
+            seen: dict[str, forms.Form] = {}
+            for form in formset.forms:
+                data = form.cleaned_data
+                if not data or data.get("DELETE"):
+                    continue
+                section = data["section"]
+                if section in seen:
+                    form.add_error("section", _("Dieser Abschnitt ist bereits gewählt."))
+                seen[section] = form
+                if section == ApplicationSection.PERSONAL and data["phase"] != SectionPhase.BEFORE_APPLICATION:
+                    form.add_error("phase", _("Persönliche Daten werden immer vor der Bewerbung erfasst."))
+            if ApplicationSection.INCOME in seen and not cleaned.get("fee_schedule"):
+                self.add_error(
+                    "fee_schedule",
+                    _("Für den Abschnitt „Haushalt und Jahreseinkommen“ muss eine Gebührenordnung gewählt sein."),
+                )
+        addon_for = cleaned.get("addon_for")
+        if addon_for:
+            if not cleaned.get("is_addon"):
+                self.add_error("addon_for", _("Nur Zusatzangebote können zu anderen Angeboten gebucht werden."))
+            elif any(offer.is_addon for offer in addon_for):
+                self.add_error("addon_for", _("Ein Zusatzangebot kann nicht zu einem Zusatzangebot gebucht werden."))
+        return cleaned
+
+
+class OfferPage(Page):
+    """A service an institution publishes; visitors register for it."""
+
+    category = models.CharField(_("Kategorie"), max_length=20, choices=OfferCategory.choices)
+    teaser = models.TextField(_("Kurzbeschreibung"), max_length=300,
+                              help_text=_("Erscheint in der Angebotsübersicht (höchstens 300 Zeichen)."))
+    body = StreamField(OfferBodyBlock(), verbose_name=_("Beschreibung"), blank=True)
+    location = models.CharField(_("Ort"), max_length=200, blank=True)
+    starts_on = models.DateField(_("Beginn"), null=True, blank=True)
+    ends_on = models.DateField(_("Ende"), null=True, blank=True)
+    rolling_admission = models.BooleanField(
+        _("laufender Einstieg"), default=False, help_text=_("Einstieg jederzeit möglich, kein fester Beginn.")
+    )
+    duration = models.CharField(_("Dauer"), max_length=100, blank=True, help_text=_("z. B. „3 Jahre“"))
+    schedule = models.CharField(_("Zeiten"), max_length=200, blank=True, help_text=_("z. B. „Mo–Fr 7–17 Uhr“"))
+    capacity = models.PositiveIntegerField(_("Plätze"), null=True, blank=True,
+                                           help_text=_("Leer lassen, wenn die Zahl der Plätze nicht begrenzt ist."))
+    applications_open_from = models.DateField(_("Anmeldung möglich ab"), null=True, blank=True)
+    applications_close_on = models.DateField(_("Anmeldeschluss"), null=True, blank=True)
+    age_min = models.PositiveSmallIntegerField(_("Alter von (Jahre)"), null=True, blank=True,
+                                               validators=[MaxValueValidator(120)])
+    age_max = models.PositiveSmallIntegerField(_("Alter bis (Jahre)"), null=True, blank=True,
+                                               validators=[MaxValueValidator(120)])
+    interview_required = models.BooleanField(_("Persönliches Gespräch erforderlich"), default=True)
+    contract_return_days = models.PositiveSmallIntegerField(
+        _("Frist für den unterschriebenen Vertrag (Tage)"), default=14, validators=[MaxValueValidator(365)],
+        help_text=_("So viele Tage hat der Teilnehmer, um das unterschriebene Angebot zu hinterlegen."),
+    )
+    required_documents = models.TextField(
+        _("Erforderliche Nachweise"), blank=True,
+        help_text=_("Ein Nachweis pro Zeile, z. B. „Letztes Zeugnis“. Gilt für den Abschnitt „Nachweise hochladen“."),
+    )
+    contact_name = models.CharField(_("Ansprechpartner"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("E-Mail des Ansprechpartners"), blank=True)
+    contact_phone = models.CharField(_("Telefon des Ansprechpartners"), max_length=40, blank=True)
+    fee_schedule = models.ForeignKey(
+        "workpro_plugin.FeeSchedule", verbose_name=_("Gebührenordnung"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="offers",
+    )
+    is_addon = models.BooleanField(
+        _("Zusatzangebot"), default=False,
+        help_text=_("Zusatzangebote können nur zu einem abgeschlossenen Vertrag gebucht werden."),
+    )
+    addon_for = ParentalManyToManyField(
+        "self", verbose_name=_("Buchbar zu"), blank=True, symmetrical=False, related_name="addons",
+        help_text=_("Die Angebote, zu denen dieses Zusatzangebot gebucht werden kann."),
+    )
+
+    objects = OfferPageManager()
+    base_form_class = OfferPageForm
+
+    content_panels = Page.content_panels + [
+        FieldRowPanel([FieldPanel("category"), FieldPanel("is_addon")]),
+        FieldPanel("teaser"),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [
+                FieldPanel("location"),
+                FieldRowPanel([FieldPanel("starts_on"), FieldPanel("ends_on")]),
+                FieldPanel("rolling_admission"),
+                FieldRowPanel([FieldPanel("duration"), FieldPanel("schedule")]),
+                FieldRowPanel([FieldPanel("age_min"), FieldPanel("age_max")]),
+                FieldPanel("capacity"),
+            ],
+            heading=_("Ort, Zeit und Plätze"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("applications_open_from"), FieldPanel("applications_close_on")]),
+                FieldPanel("interview_required"),
+                FieldPanel("contract_return_days"),
+                FieldPanel("fee_schedule"),
+                FieldPanel("required_documents"),
+            ],
+            heading=_("Anmeldung und Vertrag"),
+        ),
+        InlinePanel(
+            "application_sections", heading=_("Abschnitte der Anmeldung"), label=_("Abschnitt"),
+            help_text=_("Welche Angaben der Teilnehmer machen muss, und wann. "
+                        "Persönliche Daten werden immer vor der Bewerbung erfasst."),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("contact_name"), FieldPanel("contact_email"), FieldPanel("contact_phone")],
+            heading=_("Ansprechpartner"),
+        ),
+        FieldPanel("addon_for"),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("teaser"),
+        index.SearchField("body"),
+        index.SearchField("location"),
+        index.AutocompleteField("title"),
+        index.FilterField("category"),
+        index.FilterField("starts_on"),
+    ]
+
+    parent_page_types = ["workpro_plugin.OfferIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("Angebot")
+        verbose_name_plural = _("Angebote")
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("Das Ende darf nicht vor dem Beginn liegen.")
+        if (self.applications_open_from and self.applications_close_on
+                and self.applications_close_on < self.applications_open_from):
+            errors["applications_close_on"] = _("Der Anmeldeschluss darf nicht vor dem Anmeldebeginn liegen.")
+        if self.age_min is not None and self.age_max is not None and self.age_max < self.age_min:
+            errors["age_max"] = _("Das Höchstalter darf nicht unter dem Mindestalter liegen.")
+        if errors:
+            raise ValidationError(errors)
+
+    # --- reads ------------------------------------------------------------------
+
+    @cached_property
+    def places_taken(self) -> int:
+        annotated = getattr(self, "places_taken_count", None)
+        if annotated is not None:
+            return annotated
+        return self.enrollments.filter(status__in=PLACE_TAKING_STATUSES).count()
+
+    @property
+    def places_free(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.places_taken, 0)
+
+    def registration_state(self, today: datetime.date | None = None) -> RegistrationState:
+        today = today or timezone.localdate()
+        if self.applications_open_from and today < self.applications_open_from:
+            return RegistrationState(False, _("Anmeldungen sind ab dem %(date)s möglich.")
+                                     % {"date": date_format(self.applications_open_from)})
+        if self.applications_close_on and today > self.applications_close_on:
+            return RegistrationState(False, _("Der Anmeldeschluss (%(date)s) ist vorbei.")
+                                     % {"date": date_format(self.applications_close_on)})
+        if self.ends_on and today > self.ends_on:
+            return RegistrationState(False, _("Dieses Angebot ist beendet."))
+        if self.places_free == 0:
+            return RegistrationState(False, _("Alle Plätze sind belegt."))
+        return RegistrationState(True)
+
+    def section_plan(self) -> dict[str, int]:
+        """{section code: phase}; personal data are always due before the application."""
+        plan = {ApplicationSection.PERSONAL.value: SectionPhase.BEFORE_APPLICATION.value}
+        for item in self.application_sections.all():
+            if item.section != ApplicationSection.PERSONAL:
+                plan[item.section] = item.phase
+        return plan
+
+    def required_sections(self, phase: int | None = None) -> list[str]:
+        plan = self.section_plan()
+        order = list(ApplicationSection.values)
+        return sorted((s for s, p in plan.items() if phase is None or p <= phase), key=order.index)
+
+    @property
+    def required_document_list(self) -> list[str]:
+        return [line.strip() for line in self.required_documents.splitlines() if line.strip()]
+
+    @property
+    def age_range_label(self) -> str:
+        if self.age_min is not None and self.age_max is not None:
+            return _("%(min)s bis %(max)s Jahre") % {"min": self.age_min, "max": self.age_max}
+        if self.age_min is not None:
+            return _("ab %(min)s Jahren") % {"min": self.age_min}
+        if self.age_max is not None:
+            return _("bis %(max)s Jahre") % {"max": self.age_max}
+        return ""
+
+    @property
+    def start_label(self) -> str:
+        if self.rolling_admission:
+            return str(_("laufender Einstieg"))
+        return date_format(self.starts_on) if self.starts_on else ""
+
+    def get_institution(self, request=None):
+        from ..selectors import institution_for_request, institution_for_site
+
+        if request is not None:
+            return institution_for_request(request)
+        return institution_for_site(self.get_site())
+
+    @cached_property
+    def fee_schedule_with_brackets(self):
+        from .fees import FeeSchedule
+
+        if not self.fee_schedule_id:
+            return None
+        return FeeSchedule.objects.prefetch_related("brackets").get(pk=self.fee_schedule_id)
+
+    def structured_data(self, request=None) -> dict:
+        """schema.org JSON-LD: a Course for education offers, a Service otherwise."""
+        institution = self.get_institution(request)
+        provider = {"@type": "EducationalOrganization" if self.category in COURSE_CATEGORIES else "Organization"}
+        if institution:
+            provider.update(name=institution.name, telephone=institution.phone or None,
+                            email=institution.email or None)
+            provider["address"] = {
+                "@type": "PostalAddress", "streetAddress": institution.street,
+                "postalCode": institution.postcode, "addressLocality": institution.city, "addressCountry": "DE",
+            }
+        url = self.get_full_url(request)
+        data = {
+            "@context": "https://schema.org",
+            "@type": "Course" if self.category in COURSE_CATEGORIES else "Service",
+            "name": self.title,
+            "description": self.teaser,
+            "url": url,
+            "provider": provider,
+        }
+        if self.category in COURSE_CATEGORIES:
+            instance = {"@type": "CourseInstance", "courseMode": "onsite"}
+            if self.starts_on:
+                instance["startDate"] = self.starts_on.isoformat()
+            if self.ends_on:
+                instance["endDate"] = self.ends_on.isoformat()
+            if self.location:
+                instance["location"] = {"@type": "Place", "name": self.location}
+            data["hasCourseInstance"] = instance
+        else:
+            data["serviceType"] = self.get_category_display()
+            if self.location:
+                data["areaServed"] = self.location
+        schedule = self.fee_schedule_with_brackets
+        if schedule is not None:
+            brackets = schedule.as_brackets()
+            low = min((b.amount for b in brackets), default=schedule.maximum_rate)
+            data["offers"] = {
+                "@type": "AggregateOffer", "priceCurrency": "EUR",
+                "lowPrice": str(low), "highPrice": str(schedule.maximum_rate),
+            }
+        return _drop_empty(data)
+
+    def structured_data_json(self, request=None) -> str:
+        from django.utils.html import _json_script_escapes
+
+        text = json.dumps(self.structured_data(request), cls=DjangoJSONEncoder, ensure_ascii=False)
+        return mark_safe(text.translate(_json_script_escapes))  # noqa: S308 - escaped for <script>
+
+    def get_meta_description(self) -> str:
+        return self.search_description or strip_tags(self.teaser)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        schedule = self.fee_schedule_with_brackets
+        context.update(
+            registration=self.registration_state(),
+            institution=self.get_institution(request),
+            fee_schedule=schedule,
+            fee_brackets=list(schedule.brackets.all()) if schedule else [],
+            addon_offers=self.addons.live() if not self.is_addon else [],
+            base_offers=self.addon_for.live() if self.is_addon else [],
+            structured_data_json=self.structured_data_json(request),
+        )
+        return context
+
+
+def _drop_empty(value):
+    if isinstance(value, dict):
+        return {k: _drop_empty(v) for k, v in value.items() if v not in (None, "", [], {})}
+    return value
+
+
+class OfferSection(Orderable):
+    """An application section an offer requires, and in which phase it is due."""
+
+    page = ParentalKey(OfferPage, on_delete=models.CASCADE, related_name="application_sections")
+    section = models.CharField(_("Abschnitt"), max_length=20, choices=ApplicationSection.choices)
+    phase = models.PositiveSmallIntegerField(_("Fällig"), choices=SectionPhase.choices,
+                                             default=SectionPhase.BEFORE_APPLICATION)
+
+    panels = [FieldRowPanel([FieldPanel("section"), FieldPanel("phase")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("Abschnitt der Anmeldung")
+        verbose_name_plural = _("Abschnitte der Anmeldung")
