@@ -73,3 +73,13 @@ def make_offer():
         return offer
 
     return make
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run on_commit callbacks (outbox delivery) of the wrapped block, as a real commit would."""
+
+    def runner():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return runner

@@ -94,7 +94,7 @@ def _admin_add_offer(client, parent, **overrides):
 
 
 def test_admin_creates_and_publishes_a_valid_offer(demo, client):
-    client.login(username="mitarbeiter@kita-sonnenschein.example", password="Demo-Kita-2026")
+    client.force_login(get_user_model().objects.get(username="mitarbeiter@kita-sonnenschein.example"))
     index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
     response = _admin_add_offer(client, index, starts_on="2027-01-01", ends_on="2027-06-30")
     assert response.status_code == 302, response.context["form"].errors if response.context else response
@@ -112,7 +112,7 @@ def test_admin_creates_and_publishes_a_valid_offer(demo, client):
     ],
 )
 def test_admin_refuses_impossible_offer_data(demo, client, overrides, field, fragment):
-    client.login(username="mitarbeiter@kita-sonnenschein.example", password="Demo-Kita-2026")
+    client.force_login(get_user_model().objects.get(username="mitarbeiter@kita-sonnenschein.example"))
     index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
     response = _admin_add_offer(client, index, **overrides)
     assert response.status_code == 200
@@ -123,7 +123,7 @@ def test_admin_refuses_impossible_offer_data(demo, client, overrides, field, fra
 
 
 def test_admin_refuses_duplicate_sections_and_income_without_fee_schedule(demo, client):
-    client.login(username="mitarbeiter@kita-sonnenschein.example", password="Demo-Kita-2026")
+    client.force_login(get_user_model().objects.get(username="mitarbeiter@kita-sonnenschein.example"))
     index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
     sections = {
         "application_sections-TOTAL_FORMS": "2",
@@ -381,3 +381,14 @@ def test_cached_listing_is_faster_in_queries(make_institution, make_offer, clien
     with CaptureQueriesContext(connection) as cached:
         _get(client, kita, url)
     assert not any("workpro_plugin_offerpage" in q["sql"] for q in cached.captured_queries)
+
+
+def test_preview_of_offer_and_index_renders(make_institution, make_offer):
+    kita = make_institution("kita")
+    offer = make_offer(kita, "Krippe", capacity=3)
+    offer.title = "Krippe (Entwurf)"
+    response = offer.make_preview_request()
+    assert response.status_code == 200
+    assert "Krippe (Entwurf)" in response.rendered_content
+    index = OfferIndexPage.objects.descendant_of(kita.site.root_page).get()
+    assert index.make_preview_request().status_code == 200

@@ -140,7 +140,9 @@ def test_demo_staff_are_scoped_to_their_institution(demo):
 
 
 def test_staff_can_open_the_wagtail_admin(demo, client):
-    assert client.login(username="mitarbeiter@bbz-nord.example", password="Demo-BBZ-2026")
+    response = client.post("/admin/login/", {"username": "mitarbeiter@bbz-nord.example", "password": "Demo-BBZ-2026"},
+                           HTTP_HOST="localhost:8000")
+    assert response.status_code == 302
     response = client.get("/admin/", HTTP_HOST="localhost:8000")
     assert response.status_code == 200
 

@@ -1,26 +1,146 @@
 from django import forms
-from django.db import models
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
+from django.db import models
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from .phones import normalize_phone
+
+NAME_MAX = 150
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    """Login with the email address, which is the username of every WorkPro account."""
+    """Login with the email address, which is the username of every WorkPro account.
+
+    An issued password that is older than 72 hours is refused with its own message.
+    """
 
     username = forms.EmailField(
         label=_("Mailadresse"),
+        max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+        error_messages={"invalid": _("Bitte eine gültige Mailadresse eingeben."),
+                        "required": _("Bitte Ihre Mailadresse eingeben.")},
+    )
+    password = forms.CharField(
+        label=_("Passwort"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Bitte Ihr Passwort eingeben.")},
     )
 
     error_messages = {
-        "invalid_login": _(
-            "Mailadresse oder Passwort sind nicht korrekt. Bitte prüfen Sie Ihre Eingabe."
-        ),
+        "invalid_login": _("Mailadresse oder Passwort sind nicht korrekt. Bitte prüfen Sie Ihre Eingabe."),
         "inactive": _("Dieses Konto ist gesperrt."),
+        "password_expired": _(
+            "Ihr zugesandtes Passwort ist abgelaufen: es galt 72 Stunden. "
+            "Bitte fordern Sie ein neues an."
+        ),
     }
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        person = getattr(user, "workpro_person", None)
+        if person is not None and person.issued_password_expired():
+            raise forms.ValidationError(self.error_messages["password_expired"], code="password_expired")
+
+
+class SetPasswordForm(DjangoSetPasswordForm):
+    """Choose an own password (Django's validators, German messages)."""
+
+
+class RegistrationForm(forms.Form):
+    """Registrierung on an offer page: Name, Vorname, Mailadresse and consent."""
+
+    last_name = forms.CharField(label=_("Name"), max_length=NAME_MAX,
+                                widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+                                error_messages={"required": _("Bitte Ihren Namen eingeben.")})
+    first_name = forms.CharField(label=_("Vorname"), max_length=NAME_MAX,
+                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+                                 error_messages={"required": _("Bitte Ihren Vornamen eingeben.")})
+    email = forms.EmailField(label=_("Mailadresse"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+                             error_messages={"required": _("Bitte Ihre Mailadresse eingeben."),
+                                             "invalid": _("Bitte eine gültige Mailadresse eingeben.")})
+    privacy = forms.BooleanField(
+        label=_("Ich habe die Datenschutzhinweise gelesen und bin mit der Verarbeitung meiner Angaben einverstanden."),
+        error_messages={"required": _("Bitte bestätigen Sie die Datenschutzhinweise.")},
+    )
+    # Bots fill every field; people never see this one.
+    website = forms.CharField(required=False, label=_("Bitte leer lassen"),
+                              widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+
+    def __init__(self, *args, privacy_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if privacy_url:
+            self.fields["privacy"].help_text = format_html('<a href="{}">{}</a>', privacy_url,
+                                                           _("Datenschutzhinweise lesen"))
+
+    def clean_last_name(self):
+        return _clean_name(self.cleaned_data["last_name"])
+
+    def clean_first_name(self):
+        return _clean_name(self.cleaned_data["first_name"])
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError(_("Bitte dieses Feld leer lassen."))
+        return ""
+
+
+def _clean_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise forms.ValidationError(_("Bitte einen Namen eingeben."))
+    if any(ch in value for ch in "<>@/\\{}[]|=;:") or any(ch.isdigit() for ch in value):
+        raise forms.ValidationError(_("Namen dürfen keine Ziffern oder Sonderzeichen wie < > @ enthalten."))
+    return value
+
+
+class PasswordRequestForm(forms.Form):
+    """Neues Passwort anfordern: identifying data, confirmed with "Diese Angaben sind korrekt"."""
+
+    last_name = forms.CharField(label=_("Name"), max_length=NAME_MAX,
+                                error_messages={"required": _("Bitte Ihren Namen eingeben.")})
+    first_name = forms.CharField(label=_("Vorname"), max_length=NAME_MAX,
+                                 error_messages={"required": _("Bitte Ihren Vornamen eingeben.")})
+    date_of_birth = forms.DateField(
+        label=_("Geburtsdatum"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Bitte Ihr Geburtsdatum eingeben."),
+                        "invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")},
+    )
+    mobile = forms.CharField(label=_("Hinterlegte Handynummer"), max_length=40, required=False,
+                             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+    customer_number = forms.CharField(label=_("oder Kundennummer"), max_length=30, required=False)
+    email = forms.EmailField(
+        label=_("Mailadresse, die Sie künftig verwenden"), max_length=254,
+        help_text=_("Auch wenn Sie Ihre registrierte Mailadresse vergessen haben oder eine andere verwenden möchten."),
+        error_messages={"required": _("Bitte eine Mailadresse eingeben."),
+                        "invalid": _("Bitte eine gültige Mailadresse eingeben.")},
+    )
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        if value > timezone.localdate() or value.year < 1900:
+            raise forms.ValidationError(_("Bitte ein gültiges Geburtsdatum eingeben."))
+        return value
+
+    def clean_mobile(self):
+        value = self.cleaned_data["mobile"].strip()
+        return normalize_phone(value) if value else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("mobile") and not cleaned.get("customer_number", "").strip():
+            self.add_error("mobile", _("Bitte Ihre hinterlegte Handynummer oder Ihre Kundennummer eingeben."))
+        return cleaned
 
 
 class OfferFilterForm(forms.Form):

@@ -7,7 +7,7 @@ of their institution in the CMS.
 DEFAULT_HELP_HTML = """
 <h2>WorkPro – Hinweise zur Bedienung</h2>
 <p>WorkPro erreichen Sie über die Buttons <b>Angebote</b> (die Angebote der Einrichtung) und <b>Mein Konto</b> (Anmeldefenster für Teilnehmer) oben rechts auf jeder Seite.</p>
-<h3>Datenschutz und Anmeldung</h3>
+<h3 id="datenschutz">Datenschutz und Anmeldung</h3>
 <p>Alle Daten werden auf Servern des Trägers gehalten und verschlüsselt übertragen. Alle Mitarbeiter sind zum Datenschutz verpflichtet. Zugesandte oder angeforderte Passwörter verfallen nach 72 Stunden; fordern Sie dann ein neues an.</p>
 <p>Haben Sie Ihre registrierte Mailadresse vergessen oder möchten Sie künftig eine andere verwenden:</p>
 <ul>

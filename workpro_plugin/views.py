@@ -1,11 +1,23 @@
+"""Portal views: check permission, call a service, render or redirect. No business logic."""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
-from .forms import EmailAuthenticationForm
+from .forms import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
 from .help_text import DEFAULT_HELP_HTML
+from .models import Enrollment
 from .selectors import institution_for_request
+from .services.accounts import PasswordRequest, RateLimited, account_set_password, check_request_rate, password_request
+
+LOGIN_URL = reverse_lazy("workpro:login")
 
 
 class LoginView(auth_views.LoginView):
@@ -13,20 +25,109 @@ class LoginView(auth_views.LoginView):
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
+    def get_default_redirect_url(self):
+        return reverse("workpro:account")
+
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("workpro:login")
+    next_page = LOGIN_URL
 
 
-@login_required(login_url=reverse_lazy("workpro:login"))
+def lockout(request, original_response=None, credentials=None):
+    """django-axes: too many failed logins. Same form, a clear message, the email kept."""
+    message = _("Zu viele fehlgeschlagene Anmeldeversuche. Der Zugang ist für 15 Minuten gesperrt. "
+                "Sie können ein neues Passwort anfordern.")
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.namespace != "workpro":  # e.g. the Wagtail admin login
+        return render(request, "workpro_plugin/account/locked_out.html", {"message": message}, status=429)
+    form = EmailAuthenticationForm(request, data=request.POST or None)
+    form.is_valid()  # bind the typed email; the password is never re-displayed
+    form.errors.clear()
+    form.add_error(None, message)
+    return render(request, "workpro_plugin/account/login.html", {"form": form, "locked_out": True}, status=429)
+
+
+@login_required(login_url=LOGIN_URL)
 def account(request):
-    return render(
-        request,
-        "workpro_plugin/account/overview.html",
-        {"institution": institution_for_request(request)},
+    enrollments = (
+        Enrollment.objects.filter(account_holder=request.user)
+        .select_related("offer", "institution")
+        .order_by("-created_at")
     )
+    return render(request, "workpro_plugin/account/overview.html", {
+        "institution": institution_for_request(request),
+        "enrollments": enrollments,
+        "person": getattr(request.user, "workpro_person", None),
+    })
+
+
+@sensitive_post_parameters()
+@never_cache
+@login_required(login_url=LOGIN_URL)
+def set_password(request):
+    """Passwort festlegen: required after logging in with an issued password."""
+    person = getattr(request.user, "workpro_person", None)
+    form = SetPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account_set_password(user=request.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Ihr Passwort wurde gespeichert."))
+        return redirect("workpro:account")
+    return render(request, "workpro_plugin/account/set_password.html", {
+        "form": form, "forced": bool(person and person.must_set_password),
+    })
+
+
+def registration_done(request):
+    return render(request, "workpro_plugin/account/registration_done.html", {
+        "email": request.session.get("workpro_registered_email", ""),
+        "offer_title": request.session.get("workpro_registered_offer", ""),
+    })
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def password_request_view(request):
+    """Neues Passwort anfordern: the same answer whether or not the data matched."""
+    institution = institution_for_request(request)
+    form = PasswordRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_request_rate(_client_ip(request))
+        except RateLimited:
+            form.add_error(None, _("Zu viele Anfragen von diesem Anschluss. Bitte versuchen Sie es in einer Stunde erneut."))
+        else:
+            data = form.cleaned_data
+            password_request(
+                data=PasswordRequest(
+                    last_name=data["last_name"], first_name=data["first_name"],
+                    date_of_birth=data["date_of_birth"], email=data["email"], mobile=data["mobile"],
+                    customer_number=data["customer_number"].strip(),
+                ),
+                site_institution=institution,
+            )
+            return redirect("workpro:password_request_done")
+    return render(request, "workpro_plugin/account/password_request.html", {
+        "form": form, "institution": institution,
+    })
+
+
+def password_request_done(request):
+    return render(request, "workpro_plugin/account/password_request_done.html", {
+        "institution": institution_for_request(request),
+    })
 
 
 def help_view(request):
     """Fallback for sites without a help page: the default usage hints."""
     return render(request, "workpro_plugin/help.html", {"help_html": DEFAULT_HELP_HTML})
+
+
+def axes_username(request, credentials=None) -> str:
+    """Lock out by the normalised email, so "A@x.de" and "a@x.de " count together."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return value.strip().lower()

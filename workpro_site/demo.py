@@ -29,9 +29,16 @@ from workpro_plugin.models import (
     OfferPage,
     OfferSection,
     Operator,
+    Person,
 )
 
 SUPERUSER = ("admin@workpro.localhost", "Demo-Admin-2026")
+# An account holder to try "Mein Konto" and "Neues Passwort anfordern" with.
+DEMO_PARENT = {
+    "email": "eltern@example.org", "password": "Demo-Eltern-2026", "last_name": "Beispiel",
+    "first_name": "Maria", "date_of_birth": date(1988, 5, 17), "mobile": "+4915112345678",
+    "street": "Gartenweg 3", "postcode": "04109", "city": "Leipzig",
+}
 
 
 @dataclass(frozen=True)
@@ -387,4 +394,9 @@ def load_demo(*, port: int = 8000) -> DemoResult:
         SUPERUSER[0], SUPERUSER[1], first_name="Demo", last_name="Administrator",
         is_staff=True, is_superuser=True,
     )
+    parent_fields = {k: v for k, v in DEMO_PARENT.items() if k not in ("email", "password")}
+    parent = _ensure_user(DEMO_PARENT["email"], DEMO_PARENT["password"],
+                          first_name=DEMO_PARENT["first_name"], last_name=DEMO_PARENT["last_name"])
+    Person.objects.update_or_create(user=parent, defaults={**parent_fields, "email": DEMO_PARENT["email"],
+                                                           "must_set_password": False})
     return DemoResult(port=port, institutions=INSTITUTIONS, superuser=SUPERUSER)

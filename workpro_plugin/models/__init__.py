@@ -10,9 +10,14 @@ from .offers import (
     OfferSection,
     SectionPhase,
 )
+from .outbox import OutboxMessage
 from .pages import HelpPage
+from .people import ISSUED_PASSWORD_VALIDITY, Person
 
 __all__ = [
+    "ISSUED_PASSWORD_VALIDITY",
+    "OutboxMessage",
+    "Person",
     "AGE_GROUPS",
     "PLACE_TAKING_STATUSES",
     "ApplicationSection",

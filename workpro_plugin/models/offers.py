@@ -464,8 +464,40 @@ class OfferPage(Page):
     def get_meta_description(self) -> str:
         return self.search_description or strip_tags(self.teaser)
 
-    def get_context(self, request, *args, **kwargs):
+    def serve(self, request, *args, **kwargs):
+        """GET shows the offer; POST is the "Registrieren" form of an anonymous visitor."""
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from ..forms import RegistrationForm
+        from ..services.accounts import RateLimited, account_register, check_request_rate
+
+        if request.method != "POST" or request.user.is_authenticated:
+            return super().serve(request, *args, **kwargs)
+        form = RegistrationForm(request.POST)
+        state = self.registration_state()
+        if not state.is_open:
+            form.add_error(None, state.reason)
+        elif form.is_valid():
+            try:
+                check_request_rate(f"register:{request.META.get('REMOTE_ADDR', '')}", limit=20)
+            except RateLimited:
+                form.add_error(None, _("Zu viele Registrierungen von diesem Anschluss. Bitte später erneut versuchen."))
+            else:
+                data = form.cleaned_data
+                account_register(offer=self, last_name=data["last_name"], first_name=data["first_name"],
+                                 email=data["email"], language=translation.get_language() or "de")
+                request.session["workpro_registered_email"] = data["email"]
+                request.session["workpro_registered_offer"] = self.title
+                return redirect("workpro:registration_done")
+        context = self.get_context(request, *args, registration_form=form, **kwargs)
+        return TemplateResponse(request, self.get_template(request, *args, **kwargs), context, status=400)
+
+    def get_context(self, request, *args, registration_form=None, **kwargs):
+        from ..forms import RegistrationForm
+
         context = super().get_context(request, *args, **kwargs)
+        context["registration_form"] = registration_form or RegistrationForm()
         schedule = self.fee_schedule_with_brackets
         context.update(
             registration=self.registration_state(),

@@ -6,6 +6,7 @@ code runs the embedded demo (SQLite, ORM broker, console mail) and production
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_q",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,8 +65,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "workpro_plugin.middleware.IssuedPasswordMiddleware",
     "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, so it sees every failed login (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workpro_site.urls"
@@ -133,6 +138,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "workpro:login"
+
+# Login throttling (django-axes): 5 failures per email and IP lock for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "workpro_plugin.views.lockout"
+AXES_USERNAME_CALLABLE = "workpro_plugin.views.axes_username"
+AXES_VERBOSE = False
+
 SESSION_COOKIE_AGE = 60 * 60 * 8  # a working day; portal sessions end after that
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -198,6 +218,9 @@ WORKPRO_SMS_BACKEND = os.environ.get(
 )
 WORKPRO_SMS_GATEWAY_URL = os.environ.get("WORKPRO_SMS_GATEWAY_URL", "")
 WORKPRO_SMS_GATEWAY_TOKEN = os.environ.get("WORKPRO_SMS_GATEWAY_TOKEN", "")
+WORKPRO_SMS_SENDER_ID = os.environ.get("WORKPRO_SMS_SENDER_ID", "WorkPro")
+WORKPRO_SMS_FILE_PATH = os.environ.get("WORKPRO_SMS_FILE_PATH", str(BASE_DIR / "sms-outbox"))
+WORKPRO_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("WORKPRO_OUTBOX_MAX_ATTEMPTS", "8"))
 
 # --- Background tasks (django-q2) ---------------------------------------------
 # One dict for web and worker processes: ack_failures is stamped into each task
@@ -251,6 +274,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "workpro_plugin": {"handlers": ["console"], "level": "INFO"},
-        "django_q": {"handlers": ["console"], "level": "WARNING"},
+        "django-q": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

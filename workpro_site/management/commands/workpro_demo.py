@@ -31,5 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(f"      Mitarbeiter: {spec.staff_email} / {spec.staff_password}")
         self.stdout.write(f"  Wagtail admin:  http://127.0.0.1:{port}/admin/")
         self.stdout.write(f"      Superuser:   {result.superuser[0]} / {result.superuser[1]}")
-        self.stdout.write("  Mails and SMS are printed on this console.")
+        from workpro_site.demo import DEMO_PARENT
+
+        self.stdout.write(f"  Mein Konto (Eltern): {DEMO_PARENT['email']} / {DEMO_PARENT['password']}"
+                          f"  (geb. {DEMO_PARENT['date_of_birth']:%d.%m.%Y}, Handy {DEMO_PARENT['mobile']})")
+        self.stdout.write("  Mails and SMS are printed on the console of the task cluster.")
         self.stdout.write(line)

@@ -1,0 +1,193 @@
+"""Accounts: registration on an offer, issued passwords, the password request by SMS."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import Enrollment, Institution, OfferPage, OutboxMessage, Person
+from .notify import queue_mail, queue_sms
+
+# No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+SMS_LIMITS = ((timedelta(hours=1), 2), (timedelta(days=1), 5))
+
+
+def generate_password(groups: int = 3, size: int = 4) -> str:
+    """e.g. 'k7mq-4rtp-9wx2': 12 random characters (~59 bits), easy to type."""
+    return "-".join("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(size)) for _ in range(groups))
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _issue_password(person: Person) -> str:
+    password = generate_password()
+    person.user.set_password(password)
+    person.user.save(update_fields=["password"])
+    person.password_issued_at = timezone.now()
+    person.must_set_password = True
+    person.save(update_fields=["password_issued_at", "must_set_password", "updated_at"])
+    return password
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    person: Person
+    enrollment: Enrollment | None
+    created_account: bool
+
+
+@transaction.atomic
+def account_register(
+    *, offer: OfferPage, last_name: str, first_name: str, email: str, language: str = "de"
+) -> RegistrationResult:
+    """Register interest in an offer: one account per email, an enrollment in state interessent.
+
+    A second registration with a known email creates no account; the mail to that
+    address explains how to log in, and the new interest is recorded.
+    """
+    User = get_user_model()
+    email = normalize_email(email)
+    institution = offer.get_institution()
+    user = User.objects.select_for_update().filter(username=email).first()
+    context = {"offer_title": offer.title, "offer_url": offer.get_url(), "login_url": reverse("workpro:login"),
+               "password_request_url": reverse("workpro:password_request"), "email": email}
+    if user is None:
+        user = User.objects.create(username=email, email=email, first_name=first_name, last_name=last_name)
+        person = Person.objects.create(user=user, last_name=last_name, first_name=first_name, email=email,
+                                       language=language)
+        password = _issue_password(person)
+        enrollment = _record_interest(offer=offer, institution=institution, user=user)
+        queue_mail(to=email, template="registration_welcome", language=language, institution=institution,
+                   person=person, secret_keys=("password",),
+                   context={**context, "first_name": first_name, "last_name": last_name, "password": password})
+        return RegistrationResult(person=person, enrollment=enrollment, created_account=True)
+
+    person = Person.objects.filter(user=user).first()
+    if person is None:  # e.g. a staff account: give it a person record, keep its password
+        person = Person.objects.create(user=user, last_name=user.last_name or last_name,
+                                       first_name=user.first_name or first_name, email=email, language=language)
+    enrollment = _record_interest(offer=offer, institution=institution, user=user)
+    queue_mail(to=email, template="registration_existing", language=person.language, institution=institution,
+               person=person, context={**context, "first_name": person.first_name, "last_name": person.last_name})
+    return RegistrationResult(person=person, enrollment=enrollment, created_account=False)
+
+
+def _record_interest(*, offer: OfferPage, institution: Institution, user) -> Enrollment:
+    open_states = [s for s in Enrollment.Status.values if s not in (
+        Enrollment.Status.ABGELEHNT, Enrollment.Status.ABGELAUFEN, Enrollment.Status.ZURUECKGEZOGEN)]
+    existing = Enrollment.objects.filter(offer=offer, account_holder=user, status__in=open_states).first()
+    if existing:
+        return existing
+    return Enrollment.objects.create(offer=offer, institution=institution, account_holder=user)
+
+
+@transaction.atomic
+def account_set_password(*, user, password: str) -> None:
+    """The user's own password replaces the issued one; the 72-hour clock stops."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    Person.objects.filter(user=user).update(must_set_password=False, password_issued_at=None,
+                                            updated_at=timezone.now())
+
+
+# --- Neues Passwort anfordern ---------------------------------------------------
+
+@dataclass(frozen=True)
+class PasswordRequest:
+    last_name: str
+    first_name: str
+    date_of_birth: date
+    email: str
+    mobile: str = ""           # normalised E.164, or ""
+    customer_number: str = ""
+
+
+class RateLimited(Exception):
+    pass
+
+
+def check_request_rate(ip: str, *, limit: int = 10, window: int = 3600) -> None:
+    """At most `limit` password requests per IP and hour."""
+    key = f"workpro:pwrequest:ip:{ip}"
+    cache.add(key, 0, window)
+    if cache.incr(key) > limit:
+        raise RateLimited
+
+
+def _match(data: PasswordRequest) -> Person | None:
+    people = Person.objects.select_related("user").filter(
+        user__isnull=False, user__is_active=True, last_name__iexact=data.last_name.strip(),
+        first_name__iexact=data.first_name.strip(), date_of_birth=data.date_of_birth,
+    )
+    matches = [
+        person for person in people
+        if (data.mobile and person.mobile and person.mobile == data.mobile)
+        or (data.customer_number and person.customer_number
+            and person.customer_number.upper() == data.customer_number.strip().upper())
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _sms_allowed(person: Person, now) -> bool:
+    sent = OutboxMessage.objects.filter(person=person, channel=OutboxMessage.Channel.SMS,
+                                        template="password_issued")
+    return all(sent.filter(created_at__gte=now - window).count() < limit for window, limit in SMS_LIMITS)
+
+
+def _institution_of(person: Person, fallback: Institution | None) -> Institution | None:
+    enrollment = Enrollment.objects.filter(account_holder=person.user).select_related("institution").first()
+    return enrollment.institution if enrollment else fallback
+
+
+@transaction.atomic
+def password_request(*, data: PasswordRequest, site_institution: Institution | None) -> str:
+    """Verify identifying data; on a unique match send a new password by SMS.
+
+    Returns an outcome code for logging and tests ("sms", "no_mobile", "limited",
+    "no_match"); the caller shows the same page for every outcome.
+    """
+    now = timezone.now()
+    person = _match(data)
+    if person is None:
+        make_password(generate_password())  # same hashing work as a match: no timing oracle
+        return "no_match"
+    institution = _institution_of(person, site_institution)
+    if not person.mobile:
+        make_password(generate_password())
+        if institution and institution.email:
+            queue_mail(to=institution.email, template="password_request_no_mobile", institution=institution,
+                       context={"person_name": person.full_name, "customer_number": person.customer_number or "",
+                                "requested_email": data.email})
+        return "no_mobile"
+    if not _sms_allowed(person, now):
+        make_password(generate_password())
+        return "limited"
+
+    User = get_user_model()
+    new_email = normalize_email(data.email)
+    old_email = person.user.email
+    email_changed = new_email != normalize_email(old_email)
+    if email_changed and User.objects.filter(username=new_email).exclude(pk=person.user_id).exists():
+        new_email, email_changed = normalize_email(old_email), False  # address belongs to someone else
+    if email_changed:
+        person.user.username = person.user.email = new_email
+        person.user.save(update_fields=["username", "email"])
+        person.email = new_email
+        person.save(update_fields=["email", "updated_at"])
+        queue_mail(to=old_email, template="email_changed", language=person.language, institution=institution,
+                   person=person, context={"first_name": person.first_name, "new_email": new_email})
+    password = _issue_password(person)
+    queue_sms(to=person.mobile, template="password_issued", language=person.language, institution=institution,
+              person=person, secret_keys=("password",), context={"password": password, "email": new_email})
+    return "sms"

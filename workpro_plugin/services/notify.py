@@ -1,0 +1,162 @@
+"""Mail and SMS through the outbox: queue in the transaction, deliver after commit.
+
+Templates are looked up by event code: `workpro_plugin/email/<code>_subject.txt`,
+`<code>_body.txt`, `<code>_body.html` and `workpro_plugin/sms/<code>.txt`, rendered
+in the recipient's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from ..models import Institution, OutboxMessage, Person
+from ..sms import SmsMessage, get_backend
+
+logger = logging.getLogger(__name__)
+
+# Seconds before retry n (1-based); the last value repeats.
+BACKOFF = [60, 5 * 60, 15 * 60, 60 * 60, 3 * 60 * 60]
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def _enqueue_delivery(message_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("workpro_plugin.tasks.deliver_outbox_message_task", message_id,
+               task_name=f"outbox-{message_id}-{timezone.now().timestamp():.0f}")
+
+
+def _queue(*, channel, recipient, template, context, language, institution, person, secret_keys):
+    message = OutboxMessage.objects.create(
+        channel=channel, recipient=recipient, template=template, context=context,
+        language=language or settings.LANGUAGE_CODE, institution=institution, person=person,
+        secret_keys=list(secret_keys),
+    )
+    transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+    return message
+
+
+def queue_mail(
+    *,
+    to: str,
+    template: str,
+    context: dict | None = None,
+    language: str | None = None,
+    institution: Institution | None = None,
+    person: Person | None = None,
+    secret_keys: tuple[str, ...] = (),
+) -> OutboxMessage:
+    """Write a mail row now; it is sent once the surrounding transaction commits."""
+    return _queue(channel=OutboxMessage.Channel.MAIL, recipient=to, template=template, context=context or {},
+                  language=language, institution=institution, person=person, secret_keys=secret_keys)
+
+
+def queue_sms(
+    *,
+    to: str,
+    template: str,
+    context: dict | None = None,
+    language: str | None = None,
+    institution: Institution | None = None,
+    person: Person | None = None,
+    secret_keys: tuple[str, ...] = (),
+) -> OutboxMessage:
+    """Write an SMS row now (number already normalised to E.164)."""
+    return _queue(channel=OutboxMessage.Channel.SMS, recipient=to, template=template, context=context or {},
+                  language=language, institution=institution, person=person, secret_keys=secret_keys)
+
+
+def _render_context(message: OutboxMessage) -> dict:
+    context = dict(message.context)
+    context["institution"] = message.institution
+    context["site_url"] = message.institution.site.root_url if message.institution else settings.WAGTAILADMIN_BASE_URL
+    return context
+
+
+def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
+    context = _render_context(message)
+    with translation.override(message.language):
+        prefix = f"workpro_plugin/email/{message.template}"
+        subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
+        text = render_to_string(f"{prefix}_body.txt", context)
+        html = render_to_string(f"{prefix}_body.html", context)
+    from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    if message.institution:
+        from_name = message.institution.name
+    mail = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=formataddr((from_name, from_address)), to=[message.recipient],
+        reply_to=[message.institution.email] if message.institution and message.institution.email else None,
+    )
+    mail.attach_alternative(html, "text/html")
+    return mail
+
+
+def render_sms(message: OutboxMessage) -> SmsMessage:
+    with translation.override(message.language):
+        body = render_to_string(f"workpro_plugin/sms/{message.template}.txt", _render_context(message)).strip()
+    return SmsMessage(to=message.recipient, body=body)
+
+
+def deliver(message_id: int) -> bool:
+    """Send one outbox row at most once; returns True when it was sent now.
+
+    The row is claimed with a conditional UPDATE, so two workers (or a task and the
+    sweep) cannot both send it. Failures schedule a retry with backoff until the
+    attempts are used up.
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        Q(state=OutboxMessage.State.PENDING) & Q(next_attempt_at__lte=now), pk=message_id
+    ).update(state=OutboxMessage.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    message = OutboxMessage.objects.select_related("institution__site").get(pk=message_id)
+    try:
+        if message.channel == OutboxMessage.Channel.MAIL:
+            mail = render_mail(message)
+            mail.send(fail_silently=False)
+            subject = mail.subject
+        else:
+            get_backend().send_messages([render_sms(message)])
+            subject = ""
+    except Exception as exc:  # noqa: BLE001 - any transport error means: retry later
+        failed = message.attempts >= message.max_attempts
+        delay = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
+        OutboxMessage.objects.filter(pk=message_id).update(
+            state=OutboxMessage.State.FAILED if failed else OutboxMessage.State.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            claimed_at=None,
+        )
+        logger.warning("outbox %s attempt %s failed: %s", message_id, message.attempts, exc)
+        return False
+    context = {k: v for k, v in message.context.items() if k not in message.secret_keys}
+    OutboxMessage.objects.filter(pk=message_id).update(
+        state=OutboxMessage.State.SENT, sent_at=timezone.now(), last_error="", context=context,
+        subject=subject[:255], claimed_at=None,
+    )
+    return True
+
+
+def sweep(*, now=None) -> int:
+    """Re-queue due rows; release rows whose worker died while sending. Returns rows queued."""
+    now = now or timezone.now()
+    OutboxMessage.objects.filter(state=OutboxMessage.State.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+        state=OutboxMessage.State.PENDING, claimed_at=None
+    )
+    due = list(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at").values_list("pk", flat=True)[:500]
+    )
+    for message_id in due:
+        _enqueue_delivery(message_id)
+    return len(due)
