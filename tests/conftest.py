@@ -52,7 +52,10 @@ def make_institution(db):
         )
         index = OfferIndexPage(title="Angebote", slug="angebote")
         home.add_child(instance=index)
+        from django.contrib.auth.models import Permission
+
         group = Group.objects.create(name=f"Mitarbeiter {slug}")
+        group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
         return Institution.objects.create(
             operator=operator, site=site, name=name or slug.title(), slug=slug, staff_group=group,
         )
@@ -83,3 +86,24 @@ def run_on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return runner
+
+
+@pytest.fixture
+def world(make_institution, make_offer):
+    """Two institutions, an offer, its staff, a holder, a stranger and a superuser."""
+    from types import SimpleNamespace
+
+    from tests.factories import make_user, require_sections
+
+    kita = make_institution("kita", hostname="kita.test")
+    other = make_institution("bbz", hostname="bbz.test")
+    offer = make_offer(kita, "Krippenplatz", capacity=10)
+    require_sections(offer)
+    return SimpleNamespace(
+        kita=kita, other=other, offer=offer,
+        holder=make_user("eltern@example.org"),
+        staff=make_user("staff@kita.test", person=False, groups=[kita.staff_group]),
+        other_staff=make_user("staff@bbz.test", person=False, groups=[other.staff_group]),
+        stranger=make_user("fremd@example.org"),
+        superuser=make_user("admin@example.org", person=False, superuser=True),
+    )

@@ -15,7 +15,7 @@ from django_q.worker import worker
 from workpro_plugin.models import Institution
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_task_round_trip_through_the_broker(demo):
     broker = get_broker(list_key=f"workpro-roundtrip-{uuid.uuid4().hex[:8]}")
     expected_broker = "RedisBroker" if settings.Q_CLUSTER.get("redis") else "ORM"

@@ -18,3 +18,21 @@ def sweep_outbox_task() -> int:
     from .services.notify import sweep
 
     return sweep()
+
+
+def expire_overdue_offers_task() -> int:
+    from .services.enrollments import expire_overdue_offers
+
+    return expire_overdue_offers()
+
+
+def apply_overdue_proofs_task() -> int:
+    from .services.enrollments import apply_overdue_proofs
+
+    return apply_overdue_proofs()
+
+
+def send_deadline_reminders_task() -> int:
+    from .services.enrollments import send_deadline_reminders
+
+    return send_deadline_reminders()

@@ -4,18 +4,20 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
 from .help_text import DEFAULT_HELP_HTML
 from .models import Enrollment
 from .selectors import institution_for_request
 from .services.accounts import PasswordRequest, RateLimited, account_set_password, check_request_rate, password_request
+from .services.enrollments import EnrollmentActionError, available_transitions
+from .services.enrollments import enrollment_withdraw as enrollment_withdraw_service
 
 LOGIN_URL = reverse_lazy("workpro:login")
 
@@ -51,7 +53,7 @@ def lockout(request, original_response=None, credentials=None):
 def account(request):
     enrollments = (
         Enrollment.objects.filter(account_holder=request.user)
-        .select_related("offer", "institution")
+        .select_related("offer", "institution", "participant")
         .order_by("-created_at")
     )
     return render(request, "workpro_plugin/account/overview.html", {
@@ -76,6 +78,36 @@ def set_password(request):
     return render(request, "workpro_plugin/account/set_password.html", {
         "form": form, "forced": bool(person and person.must_set_password),
     })
+
+
+def _own_enrollment(request, pk: int) -> Enrollment:
+    """Only the account holder (PSB1) sees an enrollment here; anyone else gets a 404."""
+    return get_object_or_404(
+        Enrollment.objects.select_related("offer", "institution", "participant"), pk=pk, account_holder=request.user
+    )
+
+
+@login_required(login_url=LOGIN_URL)
+def enrollment_detail(request, pk: int):
+    enrollment = _own_enrollment(request, pk)
+    return render(request, "workpro_plugin/account/enrollment_detail.html", {
+        "enrollment": enrollment,
+        "log_entries": enrollment.log_entries.all(),
+        "transitions": available_transitions(enrollment, request.user),
+    })
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def enrollment_withdraw(request, pk: int):
+    enrollment = _own_enrollment(request, pk)
+    try:
+        enrollment_withdraw_service(enrollment=enrollment, by=request.user, reason=request.POST.get("reason", "")[:1000])
+    except EnrollmentActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Die Anmeldung wurde zurückgezogen."))
+    return redirect("workpro:enrollment_detail", pk=enrollment.pk)
 
 
 def registration_done(request):

@@ -6,7 +6,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from .models import FeeSchedule, Institution, Operator, OutboxMessage
+from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage
 
 
 class InstitutionAdmin(ModelAdmin):
@@ -58,11 +58,54 @@ class OutboxAdmin(ModelAdmin):
     search_fields = ("recipient", "template", "subject")
 
 
+def staff_institutions(user):
+    """The institutions whose enrollments `user` processes (all for superusers)."""
+    if user.is_superuser:
+        return Institution.objects.all()
+    return Institution.objects.filter(staff_group__in=user.groups.all())
+
+
+class EnrollmentPermissionHelper(PermissionHelper):
+    """Staff see their institution's enrollments; changes only through the transition services."""
+
+    def user_can_list(self, user):
+        return user.is_superuser or staff_institutions(user).exists()
+
+    def user_can_inspect_obj(self, user, obj):
+        return obj.institution.is_staff_member(user)
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+class EnrollmentAdmin(ModelAdmin):
+    model = Enrollment
+    menu_label = _("Anmeldungen")
+    menu_icon = "form"
+    permission_helper_class = EnrollmentPermissionHelper
+    inspect_view_enabled = True
+    inspect_template_name = "workpro_plugin/admin/enrollment_inspect.html"
+    list_display = ("contract_number", "participant", "offer", "institution", "status", "created_at")
+    list_filter = ("status", "institution")
+    search_fields = ("contract_number", "participant__last_name", "participant__first_name",
+                     "participant__customer_number", "account_holder__email")
+    list_select_related = ("participant", "offer", "institution")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(institution__in=staff_institutions(request.user))
+
+
 class WorkProAdminGroup(ModelAdminGroup):
     menu_label = _("WorkPro")
     menu_icon = "clipboard-list"
     menu_order = 200
-    items = (InstitutionAdmin, OperatorAdmin, OutboxAdmin)
+    items = (EnrollmentAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin)
 
 
 modeladmin_register(WorkProAdminGroup)

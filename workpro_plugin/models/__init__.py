@@ -1,4 +1,14 @@
-from .enrollment import PLACE_TAKING_STATUSES, Enrollment, EnrollmentStatus
+from .enrollment import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    PLACE_TAKING_STATUSES,
+    DecisionBasis,
+    Document,
+    Enrollment,
+    EnrollmentLog,
+    EnrollmentSection,
+    EnrollmentStatus,
+)
 from .fees import FeeBracket, FeeSchedule
 from .institutions import Institution, Operator
 from .offers import (
@@ -12,9 +22,17 @@ from .offers import (
 )
 from .outbox import OutboxMessage
 from .pages import HelpPage
-from .people import ISSUED_PASSWORD_VALIDITY, Person
+from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
 
 __all__ = [
+    "CLOSED_STATUSES",
+    "OPEN_STATUSES",
+    "DecisionBasis",
+    "Document",
+    "EnrollmentLog",
+    "EnrollmentSection",
+    "Guardian",
+    "NumberSequence",
     "ISSUED_PASSWORD_VALIDITY",
     "OutboxMessage",
     "Person",

@@ -1,7 +1,14 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 
 class EnrollmentStatus(models.TextChoices):
@@ -18,14 +25,115 @@ class EnrollmentStatus(models.TextChoices):
     ZURUECKGEZOGEN = "zurueckgezogen", _("Zurückgezogen")
 
 
+S = EnrollmentStatus
 # An offer's places are taken by accepted and ratified contracts.
-PLACE_TAKING_STATUSES = (EnrollmentStatus.ANGENOMMEN, EnrollmentStatus.RATIFIZIERT)
+PLACE_TAKING_STATUSES = (S.ANGENOMMEN, S.RATIFIZIERT)
+CLOSED_STATUSES = (S.ABGELEHNT, S.RATIFIZIERT, S.ABGELAUFEN, S.ZURUECKGEZOGEN)
+OPEN_STATUSES = tuple(s for s in S.values if s not in CLOSED_STATUSES)
 
 
-class Enrollment(FSMModelMixin, models.Model):
-    """One participant's enrollment ("Anmeldung", later "Vertrag") for one offer."""
+class DecisionBasis(models.TextChoices):
+    ATTENDED = "attended", _("nach dem Gespräch")
+    NO_SHOW = "no_show", _("Nichterscheinen zum Gesprächstermin")
+    NO_INTERVIEW = "no_interview", _("ohne Gespräch")
+
+
+def private_storage():
+    """Documents never live under MEDIA_URL; they are served by permission-checked views."""
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+# --- guards: pure predicates with a message for the user ----------------------------
+
+def condition(message):
+    def decorate(func):
+        func.message = message
+        return func
+    return decorate
+
+
+@condition(_("Es ist noch kein Teilnehmer zum Angebot angemeldet."))
+def has_participant(enrollment: Enrollment) -> bool:
+    return enrollment.participant_id is not None
+
+
+@condition(_("Es fehlen noch Angaben in der Anmeldung."))
+def phase_one_complete(enrollment: Enrollment) -> bool:
+    return enrollment.sections_complete(phase=1)
+
+
+@condition(_("Es fehlen noch Angaben, die als Kandidat nachzutragen sind."))
+def phase_two_complete(enrollment: Enrollment) -> bool:
+    return enrollment.sections_complete(phase=2)
+
+
+@condition(_("Die Anmeldung wurde seit dem letzten Druck geändert oder noch nicht gedruckt. "
+             "Bitte „Anmeldung drucken“ und prüfen."))
+def print_is_current(enrollment: Enrollment) -> bool:
+    return bool(enrollment.printed_fingerprint) and enrollment.printed_fingerprint == enrollment.data_fingerprint()
+
+
+@condition(_("Termin, Uhrzeit und Ort des Gesprächs fehlen."))
+def has_interview(enrollment: Enrollment) -> bool:
+    return enrollment.interview_at is not None and bool(enrollment.interview_place)
+
+
+@condition(_("Kosten, Vertragsbeginn, Vertragsende und Frist für das unterschriebene Angebot sind nötig; "
+             "das Ende darf nicht vor dem Beginn und die Frist nicht in der Vergangenheit liegen."))
+def offer_terms_complete(enrollment: Enrollment) -> bool:
+    e = enrollment
+    return (
+        e.costs is not None and e.costs >= 0 and e.contract_start is not None and e.contract_end is not None
+        and e.contract_end >= e.contract_start and e.signed_copy_deadline is not None
+        and e.signed_copy_deadline >= timezone.localdate()
+    )
+
+
+@condition(_("Es ist noch kein unterschriebenes Angebot hinterlegt."))
+def has_signed_copy(enrollment: Enrollment) -> bool:
+    return enrollment.documents.filter(kind="signed_contract", superseded=False).exists()
+
+
+@condition(_("Die Frist für das unterschriebene Angebot ist abgelaufen."))
+def deadline_not_passed(enrollment: Enrollment) -> bool:
+    return enrollment.signed_copy_deadline is None or enrollment.signed_copy_deadline >= timezone.localdate()
+
+
+@condition(_("Die Frist für das unterschriebene Angebot ist noch nicht abgelaufen."))
+def deadline_passed(enrollment: Enrollment) -> bool:
+    return enrollment.signed_copy_deadline is not None and enrollment.signed_copy_deadline < timezone.localdate()
+
+
+# --- permissions: (instance, user) -> bool ----------------------------------------------
+
+def is_account_holder(enrollment: Enrollment, user) -> bool:
+    return user is not None and user.is_authenticated and enrollment.account_holder_id == user.pk
+
+
+def is_institution_staff(enrollment: Enrollment, user) -> bool:
+    return user is not None and enrollment.institution.is_staff_member(user)
+
+
+def is_account_holder_or_staff(enrollment: Enrollment, user) -> bool:
+    return is_account_holder(enrollment, user) or is_institution_staff(enrollment, user)
+
+
+def is_system_or_staff(enrollment: Enrollment, user) -> bool:
+    """Deadlines are enforced by the scheduler (no user) or by staff."""
+    return user is None or is_institution_staff(enrollment, user)
+
+
+class Enrollment(ConcurrentTransitionMixin, models.Model):
+    """One participant's enrollment ("Anmeldung", later "Vertrag") for one offer.
+
+    Transitions only set fields; services in services/enrollments.py lock the row,
+    check permission and guards, log and notify.
+    """
 
     Status = EnrollmentStatus
+    Basis = DecisionBasis
 
     offer = models.ForeignKey(
         "workpro_plugin.OfferPage", verbose_name=_("Angebot"), on_delete=models.PROTECT, related_name="enrollments"
@@ -38,8 +146,42 @@ class Enrollment(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("Kontoinhaber"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="workpro_enrollments",
     )
-    status = FSMField(_("Status"), default=EnrollmentStatus.INTERESSENT, choices=EnrollmentStatus.choices,
-                      protected=True, db_index=True)
+    participant = models.ForeignKey(
+        "workpro_plugin.Person", verbose_name=_("Teilnehmer"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="enrollments",
+    )
+    contract_number = models.CharField(_("Vertragsnummer"), max_length=40, null=True, blank=True, unique=True)
+    status = FSMField(_("Status"), default=S.INTERESSENT, choices=S.choices, protected=True, db_index=True)
+
+    printed_fingerprint = models.CharField(_("Fingerabdruck der gedruckten Daten"), max_length=64, blank=True)
+    printed_at = models.DateTimeField(_("gedruckt am"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("abgesendet am"), null=True, blank=True)
+
+    interview_at = models.DateTimeField(_("Gesprächstermin"), null=True, blank=True)
+    interview_place = models.CharField(_("Gesprächsort"), max_length=200, blank=True)
+    interview_note = models.TextField(_("Hinweis zum Gespräch"), blank=True)
+
+    decision_basis = models.CharField(_("Entscheidung"), max_length=20, choices=DecisionBasis.choices, blank=True)
+    decision_reason = models.TextField(_("Begründung"), blank=True)
+    decided_at = models.DateTimeField(_("entschieden am"), null=True, blank=True)
+
+    proof_requested_at = models.DateTimeField(_("Einkommensnachweis angefordert am"), null=True, blank=True)
+    proof_deadline = models.DateField(_("Frist für den Einkommensnachweis"), null=True, blank=True)
+    proof_received_at = models.DateTimeField(_("Einkommensnachweis erhalten am"), null=True, blank=True)
+    proof_overdue = models.BooleanField(_("Nachweis überfällig: Höchstsatz"), default=False)
+    proof_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    costs = models.DecimalField(_("Kosten (€)"), max_digits=10, decimal_places=2, null=True, blank=True)
+    costs_reason = models.TextField(_("Begründung abweichender Kosten"), blank=True)
+    contract_start = models.DateField(_("Vertragsbeginn"), null=True, blank=True)
+    contract_end = models.DateField(_("Vertragsende"), null=True, blank=True)
+    signed_copy_deadline = models.DateField(_("Frist für das unterschriebene Angebot"), null=True, blank=True)
+    offer_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(_("Angebot gesendet am"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("angenommen am"), null=True, blank=True)
+    ratified_at = models.DateTimeField(_("ratifiziert am"), null=True, blank=True)
+    withdrawn_reason = models.TextField(_("Grund der Rücknahme"), blank=True)
+
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
 
@@ -47,6 +189,203 @@ class Enrollment(FSMModelMixin, models.Model):
         verbose_name = _("Anmeldung")
         verbose_name_plural = _("Anmeldungen")
         ordering = ["-created_at"]
+        permissions = [("process_enrollment", _("Anmeldungen bearbeiten"))]
 
     def __str__(self) -> str:
-        return f"{self.offer} ({self.get_status_display()})"
+        who = self.participant.full_name if self.participant_id else _("ohne Teilnehmer")
+        return f"{self.contract_number or '–'} {who}: {self.offer.title}"
+
+    # --- transitions: they only set fields -------------------------------------------
+
+    @transition(field=status, source=S.INTERESSENT, target=S.BEWERBER, permission=is_account_holder,
+                conditions=[has_participant, phase_one_complete, print_is_current])
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=S.BEWERBER, target=S.EINGELADEN, permission=is_institution_staff,
+                conditions=[has_interview])
+    def invite(self):
+        pass
+
+    @transition(field=status, source=[S.BEWERBER, S.EINGELADEN], target=RETURN_VALUE(S.KANDIDAT, S.ABGELEHNT),
+                permission=is_institution_staff)
+    def decide(self, *, accept: bool, basis: str, reason: str = ""):
+        self.decision_basis = basis
+        self.decision_reason = reason
+        self.decided_at = timezone.now()
+        return S.KANDIDAT if accept else S.ABGELEHNT
+
+    @transition(field=status, source=S.KANDIDAT, target=S.EINGESTUFT, permission=is_account_holder,
+                conditions=[phase_two_complete, print_is_current])
+    def classify(self):
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=S.EINGESTUFT, target=S.ANGEBOT, permission=is_institution_staff,
+                conditions=[offer_terms_complete])
+    def make_offer(self):
+        self.offered_at = timezone.now()
+
+    @transition(field=status, source=S.ANGEBOT, target=S.ANGENOMMEN, permission=is_account_holder,
+                conditions=[has_signed_copy, deadline_not_passed])
+    def upload_signed(self):
+        self.accepted_at = timezone.now()
+
+    @transition(field=status, source=S.ANGENOMMEN, target=S.ANGEBOT, permission=is_institution_staff)
+    def return_upload(self):
+        self.accepted_at = None
+
+    @transition(field=status, source=S.ANGENOMMEN, target=S.RATIFIZIERT, permission=is_institution_staff,
+                conditions=[has_signed_copy])
+    def ratify(self):
+        self.ratified_at = timezone.now()
+
+    @transition(field=status, source=S.ANGEBOT, target=S.ABGELAUFEN, permission=is_system_or_staff,
+                conditions=[deadline_passed])
+    def expire(self):
+        pass
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=S.ZURUECKGEZOGEN,
+                permission=is_account_holder_or_staff)
+    def withdraw(self, *, reason: str = ""):
+        self.withdrawn_reason = reason
+
+    # --- reads ------------------------------------------------------------------------
+
+    def sections_complete(self, *, phase: int) -> bool:
+        required = set(self.offer.specific.required_sections(phase=phase))
+        done = set(self.sections.filter(is_complete=True).values_list("section", flat=True))
+        return required <= done
+
+    def application_data(self) -> dict:
+        """Everything the printed application shows, in a canonical form."""
+        participant = self.participant
+        return {
+            "offer": self.offer_id,
+            "participant": None if participant is None else {
+                "last_name": participant.last_name, "first_name": participant.first_name,
+                "date_of_birth": participant.date_of_birth.isoformat() if participant.date_of_birth else None,
+                "street": participant.street, "postcode": participant.postcode, "city": participant.city,
+                "email": participant.email, "mobile": participant.mobile,
+            },
+            "sections": {s.section: s.data for s in self.sections.order_by("section")},
+        }
+
+    def data_fingerprint(self) -> str:
+        canonical = json.dumps(self.application_data(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def declared_income(self) -> Decimal | None:
+        section = self.sections.filter(section="income").first()
+        if section is None or not section.data.get("earners"):
+            return None
+        return sum((Decimal(str(e.get("annual_income") or 0)) for e in section.data["earners"]), Decimal(0))
+
+    def computed_fee(self):
+        schedule = self.offer.specific.fee_schedule
+        if schedule is None:
+            return None
+        return schedule.compute(self.declared_income(), proof_overdue=self.proof_overdue)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def next_step(self) -> str:
+        from ..messages import NEXT_STEPS
+
+        return str(NEXT_STEPS.get(self.status, ""))
+
+    @property
+    def current_deadline(self):
+        if self.status == S.ANGEBOT:
+            return self.signed_copy_deadline
+        if self.proof_deadline and not self.proof_received_at and self.is_open:
+            return self.proof_deadline
+        return None
+
+
+class EnrollmentSection(models.Model):
+    """The data of one application section, saved as a draft at every step."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="sections")
+    section = models.CharField(_("Abschnitt"), max_length=20)
+    data = models.JSONField(_("Angaben"), default=dict, blank=True)
+    is_complete = models.BooleanField(_("vollständig"), default=False)
+    updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Abschnitt der Anmeldung")
+        verbose_name_plural = _("Abschnitte der Anmeldung")
+        constraints = [models.UniqueConstraint(fields=["enrollment", "section"], name="workpro_unique_section")]
+
+
+class EnrollmentLog(models.Model):
+    """Audit trail: every transition and staff action on an enrollment."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="log_entries")
+    action = models.CharField(_("Aktion"), max_length=80)
+    from_status = models.CharField(_("von"), max_length=20, choices=S.choices, blank=True)
+    to_status = models.CharField(_("nach"), max_length=20, choices=S.choices, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("durch"), null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("am"), default=timezone.now)
+    note = models.TextField(_("Notiz"), blank=True)
+
+    class Meta:
+        verbose_name = _("Protokolleintrag")
+        verbose_name_plural = _("Protokoll")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%d.%m.%Y %H:%M} {self.action}"
+
+    @property
+    def label(self) -> str:
+        from ..messages import log_label
+
+        return log_label(self.action)
+
+
+class Document(models.Model):
+    """A document deposited for a person; deposited counts as delivered ("zugestellt")."""
+
+    class Kind(models.TextChoices):
+        APPLICATION = "application", _("Anmeldung")
+        INVITATION = "invitation", _("Einladung")
+        DECISION = "decision", _("Entscheidung")
+        CONTRACT_OFFER = "contract_offer", _("Angebot (Vertrag)")
+        SIGNED_CONTRACT = "signed_contract", _("Unterschriebenes Angebot")
+        RATIFIED_CONTRACT = "ratified_contract", _("Ratifizierter Vertrag")
+        PROOF = "proof", _("Einkommensnachweis")
+        UPLOAD = "upload", _("Nachweis")
+        OTHER = "other", _("Sonstiges")
+
+    owner = models.ForeignKey("workpro_plugin.Person", verbose_name=_("für"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="documents")
+    enrollment = models.ForeignKey(Enrollment, verbose_name=_("Anmeldung"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("Art"), max_length=30, choices=Kind.choices)
+    title = models.CharField(_("Titel"), max_length=200)
+    file = models.FileField(_("Datei"), upload_to="documents/%Y/%m/", storage=private_storage, max_length=255)
+    content_type = models.CharField(max_length=100, default="application/pdf")
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("hinterlegt von"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    deposited_at = models.DateTimeField(_("zugestellt am"), default=timezone.now)
+    first_opened_at = models.DateTimeField(_("zuerst geöffnet am"), null=True, blank=True)
+    superseded = models.BooleanField(_("ersetzt oder zurückgewiesen"), default=False)
+
+    class Meta:
+        verbose_name = _("Dokument")
+        verbose_name_plural = _("Dokumente")
+        ordering = ["-deposited_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def filename(self) -> str:
+        extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(self.content_type, "bin")
+        stem = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in self.title)[:80].strip("-")
+        return f"{stem or 'dokument'}.{extension}"

@@ -1,9 +1,20 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Site
+
+
+def validate_number_format(value: str) -> None:
+    """A number format must contain {number} and format with example values."""
+    if "{number" not in value:
+        raise ValidationError(_("Das Format muss den Platzhalter {number} enthalten."))
+    try:
+        value.format(number=42, year=2026, prefix="KITA")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValidationError(_("Ungültiges Format: %(error)s") % {"error": exc}) from exc
 
 
 class Operator(models.Model):
@@ -20,6 +31,11 @@ class Operator(models.Model):
     phone = models.CharField(_("Telefon"), max_length=40, blank=True)
     email = models.EmailField(_("E-Mail"), blank=True)
     website = models.URLField(_("Website"), blank=True)
+    customer_number_format = models.CharField(
+        _("Format der Kundennummer"), max_length=60, default="K-{number:06d}",
+        help_text=_("Platzhalter: {number}. Beispiel: K-{number:06d} ergibt K-000042."),
+        validators=[validate_number_format],
+    )
 
     panels = [
         FieldPanel("name"),
@@ -29,6 +45,7 @@ class Operator(models.Model):
         FieldPanel("phone"),
         FieldPanel("email"),
         FieldPanel("website"),
+        FieldPanel("customer_number_format"),
     ]
 
     class Meta:
@@ -82,6 +99,14 @@ class Institution(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    contract_number_prefix = models.CharField(
+        _("Präfix der Vertragsnummern"), max_length=12, blank=True, help_text=_("z. B. KITA")
+    )
+    contract_number_format = models.CharField(
+        _("Format der Vertragsnummer"), max_length=60, default="{prefix}-{year}-{number:05d}",
+        help_text=_("Platzhalter: {prefix}, {year}, {number}. Beispiel: KITA-2026-00042."),
+        validators=[validate_number_format],
+    )
     staff_group = models.OneToOneField(
         Group,
         verbose_name=_("Mitarbeitergruppe"),
@@ -106,6 +131,8 @@ class Institution(models.Model):
         FieldPanel("contact_person"),
         FieldPanel("logo"),
         FieldPanel("staff_group"),
+        MultiFieldPanel([FieldPanel("contract_number_prefix"), FieldPanel("contract_number_format")],
+                        heading=_("Vertragsnummern")),
     ]
 
     class Meta:
@@ -119,6 +146,10 @@ class Institution(models.Model):
     @property
     def address_lines(self) -> list[str]:
         return [line for line in (self.street, f"{self.postcode} {self.city}".strip()) if line]
+
+    def format_contract_number(self, *, year: int, number: int) -> str:
+        prefix = self.contract_number_prefix or self.slug.upper()
+        return self.contract_number_format.format(prefix=prefix, year=year, number=number)
 
     def is_staff_member(self, user: settings.AUTH_USER_MODEL) -> bool:
         """Staff of an institution are the members of its staff group (or superusers)."""

@@ -50,8 +50,74 @@ class Person(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    def age_on(self, day) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def is_minor(self) -> bool:
+        age = self.age_on(timezone.localdate())
+        return age is not None and age < 18
+
+    def primary_guardian(self):
+        link = self.guardianships.filter(is_primary=True).select_related("guardian__user").first()
+        return link.guardian if link else None
+
     def issued_password_expired(self, now=None) -> bool:
         """An issued password is good for 72 hours, and only while not replaced."""
         if not self.must_set_password or self.password_issued_at is None:
             return False
         return (now or timezone.now()) - self.password_issued_at > ISSUED_PASSWORD_VALIDITY
+
+
+class Guardian(models.Model):
+    """Custody of a minor participant; exactly one guardian is PSB1, the sole contact."""
+
+    class Relation(models.TextChoices):
+        MUTTER = "mutter", _("Mutter")
+        VATER = "vater", _("Vater")
+        VORMUND = "vormund", _("Vormund")
+        SONSTIGE = "sonstige", _("Sonstige sorgeberechtigte Person")
+
+    participant = models.ForeignKey(Person, verbose_name=_("Teilnehmer"), on_delete=models.CASCADE,
+                                    related_name="guardianships")
+    guardian = models.ForeignKey(Person, verbose_name=_("Personensorgeberechtigter"), on_delete=models.CASCADE,
+                                 related_name="wards")
+    relation = models.CharField(_("Beziehung"), max_length=20, choices=Relation.choices, default=Relation.SONSTIGE)
+    is_primary = models.BooleanField(_("PSB1 (alleiniger Ansprechpartner)"), default=False)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Personensorgeberechtigter")
+        verbose_name_plural = _("Personensorgeberechtigte")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "guardian"], name="workpro_unique_guardian"),
+            models.UniqueConstraint(fields=["participant"], condition=models.Q(is_primary=True),
+                                    name="workpro_one_psb1_per_participant"),
+            models.CheckConstraint(condition=~models.Q(participant=models.F("guardian")),
+                                   name="workpro_guardian_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        label = "PSB1" if self.is_primary else self.get_relation_display()
+        return f"{self.guardian} ({label}) für {self.participant}"
+
+
+class NumberSequence(models.Model):
+    """A gap-free counter (customer numbers per operator, contract numbers per institution and year).
+
+    Incremented under a row lock inside the transaction that uses the number, so a
+    rolled-back enrollment gives its number back and two enrollments never share one.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Nummernkreis")
+        verbose_name_plural = _("Nummernkreise")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"

@@ -16,6 +16,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from ..models import Institution, OutboxMessage, Person
@@ -76,10 +77,48 @@ def queue_sms(
 
 
 def _render_context(message: OutboxMessage) -> dict:
+    from ..messages import render_event
+
     context = dict(message.context)
     context["institution"] = message.institution
     context["site_url"] = message.institution.site.root_url if message.institution else settings.WAGTAILADMIN_BASE_URL
+    if message.template == "enrollment_event":
+        context["portal_url"] = context["site_url"] + reverse("workpro:account")
+        context.update(render_event(context))
     return context
+
+
+def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
+    """Files that go with a mail: the invitation as a calendar entry (.ics)."""
+    if message.template == "enrollment_event" and message.context.get("event") == "invited":
+        return [("einladung.ics", interview_ics(message), "text/calendar")]
+    return []
+
+
+def interview_ics(message: OutboxMessage) -> bytes:
+    from datetime import datetime
+
+    from icalendar import Calendar, Event
+
+    context = message.context
+    start = datetime.fromisoformat(context["interview_at"])
+    calendar = Calendar()
+    calendar.add("prodid", "-//WorkPro//Einladung//DE")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"workpro-interview-{context['enrollment_id']}-{start:%Y%m%d%H%M}@workpro")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(hours=1))
+    event.add("summary", f"Gespräch: {context['offer']}")
+    event.add("location", context.get("interview_place", ""))
+    if message.institution:
+        event.add("organizer", f"mailto:{message.institution.email or 'noreply@workpro.localhost'}")
+    if context.get("interview_note"):
+        event.add("description", context["interview_note"])
+    calendar.add_component(event)
+    return calendar.to_ical()
 
 
 def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
@@ -97,6 +136,8 @@ def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
         reply_to=[message.institution.email] if message.institution and message.institution.email else None,
     )
     mail.attach_alternative(html, "text/html")
+    for filename, content, mimetype in _attachments(message):
+        mail.attach(filename, content, mimetype)
     return mail
 
 
@@ -114,8 +155,9 @@ def deliver(message_id: int) -> bool:
     attempts are used up.
     """
     now = timezone.now()
+    # A first attempt is always due (no clock-skew trap between web and worker machines).
     claimed = OutboxMessage.objects.filter(
-        Q(state=OutboxMessage.State.PENDING) & Q(next_attempt_at__lte=now), pk=message_id
+        Q(attempts=0) | Q(next_attempt_at__lte=now), state=OutboxMessage.State.PENDING, pk=message_id
     ).update(state=OutboxMessage.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False

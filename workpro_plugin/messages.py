@@ -1,0 +1,207 @@
+"""Texts of the enrollment mails, per event; rendered in the recipient's language.
+
+Each event has a subject and paragraphs; placeholders are filled from the outbox
+context (participant, offer, contract_number, dates, costs, reason ...).
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+ENROLLMENT_EVENTS = {
+    "participant_enrolled": {
+        "subject": _("Anmeldung begonnen: %(offer)s"),
+        "paragraphs": [
+            _("%(participant)s ist zum Angebot „%(offer)s“ angemeldet. Kundennummer: %(customer_number)s, "
+              "Vertragsnummer: %(contract_number)s."),
+            _("Bitte führen Sie unter „Mein Konto“ die angezeigten Aktionen aus, drucken Sie die Anmeldung und "
+              "senden Sie sie ab."),
+        ],
+    },
+    "submitted": {
+        "subject": _("Anmeldung eingegangen: %(offer)s"),
+        "paragraphs": [
+            _("die Anmeldung von %(participant)s zu „%(offer)s“ ist bei uns eingegangen. Status: Bewerber."),
+            _("Ein Mitarbeiter prüft die Bewerbung und meldet sich bei Ihnen."),
+        ],
+    },
+    "invited": {
+        "subject": _("Einladung zum persönlichen Gespräch: %(offer)s"),
+        "paragraphs": [
+            _("wir laden %(participant)s zum persönlichen Gespräch ein: am %(interview_date)s um "
+              "%(interview_time)s Uhr, %(interview_place)s."),
+            _("Den Termin finden Sie im Anhang auch als Kalendereintrag."),
+        ],
+        "extra": "interview_note",
+    },
+    "decided_kandidat": {
+        "subject": _("Aufnahme als Kandidat: %(offer)s"),
+        "paragraphs": [
+            _("%(participant)s wurde für „%(offer)s“ als Kandidat aufgenommen."),
+            _("Bitte melden Sie sich unter „Mein Konto“ an, führen Sie die restlichen angezeigten Aktionen aus und "
+              "drucken, prüfen und senden Sie die Anmeldung erneut ab."),
+        ],
+        "extra": "reason",
+    },
+    "decided_abgelehnt": {
+        "subject": _("Entscheidung zu Ihrer Bewerbung: %(offer)s"),
+        "paragraphs": [_("leider können wir %(participant)s für „%(offer)s“ nicht aufnehmen.")],
+        "extra": "reason",
+    },
+    "classified": {
+        "subject": _("Anmeldung eingestuft: %(offer)s"),
+        "paragraphs": [
+            _("die vollständige Anmeldung von %(participant)s ist eingegangen. Status: Eingestuft."),
+            _("Unsere Mitarbeiter prüfen die Anmeldung erneut und senden Ihnen gegebenenfalls ein Angebot."),
+        ],
+    },
+    "offer_made": {
+        "subject": _("Ihr Angebot: %(offer)s"),
+        "paragraphs": [
+            _("für %(participant)s liegt das unterschriebene Angebot zu „%(offer)s“ unter „Mein Konto“ bereit. "
+              "Kosten: %(costs)s €, Vertragsbeginn %(contract_start)s, Vertragsende %(contract_end)s."),
+            _("Wenn Sie das Angebot annehmen möchten: auf Papier ausdrucken, durch alle Vertragsparteien "
+              "unterzeichnen lassen, scannen oder fotografieren und bis spätestens %(deadline)s in WorkPro "
+              "hinterlegen."),
+        ],
+    },
+    "accepted": {
+        "subject": _("Unterschriebenes Angebot eingegangen: %(offer)s"),
+        "paragraphs": [
+            _("das unterschriebene Angebot für %(participant)s ist eingegangen. Status: Angenommen."),
+            _("Der Vertrag wird von uns geprüft und bei sachlicher Richtigkeit ratifiziert."),
+        ],
+    },
+    "upload_returned": {
+        "subject": _("Unterlagen zurückgewiesen: %(offer)s"),
+        "paragraphs": [
+            _("das hinterlegte unterschriebene Angebot für %(participant)s konnten wir nicht annehmen."),
+            _("Bitte hinterlegen Sie bis spätestens %(deadline)s ein vollständig unterschriebenes Angebot."),
+        ],
+        "extra": "reason",
+    },
+    "ratified": {
+        "subject": _("Vertrag ratifiziert: %(offer)s"),
+        "paragraphs": [
+            _("der Vertrag %(contract_number)s für %(participant)s wurde von uns gegengezeichnet. "
+              "Status: Ratifiziert. Damit ist der Vertrag zustande gekommen."),
+            _("Den gegengezeichneten Vertrag finden Sie zur Ablage unter „Mein Konto“."),
+        ],
+    },
+    "expired": {
+        "subject": _("Angebot abgelaufen: %(offer)s"),
+        "paragraphs": [
+            _("die Frist für das unterschriebene Angebot (%(deadline)s) ist abgelaufen. Status: Abgelaufen."),
+            _("Bei Fragen wenden Sie sich bitte an die Einrichtung."),
+        ],
+    },
+    "withdrawn": {
+        "subject": _("Anmeldung zurückgezogen: %(offer)s"),
+        "paragraphs": [_("die Anmeldung von %(participant)s zu „%(offer)s“ wurde zurückgezogen.")],
+        "extra": "reason",
+    },
+    "proof_requested": {
+        "subject": _("Bitte Einkommensnachweis einreichen: %(offer)s"),
+        "paragraphs": [
+            _("bitte reichen Sie bis %(proof_deadline)s einen Nachweis über das angegebene Jahreseinkommen ein."),
+            _("Wird der Nachweis nicht fristgerecht erbracht, gilt der Höchstsatz der Leistungsvergütung."),
+        ],
+    },
+    "proof_overdue": {
+        "subject": _("Einkommensnachweis nicht eingegangen: %(offer)s"),
+        "paragraphs": [
+            _("der angeforderte Einkommensnachweis ist bis %(proof_deadline)s nicht eingegangen. "
+              "Es gilt daher der Höchstsatz der Leistungsvergütung."),
+        ],
+    },
+    "offer_reminder": {
+        "subject": _("Erinnerung: Frist für das unterschriebene Angebot endet am %(deadline)s"),
+        "paragraphs": [
+            _("bitte denken Sie daran, das unterschriebene Angebot für %(participant)s bis %(deadline)s in "
+              "WorkPro zu hinterlegen. Danach verfällt das Angebot."),
+        ],
+    },
+    "proof_reminder": {
+        "subject": _("Erinnerung: Einkommensnachweis bis %(proof_deadline)s"),
+        "paragraphs": [
+            _("bitte reichen Sie den Einkommensnachweis bis %(proof_deadline)s ein; sonst gilt der Höchstsatz."),
+        ],
+    },
+}
+
+
+def _format(value: str, kind: str) -> str:
+    """ISO strings from the outbox context, formatted in the active language."""
+    from datetime import date, datetime
+
+    from django.utils import timezone
+    from django.utils.formats import date_format, number_format
+
+    if not value:
+        return ""
+    if kind == "date":
+        return date_format(date.fromisoformat(value[:10]), "DATE_FORMAT")
+    if kind == "datetime":
+        moment = timezone.localtime(datetime.fromisoformat(value))
+        return date_format(moment, "DATE_FORMAT"), date_format(moment, "TIME_FORMAT")
+    if kind == "money":
+        return number_format(value, 2, force_grouping=True)
+    return value
+
+
+def render_event(context: dict) -> dict:
+    """Subject, paragraphs and an optional extra text of an enrollment event mail."""
+    event = ENROLLMENT_EVENTS[context["event"]]
+    values = dict(context)
+    for key in ("contract_start", "contract_end", "deadline", "proof_deadline"):
+        values[key] = _format(context.get(key, ""), "date")
+    values["costs"] = _format(context.get("costs", ""), "money")
+    if context.get("interview_at"):
+        values["interview_date"], values["interview_time"] = _format(context["interview_at"], "datetime")
+    extra_key = event.get("extra")
+    return {
+        "subject": str(event["subject"]) % values,
+        "paragraphs": [str(paragraph) % values for paragraph in event["paragraphs"]],
+        "extra": context.get(extra_key, "") if extra_key else "",
+    }
+
+
+LOG_LABELS = {
+    "workpro.enrollment.registered": _("Interesse registriert"),
+    "workpro.enrollment.participant_enrolled": _("Zum Angebot angemeldet"),
+    "workpro.enrollment.printed": _("Anmeldung gedruckt"),
+    "workpro.enrollment.submitted": _("Anmeldung abgesendet"),
+    "workpro.enrollment.invited": _("Zum Gespräch eingeladen"),
+    "workpro.enrollment.decided_kandidat": _("Als Kandidat aufgenommen"),
+    "workpro.enrollment.decided_abgelehnt": _("Abgelehnt"),
+    "workpro.enrollment.classified": _("Eingestuft"),
+    "workpro.enrollment.offer_made": _("Angebot erstellt"),
+    "workpro.enrollment.accepted": _("Angebot angenommen"),
+    "workpro.enrollment.upload_returned": _("Unterlagen zurückgewiesen"),
+    "workpro.enrollment.ratified": _("Ratifiziert"),
+    "workpro.enrollment.expired": _("Abgelaufen"),
+    "workpro.enrollment.withdrawn": _("Zurückgezogen"),
+    "workpro.enrollment.proof_requested": _("Einkommensnachweis angefordert"),
+    "workpro.enrollment.proof_received": _("Einkommensnachweis erhalten"),
+    "workpro.enrollment.proof_overdue": _("Nachweis überfällig: Höchstsatz"),
+    "workpro.enrollment.offer_reminder": _("Erinnerung an die Frist gesendet"),
+    "workpro.enrollment.proof_reminder": _("Erinnerung an den Nachweis gesendet"),
+}
+
+NEXT_STEPS = {
+    "interessent": _("Teilnehmer wählen, die angezeigten Aktionen ausführen, „Anmeldung drucken“ und "
+                     "„Anmeldung absenden“."),
+    "bewerber": _("Ein Mitarbeiter prüft die Bewerbung und meldet sich."),
+    "eingeladen": _("Zum vereinbarten Gesprächstermin erscheinen."),
+    "kandidat": _("Die restlichen Aktionen ausführen, die Anmeldung erneut drucken und absenden."),
+    "abgelehnt": _("Keine weiteren Schritte."),
+    "eingestuft": _("Die Einrichtung erstellt gegebenenfalls ein Angebot."),
+    "angebot": _("Angebot ausdrucken, durch alle Vertragsparteien unterzeichnen lassen und den Scan bis zur Frist "
+                 "hinterlegen („Angebot annehmen“)."),
+    "angenommen": _("Die Einrichtung prüft den Vertrag und ratifiziert ihn."),
+    "ratifiziert": _("Der Vertrag ist zustande gekommen."),
+    "abgelaufen": _("Die Frist ist abgelaufen. Bitte wenden Sie sich an die Einrichtung."),
+    "zurueckgezogen": _("Keine weiteren Schritte."),
+}
+
+
+def log_label(action: str) -> str:
+    return str(LOG_LABELS.get(action, action))
