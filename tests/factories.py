@@ -52,9 +52,22 @@ def mark_printed(enrollment: Enrollment):
     Enrollment.objects.filter(pk=enrollment.pk).update(printed_fingerprint=enrollment.data_fingerprint())
 
 
+def pdf_bytes(pages: int = 1) -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def add_signed_copy(enrollment: Enrollment):
     Document.objects.create(enrollment=enrollment, kind="signed_contract", title="Unterschrift",
-                            file=ContentFile(b"%PDF-1.4 signed", name="signed.pdf"))
+                            file=ContentFile(pdf_bytes(), name="signed.pdf"))
 
 
 def enrollment_in(status: str, *, offer, institution, holder, participant=None, for_transition: str = "") -> Enrollment:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_enrollment
 
 app_name = "workpro"
 
@@ -13,6 +13,15 @@ urlpatterns = [
     path("konto/passwort-anfordern/gesendet/", views.password_request_done, name="password_request_done"),
     path("konto/anmeldung/<int:pk>/", views.enrollment_detail, name="enrollment_detail"),
     path("konto/anmeldung/<int:pk>/zurueckziehen/", views.enrollment_withdraw, name="enrollment_withdraw"),
+    path("konto/anmeldung/<int:pk>/teilnehmer/", views_enrollment.enrollment_participant,
+         name="enrollment_participant"),
+    path("konto/anmeldung/<int:pk>/angaben/<slug:section>/", views_enrollment.enrollment_section,
+         name="enrollment_section"),
+    path("konto/anmeldung/<int:pk>/drucken/", views_enrollment.enrollment_print, name="enrollment_print"),
+    path("konto/anmeldung/<int:pk>/absenden/", views_enrollment.enrollment_submit, name="enrollment_submit"),
+    path("konto/anmeldung/<int:pk>/angebot-annehmen/", views_enrollment.enrollment_accept, name="enrollment_accept"),
+    path("konto/dokumente/<int:pk>/", views_enrollment.document_download, name="document"),
+    path("angebot/<int:offer_id>/anmelden/", views_enrollment.offer_enroll, name="offer_enroll"),
     path("registriert/", views.registration_done, name="registration_done"),
     path("hilfe/", views.help_view, name="help"),
 ]

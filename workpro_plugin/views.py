@@ -89,11 +89,19 @@ def _own_enrollment(request, pk: int) -> Enrollment:
 
 @login_required(login_url=LOGIN_URL)
 def enrollment_detail(request, pk: int):
+    from .services.applications import editable_sections
+    from .views_enrollment import section_menu
+
     enrollment = _own_enrollment(request, pk)
+    editable = editable_sections(enrollment)
     return render(request, "workpro_plugin/account/enrollment_detail.html", {
         "enrollment": enrollment,
-        "log_entries": enrollment.log_entries.all(),
+        "log_entries": enrollment.log_entries.select_related("by"),
         "transitions": available_transitions(enrollment, request.user),
+        "menu": section_menu(enrollment) if enrollment.participant_id else [],
+        "editable_sections": editable,
+        "print_outdated": bool(editable) and enrollment.printed_fingerprint != enrollment.data_fingerprint(),
+        "documents": enrollment.documents.filter(superseded=False),
     })
 
 

@@ -26,14 +26,8 @@ class OperatorAdmin(ModelAdmin):
     search_fields = ("name",)
 
 
-class ReadOnlyForSuperusers(PermissionHelper):
-    """The outbox is an operations log: superusers look, nobody edits."""
-
-    def user_can_list(self, user):
-        return user.is_superuser
-
-    def user_can_inspect_obj(self, user, obj):
-        return user.is_superuser
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """Rows that change only through services: listed and inspected, never edited here."""
 
     def user_can_create(self, user):
         return False
@@ -43,6 +37,16 @@ class ReadOnlyForSuperusers(PermissionHelper):
 
     def user_can_delete_obj(self, user, obj):
         return False
+
+
+class ReadOnlyForSuperusers(ReadOnlyPermissionHelper):
+    """The outbox is an operations log: superusers look, nobody edits."""
+
+    def user_can_list(self, user):
+        return user.is_superuser
+
+    def user_can_inspect_obj(self, user, obj):
+        return user.is_superuser
 
 
 class OutboxAdmin(ModelAdmin):
@@ -65,7 +69,7 @@ def staff_institutions(user):
     return Institution.objects.filter(staff_group__in=user.groups.all())
 
 
-class EnrollmentPermissionHelper(PermissionHelper):
+class EnrollmentPermissionHelper(ReadOnlyPermissionHelper):
     """Staff see their institution's enrollments; changes only through the transition services."""
 
     def user_can_list(self, user):
@@ -73,15 +77,6 @@ class EnrollmentPermissionHelper(PermissionHelper):
 
     def user_can_inspect_obj(self, user, obj):
         return obj.institution.is_staff_member(user)
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
 
 
 class EnrollmentAdmin(ModelAdmin):

@@ -58,6 +58,7 @@ class DemoInstitution:
     staff_email: str
     staff_password: str
     colour: str
+    contract_prefix: str
 
 
 INSTITUTIONS = [
@@ -81,6 +82,7 @@ INSTITUTIONS = [
         staff_email="mitarbeiter@kita-sonnenschein.example",
         staff_password="Demo-Kita-2026",
         colour="#f2a900",
+        contract_prefix="KITA",
     ),
     DemoInstitution(
         slug="bbz-nord",
@@ -102,6 +104,7 @@ INSTITUTIONS = [
         staff_email="mitarbeiter@bbz-nord.example",
         staff_password="Demo-BBZ-2026",
         colour="#0b5394",
+        contract_prefix="BBZ",
     ),
 ]
 
@@ -368,6 +371,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
                 "phone": spec.phone,
                 "email": spec.email,
                 "contact_person": spec.contact_person,
+                "contract_number_prefix": spec.contract_prefix,
             },
         )
         if institution.logo_id is None:

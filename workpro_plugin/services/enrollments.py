@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from ..models import Enrollment, EnrollmentLog, Guardian, OfferPage, Person
+from ..models.enrollment import is_account_holder
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
 
@@ -80,7 +81,7 @@ def _fmt_date(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def notify(enrollment: Enrollment, event: str, **extra) -> None:
+def notify(enrollment: Enrollment, event: str, *, documents=(), **extra) -> None:
     """Queue the event mail to the account holder (and the participant's own login, if any)."""
     holder = enrollment.account_holder
     recipients = []
@@ -106,6 +107,7 @@ def notify(enrollment: Enrollment, event: str, **extra) -> None:
         "contract_end": _fmt_date(enrollment.contract_end),
         "deadline": _fmt_date(enrollment.signed_copy_deadline),
         "proof_deadline": _fmt_date(enrollment.proof_deadline),
+        "document_ids": [document.pk for document in documents],
         **extra,
     }
     for address, person in recipients:
@@ -123,6 +125,7 @@ def _run(
     prepare: Callable[[Enrollment], None] | None = None,
     kwargs: dict | None = None,
     mail_extra: dict | None = None,
+    produce: Callable[[Enrollment], list] | None = None,
 ) -> Enrollment:
     with transaction.atomic():
         locked = _locked(enrollment)
@@ -139,7 +142,8 @@ def _run(
             ) from exc
         event_code = event(locked) if callable(event) else event
         log(locked, action=event_code, by=by, note=note, from_status=from_status, to_status=locked.status)
-        notify(locked, event_code, **(mail_extra or {}))
+        documents = produce(locked) if produce is not None else []
+        notify(locked, event_code, documents=documents, **(mail_extra or {}))
     return locked
 
 
@@ -227,10 +231,16 @@ def enrollment_mark_printed(*, enrollment: Enrollment | int, by) -> Enrollment:
 
 def enrollment_submit(*, enrollment: Enrollment | int, by) -> Enrollment:
     """Anmeldung absenden: interessent → bewerber, or (second time) kandidat → eingestuft."""
+    from .documents import deposit, render_application_pdf
+
+    def application(e: Enrollment) -> list:
+        title = _("Anmeldung %(number)s") % {"number": e.contract_number}
+        return [deposit(kind="application", title=title, content=render_application_pdf(e), enrollment=e, by=by)]
+
     current = enrollment if isinstance(enrollment, Enrollment) else Enrollment.objects.get(pk=enrollment)
     if current.status == S.KANDIDAT:
-        return _run(enrollment, by=by, name="classify", event="classified")
-    return _run(enrollment, by=by, name="submit", event="submitted")
+        return _run(enrollment, by=by, name="classify", event="classified", produce=application)
+    return _run(enrollment, by=by, name="submit", event="submitted", produce=application)
 
 
 def enrollment_invite(*, enrollment: Enrollment | int, by, at: datetime, place: str, note: str = "") -> Enrollment:
@@ -271,12 +281,37 @@ def enrollment_make_offer(
         e.signed_copy_deadline = deadline or (
             timezone.localdate() + timedelta(days=e.offer.specific.contract_return_days))
 
-    return _run(enrollment, by=by, name="make_offer", event="offer_made", prepare=prepare, note=costs_reason)
+    from .documents import deposit, render_contract_offer_pdf
+
+    def contract_offer(e: Enrollment) -> list:
+        title = _("Angebot %(number)s") % {"number": e.contract_number}
+        return [deposit(kind="contract_offer", title=title, content=render_contract_offer_pdf(e), enrollment=e,
+                        by=by)]
+
+    return _run(enrollment, by=by, name="make_offer", event="offer_made", prepare=prepare, note=costs_reason,
+                produce=contract_offer)
 
 
-def enrollment_upload_signed(*, enrollment: Enrollment | int, by) -> Enrollment:
-    """Angebot annehmen: the signed scan is deposited (documents service) before this runs."""
-    return _run(enrollment, by=by, name="upload_signed", event="accepted")
+def enrollment_upload_signed(*, enrollment: Enrollment | int, by, files=None) -> Enrollment:
+    """Angebot annehmen: the signed scans/photos become one PDF, deposited with the transition.
+
+    Without `files` the signed copy must already be deposited (e.g. by staff on paper).
+    """
+    from .documents import check_uploads, deposit, merge_to_pdf
+
+    def prepare(e: Enrollment) -> None:
+        if files:
+            if not is_account_holder(e, by):
+                raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+            if e.status != S.ANGEBOT:
+                raise EnrollmentActionError(_("Diese Aktion ist im Status „%(status)s“ nicht möglich.")
+                                            % {"status": e.get_status_display()})
+            content = merge_to_pdf(check_uploads(files))
+            e.documents.filter(kind="signed_contract", superseded=False).update(superseded=True)
+            deposit(kind="signed_contract", title=_("Unterschriebenes Angebot %(number)s") % {
+                "number": e.contract_number}, content=content, enrollment=e, by=by)
+
+    return _run(enrollment, by=by, name="upload_signed", event="accepted", prepare=prepare)
 
 
 def enrollment_return_upload(*, enrollment: Enrollment | int, by, reason: str, new_deadline: date | None = None
@@ -297,7 +332,15 @@ def enrollment_return_upload(*, enrollment: Enrollment | int, by, reason: str, n
 
 
 def enrollment_ratify(*, enrollment: Enrollment | int, by) -> Enrollment:
-    return _run(enrollment, by=by, name="ratify", event="ratified")
+    """Ratifizieren: the countersigned contract (signed copy + countersignature page) is deposited."""
+    from .documents import deposit, render_ratified_pdf
+
+    def ratified(e: Enrollment) -> list:
+        title = _("Vertrag %(number)s (ratifiziert)") % {"number": e.contract_number}
+        return [deposit(kind="ratified_contract", title=title, content=render_ratified_pdf(e, by=by), enrollment=e,
+                        by=by)]
+
+    return _run(enrollment, by=by, name="ratify", event="ratified", produce=ratified)
 
 
 def enrollment_expire(*, enrollment: Enrollment | int, by=None) -> Enrollment:
@@ -377,29 +420,27 @@ def send_deadline_reminders(*, today: date | None = None, days_before: int = 3) 
     """One reminder per deadline, `days_before` days ahead (or later, if it was missed)."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=days_before)
-    count = 0
     offers = Enrollment.objects.filter(status=S.ANGEBOT, signed_copy_deadline__gte=today,
                                        signed_copy_deadline__lte=horizon, offer_reminder_sent_at__isnull=True)
-    for pk in offers.values_list("pk", flat=True):
-        with transaction.atomic():
-            locked = _locked(pk)
-            if locked.offer_reminder_sent_at or locked.status != S.ANGEBOT:
-                continue
-            locked.offer_reminder_sent_at = timezone.now()
-            locked.save(update_fields=["offer_reminder_sent_at", "updated_at"])
-            log(locked, action="offer_reminder")
-            notify(locked, "offer_reminder")
-            count += 1
     proofs = Enrollment.objects.filter(proof_deadline__gte=today, proof_deadline__lte=horizon,
                                        proof_received_at__isnull=True, proof_reminder_sent_at__isnull=True)
-    for pk in proofs.values_list("pk", flat=True):
+    return (_remind(offers, field="offer_reminder_sent_at", event="offer_reminder",
+                    still_due=lambda e: e.status == S.ANGEBOT)
+            + _remind(proofs, field="proof_reminder_sent_at", event="proof_reminder",
+                      still_due=lambda e: e.is_open and not e.proof_received_at))
+
+
+def _remind(candidates, *, field: str, event: str, still_due: Callable[[Enrollment], bool]) -> int:
+    """Send `event` once per enrollment, re-checked under the row lock (safe to run twice)."""
+    count = 0
+    for pk in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             locked = _locked(pk)
-            if locked.proof_reminder_sent_at or locked.proof_received_at or not locked.is_open:
+            if getattr(locked, field) or not still_due(locked):
                 continue
-            locked.proof_reminder_sent_at = timezone.now()
-            locked.save(update_fields=["proof_reminder_sent_at", "updated_at"])
-            log(locked, action="proof_reminder")
-            notify(locked, "proof_reminder")
+            setattr(locked, field, timezone.now())
+            locked.save(update_fields=[field, "updated_at"])
+            log(locked, action=event)
+            notify(locked, event)
             count += 1
     return count

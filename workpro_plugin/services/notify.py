@@ -89,10 +89,16 @@ def _render_context(message: OutboxMessage) -> dict:
 
 
 def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
-    """Files that go with a mail: the invitation as a calendar entry (.ics)."""
+    """Files that go with a mail: deposited documents ("zur Ablage"), an invitation as .ics."""
+    from ..models import Document
+
+    files = []
+    for document in Document.objects.filter(pk__in=message.context.get("document_ids") or []):
+        with document.file.open("rb") as handle:
+            files.append((document.filename, handle.read(), document.content_type))
     if message.template == "enrollment_event" and message.context.get("event") == "invited":
-        return [("einladung.ics", interview_ics(message), "text/calendar")]
-    return []
+        files.append(("einladung.ics", interview_ics(message), "text/calendar"))
+    return files
 
 
 def interview_ics(message: OutboxMessage) -> bytes:

@@ -1,0 +1,79 @@
+"""Data entry of an application: sections saved as drafts, uploads, the phase rules."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Document, Enrollment, EnrollmentSection
+from .documents import check_upload, deposit, merge_to_pdf
+from .enrollments import EnrollmentActionError, log
+
+S = Enrollment.Status
+PERSON_FIELDS = ("last_name", "first_name", "date_of_birth", "street", "postcode", "city", "email", "mobile")
+
+
+def editable_sections(enrollment: Enrollment) -> list[str]:
+    """Phase 1 sections before the application, all sections as a candidate, none otherwise."""
+    if enrollment.participant_id is None:
+        return []
+    offer = enrollment.offer.specific
+    if enrollment.status == S.INTERESSENT:
+        return offer.required_sections(phase=1)
+    if enrollment.status == S.KANDIDAT:
+        return offer.required_sections(phase=2)
+    return []
+
+
+def _check_editable(enrollment: Enrollment, by, section: str) -> None:
+    if enrollment.account_holder_id != getattr(by, "pk", None):
+        raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+    if section not in editable_sections(enrollment):
+        raise EnrollmentActionError(_("Dieser Abschnitt kann im Status „%(status)s“ nicht bearbeitet werden.")
+                                    % {"status": enrollment.get_status_display()})
+
+
+@transaction.atomic
+def section_save(*, enrollment: Enrollment, by, section: str, data: dict, is_complete: bool) -> EnrollmentSection:
+    """Save a section as entered (a draft when incomplete); personal data also update the person."""
+    enrollment = Enrollment.objects.select_for_update(of=("self",)).select_related("participant").get(pk=enrollment.pk)
+    _check_editable(enrollment, by, section)
+    if section == "personal" and is_complete:
+        participant = enrollment.participant
+        for field in PERSON_FIELDS:
+            if field in data:
+                setattr(participant, field, data[field])
+        participant.full_clean(exclude=["user", "customer_number"])
+        participant.save()
+    stored, _created = EnrollmentSection.objects.update_or_create(
+        enrollment=enrollment, section=section, defaults={"data": data, "is_complete": is_complete})
+    return stored
+
+
+def personal_initial(enrollment: Enrollment) -> dict:
+    participant = enrollment.participant
+    return {field: getattr(participant, field) for field in PERSON_FIELDS}
+
+
+@transaction.atomic
+def section_upload(*, enrollment: Enrollment, by, title: str, upload) -> Document:
+    """Upload one required document (PDF, JPEG or PNG; checked by content, stored as PDF)."""
+    enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)
+    _check_editable(enrollment, by, "uploads")
+    required = enrollment.offer.specific.required_document_list
+    if title not in required:
+        raise EnrollmentActionError(_("Dieser Nachweis wird für das Angebot nicht verlangt."))
+    checked = check_upload(upload)
+    content = merge_to_pdf([checked])
+    enrollment.documents.filter(kind=Document.Kind.UPLOAD, title=title).update(superseded=True)
+    document = deposit(kind=Document.Kind.UPLOAD, title=title, content=content, enrollment=enrollment, by=by)
+    current = {d.title: d for d in enrollment.documents.filter(kind=Document.Kind.UPLOAD, superseded=False)}
+    data = {"documents": [{"title": t, "sha256": current[t].sha256,
+                           "date": timezone.localdate(current[t].deposited_at).isoformat()}
+                          for t in required if t in current]}
+    EnrollmentSection.objects.update_or_create(
+        enrollment=enrollment, section="uploads",
+        defaults={"data": data, "is_complete": all(t in current for t in required)})
+    log(enrollment, action="document_uploaded", by=by, note=title)
+    return document

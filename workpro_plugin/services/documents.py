@@ -1,0 +1,228 @@
+"""Documents: PDF rendering (WeasyPrint), upload checks by content, deposit in private storage."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..models import Document, Enrollment, Person
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # ~ a 7,000 × 5,700 scan; beyond that: a decompression bomb
+PDF_MAGIC = b"%PDF-"
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# PDF features that execute or smuggle content; a signed scan never needs them.
+PDF_ACTIVE_CONTENT = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+
+
+class UploadError(Exception):
+    """An upload refused by content; the message is shown next to the field."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str
+    content: bytes
+    kind: str  # "pdf", "jpeg", "png"
+
+
+def _read(upload) -> bytes:
+    upload.seek(0)
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    upload.seek(0)
+    return data
+
+
+def check_upload(upload) -> CheckedFile:
+    """Accept PDF, JPEG and PNG by their content (magic bytes, then a full parse)."""
+    name = getattr(upload, "name", "datei")
+    data = _read(upload)
+    if not data:
+        raise UploadError(_("Die Datei „%(name)s“ ist leer.") % {"name": name})
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(_("Die Datei „%(name)s“ ist größer als 20 MB.") % {"name": name})
+    if data.startswith(PDF_MAGIC):
+        _check_pdf(name, data)
+        return CheckedFile(name, data, "pdf")
+    if data.startswith(JPEG_MAGIC) or data.startswith(PNG_MAGIC):
+        kind = "jpeg" if data.startswith(JPEG_MAGIC) else "png"
+        _check_image(name, data, kind)
+        return CheckedFile(name, data, kind)
+    raise UploadError(_("„%(name)s“ ist keine PDF-, JPEG- oder PNG-Datei.") % {"name": name})
+
+
+def _check_pdf(name: str, data: bytes) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if any(marker in data for marker in PDF_ACTIVE_CONTENT):
+        raise UploadError(_("„%(name)s“ enthält aktive Inhalte (z. B. JavaScript) und wird nicht angenommen.")
+                          % {"name": name})
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise UploadError(_("„%(name)s“ ist verschlüsselt. Bitte ohne Passwort speichern.") % {"name": name})
+        if len(reader.pages) == 0 or len(reader.pages) > 100:
+            raise UploadError(_("„%(name)s“ muss zwischen 1 und 100 Seiten haben.") % {"name": name})
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise UploadError(_("„%(name)s“ ist keine lesbare PDF-Datei.") % {"name": name}) from exc
+
+
+def _open_image(data: bytes):
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    return image
+
+
+def _check_image(name: str, data: bytes, kind: str) -> None:
+    from PIL import Image
+
+    try:
+        image = _open_image(data)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UploadError(_("Das Bild „%(name)s“ ist zu groß (zu viele Bildpunkte).") % {"name": name}) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UploadError(_("Das Bild „%(name)s“ ist beschädigt oder unvollständig.") % {"name": name}) from exc
+    if image.format != {"jpeg": "JPEG", "png": "PNG"}[kind]:
+        raise UploadError(_("„%(name)s“ ist keine PDF-, JPEG- oder PNG-Datei.") % {"name": name})
+
+
+def check_uploads(uploads) -> list[CheckedFile]:
+    files = [check_upload(upload) for upload in uploads]
+    if not files:
+        raise UploadError(_("Bitte wählen Sie mindestens eine Datei aus."))
+    if sum(len(f.content) for f in files) > MAX_UPLOAD_BYTES:
+        raise UploadError(_("Alle Dateien zusammen dürfen höchstens 20 MB groß sein."))
+    return files
+
+
+def merge_to_pdf(files: list[CheckedFile]) -> bytes:
+    """One PDF from scans and photos; images are re-encoded (EXIF and other metadata dropped)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for checked in files:
+        if checked.kind == "pdf":
+            writer.append(PdfReader(io.BytesIO(checked.content), strict=False))
+            continue
+        image = _open_image(checked.content)
+        from PIL import ImageOps
+
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        buffer = io.BytesIO()
+        image.save(buffer, format="PDF", resolution=150.0)
+        writer.append(PdfReader(io.BytesIO(buffer.getvalue())))
+    writer.add_metadata({"/Producer": "WorkPro"})
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def deposit(*, kind: str, title: str, content: bytes, enrollment: Enrollment | None = None,
+            owner: Person | None = None, by=None, content_type: str = "application/pdf") -> Document:
+    """Store a document privately; from now on it counts as delivered ("zugestellt")."""
+    digest = hashlib.sha256(content).hexdigest()
+    document = Document(kind=kind, title=title, enrollment=enrollment, owner=owner or (
+        enrollment.participant if enrollment else None), uploaded_by=by, content_type=content_type, sha256=digest,
+        deposited_at=timezone.now())
+    document.file.save(f"{digest[:16]}.pdf" if content_type == "application/pdf" else digest[:16],
+                       ContentFile(content), save=False)
+    document.save()
+    return document
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+def render_pdf(template: str, context: dict) -> bytes:
+    from weasyprint import HTML
+
+    html = render_to_string(template, context)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def _letterhead(enrollment: Enrollment) -> dict:
+    institution = enrollment.institution
+    logo_path = ""
+    if institution.logo_id:
+        try:
+            logo_path = "file://" + institution.logo.file.path
+        except (NotImplementedError, ValueError):
+            logo_path = ""
+    return {"institution": institution, "operator": institution.operator, "logo_path": logo_path}
+
+
+def application_context(enrollment: Enrollment) -> dict:
+    from ..models import ApplicationSection
+
+    offer = enrollment.offer.specific
+    labels = dict(ApplicationSection.choices)
+    sections = []
+    stored = {s.section: s for s in enrollment.sections.all()}
+    for code in offer.required_sections():
+        section = stored.get(code)
+        sections.append({"code": code, "label": labels.get(code, code),
+                         "rows": section_rows(code, section.data if section else {})})
+    guardians = list(enrollment.participant.guardianships.select_related("guardian")) if enrollment.participant else []
+    return {
+        **_letterhead(enrollment), "enrollment": enrollment, "offer": offer, "participant": enrollment.participant,
+        "guardians": guardians, "sections": sections, "fee": enrollment.computed_fee(),
+        "printed_on": timezone.localdate(), "fingerprint": enrollment.data_fingerprint(),
+    }
+
+
+def section_rows(code: str, data: dict) -> list[tuple[str, str]]:
+    """The entered values of a section as (label, value) rows for print and admin."""
+    from ..section_forms import rows_for_section
+
+    return rows_for_section(code, data)
+
+
+def render_application_pdf(enrollment: Enrollment) -> bytes:
+    with translation.override(_holder_language(enrollment)):
+        return render_pdf("workpro_plugin/pdf/application.html", application_context(enrollment))
+
+
+def render_contract_offer_pdf(enrollment: Enrollment) -> bytes:
+    with translation.override(_holder_language(enrollment)):
+        context = application_context(enrollment)
+        context["is_contract_offer"] = True
+        return render_pdf("workpro_plugin/pdf/contract_offer.html", context)
+
+
+def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
+    """The signed copy as deposited, followed by a countersignature page with its SHA-256."""
+    from pypdf import PdfReader, PdfWriter
+
+    signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False).latest("deposited_at")
+    with signed.file.open("rb") as handle:
+        original = handle.read()
+    with translation.override(_holder_language(enrollment)):
+        page = render_pdf("workpro_plugin/pdf/countersignature.html", {
+            **_letterhead(enrollment), "enrollment": enrollment, "signed": signed, "by": by,
+            "ratified_at": timezone.localtime(), "original_sha256": hashlib.sha256(original).hexdigest(),
+        })
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(original), strict=False))
+    writer.append(PdfReader(io.BytesIO(page)))
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _holder_language(enrollment: Enrollment) -> str:
+    person = getattr(enrollment.account_holder, "workpro_person", None) if enrollment.account_holder_id else None
+    return person.language if person else settings.LANGUAGE_CODE

@@ -1,0 +1,252 @@
+"""Portal views of one enrollment: participant, sections, print, submit, accept, documents."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .forms import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
+from .models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage, Person
+from .section_forms import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
+from .services import applications as app_svc
+from .services import enrollments as svc
+from .services.documents import UploadError, render_application_pdf
+from .views import LOGIN_URL, _own_enrollment
+
+SECTION_LABELS = dict(ApplicationSection.choices)
+
+
+def section_menu(enrollment: Enrollment) -> list[dict]:
+    """The steps of the application with their state, for the menu (the "drei Querstriche")."""
+    offer = enrollment.offer.specific
+    plan = offer.section_plan()
+    stored = {s.section: s for s in enrollment.sections.all()}
+    editable = set(app_svc.editable_sections(enrollment))
+    return [
+        {"code": code, "label": SECTION_LABELS.get(code, code), "phase": plan[code],
+         "complete": bool(stored.get(code) and stored[code].is_complete), "editable": code in editable}
+        for code in offer.required_sections()
+    ]
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def offer_enroll(request, offer_id: int):
+    """"Zum Angebot anmelden" on an offer page: reuse the open interest or record a new one."""
+    offer = get_object_or_404(OfferPage.objects.live(), pk=offer_id)
+    enrollment = Enrollment.objects.filter(offer=offer, account_holder=request.user,
+                                           status=Enrollment.Status.INTERESSENT, participant__isnull=True).first()
+    if enrollment is None:
+        state = offer.registration_state()
+        if not state.is_open:
+            messages.error(request, state.reason)
+            return redirect(offer.get_url(request))
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(offer=offer, institution=offer.get_institution(),
+                                                   account_holder=request.user)
+            svc.log(enrollment, action="registered", by=request.user)
+    return redirect("workpro:enrollment_participant", pk=enrollment.pk)
+
+
+@login_required(login_url=LOGIN_URL)
+def enrollment_participant(request, pk: int):
+    enrollment = _own_enrollment(request, pk)
+    if enrollment.participant_id:
+        return redirect("workpro:enrollment_detail", pk=pk)
+    people = svc.participants_for(request.user)
+    form = ParticipantChoiceForm(request.POST or None, people=people)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                if data["participant"] == form.NEW:
+                    holder = request.user.workpro_person
+                    participant = Person.objects.create(
+                        last_name=data["last_name"], first_name=data["first_name"],
+                        date_of_birth=data["date_of_birth"], street=holder.street, postcode=holder.postcode,
+                        city=holder.city, language=holder.language)
+                    svc.add_guardian(participant=participant, guardian=holder, relation=data["relation"],
+                                     is_primary=True)
+                else:
+                    participant = form.people[data["participant"]]
+                svc.enrollment_enroll_participant(enrollment=enrollment, participant=participant, by=request.user)
+        except svc.EnrollmentActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("%(name)s ist zum Angebot angemeldet. Vertragsnummer: %(number)s")
+                             % {"name": participant.full_name, "number": Enrollment.objects.get(pk=pk).contract_number})
+            first = app_svc.editable_sections(Enrollment.objects.get(pk=pk))
+            if first:
+                return redirect("workpro:enrollment_section", pk=pk, section=first[0])
+            return redirect("workpro:enrollment_detail", pk=pk)
+    return render(request, "workpro_plugin/account/enrollment_participant.html",
+                  {"enrollment": enrollment, "form": form})
+
+
+def _section_form(section: str, enrollment: Enrollment, data=None):
+    """The bound or unbound form (or formset) of a section, with the stored draft as initial."""
+    stored = EnrollmentSection.objects.filter(enrollment=enrollment, section=section).first()
+    draft = stored.data if stored else {}
+    if section == "personal":
+        initial = {**app_svc.personal_initial(enrollment), **(draft if stored and not stored.is_complete else {})}
+        return SIMPLE_FORMS[section](data, initial=initial)
+    if section in SIMPLE_FORMS:
+        return SIMPLE_FORMS[section](data, initial=draft)
+    if section == "guardians":
+        return GuardianFormSet(data, initial=draft.get("guardians", []), prefix="guardians")
+    if section == "income":
+        return EarnerFormSet(data, initial=draft.get("earners", []), prefix="earners")
+    return None
+
+
+def _json_of(section: str, form) -> dict:
+    if section in SIMPLE_FORMS:
+        return {name: to_json(value) for name, value in form.cleaned_data.items()}
+    rows = [{k: to_json(v) for k, v in f.cleaned_data.items() if k != "DELETE"}
+            for f in form.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+    return {"guardians" if section == "guardians" else "earners": rows}
+
+
+def _raw_draft(section: str, form) -> dict:
+    """What was typed, even if invalid: kept as a draft so nothing is lost."""
+    if section in SIMPLE_FORMS:
+        return {name: form.data.get(name, "") for name in form.fields}
+    return {"raw": {k: v for k, v in form.data.items() if k.startswith(form.prefix)}}
+
+
+@login_required(login_url=LOGIN_URL)
+def enrollment_section(request, pk: int, section: str):
+    enrollment = _own_enrollment(request, pk)
+    menu = section_menu(enrollment)
+    codes = [item["code"] for item in menu]
+    if section not in codes:
+        raise Http404
+    editable = section in app_svc.editable_sections(enrollment)
+    upload_form = DocumentUploadForm() if section == "uploads" else None
+    form = _section_form(section, enrollment, request.POST if request.method == "POST" and editable else None)
+    if request.method == "POST" and editable:
+        if section == "uploads":
+            upload_form = DocumentUploadForm(request.POST, request.FILES)
+            title = request.POST.get("title", "")
+            if upload_form.is_valid():
+                try:
+                    app_svc.section_upload(enrollment=enrollment, by=request.user, title=title,
+                                           upload=upload_form.cleaned_data["file"])
+                except (UploadError, svc.EnrollmentActionError) as exc:
+                    upload_form.add_error("file", str(exc))
+                else:
+                    messages.success(request, _("„%(title)s“ wurde hochgeladen.") % {"title": title})
+                    return redirect("workpro:enrollment_section", pk=pk, section=section)
+        elif form.is_valid():
+            app_svc.section_save(enrollment=enrollment, by=request.user, section=section,
+                                 data=_json_of(section, form), is_complete=True)
+            messages.success(request, _("Gespeichert."))
+            following = codes[codes.index(section) + 1:]
+            next_editable = [c for c in following if c in app_svc.editable_sections(enrollment)]
+            if next_editable and "weiter" in request.POST:
+                return redirect("workpro:enrollment_section", pk=pk, section=next_editable[0])
+            return redirect("workpro:enrollment_detail", pk=pk)
+        else:
+            app_svc.section_save(enrollment=enrollment, by=request.user, section=section,
+                                 data=_raw_draft(section, form), is_complete=False)
+    context = {
+        "enrollment": enrollment, "menu": menu, "section": section, "section_label": SECTION_LABELS[section],
+        "form": form, "editable": editable, "upload_form": upload_form,
+        "participant": enrollment.participant,
+    }
+    if section == "income":
+        context["fee"] = enrollment.computed_fee()
+        context["fee_schedule"] = enrollment.offer.specific.fee_schedule
+    if section == "uploads":
+        current = {d.title: d for d in enrollment.documents.filter(kind=Document.Kind.UPLOAD, superseded=False)}
+        context["required_documents"] = [(title, current.get(title))
+                                         for title in enrollment.offer.specific.required_document_list]
+    if section == "guardians":
+        context["guardian_links"] = enrollment.participant.guardianships.select_related("guardian")
+    status = 400 if request.method == "POST" and editable else 200
+    return render(request, "workpro_plugin/account/enrollment_section.html", context, status=status)
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def enrollment_print(request, pk: int):
+    """Anmeldung drucken: the PDF opens in the browser; what was printed is remembered."""
+    enrollment = _own_enrollment(request, pk)
+    if enrollment.participant_id is None:
+        raise Http404
+    svc.enrollment_mark_printed(enrollment=enrollment, by=request.user)
+    enrollment.refresh_from_db()
+    pdf = render_application_pdf(enrollment)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="Anmeldung-{enrollment.contract_number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def enrollment_submit(request, pk: int):
+    enrollment = _own_enrollment(request, pk)
+    try:
+        result = svc.enrollment_submit(enrollment=enrollment, by=request.user)
+    except svc.EnrollmentActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Die Anmeldung wurde abgesendet. Status: %(status)s. Sie erhalten sie zur "
+                                    "Ablage auch per Mail.") % {"status": result.get_status_display()})
+    return redirect("workpro:enrollment_detail", pk=pk)
+
+
+@login_required(login_url=LOGIN_URL)
+def enrollment_accept(request, pk: int):
+    """Angebot annehmen: upload the signed contract before the deadline."""
+    enrollment = _own_enrollment(request, pk)
+    form = SignedUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.enrollment_upload_signed(enrollment=enrollment, by=request.user, files=form.cleaned_data["files"])
+        except UploadError as exc:
+            form.add_error("files", str(exc))
+        except svc.EnrollmentActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Vielen Dank! Das unterschriebene Angebot ist hinterlegt. Status: Angenommen."))
+            return redirect("workpro:enrollment_detail", pk=pk)
+    return render(request, "workpro_plugin/account/enrollment_accept.html",
+                  {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
+
+
+def _document_for(request, pk: int) -> Document:
+    """The account holder, the document's owner with an own login, or the institution's staff."""
+    document = get_object_or_404(Document.objects.select_related("enrollment__institution", "owner"), pk=pk)
+    user = request.user
+    enrollment = document.enrollment
+    allowed = (
+        (enrollment is not None and (enrollment.account_holder_id == user.pk
+                                     or enrollment.institution.is_staff_member(user)))
+        or (document.owner is not None and document.owner.user_id == user.pk)
+    )
+    if not allowed:
+        raise Http404
+    return document
+
+
+@login_required(login_url=LOGIN_URL)
+def document_download(request, pk: int):
+    document = _document_for(request, pk)
+    is_recipient = document.enrollment is None or document.enrollment.account_holder_id == request.user.pk \
+        or (document.owner and document.owner.user_id == request.user.pk)
+    if is_recipient and document.first_opened_at is None:
+        Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
+                            as_attachment=request.GET.get("download") == "1", filename=document.filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
