@@ -35,7 +35,6 @@ def sms_outbox():
 @pytest.fixture
 def make_institution(db):
     """Builds a small institution tree: operator, homepage, site, offer index."""
-    from django.contrib.auth.models import Group
     from wagtail.models import Page, Site
 
     from home.models import HomePage
@@ -52,13 +51,10 @@ def make_institution(db):
         )
         index = OfferIndexPage(title="Angebote", slug="angebote")
         home.add_child(instance=index)
-        from django.contrib.auth.models import Permission
+        from workpro_plugin.services.institutions import ensure_staff_groups
 
-        group = Group.objects.create(name=f"Mitarbeiter {slug}")
-        group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-        return Institution.objects.create(
-            operator=operator, site=site, name=name or slug.title(), slug=slug, staff_group=group,
-        )
+        institution = Institution.objects.create(operator=operator, site=site, name=name or slug.title(), slug=slug)
+        return ensure_staff_groups(institution)
 
     return make
 
@@ -102,8 +98,9 @@ def world(make_institution, make_offer):
     return SimpleNamespace(
         kita=kita, other=other, offer=offer,
         holder=make_user("eltern@example.org"),
-        staff=make_user("staff@kita.test", person=False, groups=[kita.staff_group]),
-        other_staff=make_user("staff@bbz.test", person=False, groups=[other.staff_group]),
+        staff=make_user("leitung@kita.test", person=False, groups=[kita.lead_group]),
+        caseworker=make_user("sachbearbeitung@kita.test", person=False, groups=[kita.staff_group]),
+        other_staff=make_user("leitung@bbz.test", person=False, groups=[other.lead_group]),
         stranger=make_user("fremd@example.org"),
         superuser=make_user("admin@example.org", person=False, superuser=True),
     )

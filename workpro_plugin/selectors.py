@@ -90,3 +90,23 @@ def site_nav_for_request(request: HttpRequest) -> SiteNav:
 def institution_for_request(request: HttpRequest) -> Institution | None:
     """The institution whose site serves this request."""
     return site_nav_for_request(request).institution
+
+
+def staff_institutions(user):
+    """The institutions whose enrollments `user` processes (all for superusers)."""
+    from django.db.models import Q
+
+    if user is None or not user.is_authenticated:
+        return Institution.objects.none()
+    if user.is_superuser:
+        return Institution.objects.all()
+    groups = user.groups.all()
+    return Institution.objects.filter(Q(staff_group__in=groups) | Q(lead_group__in=groups)).distinct()
+
+
+def staff_enrollments(user):
+    """Enrollments in the user's institutions, with what list and export show."""
+    from .models import Enrollment
+
+    return Enrollment.objects.filter(institution__in=staff_institutions(user)).select_related(
+        "participant", "offer", "institution", "account_holder")

@@ -1,19 +1,33 @@
-"""Admin wiring only: menu items, modeladmin registration, admin URLs."""
+"""Admin wiring only: menu items, modeladmin registration, admin URLs, dashboard panel."""
 
+from django.contrib.admin import SimpleListFilter
+from django.db.models import Count, Q
+from django.urls import include, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from laces.components import Component
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
+from wagtail_modeladmin.views import InspectView
 
-from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage
+from . import admin_views
+from .models import OPEN_STATUSES, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from .selectors import staff_enrollments, staff_institutions
+from .services.documents import section_rows
+
+S = Enrollment.Status
 
 
 class InstitutionAdmin(ModelAdmin):
     model = Institution
     menu_label = _("Einrichtungen")
     menu_icon = "home"
-    list_display = ("name", "kind", "site", "city", "staff_group")
+    list_display = ("name", "kind", "site", "city", "staff_group", "lead_group")
     list_filter = ("kind", "operator")
     search_fields = ("name", "city", "email")
 
@@ -62,48 +76,203 @@ class OutboxAdmin(ModelAdmin):
     search_fields = ("recipient", "template", "subject")
 
 
-def staff_institutions(user):
-    """The institutions whose enrollments `user` processes (all for superusers)."""
-    if user.is_superuser:
-        return Institution.objects.all()
-    return Institution.objects.filter(staff_group__in=user.groups.all())
+def admin_display(description, ordering):
+    def decorate(func):
+        func.short_description = description
+        if ordering:
+            func.admin_order_field = ordering
+        return func
+    return decorate
 
+
+# --- Anmeldungen ----------------------------------------------------------------------------
 
 class EnrollmentPermissionHelper(ReadOnlyPermissionHelper):
-    """Staff see their institution's enrollments; changes only through the transition services."""
+    """Staff with the view permission see their institution's enrollments; changes go through actions."""
 
     def user_can_list(self, user):
-        return user.is_superuser or staff_institutions(user).exists()
+        return user.is_superuser or (user.has_perm("workpro_plugin.view_enrollment")
+                                     and staff_institutions(user).exists())
 
     def user_can_inspect_obj(self, user, obj):
-        return obj.institution.is_staff_member(user)
+        return obj.institution.staff_can(user, "view_enrollment")
+
+
+class OfferFilter(SimpleListFilter):
+    title = _("Angebot")
+    parameter_name = "angebot"
+
+    def lookups(self, request, model_admin):
+        from .models import OfferPage
+
+        # The offers below the institutions' sites: no scan over all enrollments.
+        offers = OfferPage.objects.none()
+        for institution in staff_institutions(request.user).select_related("site__root_page"):
+            offers = offers | OfferPage.objects.descendant_of(institution.site.root_page)
+        return list(offers.order_by("title").values_list("pk", "title"))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(offer_id=self.value()) if self.value() else queryset
+
+
+class DeadlineFilter(SimpleListFilter):
+    title = _("Frist")
+    parameter_name = "frist"
+
+    def lookups(self, request, model_admin):
+        return [("ueberfaellig", _("überfällig")), ("7tage", _("in den nächsten 7 Tagen"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "ueberfaellig":
+            return queryset.filter(
+                Q(status=S.ANGEBOT, signed_copy_deadline__lt=today)
+                | Q(proof_deadline__lt=today, proof_received_at__isnull=True, status__in=OPEN_STATUSES))
+        if self.value() == "7tage":
+            horizon = today + timezone.timedelta(days=7)
+            return queryset.filter(
+                Q(status=S.ANGEBOT, signed_copy_deadline__range=(today, horizon))
+                | Q(proof_deadline__range=(today, horizon), proof_received_at__isnull=True))
+        return queryset
+
+
+class MinorFilter(SimpleListFilter):
+    title = _("Minderjährige")
+    parameter_name = "minderjaehrig"
+
+    def lookups(self, request, model_admin):
+        return [("ja", _("nur Minderjährige")), ("nein", _("nur Volljährige"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        cutoff = today.replace(year=today.year - 18) if not (today.month == 2 and today.day == 29) \
+            else today.replace(year=today.year - 18, day=28)
+        if self.value() == "ja":
+            return queryset.filter(participant__date_of_birth__gt=cutoff)
+        if self.value() == "nein":
+            return queryset.filter(participant__date_of_birth__lte=cutoff)
+        return queryset
+
+
+class InterviewFilter(SimpleListFilter):
+    title = _("Gesprächstermin")
+    parameter_name = "gespraech"
+
+    def lookups(self, request, model_admin):
+        return [("heute", _("heute")), ("woche", _("nächste 7 Tage")), ("vergangen", _("vergangen"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.localtime()
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.value() == "heute":
+            return queryset.filter(interview_at__gte=start, interview_at__lt=start + timezone.timedelta(days=1))
+        if self.value() == "woche":
+            return queryset.filter(interview_at__gte=now, interview_at__lt=start + timezone.timedelta(days=8))
+        if self.value() == "vergangen":
+            return queryset.filter(interview_at__lt=now)
+        return queryset
+
+
+class EnrollmentInspectView(InspectView):
+    def get_context_data(self, **kwargs):
+        from .models import ApplicationSection
+
+        context = super().get_context_data(**kwargs)
+        enrollment = self.instance
+        labels = dict(ApplicationSection.choices)
+        stored = {s.section: s for s in enrollment.sections.all()}
+        context.update(
+            actions=admin_views.available_actions(enrollment, self.request.user),
+            fee=enrollment.computed_fee(),
+            documents=enrollment.documents.all(),
+            sections=[{"label": labels.get(code, code), "complete": bool(stored.get(code) and stored[code].is_complete),
+                       "rows": section_rows(code, stored[code].data if code in stored else {})}
+                      for code in enrollment.offer.specific.required_sections()] if enrollment.participant_id else [],
+        )
+        return context
 
 
 class EnrollmentAdmin(ModelAdmin):
     model = Enrollment
     menu_label = _("Anmeldungen")
     menu_icon = "form"
+    menu_order = 100
     permission_helper_class = EnrollmentPermissionHelper
     inspect_view_enabled = True
+    inspect_view_class = EnrollmentInspectView
     inspect_template_name = "workpro_plugin/admin/enrollment_inspect.html"
-    list_display = ("contract_number", "participant", "offer", "institution", "status", "created_at")
-    list_filter = ("status", "institution")
+    index_template_name = "workpro_plugin/admin/enrollment_index.html"
+    list_display = ("contract_number", "participant_name", "offer", "institution", "status_badge", "deadline",
+                    "created_at")
+    list_filter = ("status", OfferFilter, "institution", DeadlineFilter, MinorFilter, InterviewFilter)
     search_fields = ("contract_number", "participant__last_name", "participant__first_name",
-                     "participant__customer_number", "account_holder__email")
-    list_select_related = ("participant", "offer", "institution")
+                     "participant__customer_number", "participant__email", "account_holder__email")
+    list_export = ("contract_number", "participant_name", "customer_number", "offer", "institution", "status_label",
+                   "account_holder_email", "created_at", "contract_start", "contract_end", "costs")
+    export_filename = "anmeldungen"
+    list_per_page = 50
+    ordering = ("-created_at",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(institution__in=staff_institutions(request.user))
+        return staff_enrollments(request.user)
+
+    @admin_display(_("Teilnehmer"), "participant__last_name")
+    def participant_name(self, obj):
+        return obj.participant.full_name if obj.participant_id else "–"
+
+    @admin_display(_("Status"), "status")
+    def status_badge(self, obj):
+        return format_html('<span class="w-status w-status--primary">{}</span>', obj.get_status_display())
+
+    @admin_display(_("Status"), "status")
+    def status_label(self, obj):
+        return obj.get_status_display()
+
+    @admin_display(_("Frist"), None)
+    def deadline(self, obj):
+        value = obj.current_deadline
+        if value is None:
+            return "–"
+        overdue = value < timezone.localdate()
+        return format_html('<span class="{}">{}</span>', "w-text-critical-200" if overdue else "",
+                           value.strftime("%d.%m.%Y"))
+
+    @admin_display(_("Kundennummer"), None)
+    def customer_number(self, obj):
+        return obj.participant.customer_number if obj.participant_id else ""
+
+    @admin_display(_("Kontoinhaber"), None)
+    def account_holder_email(self, obj):
+        return obj.account_holder.email if obj.account_holder_id else ""
 
 
-class WorkProAdminGroup(ModelAdminGroup):
-    menu_label = _("WorkPro")
-    menu_icon = "clipboard-list"
-    menu_order = 200
-    items = (EnrollmentAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin)
+class PersonPermissionHelper(ReadOnlyPermissionHelper):
+    def user_can_list(self, user):
+        return user.is_superuser or (user.has_perm("workpro_plugin.view_person") and staff_institutions(user).exists())
+
+    def user_can_inspect_obj(self, user, obj):
+        return user.is_superuser or PersonAdmin.scoped(user).filter(pk=obj.pk).exists()
 
 
-modeladmin_register(WorkProAdminGroup)
+class PersonAdmin(ModelAdmin):
+    model = Person
+    menu_label = _("Kunden/Teilnehmer")
+    menu_icon = "user"
+    permission_helper_class = PersonPermissionHelper
+    inspect_view_enabled = True
+    inspect_view_fields = ("last_name", "first_name", "date_of_birth", "customer_number", "email", "mobile",
+                           "street", "postcode", "city", "language")
+    list_display = ("last_name", "first_name", "customer_number", "date_of_birth", "email")
+    search_fields = ("last_name", "first_name", "customer_number", "email")
+
+    @staticmethod
+    def scoped(user):
+        institutions = staff_institutions(user)
+        return Person.objects.filter(Q(enrollments__institution__in=institutions)
+                                     | Q(user__workpro_enrollments__institution__in=institutions)).distinct()
+
+    def get_queryset(self, request):
+        return self.scoped(request.user)
 
 
 class FeeScheduleViewSet(SnippetViewSet):
@@ -117,3 +286,62 @@ class FeeScheduleViewSet(SnippetViewSet):
 
 
 register_snippet(FeeScheduleViewSet)
+
+
+class WorkProAdminGroup(ModelAdminGroup):
+    menu_label = _("WorkPro")
+    menu_icon = "clipboard-list"
+    menu_order = 200
+    items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin)
+
+    def get_submenu_items(self):
+        items = super().get_submenu_items()
+        items.append(MenuItem(_("Gebührenordnungen"), reverse("wagtailsnippets_workpro_plugin_feeschedule:list"),
+                              icon_name="table", order=900))
+        return items
+
+
+modeladmin_register(WorkProAdminGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_workpro_admin_urls():
+    urls = [
+        path("anmeldung/<int:pk>/vorschau-angebot/", admin_views.offer_preview, name="offer_preview"),
+        path("anmeldung/<int:pk>/<slug:action>/", admin_views.enrollment_action, name="enrollment_action"),
+        path("anmeldungen/einladen/", admin_views.bulk_invite, name="bulk_invite"),
+        path("anmeldungen/entscheiden/", admin_views.bulk_decide, name="bulk_decide"),
+    ]
+    return [path("workpro/", include((urls, "workpro_admin"), namespace="workpro_admin"))]
+
+
+class EnrollmentDashboardPanel(Component):
+    """Counts per status, overdue deadlines and today's interviews of the user's institutions."""
+
+    name = "workpro_enrollments"
+    template_name = "workpro_plugin/admin/dashboard_panel.html"
+    order = 50
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_context_data(self, parent_context):
+        enrollments = staff_enrollments(self.user).order_by()
+        today = timezone.localdate()
+        counts = dict(enrollments.values_list("status").annotate(n=Count("pk")))
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        return {
+            "counts": [(status, label, counts.get(status, 0)) for status, label in S.choices if status in counts],
+            "overdue": enrollments.filter(
+                Q(status=S.ANGEBOT, signed_copy_deadline__lt=today)
+                | Q(proof_deadline__lt=today, proof_received_at__isnull=True, status__in=OPEN_STATUSES)).count(),
+            "interviews": enrollments.filter(interview_at__gte=start, interview_at__lt=start + timezone.timedelta(days=1),
+                                             status=S.EINGELADEN).order_by("interview_at"),
+            "list_url": reverse("workpro_plugin_enrollment_modeladmin_index"),
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_enrollment_panel(request, panels):
+    if request.user.is_superuser or staff_institutions(request.user).exists():
+        panels.insert(0, EnrollmentDashboardPanel(request.user))

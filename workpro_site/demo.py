@@ -11,14 +11,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.files.images import ImageFile
 from django.db import transaction
 from wagtail.images import get_image_model
-from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
+from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
 from workpro_plugin.help_text import DEFAULT_HELP_HTML
+from workpro_plugin.services.institutions import ensure_staff_groups
 from workpro_plugin.models import (
     ApplicationSection,
     FeeBracket,
@@ -57,6 +57,7 @@ class DemoInstitution:
     intro: str
     staff_email: str
     staff_password: str
+    lead_email: str
     colour: str
     contract_prefix: str
 
@@ -81,6 +82,7 @@ INSTITUTIONS = [
         ),
         staff_email="mitarbeiter@kita-sonnenschein.example",
         staff_password="Demo-Kita-2026",
+        lead_email="leitung@kita-sonnenschein.example",
         colour="#f2a900",
         contract_prefix="KITA",
     ),
@@ -103,6 +105,7 @@ INSTITUTIONS = [
         ),
         staff_email="mitarbeiter@bbz-nord.example",
         staff_password="Demo-BBZ-2026",
+        lead_email="leitung@bbz-nord.example",
         colour="#0b5394",
         contract_prefix="BBZ",
     ),
@@ -187,15 +190,6 @@ DEMO_OFFERS = {
     ],
 }
 
-STAFF_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page")
-STAFF_COLLECTION_PERMISSIONS = (
-    ("wagtailimages", "add_image"),
-    ("wagtailimages", "change_image"),
-    ("wagtailimages", "choose_image"),
-    ("wagtaildocs", "add_document"),
-    ("wagtaildocs", "change_document"),
-    ("wagtaildocs", "choose_document"),
-)
 
 
 @dataclass
@@ -257,26 +251,6 @@ def _ensure_site(home: HomePage, spec: DemoInstitution, port: int) -> Site:
         Site.objects.exclude(pk=site.pk).filter(is_default_site=True).update(is_default_site=False)
     site.save()
     return site
-
-
-def _ensure_staff_group(institution: Institution, home: HomePage, collection: Collection) -> Group:
-    group, _ = Group.objects.get_or_create(name=f"Mitarbeiter {institution.name}")
-    group.permissions.add(
-        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
-    )
-    for codename in STAFF_PAGE_PERMISSIONS:
-        GroupPagePermission.objects.get_or_create(
-            group=group,
-            page=home,
-            permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename),
-        )
-    for app_label, codename in STAFF_COLLECTION_PERMISSIONS:
-        GroupCollectionPermission.objects.get_or_create(
-            group=group,
-            collection=collection,
-            permission=Permission.objects.get(content_type__app_label=app_label, codename=codename),
-        )
-    return group
 
 
 def _ensure_user(email: str, password: str, **fields):
@@ -381,18 +355,15 @@ def load_demo(*, port: int = 8000) -> DemoResult:
             logo.save()
             institution.logo = logo
 
-        institution.staff_group = _ensure_staff_group(institution, home, collection)
         institution.save()
+        ensure_staff_groups(institution, collection=collection)
         _ensure_offers(institution, offer_index)
-        staff = _ensure_user(
-            spec.staff_email,
-            spec.staff_password,
-            first_name="Demo",
-            last_name=f"Mitarbeiter {spec.name}",
-            is_staff=False,
-            is_superuser=False,
-        )
+        staff = _ensure_user(spec.staff_email, spec.staff_password, first_name="Demo",
+                             last_name=f"Sachbearbeitung {spec.name}", is_staff=False, is_superuser=False)
         staff.groups.add(institution.staff_group)
+        lead = _ensure_user(spec.lead_email, spec.staff_password, first_name="Demo",
+                            last_name=f"Leitung {spec.name}", is_staff=False, is_superuser=False)
+        lead.groups.add(institution.lead_group)
 
     _ensure_user(
         SUPERUSER[0], SUPERUSER[1], first_name="Demo", last_name="Administrator",
@@ -403,4 +374,27 @@ def load_demo(*, port: int = 8000) -> DemoResult:
                           first_name=DEMO_PARENT["first_name"], last_name=DEMO_PARENT["last_name"])
     Person.objects.update_or_create(user=parent, defaults={**parent_fields, "email": DEMO_PARENT["email"],
                                                            "must_set_password": False})
+    _ensure_demo_application(parent)
     return DemoResult(port=port, institutions=INSTITUTIONS, superuser=SUPERUSER)
+
+
+def _ensure_demo_application(parent) -> None:
+    """A child of the demo parent who has applied for a Krippenplatz (status Bewerber)."""
+    from workpro_plugin.models import Enrollment, EnrollmentSection, Guardian
+    from workpro_plugin.services import enrollments as svc
+
+    if Enrollment.objects.filter(account_holder=parent).exists():
+        return
+    holder = parent.workpro_person
+    today = date.today()
+    child = Person.objects.create(last_name="Beispiel", first_name="Lena", date_of_birth=today.replace(year=today.year - 2),
+                                  street=holder.street, postcode=holder.postcode, city=holder.city)
+    Guardian.objects.create(participant=child, guardian=holder, relation="mutter", is_primary=True)
+    enrollment = svc.enrollment_start(offer=OfferPage.objects.get(slug="krippenplatz"), participant=child, by=parent)
+    EnrollmentSection.objects.create(enrollment=enrollment, section="personal", is_complete=True, data={
+        "last_name": child.last_name, "first_name": child.first_name, "date_of_birth": child.date_of_birth.isoformat(),
+        "street": child.street, "postcode": child.postcode, "city": child.city, "email": "", "mobile": ""})
+    EnrollmentSection.objects.create(enrollment=enrollment, section="guardians", is_complete=True,
+                                     data={"guardians": []})
+    svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
+    svc.enrollment_submit(enrollment=enrollment, by=parent)

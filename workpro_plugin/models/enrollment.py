@@ -113,7 +113,13 @@ def is_account_holder(enrollment: Enrollment, user) -> bool:
 
 
 def is_institution_staff(enrollment: Enrollment, user) -> bool:
-    return user is not None and enrollment.institution.is_staff_member(user)
+    """Sachbearbeitung: staff of the enrollment's institution who may process enrollments."""
+    return user is not None and enrollment.institution.staff_can(user, "process_enrollment")
+
+
+def is_institution_lead(enrollment: Enrollment, user) -> bool:
+    """Leitung: staff of the enrollment's institution who sign offers and ratify contracts."""
+    return user is not None and enrollment.institution.staff_can(user, "sign_enrollment")
 
 
 def is_account_holder_or_staff(enrollment: Enrollment, user) -> bool:
@@ -189,7 +195,11 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("Anmeldung")
         verbose_name_plural = _("Anmeldungen")
         ordering = ["-created_at"]
-        permissions = [("process_enrollment", _("Anmeldungen bearbeiten"))]
+        indexes = [models.Index(fields=["institution", "-created_at"], name="workpro_enr_inst_created")]
+        permissions = [
+            ("process_enrollment", _("Anmeldungen bearbeiten (einladen, entscheiden, Nachweise anfordern)")),
+            ("sign_enrollment", _("Angebote unterschreiben und Verträge ratifizieren")),
+        ]
 
     def __str__(self) -> str:
         who = self.participant.full_name if self.participant_id else _("ohne Teilnehmer")
@@ -220,7 +230,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     def classify(self):
         self.submitted_at = timezone.now()
 
-    @transition(field=status, source=S.EINGESTUFT, target=S.ANGEBOT, permission=is_institution_staff,
+    @transition(field=status, source=S.EINGESTUFT, target=S.ANGEBOT, permission=is_institution_lead,
                 conditions=[offer_terms_complete])
     def make_offer(self):
         self.offered_at = timezone.now()
@@ -234,7 +244,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     def return_upload(self):
         self.accepted_at = None
 
-    @transition(field=status, source=S.ANGENOMMEN, target=S.RATIFIZIERT, permission=is_institution_staff,
+    @transition(field=status, source=S.ANGENOMMEN, target=S.RATIFIZIERT, permission=is_institution_lead,
                 conditions=[has_signed_copy])
     def ratify(self):
         self.ratified_at = timezone.now()

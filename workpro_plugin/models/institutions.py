@@ -7,6 +7,15 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Site
 
 
+def user_group_ids(user) -> set[int]:
+    """The user's group ids, read once per user object (a request), like Django's permission cache."""
+    cached = getattr(user, "_workpro_group_ids", None)
+    if cached is None:
+        cached = set(user.groups.values_list("pk", flat=True))
+        user._workpro_group_ids = cached
+    return cached
+
+
 def validate_number_format(value: str) -> None:
     """A number format must contain {number} and format with example values."""
     if "{number" not in value:
@@ -109,12 +118,21 @@ class Institution(models.Model):
     )
     staff_group = models.OneToOneField(
         Group,
-        verbose_name=_("Mitarbeitergruppe"),
+        verbose_name=_("Gruppe Sachbearbeitung"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="workpro_institution",
         help_text=_("Mitglieder dieser Gruppe bearbeiten die Anmeldungen dieser Einrichtung."),
+    )
+    lead_group = models.OneToOneField(
+        Group,
+        verbose_name=_("Gruppe Leitung"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workpro_led_institution",
+        help_text=_("Mitglieder dieser Gruppe unterschreiben Angebote und ratifizieren Verträge."),
     )
 
     panels = [
@@ -131,6 +149,7 @@ class Institution(models.Model):
         FieldPanel("contact_person"),
         FieldPanel("logo"),
         FieldPanel("staff_group"),
+        FieldPanel("lead_group"),
         MultiFieldPanel([FieldPanel("contract_number_prefix"), FieldPanel("contract_number_format")],
                         heading=_("Vertragsnummern")),
     ]
@@ -151,10 +170,22 @@ class Institution(models.Model):
         prefix = self.contract_number_prefix or self.slug.upper()
         return self.contract_number_format.format(prefix=prefix, year=year, number=number)
 
+    def staff_group_ids(self) -> list[int]:
+        return [pk for pk in (self.staff_group_id, self.lead_group_id) if pk is not None]
+
     def is_staff_member(self, user: settings.AUTH_USER_MODEL) -> bool:
-        """Staff of an institution are the members of its staff group (or superusers)."""
-        if not user.is_authenticated or not user.is_active:
+        """Staff of an institution are the members of its Sachbearbeitung or Leitung group (or superusers).
+
+        Membership scopes *which* enrollments a user sees; Django permissions on the
+        groups (view, process, sign) decide *what* they may do with them.
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
             return False
         if user.is_superuser:
             return True
-        return self.staff_group_id is not None and user.groups.filter(pk=self.staff_group_id).exists()
+        groups = self.staff_group_ids()
+        return bool(groups) and not user_group_ids(user).isdisjoint(groups)
+
+    def staff_can(self, user, permission: str) -> bool:
+        """Staff of this institution holding `permission` (e.g. "process_enrollment")."""
+        return self.is_staff_member(user) and user.has_perm(f"workpro_plugin.{permission}")

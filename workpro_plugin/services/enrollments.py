@@ -69,6 +69,18 @@ def available_transitions(enrollment: Enrollment, user) -> list[str]:
     return names
 
 
+def possible_transitions(enrollment: Enrollment, user) -> set[str]:
+    """Transitions leaving the current state that `user` may start; their guards are checked on submit.
+
+    Staff forms (e.g. Einladen) supply the data some guards need, so buttons must not wait for it.
+    """
+    names = set()
+    for transition in enrollment.get_all_status_transitions():
+        if transition.source in (enrollment.status, "*") and transition.has_perm(enrollment, user):
+            names.add(transition.name)
+    return names
+
+
 def log(enrollment: Enrollment, *, action: str, by=None, note: str = "", from_status: str = "",
         to_status: str = "") -> EnrollmentLog:
     return EnrollmentLog.objects.create(enrollment=enrollment, action=f"workpro.enrollment.{action}", by=by,
@@ -358,7 +370,7 @@ def enrollment_request_proof(*, enrollment: Enrollment | int, by, deadline: date
     """Nachweis anfordern: proof of income by a deadline, otherwise the maximum rate applies."""
     with transaction.atomic():
         locked = _locked(enrollment)
-        if not locked.institution.is_staff_member(by):
+        if not locked.institution.staff_can(by, "process_enrollment"):
             raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
         if deadline < timezone.localdate():
             raise EnrollmentActionError(_("Die Frist darf nicht in der Vergangenheit liegen."))
@@ -374,7 +386,7 @@ def enrollment_request_proof(*, enrollment: Enrollment | int, by, deadline: date
 def enrollment_receive_proof(*, enrollment: Enrollment | int, by) -> Enrollment:
     with transaction.atomic():
         locked = _locked(enrollment)
-        if not locked.institution.is_staff_member(by):
+        if not locked.institution.staff_can(by, "process_enrollment"):
             raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
         locked.proof_received_at, locked.proof_overdue = timezone.now(), False
         locked.save(update_fields=["proof_received_at", "proof_overdue", "updated_at"])

@@ -28,7 +28,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("WorkPro demo is ready."))
         for spec in result.institutions:
             self.stdout.write(f"  {spec.name}:  http://{spec.hostname}:{port}/")
-            self.stdout.write(f"      Mitarbeiter: {spec.staff_email} / {spec.staff_password}")
+            self.stdout.write(f"      Sachbearbeitung: {spec.staff_email} / {spec.staff_password}")
+            self.stdout.write(f"      Leitung:         {spec.lead_email} / {spec.staff_password}")
         self.stdout.write(f"  Wagtail admin:  http://127.0.0.1:{port}/admin/")
         self.stdout.write(f"      Superuser:   {result.superuser[0]} / {result.superuser[1]}")
         from workpro_site.demo import DEMO_PARENT

@@ -1,0 +1,85 @@
+"""Forms of the staff transition views in the Wagtail admin."""
+
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import DecisionBasis
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class InviteForm(forms.Form):
+    date = forms.DateField(label=_("Datum"), widget=DATE)
+    time = forms.TimeField(label=_("Uhrzeit"), widget=TIME)
+    place = forms.CharField(label=_("Ort"), max_length=200)
+    note = forms.CharField(label=_("Hinweis für die Einladung"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date") and cleaned.get("time"):
+            moment = timezone.make_aware(datetime.combine(cleaned["date"], cleaned["time"]))
+            if moment < timezone.now():
+                self.add_error("date", _("Der Termin liegt in der Vergangenheit."))
+            cleaned["at"] = moment
+        return cleaned
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Entscheidung"), widget=forms.RadioSelect,
+                                 choices=[("kandidat", _("Kandidat")), ("abgelehnt", _("Abgelehnt"))])
+    basis = forms.ChoiceField(label=_("Grundlage"), choices=DecisionBasis.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Begründung (erscheint in der Mail)"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "abgelehnt" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", _("Bitte begründen Sie die Ablehnung."))
+        return cleaned
+
+
+class ProofForm(forms.Form):
+    deadline = forms.DateField(label=_("Nachweis bis"), widget=DATE)
+
+    def clean_deadline(self):
+        value = self.cleaned_data["deadline"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("Die Frist darf nicht in der Vergangenheit liegen."))
+        return value
+
+
+class OfferForm(forms.Form):
+    costs = forms.DecimalField(label=_("Kosten (€)"), min_value=0, max_digits=10, decimal_places=2, localize=True)
+    costs_reason = forms.CharField(label=_("Begründung, falls die Kosten von der Gebührenordnung abweichen"),
+                                   required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    contract_start = forms.DateField(label=_("Vertragsbeginn"), widget=DATE)
+    contract_end = forms.DateField(label=_("Vertragsende"), widget=DATE)
+    deadline = forms.DateField(label=_("Frist für das unterschriebene Angebot"), widget=DATE)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end, deadline = cleaned.get("contract_start"), cleaned.get("contract_end"), cleaned.get("deadline")
+        if start and end and end < start:
+            self.add_error("contract_end", _("Das Vertragsende darf nicht vor dem Beginn liegen."))
+        if deadline and deadline < timezone.localdate():
+            self.add_error("deadline", _("Die Frist darf nicht in der Vergangenheit liegen."))
+        return cleaned
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Grund (erscheint in der Mail)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConfirmForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Ich habe die Unterlagen geprüft."),
+                                 error_messages={"required": _("Bitte bestätigen Sie die Prüfung.")})
+
+
+def default_time() -> time:
+    return time(10, 0)
