@@ -313,3 +313,22 @@ def test_required_upload_completes_the_section(portal):
     assert ok.status_code == 302
     section = enrollment.sections.get(section="uploads")
     assert section.is_complete and section.data["documents"][0]["title"] == "Impfnachweis"
+
+
+def test_upload_after_the_deadline_is_refused_and_stores_nothing(portal):
+    enrollment = enrollment_in(S.ANGEBOT, offer=portal.offer, institution=portal.kita, holder=portal.holder)
+    Document.objects.filter(enrollment=enrollment).delete()
+    Enrollment.objects.filter(pk=enrollment.pk).update(signed_copy_deadline=TODAY - timedelta(days=1))
+    storage_before = _stored_files()
+    response = portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/angebot-annehmen/",
+                                  {"files": [SimpleUploadedFile("scan.pdf", pdf_bytes())]}, **HOST)
+    assert response.status_code == 400 and "Frist" in _text(response)
+    assert not enrollment.documents.exists()
+    assert _stored_files() == storage_before
+
+
+def _stored_files() -> set[str]:
+    import os
+
+    root = Document._meta.get_field("file").storage.location
+    return {os.path.join(d, f) for d, _, files in os.walk(root) for f in files}

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from ..models import Enrollment, EnrollmentLog, Guardian, OfferPage, Person
-from ..models.enrollment import is_account_holder
+from ..models.enrollment import deadline_not_passed, is_account_holder
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
 
@@ -318,6 +318,8 @@ def enrollment_upload_signed(*, enrollment: Enrollment | int, by, files=None) ->
             if e.status != S.ANGEBOT:
                 raise EnrollmentActionError(_("Diese Aktion ist im Status „%(status)s“ nicht möglich.")
                                             % {"status": e.get_status_display()})
+            if not deadline_not_passed(e):  # checked before anything is stored
+                raise EnrollmentActionError(_("Die Aktion ist noch nicht möglich:"), reasons=[deadline_not_passed.message])
             content = merge_to_pdf(check_uploads(files))
             e.documents.filter(kind="signed_contract", superseded=False).update(superseded=True)
             deposit(kind="signed_contract", title=_("Unterschriebenes Angebot %(number)s") % {
