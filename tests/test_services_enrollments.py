@@ -278,7 +278,7 @@ def test_two_staff_ratifying_at_once_exactly_one_wins(world):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks (set DATABASE_URL)")
     enrollment = enrollment_in(S.ANGENOMMEN, offer=world.offer, institution=world.kita, holder=world.holder)
-    colleague = make_user("staff2@kita.test", person=False, groups=[world.kita.staff_group])
+    colleague = make_user("leitung2@kita.test", person=False, groups=[world.kita.lead_group])
     results, barrier = [], threading.Barrier(2)
 
     def act(user, action):

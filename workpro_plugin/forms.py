@@ -283,3 +283,26 @@ class DocumentUploadForm(forms.Form):
     file = forms.FileField(label=_("Datei (PDF, JPEG oder PNG)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
                            error_messages={"required": _("Bitte wählen Sie eine Datei aus.")})
+
+
+class ContactDataForm(forms.Form):
+    """Meine Daten: address, mobile, language; a new email address is confirmed by link."""
+
+    email = forms.EmailField(label=_("Mailadresse"), max_length=254,
+                             help_text=_("Eine neue Adresse wird erst nach Bestätigung per Link übernommen."),
+                             error_messages={"required": _("Bitte eine Mailadresse eingeben."),
+                                             "invalid": _("Bitte eine gültige Mailadresse eingeben.")})
+    street = forms.CharField(label=_("Straße und Hausnummer"), max_length=200, required=False)
+    postcode = forms.RegexField(label=_("PLZ"), regex=r"^\d{5}$", max_length=5, required=False,
+                                error_messages={"invalid": _("Bitte eine fünfstellige Postleitzahl eingeben.")})
+    city = forms.CharField(label=_("Ort"), max_length=100, required=False)
+    mobile = forms.CharField(label=_("Handynummer"), max_length=40, required=False,
+                             help_text=_("Für ein neues Passwort per SMS."))
+    language = forms.ChoiceField(label=_("Sprache der Mails"), choices=[("de", _("Deutsch")), ("en", _("Englisch"))])
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_mobile(self):
+        value = self.cleaned_data["mobile"].strip()
+        return normalize_phone(value, mobile=True) if value else ""

@@ -11,6 +11,8 @@ urlpatterns = [
     path("konto/passwort/", views.set_password, name="set_password"),
     path("konto/passwort-anfordern/", views.password_request_view, name="password_request"),
     path("konto/passwort-anfordern/gesendet/", views.password_request_done, name="password_request_done"),
+    path("konto/daten/", views.contact_data, name="contact_data"),
+    path("konto/daten/mail-bestaetigen/<str:token>/", views.email_confirm, name="email_confirm"),
     path("konto/anmeldung/<int:pk>/", views.enrollment_detail, name="enrollment_detail"),
     path("konto/anmeldung/<int:pk>/zurueckziehen/", views.enrollment_withdraw, name="enrollment_withdraw"),
     path("konto/anmeldung/<int:pk>/teilnehmer/", views_enrollment.enrollment_participant,

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
@@ -116,6 +117,44 @@ def enrollment_withdraw(request, pk: int):
     else:
         messages.success(request, _("Die Anmeldung wurde zurückgezogen."))
     return redirect("workpro:enrollment_detail", pk=enrollment.pk)
+
+
+@login_required(login_url=LOGIN_URL)
+def contact_data(request):
+    """Meine Daten: the account holder's address, mobile number, mail language and email."""
+    from .forms import ContactDataForm
+    from .services.accounts import account_request_email_change, account_update_contact
+
+    person = getattr(request.user, "workpro_person", None)
+    if person is None:
+        raise Http404
+    initial = {"email": request.user.email, "street": person.street, "postcode": person.postcode,
+               "city": person.city, "mobile": person.mobile, "language": person.language}
+    form = ContactDataForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        account_update_contact(user=request.user, street=data["street"], postcode=data["postcode"],
+                               city=data["city"], mobile=data["mobile"], language=data["language"])
+        if data["email"] != request.user.email:
+            account_request_email_change(user=request.user, new_email=data["email"])
+            messages.info(request, _("Wir haben einen Bestätigungslink an %(email)s gesendet. Die neue Adresse "
+                                     "gilt, sobald Sie ihn öffnen.") % {"email": data["email"]})
+        messages.success(request, _("Ihre Daten wurden gespeichert."))
+        return redirect("workpro:contact_data")
+    return render(request, "workpro_plugin/account/contact_data.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required(login_url=LOGIN_URL)
+def email_confirm(request, token: str):
+    from .services.accounts import EmailChangeError, account_confirm_email_change
+
+    try:
+        email = account_confirm_email_change(user=request.user, token=token)
+    except EmailChangeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Ihre Mailadresse ist jetzt %(email)s.") % {"email": email})
+    return redirect("workpro:contact_data")
 
 
 def registration_done(request):

@@ -191,3 +191,73 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     queue_sms(to=person.mobile, template="password_issued", language=person.language, institution=institution,
               person=person, secret_keys=("password",), context={"password": password, "email": new_email})
     return "sms"
+
+
+# --- Meine Daten ---------------------------------------------------------------------------
+
+EMAIL_CHANGE_SALT = "workpro.email-change"
+EMAIL_CHANGE_MAX_AGE = 3 * 24 * 3600
+
+
+@transaction.atomic
+def account_update_contact(*, user, street: str, postcode: str, city: str, mobile: str, language: str) -> Person:
+    """Address, mobile and language of the account holder; a new mobile number is announced by mail."""
+    person = Person.objects.select_for_update().get(user=user)
+    old_mobile = person.mobile
+    person.street, person.postcode, person.city = street, postcode, city
+    person.mobile, person.language = mobile, language
+    person.save(update_fields=["street", "postcode", "city", "mobile", "language", "updated_at"])
+    if mobile != old_mobile and user.email:
+        queue_mail(to=user.email, template="mobile_changed", language=language, person=person,
+                   context={"first_name": person.first_name, "old_mobile": old_mobile[-4:] if old_mobile else "",
+                            "new_mobile": mobile[-4:] if mobile else ""})
+    return person
+
+
+def account_request_email_change(*, user, new_email: str) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is opened."""
+    from django.core import signing
+
+    new_email = normalize_email(new_email)
+    person = Person.objects.filter(user=user).first()
+    token = signing.dumps({"user": user.pk, "email": new_email}, salt=EMAIL_CHANGE_SALT)
+    with transaction.atomic():
+        queue_mail(to=new_email, template="email_change_confirm", language=person.language if person else None,
+                   person=person, secret_keys=("confirm_path",),
+                   context={"first_name": person.first_name if person else user.first_name,
+                            "confirm_path": reverse("workpro:email_confirm", args=[token]), "new_email": new_email})
+
+
+class EmailChangeError(Exception):
+    pass
+
+
+@transaction.atomic
+def account_confirm_email_change(*, user, token: str) -> str:
+    """Switch the login to the confirmed address and tell the old one."""
+    from django.core import signing
+    from django.utils.translation import gettext as _
+
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise EmailChangeError(_("Der Bestätigungslink ist abgelaufen. Bitte ändern Sie die Mailadresse erneut.")) from exc
+    except signing.BadSignature as exc:
+        raise EmailChangeError(_("Der Bestätigungslink ist ungültig.")) from exc
+    if data.get("user") != user.pk:
+        raise EmailChangeError(_("Der Bestätigungslink gehört zu einem anderen Konto."))
+    User = get_user_model()
+    new_email = data["email"]
+    if User.objects.filter(username=new_email).exclude(pk=user.pk).exists():
+        raise EmailChangeError(_("Diese Mailadresse wird bereits für ein anderes Konto verwendet."))
+    old_email = user.email
+    user.username = user.email = new_email
+    user.save(update_fields=["username", "email"])
+    person = Person.objects.filter(user=user).first()
+    if person is not None:
+        person.email = new_email
+        person.save(update_fields=["email", "updated_at"])
+    if old_email and old_email != new_email:
+        queue_mail(to=old_email, template="email_changed", language=person.language if person else None,
+                   person=person, context={"first_name": person.first_name if person else "", "new_email": new_email})
+    return new_email
