@@ -36,9 +36,19 @@ def _enqueue_delivery(message_id: int) -> None:
                task_name=f"outbox-{message_id}-{timezone.now().timestamp():.0f}")
 
 
-def _queue(*, channel, recipient, template, context, language, institution, person, secret_keys):
+def _queue(
+    *,
+    channel: str,
+    to: str,
+    template: str,
+    context: dict | None = None,
+    language: str | None = None,
+    institution: Institution | None = None,
+    person: Person | None = None,
+    secret_keys: tuple[str, ...] = (),
+) -> OutboxMessage:
     message = OutboxMessage.objects.create(
-        channel=channel, recipient=recipient, template=template, context=context,
+        channel=channel, recipient=to, template=template, context=context or {},
         language=language or settings.LANGUAGE_CODE, institution=institution, person=person,
         secret_keys=list(secret_keys),
     )
@@ -46,34 +56,14 @@ def _queue(*, channel, recipient, template, context, language, institution, pers
     return message
 
 
-def queue_mail(
-    *,
-    to: str,
-    template: str,
-    context: dict | None = None,
-    language: str | None = None,
-    institution: Institution | None = None,
-    person: Person | None = None,
-    secret_keys: tuple[str, ...] = (),
-) -> OutboxMessage:
-    """Write a mail row now; it is sent once the surrounding transaction commits."""
-    return _queue(channel=OutboxMessage.Channel.MAIL, recipient=to, template=template, context=context or {},
-                  language=language, institution=institution, person=person, secret_keys=secret_keys)
+def queue_mail(**kwargs) -> OutboxMessage:
+    """Write a mail row now; it is sent once the surrounding transaction commits (see _queue)."""
+    return _queue(channel=OutboxMessage.Channel.MAIL, **kwargs)
 
 
-def queue_sms(
-    *,
-    to: str,
-    template: str,
-    context: dict | None = None,
-    language: str | None = None,
-    institution: Institution | None = None,
-    person: Person | None = None,
-    secret_keys: tuple[str, ...] = (),
-) -> OutboxMessage:
-    """Write an SMS row now (number already normalised to E.164)."""
-    return _queue(channel=OutboxMessage.Channel.SMS, recipient=to, template=template, context=context or {},
-                  language=language, institution=institution, person=person, secret_keys=secret_keys)
+def queue_sms(**kwargs) -> OutboxMessage:
+    """Write an SMS row now (number already normalised to E.164); sent after commit (see _queue)."""
+    return _queue(channel=OutboxMessage.Channel.SMS, **kwargs)
 
 
 def _render_context(message: OutboxMessage) -> dict:
