@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfReader
 
-from tests.factories import enrollment_in, make_child, make_user, pdf_bytes
+from tests.factories import enrollment_in, pdf_bytes
 from workpro_plugin.models import Document, Enrollment, FeeBracket, FeeSchedule, OfferSection, Person
 from workpro_plugin.services import enrollments as svc
 

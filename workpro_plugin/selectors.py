@@ -110,3 +110,23 @@ def staff_enrollments(user):
 
     return Enrollment.objects.filter(institution__in=staff_institutions(user)).select_related(
         "participant", "offer", "institution", "account_holder")
+
+
+def overdue_q(today):
+    """Enrollments with a passed deadline: an unsigned offer, or requested proof of income not received."""
+    from django.db.models import Q
+
+    from .models import OPEN_STATUSES, EnrollmentStatus
+
+    return (Q(status=EnrollmentStatus.ANGEBOT, signed_copy_deadline__lt=today)
+            | Q(proof_deadline__lt=today, proof_received_at__isnull=True, status__in=OPEN_STATUSES))
+
+
+def today_bounds():
+    """Start and end of the current local day, for "today's interviews"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .forms import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
-from .models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage, Person
+from .models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from .section_forms import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
 from .services import applications as app_svc
 from .services import enrollments as svc
@@ -41,17 +39,11 @@ def section_menu(enrollment: Enrollment) -> list[dict]:
 def offer_enroll(request, offer_id: int):
     """"Zum Angebot anmelden" on an offer page: reuse the open interest or record a new one."""
     offer = get_object_or_404(OfferPage.objects.live(), pk=offer_id)
-    enrollment = Enrollment.objects.filter(offer=offer, account_holder=request.user,
-                                           status=Enrollment.Status.INTERESSENT, participant__isnull=True).first()
-    if enrollment is None:
-        state = offer.registration_state()
-        if not state.is_open:
-            messages.error(request, state.reason)
-            return redirect(offer.get_url(request))
-        with transaction.atomic():
-            enrollment = Enrollment.objects.create(offer=offer, institution=offer.get_institution(),
-                                                   account_holder=request.user)
-            svc.log(enrollment, action="registered", by=request.user)
+    try:
+        enrollment = svc.enrollment_begin(offer=offer, by=request.user)
+    except svc.EnrollmentActionError as exc:
+        messages.error(request, str(exc))
+        return redirect(offer.get_url(request))
     return redirect("workpro:enrollment_participant", pk=enrollment.pk)
 
 
@@ -65,24 +57,19 @@ def enrollment_participant(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                if data["participant"] == form.NEW:
-                    holder = request.user.workpro_person
-                    participant = Person.objects.create(
-                        last_name=data["last_name"], first_name=data["first_name"],
-                        date_of_birth=data["date_of_birth"], street=holder.street, postcode=holder.postcode,
-                        city=holder.city, language=holder.language)
-                    svc.add_guardian(participant=participant, guardian=holder, relation=data["relation"],
-                                     is_primary=True)
-                else:
-                    participant = form.people[data["participant"]]
-                svc.enrollment_enroll_participant(enrollment=enrollment, participant=participant, by=request.user)
+            if data["participant"] == form.NEW:
+                enrollment = svc.enrollment_enroll_new_child(
+                    enrollment=enrollment, by=request.user, last_name=data["last_name"],
+                    first_name=data["first_name"], date_of_birth=data["date_of_birth"], relation=data["relation"])
+            else:
+                enrollment = svc.enrollment_enroll_participant(
+                    enrollment=enrollment, participant=form.people[data["participant"]], by=request.user)
         except svc.EnrollmentActionError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("%(name)s ist zum Angebot angemeldet. Vertragsnummer: %(number)s")
-                             % {"name": participant.full_name, "number": Enrollment.objects.get(pk=pk).contract_number})
-            first = app_svc.editable_sections(Enrollment.objects.get(pk=pk))
+                             % {"name": enrollment.participant.full_name, "number": enrollment.contract_number})
+            first = app_svc.editable_sections(enrollment)
             if first:
                 return redirect("workpro:enrollment_section", pk=pk, section=first[0])
             return redirect("workpro:enrollment_detail", pk=pk)

@@ -16,8 +16,8 @@ from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_r
 from wagtail_modeladmin.views import InspectView
 
 from . import admin_views
-from .models import OPEN_STATUSES, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
-from .selectors import staff_enrollments, staff_institutions
+from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services.documents import section_rows
 
 S = Enrollment.Status
@@ -125,9 +125,7 @@ class DeadlineFilter(SimpleListFilter):
     def queryset(self, request, queryset):
         today = timezone.localdate()
         if self.value() == "ueberfaellig":
-            return queryset.filter(
-                Q(status=S.ANGEBOT, signed_copy_deadline__lt=today)
-                | Q(proof_deadline__lt=today, proof_received_at__isnull=True, status__in=OPEN_STATUSES))
+            return queryset.filter(overdue_q(today))
         if self.value() == "7tage":
             horizon = today + timezone.timedelta(days=7)
             return queryset.filter(
@@ -163,11 +161,11 @@ class InterviewFilter(SimpleListFilter):
 
     def queryset(self, request, queryset):
         now = timezone.localtime()
-        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start, end = today_bounds()
         if self.value() == "heute":
-            return queryset.filter(interview_at__gte=start, interview_at__lt=start + timezone.timedelta(days=1))
+            return queryset.filter(interview_at__gte=start, interview_at__lt=end)
         if self.value() == "woche":
-            return queryset.filter(interview_at__gte=now, interview_at__lt=start + timezone.timedelta(days=8))
+            return queryset.filter(interview_at__gte=now, interview_at__lt=end + timezone.timedelta(days=7))
         if self.value() == "vergangen":
             return queryset.filter(interview_at__lt=now)
         return queryset
@@ -329,13 +327,11 @@ class EnrollmentDashboardPanel(Component):
         enrollments = staff_enrollments(self.user).order_by()
         today = timezone.localdate()
         counts = dict(enrollments.values_list("status").annotate(n=Count("pk")))
-        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        start, end = today_bounds()
         return {
             "counts": [(status, label, counts.get(status, 0)) for status, label in S.choices if status in counts],
-            "overdue": enrollments.filter(
-                Q(status=S.ANGEBOT, signed_copy_deadline__lt=today)
-                | Q(proof_deadline__lt=today, proof_received_at__isnull=True, status__in=OPEN_STATUSES)).count(),
-            "interviews": enrollments.filter(interview_at__gte=start, interview_at__lt=start + timezone.timedelta(days=1),
+            "overdue": enrollments.filter(overdue_q(today)).count(),
+            "interviews": enrollments.filter(interview_at__gte=start, interview_at__lt=end,
                                              status=S.EINGELADEN).order_by("interview_at"),
             "list_url": reverse("workpro_plugin_enrollment_modeladmin_index"),
         }

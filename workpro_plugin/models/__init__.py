@@ -2,6 +2,7 @@ from .enrollment import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     PLACE_TAKING_STATUSES,
+    STANDING_STATUSES,
     DecisionBasis,
     Document,
     Enrollment,
@@ -25,6 +26,7 @@ from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
 
 __all__ = [
+    "STANDING_STATUSES",
     "CLOSED_STATUSES",
     "OPEN_STATUSES",
     "DecisionBasis",

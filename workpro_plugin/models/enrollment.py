@@ -30,6 +30,8 @@ S = EnrollmentStatus
 PLACE_TAKING_STATUSES = (S.ANGENOMMEN, S.RATIFIZIERT)
 CLOSED_STATUSES = (S.ABGELEHNT, S.RATIFIZIERT, S.ABGELAUFEN, S.ZURUECKGEZOGEN)
 OPEN_STATUSES = tuple(s for s in S.values if s not in CLOSED_STATUSES)
+# Everything but a dead end: an enrollment in one of these still stands (ratified contracts included).
+STANDING_STATUSES = tuple(s for s in S.values if s not in (S.ABGELEHNT, S.ABGELAUFEN, S.ZURUECKGEZOGEN))
 
 
 class DecisionBasis(models.TextChoices):

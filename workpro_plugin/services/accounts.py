@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import Enrollment, Institution, OfferPage, OutboxMessage, Person
+from ..models import STANDING_STATUSES, Enrollment, Institution, OfferPage, OutboxMessage, Person
 from .notify import queue_mail, queue_sms
 
 # No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.
@@ -84,9 +84,7 @@ def account_register(
 
 
 def _record_interest(*, offer: OfferPage, institution: Institution, user) -> Enrollment:
-    open_states = [s for s in Enrollment.Status.values if s not in (
-        Enrollment.Status.ABGELEHNT, Enrollment.Status.ABGELAUFEN, Enrollment.Status.ZURUECKGEZOGEN)]
-    existing = Enrollment.objects.filter(offer=offer, account_holder=user, status__in=open_states).first()
+    existing = Enrollment.objects.filter(offer=offer, account_holder=user, status__in=STANDING_STATUSES).first()
     if existing:
         return existing
     return Enrollment.objects.create(offer=offer, institution=institution, account_holder=user)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from ..models import Enrollment, EnrollmentLog, Guardian, OfferPage, Person
+from ..models import STANDING_STATUSES, Enrollment, EnrollmentLog, Guardian, OfferPage, Person
 from ..models.enrollment import deadline_not_passed, is_account_holder
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
@@ -196,24 +196,42 @@ def enrollment_enroll_participant(*, enrollment: Enrollment | int, participant: 
     return locked
 
 
-def enrollment_start(*, offer: OfferPage, participant: Person, by) -> Enrollment:
-    """Zum Angebot anmelden from an offer page: reuse the open interest or create one."""
+def enrollment_begin(*, offer: OfferPage, by) -> Enrollment:
+    """Zum Angebot anmelden on an offer page: reuse the open interest without participant, or record one."""
     with transaction.atomic():
-        existing = Enrollment.objects.filter(
-            offer=offer, account_holder=by, status=S.INTERESSENT
-        ).filter(participant__isnull=True).first() or Enrollment.objects.filter(
-            offer=offer, account_holder=by, participant=participant, status__in=Enrollment.Status.values
-        ).exclude(status__in=[S.ABGELEHNT, S.ABGELAUFEN, S.ZURUECKGEZOGEN]).first()
-        if existing is None:
-            state = offer.registration_state()
-            if not state.is_open:
-                raise EnrollmentActionError(str(state.reason))
-            existing = Enrollment.objects.create(offer=offer, institution=offer.get_institution(),
-                                                 account_holder=by)
-            log(existing, action="registered", by=by)
-        if existing.participant_id == participant.pk:
+        existing = Enrollment.objects.filter(offer=offer, account_holder=by, status=S.INTERESSENT,
+                                             participant__isnull=True).first()
+        if existing is not None:
             return existing
-        return enrollment_enroll_participant(enrollment=existing, participant=participant, by=by)
+        state = offer.registration_state()
+        if not state.is_open:
+            raise EnrollmentActionError(str(state.reason))
+        enrollment = Enrollment.objects.create(offer=offer, institution=offer.get_institution(), account_holder=by)
+        log(enrollment, action="registered", by=by)
+        return enrollment
+
+
+def enrollment_start(*, offer: OfferPage, participant: Person, by) -> Enrollment:
+    """Enroll `participant` for `offer` in one step; an enrollment they already have is returned as is."""
+    with transaction.atomic():
+        current = Enrollment.objects.filter(offer=offer, account_holder=by, participant=participant,
+                                            status__in=STANDING_STATUSES).first()
+        if current is not None:
+            return current
+        return enrollment_enroll_participant(enrollment=enrollment_begin(offer=offer, by=by),
+                                             participant=participant, by=by)
+
+
+def enrollment_enroll_new_child(*, enrollment: Enrollment | int, by, last_name: str, first_name: str,
+                                date_of_birth: date, relation: str) -> Enrollment:
+    """A child new to the account becomes the participant; the account holder becomes its PSB1."""
+    with transaction.atomic():
+        holder = by.workpro_person
+        child = Person.objects.create(last_name=last_name, first_name=first_name, date_of_birth=date_of_birth,
+                                      street=holder.street, postcode=holder.postcode, city=holder.city,
+                                      language=holder.language)
+        add_guardian(participant=child, guardian=holder, relation=relation, is_primary=True)
+        return enrollment_enroll_participant(enrollment=enrollment, participant=child, by=by)
 
 
 def add_guardian(*, participant: Person, guardian: Person, relation: str, is_primary: bool = False) -> Guardian:
