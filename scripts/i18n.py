@@ -3,6 +3,9 @@
     python scripts/i18n.py             # makemessages, fill de, compile, list missing en
     python scripts/i18n.py apply F     # also take English translations from JSON file F
 
+Each feature keeps its English translations in scripts/translations/<topic>.json,
+so they can be applied again after a merge regenerated the catalogues.
+
 Source strings are German (the seed's labels, verbatim), so the German catalogue
 is the identity and only English needs translating.
 """

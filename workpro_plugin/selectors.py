@@ -130,3 +130,81 @@ def today_bounds():
 
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
+
+
+# --- portal access: who may see what in "Mein Konto" ------------------------------------------
+
+class PortalRole:
+    """How a portal user relates to an enrollment.
+
+    HOLDER manages the contract (the account holder: an adult participant or the PSB1 of
+    a minor). PARTICIPANT is a participant with an own login who is not the holder: apps,
+    messages and their own documents, no contract actions. GUARDIAN is a former PSB1 in
+    the 30 days after the participant came of age: reading only.
+    """
+
+    HOLDER = "holder"
+    PARTICIPANT = "participant"
+    GUARDIAN = "guardian"
+
+
+def _active_guardian_q(user, today, prefix: str = "participant__"):
+    from django.db.models import Q
+
+    return (Q(**{f"{prefix}guardianships__guardian__user": user})
+            & (Q(**{f"{prefix}guardianships__access_ends_on__isnull": True})
+               | Q(**{f"{prefix}guardianships__access_ends_on__gte": today})))
+
+
+def portal_enrollments(user, today=None):
+    """Every enrollment `user` may see in the portal, whatever the role."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from .models import Enrollment
+
+    if user is None or not user.is_authenticated:
+        return Enrollment.objects.none()
+    today = today or timezone.localdate()
+    visible = Q(account_holder=user) | Q(participant__user=user) | _active_guardian_q(user, today)
+    ids = Enrollment.objects.filter(visible).values("pk")
+    return Enrollment.objects.filter(pk__in=ids)
+
+
+def portal_role(user, enrollment, today=None) -> str | None:
+    """The role of `user` for `enrollment` (see PortalRole), or None: then it is a 404."""
+    from django.utils import timezone
+
+    if user is None or not user.is_authenticated:
+        return None
+    if enrollment.account_holder_id == user.pk:
+        return PortalRole.HOLDER
+    participant = enrollment.participant
+    if participant is None:
+        return None
+    if participant.user_id == user.pk:
+        return PortalRole.PARTICIPANT
+    today = today or timezone.localdate()
+    for link in participant.guardianships.filter(guardian__user=user):
+        if link.has_access_on(today):
+            return PortalRole.GUARDIAN
+    return None
+
+
+def speaks_for(user, person, today=None) -> bool:
+    """May `user` act for `person` in personal matters (accept apps, write messages, read own documents)?
+
+    The person themself with an own login; for a person without own login, their
+    PSB1 while the guardian's access lasts.
+    """
+    from django.utils import timezone
+
+    if user is None or not user.is_authenticated or person is None:
+        return False
+    if person.user_id == user.pk:
+        return True
+    if person.user_id is not None:
+        return False
+    today = today or timezone.localdate()
+    return any(link.has_access_on(today)
+               for link in person.guardianships.filter(guardian__user=user, is_primary=True))

@@ -87,6 +87,10 @@ class Guardian(models.Model):
                                  related_name="wards")
     relation = models.CharField(_("Beziehung"), max_length=20, choices=Relation.choices, default=Relation.SONSTIGE)
     is_primary = models.BooleanField(_("PSB1 (alleiniger Ansprechpartner)"), default=False)
+    access_ends_on = models.DateField(
+        _("Zugang endet am"), null=True, blank=True,
+        help_text=_("Gesetzt, wenn der Teilnehmer volljährig wird: 30 Tage danach endet der Zugang."),
+    )
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
 
     class Meta:
@@ -99,6 +103,9 @@ class Guardian(models.Model):
             models.CheckConstraint(condition=~models.Q(participant=models.F("guardian")),
                                    name="workpro_guardian_not_self"),
         ]
+
+    def has_access_on(self, day) -> bool:
+        return self.access_ends_on is None or day <= self.access_ends_on
 
     def __str__(self) -> str:
         label = "PSB1" if self.is_primary else self.get_relation_display()
