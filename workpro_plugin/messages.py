@@ -7,6 +7,15 @@ context (participant, offer, contract_number, dates, costs, reason ...).
 from django.utils.translation import gettext_lazy as _
 
 ENROLLMENT_EVENTS = {
+    "care_reminder": {
+        "subject": _("Bitte ergänzen: Notfallkontakt und Abholberechtigte für %(participant)s"),
+        "paragraphs": [
+            _("der Vertrag von %(participant)s zu „%(offer)s“ beginnt am %(contract_start)s. Vorher brauchen wir "
+              "einen Notfallkontakt und die abholberechtigten Personen mit aktuellem Passfoto."),
+            _("Es fehlt noch: %(missing)s"),
+            _("Bitte tragen Sie die Angaben unter „Mein Konto“ beim Vertrag ein."),
+        ],
+    },
     "participant_enrolled": {
         "subject": _("Anmeldung begonnen: %(offer)s"),
         "paragraphs": [
@@ -165,6 +174,16 @@ def render_event(context: dict) -> dict:
 
 
 LOG_LABELS = {
+    "workpro.enrollment.participant_login": _("Eigener Zugang für den Teilnehmer eingerichtet"),
+    "workpro.enrollment.coming_of_age_notice": _("Hinweis: Teilnehmer wird volljährig"),
+    "workpro.enrollment.came_of_age": _("Volljährig: Teilnehmer ist Ansprechpartner"),
+    "workpro.enrollment.came_of_age_no_login": _("Volljährig ohne eigenen Zugang: Einrichtung informiert"),
+    "workpro.enrollment.guardian_access_ended": _("Zugang des PSB1 beendet"),
+    "workpro.enrollment.emergency_contact_saved": _("Notfallkontakt gespeichert"),
+    "workpro.enrollment.pickup_person_saved": _("Abholberechtigte Person gespeichert"),
+    "workpro.enrollment.care_contact_removed": _("Kontakt entfernt"),
+    "workpro.enrollment.care_reminder_14": _("Erinnerung: Notfallkontakt/Abholberechtigte (14 Tage)"),
+    "workpro.enrollment.care_reminder_3": _("Erinnerung: Notfallkontakt/Abholberechtigte (3 Tage)"),
     "workpro.enrollment.registered": _("Interesse registriert"),
     "workpro.enrollment.participant_enrolled": _("Zum Angebot angemeldet"),
     "workpro.enrollment.printed": _("Anmeldung gedruckt"),

@@ -36,3 +36,15 @@ def send_deadline_reminders_task() -> int:
     from .services.enrollments import send_deadline_reminders
 
     return send_deadline_reminders()
+
+
+def coming_of_age_task() -> dict:
+    from .services.minors import coming_of_age
+
+    return coming_of_age()
+
+
+def send_care_reminders_task() -> int:
+    from .services.minors import send_care_reminders
+
+    return send_care_reminders()

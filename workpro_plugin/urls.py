@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_enrollment
+from . import views, views_enrollment, views_minors
 
 app_name = "workpro"
 
@@ -22,6 +22,15 @@ urlpatterns = [
     path("konto/anmeldung/<int:pk>/drucken/", views_enrollment.enrollment_print, name="enrollment_print"),
     path("konto/anmeldung/<int:pk>/absenden/", views_enrollment.enrollment_submit, name="enrollment_submit"),
     path("konto/anmeldung/<int:pk>/angebot-annehmen/", views_enrollment.enrollment_accept, name="enrollment_accept"),
+    path("konto/dokumente/", views.documents, name="documents"),
+    path("konto/teilnehmer/<int:person_id>/zugang/", views_minors.participant_login, name="participant_login"),
+    path("konto/anmeldung/<int:pk>/notfall/", views_minors.care, name="care"),
+    path("konto/anmeldung/<int:pk>/notfall/<slug:kind>/<int:contact_id>/", views_minors.care_edit,
+         name="care_edit"),
+    path("konto/anmeldung/<int:pk>/notfall/<slug:kind>/<int:contact_id>/entfernen/", views_minors.care_remove,
+         name="care_remove"),
+    path("konto/anmeldung/<int:pk>/abholberechtigt/<int:contact_id>/foto/", views_minors.pickup_photo,
+         name="pickup_photo"),
     path("konto/dokumente/<int:pk>/", views_enrollment.document_download, name="document"),
     path("angebot/<int:offer_id>/anmelden/", views_enrollment.offer_enroll, name="offer_enroll"),
     path("registriert/", views.registration_done, name="registration_done"),

@@ -52,16 +52,42 @@ def lockout(request, original_response=None, credentials=None):
 
 @login_required(login_url=LOGIN_URL)
 def account(request):
-    enrollments = (
-        Enrollment.objects.filter(account_holder=request.user)
-        .select_related("offer", "institution", "participant")
+    """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
+    from .selectors import PortalRole, portal_documents, portal_enrollments, portal_role
+    from .services.minors import care_missing, care_required, wards_of
+
+    enrollments = list(
+        portal_enrollments(request.user).select_related("offer", "institution", "participant", "account_holder")
+        .prefetch_related("participant__guardianships__guardian", "emergency_contacts", "pickup_persons")
         .order_by("-created_at")
     )
+    contracts, participations = [], []
+    for enrollment in enrollments:
+        enrollment.portal_role = portal_role(request.user, enrollment)
+        if enrollment.portal_role == PortalRole.PARTICIPANT:
+            participations.append(enrollment)
+            continue
+        enrollment.care_missing = care_missing(enrollment) if care_required(enrollment) else []
+        contracts.append(enrollment)
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
-        "enrollments": enrollments,
+        "enrollments": contracts,
+        "participations": participations,
+        "wards": wards_of(request.user),
+        "unread_documents": portal_documents(request.user).filter(superseded=False, first_opened_at__isnull=True)
+        .exclude(uploaded_by=request.user).count(),
         "person": getattr(request.user, "workpro_person", None),
     })
+
+
+@login_required(login_url=LOGIN_URL)
+def documents(request):
+    """Dokumente: everything deposited for the user, newest first, unread ones marked."""
+    from .selectors import portal_documents
+
+    items = (portal_documents(request.user).filter(superseded=False)
+             .select_related("enrollment__offer", "owner").order_by("-deposited_at"))
+    return render(request, "workpro_plugin/account/documents.html", {"documents": items})
 
 
 @sensitive_post_parameters()
@@ -82,7 +108,7 @@ def set_password(request):
 
 
 def _own_enrollment(request, pk: int) -> Enrollment:
-    """Only the account holder (PSB1) sees an enrollment here; anyone else gets a 404."""
+    """Only the account holder manages an enrollment; anyone else gets a 404."""
     return get_object_or_404(
         Enrollment.objects.select_related("offer", "institution", "participant"), pk=pk, account_holder=request.user
     )
@@ -90,19 +116,29 @@ def _own_enrollment(request, pk: int) -> Enrollment:
 
 @login_required(login_url=LOGIN_URL)
 def enrollment_detail(request, pk: int):
+    """One contract. The holder acts; a participant with own login and a former PSB1 only read."""
+    from .selectors import PortalRole, portal_documents, portal_enrollments, portal_role
     from .services.applications import editable_sections
+    from .services.minors import care_missing, care_required
     from .views_enrollment import section_menu
 
-    enrollment = _own_enrollment(request, pk)
-    editable = editable_sections(enrollment)
+    enrollment = get_object_or_404(
+        portal_enrollments(request.user).select_related("offer", "institution", "participant"), pk=pk)
+    role = portal_role(request.user, enrollment)
+    is_holder = role == PortalRole.HOLDER
+    editable = editable_sections(enrollment) if is_holder else []
     return render(request, "workpro_plugin/account/enrollment_detail.html", {
         "enrollment": enrollment,
-        "log_entries": enrollment.log_entries.select_related("by"),
-        "transitions": available_transitions(enrollment, request.user),
-        "menu": section_menu(enrollment) if enrollment.participant_id else [],
+        "role": role,
+        "is_holder": is_holder,
+        "log_entries": enrollment.log_entries.select_related("by") if role != PortalRole.PARTICIPANT else [],
+        "transitions": available_transitions(enrollment, request.user) if is_holder else [],
+        "menu": section_menu(enrollment) if enrollment.participant_id and is_holder else [],
         "editable_sections": editable,
         "print_outdated": bool(editable) and enrollment.printed_fingerprint != enrollment.data_fingerprint(),
-        "documents": enrollment.documents.filter(superseded=False),
+        "documents": portal_documents(request.user).filter(enrollment=enrollment, superseded=False),
+        "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
+        "care_missing": care_missing(enrollment) if care_required(enrollment) else [],
     })
 
 

@@ -210,27 +210,26 @@ def enrollment_accept(request, pk: int):
                   {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
 
 
-def _document_for(request, pk: int) -> Document:
-    """The account holder, the document's owner with an own login, or the institution's staff."""
-    document = get_object_or_404(Document.objects.select_related("enrollment__institution", "owner"), pk=pk)
-    user = request.user
-    enrollment = document.enrollment
-    allowed = (
-        (enrollment is not None and (enrollment.account_holder_id == user.pk
-                                     or enrollment.institution.is_staff_member(user)))
-        or (document.owner is not None and document.owner.user_id == user.pk)
-    )
-    if not allowed:
+def _document_for(request, pk: int) -> tuple[Document, bool]:
+    """A document the user may open in the portal, or as staff of its institution; else a 404.
+
+    Returns the document and whether the user opened it as its recipient.
+    """
+    from .selectors import portal_documents
+
+    document = portal_documents(request.user).filter(pk=pk).select_related("enrollment__institution").first()
+    if document is not None:
+        return document, True
+    document = get_object_or_404(Document.objects.select_related("enrollment__institution"), pk=pk)
+    if document.enrollment is None or not document.enrollment.institution.is_staff_member(request.user):
         raise Http404
-    return document
+    return document, False
 
 
 @login_required(login_url=LOGIN_URL)
 def document_download(request, pk: int):
-    document = _document_for(request, pk)
-    is_recipient = document.enrollment is None or document.enrollment.account_holder_id == request.user.pk \
-        or (document.owner and document.owner.user_id == request.user.pk)
-    if is_recipient and document.first_opened_at is None:
+    document, is_recipient = _document_for(request, pk)
+    if is_recipient and document.first_opened_at is None and document.uploaded_by_id != request.user.pk:
         Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
     response = FileResponse(document.file.open("rb"), content_type=document.content_type,
                             as_attachment=request.GET.get("download") == "1", filename=document.filename)

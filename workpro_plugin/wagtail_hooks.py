@@ -1,6 +1,7 @@
 """Admin wiring only: menu items, modeladmin registration, admin URLs, dashboard panel."""
 
 from django.contrib.admin import SimpleListFilter
+from django.db import models
 from django.db.models import Count, Q
 from django.urls import include, path, reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from . import admin_views
 from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services.documents import section_rows
+from .services.minors import care_missing, care_required
 
 S = Enrollment.Status
 
@@ -141,10 +143,15 @@ class MinorFilter(SimpleListFilter):
     def lookups(self, request, model_admin):
         return [("ja", _("nur Minderjährige")), ("nein", _("nur Volljährige"))]
 
-    def queryset(self, request, queryset):
+    @staticmethod
+    def cutoff():
+        """Born after this day: under 18 today."""
         today = timezone.localdate()
-        cutoff = today.replace(year=today.year - 18) if not (today.month == 2 and today.day == 29) \
+        return today.replace(year=today.year - 18) if not (today.month == 2 and today.day == 29) \
             else today.replace(year=today.year - 18, day=28)
+
+    def queryset(self, request, queryset):
+        cutoff = self.cutoff()
         if self.value() == "ja":
             return queryset.filter(participant__date_of_birth__gt=cutoff)
         if self.value() == "nein":
@@ -171,6 +178,39 @@ class InterviewFilter(SimpleListFilter):
         return queryset
 
 
+def with_care_counts(queryset):
+    """Counts for the Notfalldaten column: contacts, pick-up persons, pick-up persons with a current photo."""
+    from .models.care import add_months, photo_validity_months
+
+    cutoff = add_months(timezone.localdate(), -photo_validity_months())
+    return queryset.annotate(
+        n_emergency=Count("emergency_contacts", distinct=True),
+        n_pickup=Count("pickup_persons", distinct=True),
+        n_pickup_current=Count("pickup_persons", distinct=True,
+                               filter=Q(pickup_persons__photo_uploaded_at__date__gte=cutoff)),
+    )
+
+
+def _care_complete_q():
+    return Q(n_emergency__gt=0, n_pickup__gt=0, n_pickup_current=models.F("n_pickup"))
+
+
+class CareFilter(SimpleListFilter):
+    title = _("Notfallkontakt/Abholberechtigte")
+    parameter_name = "notfall"
+
+    def lookups(self, request, model_admin):
+        return [("fehlt", _("unvollständig (Minderjährige mit Angebot oder Vertrag)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "fehlt":
+            return queryset
+        from .services.minors import CARE_STATUSES
+
+        return queryset.filter(status__in=CARE_STATUSES, participant__date_of_birth__gt=MinorFilter.cutoff()).exclude(
+            _care_complete_q())
+
+
 class EnrollmentInspectView(InspectView):
     def get_context_data(self, **kwargs):
         from .models import ApplicationSection
@@ -182,6 +222,10 @@ class EnrollmentInspectView(InspectView):
         context.update(
             actions=admin_views.available_actions(enrollment, self.request.user),
             fee=enrollment.computed_fee(),
+            care_required=care_required(enrollment),
+            care_missing=care_missing(enrollment) if care_required(enrollment) else [],
+            emergency_contacts=enrollment.emergency_contacts.all(),
+            pickup_persons=enrollment.pickup_persons.all(),
             documents=enrollment.documents.all(),
             sections=[{"label": labels.get(code, code), "complete": bool(stored.get(code) and stored[code].is_complete),
                        "rows": section_rows(code, stored[code].data if code in stored else {})}
@@ -201,8 +245,8 @@ class EnrollmentAdmin(ModelAdmin):
     inspect_template_name = "workpro_plugin/admin/enrollment_inspect.html"
     index_template_name = "workpro_plugin/admin/enrollment_index.html"
     list_display = ("contract_number", "participant_name", "offer", "institution", "status_badge", "deadline",
-                    "created_at")
-    list_filter = ("status", OfferFilter, "institution", DeadlineFilter, MinorFilter, InterviewFilter)
+                    "care_state", "created_at")
+    list_filter = ("status", OfferFilter, "institution", DeadlineFilter, MinorFilter, InterviewFilter, CareFilter)
     search_fields = ("contract_number", "participant__last_name", "participant__first_name",
                      "participant__customer_number", "participant__email", "account_holder__email")
     list_export = ("contract_number", "participant_name", "customer_number", "offer", "institution", "status_label",
@@ -212,7 +256,20 @@ class EnrollmentAdmin(ModelAdmin):
     ordering = ("-created_at",)
 
     def get_queryset(self, request):
-        return staff_enrollments(request.user)
+        return with_care_counts(staff_enrollments(request.user))
+
+    @admin_display(_("Notfalldaten"), None)
+    def care_state(self, obj):
+        """Only for minors with an offer or contract: complete, or what is missing (in words, not colour)."""
+        from .services.minors import CARE_STATUSES
+
+        participant = obj.participant
+        if obj.status not in CARE_STATUSES or participant is None or participant.date_of_birth is None \
+                or participant.date_of_birth <= MinorFilter.cutoff():
+            return "–"
+        if obj.n_emergency and obj.n_pickup and obj.n_pickup_current == obj.n_pickup:
+            return format_html('<span class="w-status w-status--primary">{}</span>', _("vollständig"))
+        return format_html('<span class="w-status w-status--critical">{}</span>', _("fehlt"))
 
     @admin_display(_("Teilnehmer"), "participant__last_name")
     def participant_name(self, obj):

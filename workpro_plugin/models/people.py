@@ -34,6 +34,12 @@ class Person(models.Model):
         help_text=_("Zugesandte Passwörter gelten 72 Stunden und nur zum Festlegen eines eigenen Passworts."),
     )
     must_set_password = models.BooleanField(_("muss eigenes Passwort festlegen"), default=False)
+    coming_of_age_notice_at = models.DateTimeField(
+        _("Hinweis auf Volljährigkeit gesendet am"), null=True, blank=True,
+        help_text=_("14 Tage vor dem 18. Geburtstag an Teilnehmer und PSB1."))
+    came_of_age_at = models.DateTimeField(
+        _("volljährig übergeben am"), null=True, blank=True,
+        help_text=_("Ab dem 18. Geburtstag ist der Teilnehmer selbst Ansprechpartner."))
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
 
@@ -55,6 +61,16 @@ class Person(models.Model):
             return None
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def eighteenth_birthday(self):
+        """The day the person comes of age; someone born on 29 February comes of age on 1 March."""
+        born = self.date_of_birth
+        if born is None:
+            return None
+        try:
+            return born.replace(year=born.year + 18)
+        except ValueError:
+            return born.replace(year=born.year + 18, month=3, day=1)
 
     @property
     def is_minor(self) -> bool:

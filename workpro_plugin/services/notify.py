@@ -8,7 +8,7 @@ in the recipient's language.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 # Seconds before retry n (1-based); the last value repeats.
 BACKOFF = [60, 5 * 60, 15 * 60, 60 * 60, 3 * 60 * 60]
 STALE_CLAIM = timedelta(minutes=10)
+# Context values stored as ISO dates and shown with the `date` filter.
+DATE_KEYS = ("birthday", "access_ends_on")
 
 
 def _enqueue_delivery(message_id: int) -> None:
@@ -72,6 +74,9 @@ def _render_context(message: OutboxMessage) -> dict:
     context = dict(message.context)
     context["institution"] = message.institution
     context["site_url"] = message.institution.site.root_url if message.institution else settings.WAGTAILADMIN_BASE_URL
+    for key in DATE_KEYS:
+        if isinstance(context.get(key), str) and context[key]:
+            context[key] = date.fromisoformat(context[key])
     if message.template == "enrollment_event":
         context["portal_url"] = context["site_url"] + reverse("workpro:account")
         context.update(render_event(context))

@@ -221,6 +221,9 @@ WORKPRO_SMS_GATEWAY_TOKEN = os.environ.get("WORKPRO_SMS_GATEWAY_TOKEN", "")
 WORKPRO_SMS_SENDER_ID = os.environ.get("WORKPRO_SMS_SENDER_ID", "WorkPro")
 WORKPRO_SMS_FILE_PATH = os.environ.get("WORKPRO_SMS_FILE_PATH", str(BASE_DIR / "sms-outbox"))
 WORKPRO_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("WORKPRO_OUTBOX_MAX_ATTEMPTS", "8"))
+# Abholberechtigte: a passport photo older than this asks for a new one.
+WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS = int(os.environ.get("WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS", "24"))
+WORKPRO_PICKUP_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
 # --- Background tasks (django-q2) ---------------------------------------------
 # One dict for web and worker processes: ack_failures is stamped into each task
