@@ -15,6 +15,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# axe-core for the accessibility checks of the browser tests (no CDN); skipped without npm.
+node_modules/.installed: package.json
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks of the browser tests will be skipped"; fi
+
 # Sets up the SQLite demo and runs the web server and the django-q2 cluster together.
 # Ctrl-C stops both.
 run: install
@@ -26,7 +31,8 @@ run: install
 	wait
 
 # The whole suite on SQLite; with DATABASE_URL=postgres://... on PostgreSQL.
-test: install
+# Browser tests run when /usr/bin/chromium exists; otherwise the summary says they were skipped.
+test: install node_modules/.installed
 	$(PY) -m pytest -n auto
 
 bench: install
@@ -40,4 +46,4 @@ check: install
 	$(PY) manage.py check
 
 clean:
-	rm -rf $(VENV) db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache
+	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache

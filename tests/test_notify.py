@@ -237,3 +237,20 @@ def test_landline_is_not_a_mobile():
     with pytest.raises(ValidationError, match="Handynummer"):
         normalize_phone("0341 1234567", mobile=True)
     assert format_phone("+4915123456789") == "+49 1512 3456789"
+
+
+@pytest.mark.django_db
+def test_enrollment_mail_is_in_the_recipients_language(world, run_on_commit):
+    """The event texts (subject, paragraphs) follow the holder's language, not the server's."""
+    from tests.factories import enrollment_in
+    from workpro_plugin.services.enrollments import notify as notify_event
+
+    person = world.holder.workpro_person
+    person.language = "en"
+    person.save()
+    enrollment = enrollment_in("bewerber", offer=world.offer, institution=world.kita, holder=world.holder)
+    with run_on_commit():
+        notify_event(enrollment, "submitted")
+    sent = mail.outbox[-1]
+    assert sent.subject.startswith("Application received") or not sent.subject.startswith("Anmeldung eingegangen")
+    assert "Anmeldung eingegangen" not in sent.subject and "ist bei uns eingegangen" not in sent.body

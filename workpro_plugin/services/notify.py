@@ -123,8 +123,8 @@ def interview_ics(message: OutboxMessage) -> bytes:
 
 
 def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
-    context = _render_context(message)
-    with translation.override(message.language):
+    with translation.override(message.language):  # the event texts are rendered in _render_context too
+        context = _render_context(message)
         prefix = f"workpro_plugin/email/{message.template}"
         subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
         text = render_to_string(f"{prefix}_body.txt", context)

@@ -1,0 +1,103 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Skipped, with the reason in the summary, when /usr/bin/chromium (or $WORKPRO_CHROMIUM) is
+missing; the accessibility checks also need node_modules/axe-core (`npm install`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("WORKPRO_CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-quic"]
+SKIPPED: list[str] = []
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are fine.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+            SKIPPED.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SKIPPED:
+        terminalreporter.write_line(
+            f"NOTE: {len(SKIPPED)} browser test(s) SKIPPED: Chromium not found at {CHROMIUM}.", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class Shots:
+    """Numbered screenshots of the main pages, viewable under test-artifacts/browser/."""
+
+    def __init__(self, name: str):
+        self.folder = ARTIFACTS / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+        self.count = 0
+
+    def __call__(self, page, label: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def shots(request):
+    return Shots(request.node.name)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+AXE_REPORT: list[dict] = []
+
+
+def check_accessibility(page, label: str) -> list[dict]:
+    """Run axe-core (WCAG 2.1 A/AA rules) in the page; fail on serious or critical violations."""
+    if not AXE.exists():
+        pytest.skip(f"accessibility checks need {AXE.relative_to(ROOT)} (npm install)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    AXE_REPORT.append({"page": label, "url": page.url, "passes": len(result["passes"]),
+                       "violations": [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]]})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "axe-report.json").write_text(json.dumps(AXE_REPORT, indent=1, ensure_ascii=False))
+    assert not bad, f"{label}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in bad)
+    return result["violations"]
