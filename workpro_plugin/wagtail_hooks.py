@@ -15,7 +15,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
-from . import admin_addons, admin_views
+from . import admin_addons, admin_apps, admin_views
 from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services.documents import section_rows
@@ -291,7 +291,7 @@ class WorkProAdminGroup(ModelAdminGroup):
     menu_icon = "clipboard-list"
     menu_order = 200
     items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin,
-             admin_addons.AddonBookingAdmin)
+             admin_addons.AddonBookingAdmin, admin_apps.AppAdmin)
 
     def get_submenu_items(self):
         items = super().get_submenu_items()
@@ -311,6 +311,7 @@ def register_workpro_admin_urls():
         path("anmeldungen/einladen/", admin_views.bulk_invite, name="bulk_invite"),
         path("anmeldungen/entscheiden/", admin_views.bulk_decide, name="bulk_decide"),
         *admin_addons.admin_urls,
+        *admin_apps.admin_urls,
     ]
     return [path("workpro/", include((urls, "workpro_admin"), namespace="workpro_admin"))]
 
