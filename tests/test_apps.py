@@ -250,3 +250,14 @@ def test_staff_of_another_institution_cannot_see_or_change_apps(apps):
     apps.client.force_login(apps.holder)  # a portal user has no admin at all
     assert apps.client.get("/admin/workpro_plugin/app/").status_code == 302
 
+
+def test_demo_apps_are_valid_assigned_and_loaded_idempotently(demo):
+    from workpro_site.demo import load_demo
+
+    counts = (App.objects.count(), AppAssignment.objects.count())
+    assert counts == (4, 4)
+    for app in App.objects.all():
+        app.full_clean()  # https only, like the admin form
+        assert app.assignments.get().offer.get_parent().specific.get_site().workpro_institution == app.institution
+    load_demo(port=8000)
+    assert (App.objects.count(), AppAssignment.objects.count()) == counts
