@@ -10,7 +10,8 @@ SECRET = "x" * 20 + "production-secret-key-for-the-settings-test-only-0123456789
 
 
 def _manage(*args, env_extra: dict[str, str], drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in drop}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
+    env = {k: v for k, v in os.environ.items() if k not in drop and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(env_extra)
     env["DJANGO_SETTINGS_MODULE"] = "workpro_site.settings.production"
     return subprocess.run(

@@ -224,3 +224,12 @@ NEXT_STEPS = {
 
 def log_label(action: str) -> str:
     return str(LOG_LABELS.get(action, action))
+
+
+# Zusatzangebote: logged on the contract.
+LOG_LABELS.update({
+    "workpro.enrollment.addon_requested": _("Zusatzangebot angefragt"),
+    "workpro.enrollment.addon_confirmed": _("Zusatzangebot bestätigt"),
+    "workpro.enrollment.addon_declined": _("Zusatzangebot abgelehnt"),
+    "workpro.enrollment.addon_cancelled": _("Zusatzbuchung zurückgezogen"),
+})

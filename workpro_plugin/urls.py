@@ -36,3 +36,15 @@ urlpatterns = [
     path("registriert/", views.registration_done, name="registration_done"),
     path("hilfe/", views.help_view, name="help"),
 ]
+
+from . import views_addons, views_apps  # noqa: E402
+
+urlpatterns += [
+    path("konto/anmeldung/<int:pk>/zusatzangebote/", views_addons.enrollment_addons, name="enrollment_addons"),
+    path("konto/anmeldung/<int:pk>/zusatzangebote/<int:addon_id>/buchen/", views_addons.addon_book,
+         name="addon_book"),
+    path("konto/zusatzbuchung/<int:pk>/zurueckziehen/", views_addons.addon_cancel, name="addon_cancel"),
+    path("konto/anwendungen/", views_apps.apps, name="apps"),
+    path("konto/anwendungen/<int:app_id>/fuer/<int:person_id>/annehmen/", views_apps.app_accept, name="app_accept"),
+    path("konto/anwendungen/<int:app_id>/fuer/<int:person_id>/oeffnen/", views_apps.app_open, name="app_open"),
+]

@@ -16,7 +16,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
-from . import admin_views
+from . import admin_addons, admin_apps, admin_views
 from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services.documents import section_rows
@@ -347,7 +347,8 @@ class WorkProAdminGroup(ModelAdminGroup):
     menu_label = _("WorkPro")
     menu_icon = "clipboard-list"
     menu_order = 200
-    items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin)
+    items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin,
+             admin_addons.AddonBookingAdmin, admin_apps.AppAdmin)
 
     def get_submenu_items(self):
         items = super().get_submenu_items()
@@ -366,6 +367,8 @@ def register_workpro_admin_urls():
         path("anmeldung/<int:pk>/<slug:action>/", admin_views.enrollment_action, name="enrollment_action"),
         path("anmeldungen/einladen/", admin_views.bulk_invite, name="bulk_invite"),
         path("anmeldungen/entscheiden/", admin_views.bulk_decide, name="bulk_decide"),
+        *admin_addons.admin_urls,
+        *admin_apps.admin_urls,
     ]
     return [path("workpro/", include((urls, "workpro_admin"), namespace="workpro_admin"))]
 

@@ -190,6 +190,29 @@ DEMO_OFFERS = {
     ],
 }
 
+# Anwendungen von WorkPro-Action: (name, description, launch URL, terms, offer slug it is assigned to).
+APP_TERMS = (
+    "1. Die Anwendung steht nur Teilnehmern der Einrichtung für die Dauer ihres Vertrags zur Verfügung.\n"
+    "2. Zugangsdaten sind persönlich und dürfen nicht weitergegeben werden.\n"
+    "3. Die Einrichtung verarbeitet dabei nur die Daten, die für die Nutzung nötig sind "
+    "(Name, Kundennummer, Nutzungszeiten).\n"
+    "4. Die Einrichtung kann die Anwendung jederzeit entziehen."
+)
+DEMO_APPS = {
+    "kita-sonnenschein": [
+        ("Kita-Info", "Neuigkeiten aus der Gruppe, Speiseplan und Termine für Eltern.",
+         "https://info.kita-sonnenschein.example/", APP_TERMS, "kindergartenplatz"),
+        ("Bibliothek", "Kinderbücher und Hörspiele ausleihen und vormerken.",
+         "https://bibliothek.kita-sonnenschein.example/", APP_TERMS, "hortplatz"),
+    ],
+    "bbz-nord": [
+        ("Lernplattform", "Kursräume, Lernmaterial, Aufgaben und Noten der Ausbildung.",
+         "https://lernen.bbz-nord.example/", APP_TERMS, "ausbildung-fachinformatiker"),
+        ("Bibliothek", "Fachbücher und E-Books ausleihen, auch von zu Hause.",
+         "https://bibliothek.bbz-nord.example/", APP_TERMS, "umschulung-pflegefachkraft"),
+    ],
+}
+
 
 
 @dataclass
@@ -358,6 +381,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
         institution.save()
         ensure_staff_groups(institution, collection=collection)
         _ensure_offers(institution, offer_index)
+        _ensure_apps(institution, offer_index)
         staff = _ensure_user(spec.staff_email, spec.staff_password, first_name="Demo",
                              last_name=f"Sachbearbeitung {spec.name}", is_staff=False, is_superuser=False)
         staff.groups.add(institution.staff_group)
@@ -376,6 +400,18 @@ def load_demo(*, port: int = 8000) -> DemoResult:
                                                            "must_set_password": False})
     _ensure_demo_application(parent)
     return DemoResult(port=port, institutions=INSTITUTIONS, superuser=SUPERUSER)
+
+
+def _ensure_apps(institution: Institution, offer_index: OfferIndexPage) -> None:
+    """The institution's demo apps, each assigned once to an offer (a revoked assignment stays revoked)."""
+    from workpro_plugin.models import App, AppAssignment
+
+    for name, description, url, terms, offer_slug in DEMO_APPS.get(institution.slug, []):
+        app, _ = App.objects.update_or_create(institution=institution, name=name, defaults={
+            "description": description, "launch_url": url, "terms": terms})
+        offer = OfferPage.objects.child_of(offer_index).filter(slug=offer_slug).first()
+        if offer is not None and not AppAssignment.objects.filter(app=app, offer=offer).exists():
+            AppAssignment.objects.create(app=app, offer=offer)
 
 
 def _ensure_demo_application(parent) -> None:

@@ -21,8 +21,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-sync", "--no-first-run", "--disable-quic"]
 SKIPPED: list[str] = []
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are fine.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,14 +39,26 @@ def pytest_terminal_summary(terminalreporter):
             f"NOTE: {len(SKIPPED)} browser test(s) SKIPPED: Chromium not found at {CHROMIUM}.", yellow=True)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(transactional_db):
+    """One Chromium per test, started after the database is set up.
+
+    Playwright's sync API runs the test inside its own context, where Django hands out
+    fresh connection objects; a browser kept across tests would make the next test's
+    database setup miss the serialized migration data. DJANGO_ALLOW_ASYNC_UNSAFE: the
+    test's own ORM calls are still synchronous; it is set only while the browser runs,
+    so it never leaks into subprocesses (check --deploy refuses it).
+    """
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 class Shots:
@@ -75,6 +85,7 @@ def shots(request):
 
 @pytest.fixture
 def page(browser):
+    """A fresh browser context per test."""
     context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -57,3 +57,8 @@ __all__ = [
     "Operator",
     "SectionPhase",
 ]
+
+from .addons import HOLDING_STATUSES, AddonBooking, AddonBookingStatus  # noqa: E402
+from .apps import App, AppAcceptance, AppAssignment  # noqa: E402
+
+__all__ += ["AddonBooking", "AddonBookingStatus", "HOLDING_STATUSES", "App", "AppAcceptance", "AppAssignment"]

@@ -372,6 +372,7 @@ class Document(models.Model):
         PROOF = "proof", _("Einkommensnachweis")
         UPLOAD = "upload", _("Nachweis")
         OTHER = "other", _("Sonstiges")
+        ADDON_CONFIRMATION = "addon_confirmation", _("Buchungsbestätigung Zusatzangebot")
 
     owner = models.ForeignKey("workpro_plugin.Person", verbose_name=_("für"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="documents")

@@ -1,0 +1,42 @@
+"""Forms of the add-on bookings: the holder's booking form and the staff decisions."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .services.addons import CONSENT_TEXT
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AddonBookingForm(forms.Form):
+    starts_on = forms.DateField(label=_("Von"), widget=DATE,
+                                error_messages={"required": _("Bitte den Beginn angeben."),
+                                                "invalid": _("Bitte ein gültiges Datum eingeben.")})
+    ends_on = forms.DateField(label=_("Bis"), widget=DATE,
+                              error_messages={"required": _("Bitte das Ende angeben."),
+                                              "invalid": _("Bitte ein gültiges Datum eingeben.")})
+    note = forms.CharField(label=_("Hinweis an die Einrichtung (optional)"), required=False, max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    consent = forms.BooleanField(label=CONSENT_TEXT,
+                                 error_messages={"required": _("Bitte stimmen Sie der verbindlichen Buchung zu.")})
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", _("Das Ende darf nicht vor dem Beginn liegen."))
+        return cleaned
+
+
+class AddonConfirmForm(forms.Form):
+    cost = forms.DecimalField(label=_("Kosten (€)"), min_value=0, max_digits=10, decimal_places=2, localize=True,
+                              required=False,
+                              help_text=_("Vorgegeben aus der Gebührenordnung des Zusatzangebots."))
+    cost_reason = forms.CharField(label=_("Begründung, falls die Kosten von der Gebührenordnung abweichen"),
+                                  required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AddonDeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Grund (erscheint in der Mail)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("Bitte geben Sie einen Grund an.")})
