@@ -36,3 +36,9 @@ def send_deadline_reminders_task() -> int:
     from .services.enrollments import send_deadline_reminders
 
     return send_deadline_reminders()
+
+
+def send_chat_notifications_task() -> int:
+    from .services.chat import send_pending_notifications
+
+    return send_pending_notifications()
