@@ -48,3 +48,9 @@ def send_care_reminders_task() -> int:
     from .services.minors import send_care_reminders
 
     return send_care_reminders()
+
+
+def send_chat_notifications_task() -> int:
+    from .services.chat import send_pending_notifications
+
+    return send_pending_notifications()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_enrollment, views_minors
+from . import views, views_chat, views_enrollment, views_minors
 
 app_name = "workpro"
 
@@ -35,6 +35,14 @@ urlpatterns = [
     path("angebot/<int:offer_id>/anmelden/", views_enrollment.offer_enroll, name="offer_enroll"),
     path("registriert/", views.registration_done, name="registration_done"),
     path("hilfe/", views.help_view, name="help"),
+    path("konto/nachrichten/", views_chat.chat_list, name="chat_list"),
+    path("konto/nachrichten/<int:pk>/", views_chat.chat_thread, name="chat_thread"),
+    path("konto/nachrichten/<int:pk>/neu/", views_chat.chat_poll, name="chat_poll"),
+    path("konto/nachrichten/<int:pk>/nachricht/<int:message_pk>/bearbeiten/", views_chat.chat_edit,
+         name="chat_edit"),
+    path("konto/nachrichten/<int:pk>/anhang/<int:message_pk>/", views_chat.chat_attachment, name="chat_attachment"),
+    path("konto/nachrichten/angebot/<int:offer_id>/", views_chat.chat_offer, name="chat_offer"),
+    path("konto/anmeldung/<int:pk>/nachrichten/", views_chat.chat_enrollment, name="chat_enrollment"),
 ]
 
 from . import views_addons, views_apps  # noqa: E402

@@ -401,3 +401,22 @@ class EnrollmentDashboardPanel(Component):
 def add_enrollment_panel(request, panels):
     if request.user.is_superuser or staff_institutions(request.user).exists():
         panels.insert(0, EnrollmentDashboardPanel(request.user))
+
+
+# --- Nachrichten (chat) -----------------------------------------------------------------------
+
+class ChatMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser or staff_institutions(request.user).exists()
+
+
+@hooks.register("register_admin_urls")
+def register_chat_admin_urls():
+    from . import admin_views_chat
+
+    return [path("workpro/nachrichten/", include((admin_views_chat.urls, "workpro_chat"), namespace="workpro_chat"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_chat_menu_item():
+    return ChatMenuItem(_("Nachrichten"), reverse("workpro_chat:inbox"), icon_name="mail", order=199)

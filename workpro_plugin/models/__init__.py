@@ -25,6 +25,7 @@ from .offers import (
 from .outbox import OutboxMessage
 from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
+from .chat import Conversation, ConversationEvent, ConversationRead, Message
 
 __all__ = [
     "EmergencyContact",
@@ -56,6 +57,10 @@ __all__ = [
     "OfferSection",
     "Operator",
     "SectionPhase",
+    "Conversation",
+    "ConversationEvent",
+    "ConversationRead",
+    "Message",
 ]
 
 from .addons import HOLDING_STATUSES, AddonBooking, AddonBookingStatus  # noqa: E402

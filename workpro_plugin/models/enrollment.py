@@ -371,6 +371,7 @@ class Document(models.Model):
         RATIFIED_CONTRACT = "ratified_contract", _("Ratifizierter Vertrag")
         PROOF = "proof", _("Einkommensnachweis")
         UPLOAD = "upload", _("Nachweis")
+        CHAT_ATTACHMENT = "chat_attachment", _("Anhang einer Nachricht")
         OTHER = "other", _("Sonstiges")
         ADDON_CONFIRMATION = "addon_confirmation", _("Buchungsbestätigung Zusatzangebot")
 

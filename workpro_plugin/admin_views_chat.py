@@ -1,0 +1,257 @@
+"""Staff chat in the Wagtail admin: inbox, thread with reply, assignment, hiding, replies from an enrollment.
+
+Conversations are scoped to the user's institutions (404 otherwise); acting needs
+Sachbearbeitung or Leitung of the conversation's institution (403).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .forms_chat import AssignForm, EditMessageForm, HideMessageForm, InboxFilterForm, MessageForm
+from .models import Conversation, Enrollment, OfferPage
+from .selectors import staff_enrollments
+from .selectors_chat import institution_staff, is_chat_staff, read_markers, staff_conversations, thread_page, with_unread
+from .services import chat as svc
+from .services.documents import UploadError
+from .views_chat import _int, poll_response, poll_seconds, present
+
+INBOX_PAGE_SIZE = 50
+
+
+def _staff_conversation(request, pk: int) -> Conversation:
+    try:
+        conversation = staff_conversations(request.user).select_related(
+            "enrollment__account_holder", "institution__site").get(pk=pk)
+    except Conversation.DoesNotExist as exc:
+        raise Http404 from exc
+    if not is_chat_staff(request.user, conversation.institution):
+        raise PermissionDenied
+    return conversation
+
+
+def thread_url(conversation: Conversation, message=None) -> str:
+    url = reverse("workpro_chat:thread", args=[conversation.pk])
+    return f"{url}#m-{message.pk}" if message is not None else url
+
+
+def inbox(request):
+    """Nachrichten: the conversations of the user's institutions, filterable, newest first."""
+    from .selectors import staff_institutions
+
+    institutions = staff_institutions(request.user)
+    offer_ids = (Conversation.objects.filter(institution__in=institutions, offer__isnull=False)
+                 .order_by().values("offer_id").distinct())
+    offers = list(OfferPage.objects.filter(pk__in=offer_ids).order_by("title").values_list("pk", "title"))
+    form = InboxFilterForm(request.GET or None, offers=offers)
+    conversations = with_unread(staff_conversations(request.user), request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["angebot"]:
+            conversations = conversations.filter(offer_id=data["angebot"])
+        if data["status"] == "unbeantwortet":
+            conversations = conversations.filter(last_message_from_staff=False)
+        elif data["status"] == "beantwortet":
+            conversations = conversations.filter(last_message_from_staff=True)
+        if data["zugewiesen"] == "mir":
+            conversations = conversations.filter(assigned_to=request.user)
+        elif data["zugewiesen"] == "niemand":
+            conversations = conversations.filter(assigned_to__isnull=True)
+        if data["ungelesen"]:
+            conversations = conversations.filter(unread__gt=0)
+    paginator = Paginator(conversations, INBOX_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("p"))
+    query = request.GET.copy()
+    query.pop("p", None)
+    return TemplateResponse(request, "workpro_plugin/admin/chat_inbox.html", {
+        "form": form, "page": page, "conversations": page.object_list, "query": query.urlencode(),
+        "header_title": _("Nachrichten"),
+    })
+
+
+def _thread_context(request, conversation: Conversation, *, form=None, assign_form=None) -> dict:
+    before = _int(request.GET.get("vor")) or None
+    page = thread_page(conversation, before=before)
+    reads = read_markers(conversation)
+    mine = next((r for r in reads if r.user_id == request.user.pk), None)
+    present(page.messages, conversation=conversation, viewer=request.user, staff_view=True, can_write=True,
+            reads=reads, previous_marker=mine.last_read_id if mine else 0)
+    if page.is_latest and page.messages and request.method == "GET":
+        svc.conversation_mark_read(conversation=conversation, user=request.user, upto_id=page.messages[-1].pk,
+                                   staff_side=True)
+    staff = institution_staff(conversation.institution)
+    members = [r for r in reads if not r.staff_side]
+    return {
+        "conversation": conversation, "page": page, "items": page.messages, "now": timezone.now(),
+        "form": form or MessageForm(), "poll_seconds": poll_seconds(),
+        "assign_form": assign_form or AssignForm(staff=staff, initial={"assignee": conversation.assigned_to_id}),
+        "events": conversation.events.select_related("by", "message"),
+        "member_reads": members,
+        "inspect_url": reverse("workpro_plugin_enrollment_modeladmin_inspect", args=[conversation.enrollment_id])
+        if conversation.enrollment_id else None,
+        "header_title": conversation.title,
+    }
+
+
+def thread(request, pk: int):
+    """One conversation: the messages (hidden ones marked), reply, assignment, the events."""
+    conversation = _staff_conversation(request, pk)
+    form = MessageForm(request.POST, request.FILES) if request.method == "POST" else None
+    if form is not None:
+        result = _reply(request, form, conversation)
+        if result is not None:
+            messages.success(request, _("Ihre Antwort wurde gesendet."))
+            return redirect(thread_url(conversation, result))
+    return TemplateResponse(request, "workpro_plugin/admin/chat_thread.html",
+                            _thread_context(request, conversation, form=form),
+                            status=400 if form is not None and form.errors else 200)
+
+
+def _reply(request, form, conversation: Conversation):
+    if not form.is_valid():
+        return None
+    try:
+        return svc.message_post(conversation=conversation, by=request.user, body=form.cleaned_data["body"],
+                                upload=form.cleaned_data["attachment"], as_staff=True)
+    except UploadError as exc:
+        form.add_error("attachment", str(exc))
+    except svc.ChatError as exc:
+        form.add_error("body", str(exc))
+    return None
+
+
+@require_GET
+def poll(request, pk: int):
+    conversation = _staff_conversation(request, pk)
+    return poll_response(request, conversation, staff_view=True, can_write=True)
+
+
+@require_POST
+def assign(request, pk: int):
+    """Zuweisen: to a colleague of the institution, to oneself ("Mir zuweisen") or to nobody."""
+    conversation = _staff_conversation(request, pk)
+    if request.POST.get("mir"):
+        assignee = request.user
+    else:
+        form = AssignForm(request.POST, staff=institution_staff(conversation.institution))
+        if not form.is_valid():
+            return TemplateResponse(request, "workpro_plugin/admin/chat_thread.html",
+                                    _thread_context(request, conversation, assign_form=form), status=400)
+        assignee = form.cleaned_data["assignee"]
+    try:
+        svc.conversation_assign(conversation=conversation, by=request.user, assignee=assignee)
+    except svc.ChatError as exc:
+        messages.error(request, str(exc))
+    else:
+        if assignee is None:
+            messages.success(request, _("Die Zuweisung wurde aufgehoben."))
+        else:
+            messages.success(request, _("Zugewiesen an %(name)s.") % {"name": assignee.get_full_name() or assignee.email})
+    return redirect(thread_url(conversation))
+
+
+def hide(request, pk: int, message_pk: int):
+    """Nachricht ausblenden: with a reason, recorded; members then see only that it was hidden."""
+    conversation = _staff_conversation(request, pk)
+    message = get_object_or_404(conversation.messages.select_related("author"), pk=message_pk)
+    form = HideMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.message_hide(message=message, by=request.user, reason=form.cleaned_data["reason"])
+        except svc.ChatError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Die Nachricht wurde ausgeblendet."))
+            return redirect(thread_url(conversation, message))
+    return TemplateResponse(request, "workpro_plugin/admin/chat_hide.html", {
+        "conversation": conversation, "message": message, "form": form, "thread_url": thread_url(conversation),
+        "header_title": _("Nachricht ausblenden"),
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+def unhide(request, pk: int, message_pk: int):
+    conversation = _staff_conversation(request, pk)
+    message = get_object_or_404(conversation.messages, pk=message_pk)
+    try:
+        svc.message_unhide(message=message, by=request.user)
+    except svc.ChatError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Die Nachricht wird wieder angezeigt."))
+    return redirect(thread_url(conversation, message))
+
+
+def edit(request, pk: int, message_pk: int):
+    """Staff, too, may correct their own message only within five minutes."""
+    conversation = _staff_conversation(request, pk)
+    message = get_object_or_404(conversation.messages, pk=message_pk, author=request.user)
+    if not message.editable_by(request.user):
+        messages.error(request, _("Nachrichten können nur in den ersten 5 Minuten bearbeitet werden."))
+        return redirect(thread_url(conversation, message))
+    form = EditMessageForm(request.POST or None, initial={"body": message.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.message_edit(message=message, by=request.user, body=form.cleaned_data["body"])
+        except svc.ChatError as exc:
+            form.add_error("body", str(exc))
+        else:
+            messages.success(request, _("Die Nachricht wurde geändert."))
+            return redirect(thread_url(conversation, message))
+    return TemplateResponse(request, "workpro_plugin/admin/chat_edit.html", {
+        "conversation": conversation, "message": message, "form": form, "thread_url": thread_url(conversation),
+        "header_title": _("Nachricht bearbeiten"),
+    }, status=400 if form.errors else 200)
+
+
+def enrollment_reply(request, pk: int):
+    """Reply from the enrollment's inspect view; starts the enrollment's conversation if there is none."""
+    try:
+        enrollment = staff_enrollments(request.user).get(pk=pk)
+    except Enrollment.DoesNotExist as exc:
+        raise Http404 from exc
+    if not is_chat_staff(request.user, enrollment.institution):
+        raise PermissionDenied
+    inspect = reverse("workpro_plugin_enrollment_modeladmin_inspect", args=[enrollment.pk]) + "#nachrichten"
+    existing = Conversation.objects.filter(enrollment=enrollment).first()
+    if request.method != "POST":
+        return redirect(thread_url(existing) if existing and existing.last_message_at else inspect)
+    form = MessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            with transaction.atomic():  # a refused first message leaves no empty conversation behind
+                conversation = existing or svc.conversation_for_enrollment(enrollment=enrollment, by=request.user)
+                svc.message_post(conversation=conversation, by=request.user, body=form.cleaned_data["body"],
+                                 upload=form.cleaned_data["attachment"], as_staff=True)
+        except UploadError as exc:
+            form.add_error("attachment", str(exc))
+        except svc.ChatError as exc:
+            form.add_error("body", str(exc))
+        else:
+            messages.success(request, _("Ihre Antwort wurde gesendet."))
+            return redirect(inspect)
+    return TemplateResponse(request, "workpro_plugin/admin/chat_reply.html", {
+        "enrollment": enrollment, "form": form, "inspect_url": inspect, "header_title": _("Nachricht schreiben"),
+    }, status=400)
+
+
+urls = [
+    path("", inbox, name="inbox"),
+    path("<int:pk>/", thread, name="thread"),
+    path("<int:pk>/neu/", poll, name="poll"),
+    path("<int:pk>/zuweisen/", assign, name="assign"),
+    path("<int:pk>/nachricht/<int:message_pk>/ausblenden/", hide, name="hide"),
+    path("<int:pk>/nachricht/<int:message_pk>/einblenden/", unhide, name="unhide"),
+    path("<int:pk>/nachricht/<int:message_pk>/bearbeiten/", edit, name="edit"),
+    path("anmeldung/<int:pk>/", enrollment_reply, name="enrollment_reply"),
+]

@@ -1,0 +1,49 @@
+"""Chat counts and panels for templates that are not the chat's own (Mein Konto, enrollment inspect)."""
+
+from django import template
+
+from ..models import Conversation
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def chat_unread_total(context) -> int:
+    """Unread messages of the logged-in user over all conversations: `{% chat_unread_total as n %}`."""
+    from ..selectors_chat import portal_unread_total
+
+    request = context.get("request")
+    return portal_unread_total(request.user) if request is not None else 0
+
+
+@register.simple_tag(takes_context=True)
+def chat_enrollment_unread(context, enrollment) -> int:
+    from ..selectors_chat import unread_count
+
+    request = context.get("request")
+    if request is None:
+        return 0
+    return unread_count(Conversation.objects.filter(enrollment=enrollment).first(), request.user)
+
+
+@register.inclusion_tag("workpro_plugin/admin/chat_inspect_panel.html", takes_context=True)
+def chat_inspect_panel(context, enrollment, count: int = 5):
+    """The latest messages of an enrollment and a reply form, for the enrollment's inspect view."""
+    from ..forms_chat import MessageForm
+    from ..selectors_chat import is_chat_staff, thread_page, unread_count
+    from ..views_chat import present
+
+    request = context["request"]
+    allowed = is_chat_staff(request.user, enrollment.institution)
+    conversation = (Conversation.objects.select_related("institution", "enrollment").filter(enrollment=enrollment)
+                    .first() if allowed else None)
+    items = []
+    if conversation is not None:
+        items = present(thread_page(conversation, size=count).messages, conversation=conversation,
+                        viewer=request.user, staff_view=True, can_write=True)
+    return {
+        "request": request, "allowed": allowed, "enrollment": enrollment, "conversation": conversation,
+        "items": items, "form": MessageForm(), "staff_view": True,
+        "unread": unread_count(conversation, request.user) if conversation else 0,
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,302 @@
+"""Portal chat ("Nachrichten" in Mein Konto): list, thread, polling, corrections, attachments.
+
+Every thread works without JavaScript: the composer posts and redirects, "Aktualisieren"
+reloads. chat.js only fetches new messages into an open thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .forms_chat import EditMessageForm, MessageForm
+from .models import Conversation, Document, Enrollment, Message, OfferPage
+from .selectors_chat import (
+    Access,
+    enrollment_member_access,
+    is_chat_staff,
+    member_access,
+    messages_since,
+    portal_conversations,
+    read_markers,
+    thread_page,
+)
+from .services import chat as svc
+from .services.documents import UploadError
+from .views import LOGIN_URL
+
+
+
+def poll_seconds() -> int:
+    """How often an open thread asks for new messages (WORKPRO_CHAT_POLL_SECONDS, default 10)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "WORKPRO_CHAT_POLL_SECONDS", 10))
+
+
+# --- shared by the portal and the admin thread -------------------------------------------------
+
+def _int(value) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
+
+
+def present(items: list[Message], *, conversation: Conversation, viewer, staff_view: bool, can_write: bool,
+            reads=None, previous_marker: int | None = None) -> list[Message]:
+    """Labels for display: who wrote it (as the viewer should see it), new, read by the other side, editable."""
+    reads = reads if reads is not None else read_markers(conversation)
+    other_read = max((r.last_read_id for r in reads if r.staff_side != staff_view and r.user_id != viewer.pk),
+                     default=0)
+    enrollment = conversation.enrollment if conversation.enrollment_id else None
+    now = timezone.now()
+    for message in items:
+        author = message.author
+        message.mine = message.author_id == viewer.pk
+        message.own_side = message.from_staff == staff_view
+        message.role_label = ""
+        if message.mine:
+            message.author_label = _("Sie")
+        elif message.from_staff:
+            name = author.get_full_name() if author else ""
+            message.author_label = name or conversation.institution.name
+            if name and not staff_view:
+                message.role_label = conversation.institution.name
+        else:
+            person = getattr(author, "workpro_person", None) if author else None
+            message.author_label = person.full_name if person else (author.email if author else _("Unbekannt"))
+        if staff_view and not message.from_staff:
+            if conversation.kind == Conversation.Kind.OFFER:
+                message.role_label = _("Interessent")
+            elif enrollment is not None and message.author_id == enrollment.account_holder_id:
+                message.role_label = _("Kontoinhaber")
+            else:
+                message.role_label = _("Teilnehmer")
+        message.is_new = previous_marker is not None and message.pk > previous_marker and not message.mine
+        message.read_by_other = message.own_side and message.pk <= other_read
+        message.can_edit = can_write and message.editable_by(viewer, now)
+    return items
+
+
+def poll_response(request, conversation: Conversation, *, staff_view: bool, can_write: bool) -> HttpResponse:
+    """New messages after ?nach=<id>, and those changed since ?seit=<time>, as list items; 204 if none."""
+    now = timezone.now()
+    items = messages_since(conversation, after_id=_int(request.GET.get("nach")),
+                           changed_since=_parse_since(request.GET.get("seit")))
+    if not items:
+        response = HttpResponse(status=204)
+    else:
+        present(items, conversation=conversation, viewer=request.user, staff_view=staff_view, can_write=can_write)
+        newest = max(message.pk for message in items)
+        svc.conversation_mark_read(conversation=conversation, user=request.user, upto_id=newest,
+                                   staff_side=staff_view)
+        response = HttpResponse(render_to_string("workpro_plugin/chat/_messages.html", {
+            "items": items, "conversation": conversation, "staff_view": staff_view}, request=request))
+    response["X-Chat-Since"] = now.isoformat()
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def attachment_response(request, message: Message, *, uploader_opens: bool) -> FileResponse:
+    document = message.attachment
+    if not uploader_opens and document.first_opened_at is None:
+        Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
+                            as_attachment=request.GET.get("download") == "1", filename=document.filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- portal --------------------------------------------------------------------------------------
+
+def _conversation_for_member(request, pk: int) -> tuple[Conversation, str]:
+    conversation = get_object_or_404(
+        Conversation.objects.select_related("offer", "institution", "enrollment__participant",
+                                            "enrollment__account_holder"), pk=pk)
+    access = member_access(request.user, conversation)
+    if access is None:
+        raise Http404
+    return conversation, access
+
+
+def thread_url(conversation: Conversation, message: Message | None = None) -> str:
+    url = reverse("workpro:chat_thread", args=[conversation.pk])
+    return f"{url}#m-{message.pk}" if message is not None else url
+
+
+@login_required(login_url=LOGIN_URL)
+def chat_list(request):
+    """Nachrichten: every conversation of the user, newest first, with unread counts."""
+    paginator = Paginator(portal_conversations(request.user), 30)
+    page = paginator.get_page(request.GET.get("seite"))
+    return render(request, "workpro_plugin/account/chat_list.html", {"page": page, "conversations": page.object_list})
+
+
+def _render_thread(request, *, conversation, access, form, title, post_url, status=200, offer=None,
+                   enrollment=None):
+    context = {"conversation": conversation, "title": title, "form": form, "can_write": access == Access.WRITE,
+               "post_url": post_url, "offer": offer, "enrollment": enrollment, "poll_seconds": poll_seconds()}
+    if conversation is not None:
+        before = _int(request.GET.get("vor")) or None
+        page = thread_page(conversation, before=before)
+        reads = read_markers(conversation)
+        mine = next((r for r in reads if r.user_id == request.user.pk), None)
+        previous = mine.last_read_id if mine else 0
+        present(page.messages, conversation=conversation, viewer=request.user, staff_view=False,
+                can_write=access == Access.WRITE, reads=reads, previous_marker=previous)
+        if page.is_latest and page.messages and request.method == "GET":
+            svc.conversation_mark_read(conversation=conversation, user=request.user,
+                                       upto_id=page.messages[-1].pk, staff_side=False)
+        context.update(page=page, items=page.messages, now=timezone.now())
+    return render(request, "workpro_plugin/account/chat_thread.html", context, status=status)
+
+
+def _post_message(request, form, run):
+    """Validate, call the service, redirect to the new message; errors stay next to the field (400)."""
+    if form.is_valid():
+        try:
+            message = run(form.cleaned_data["body"], form.cleaned_data["attachment"])
+        except UploadError as exc:
+            form.add_error("attachment", str(exc))
+        except svc.ChatError as exc:
+            form.add_error("body", str(exc))
+        else:
+            messages.success(request, _("Ihre Nachricht wurde gesendet."))
+            return redirect(thread_url(message.conversation, message))
+    return None
+
+
+@never_cache
+@login_required(login_url=LOGIN_URL)
+def chat_thread(request, pk: int):
+    conversation, access = _conversation_for_member(request, pk)
+    form = MessageForm(request.POST, request.FILES) if request.method == "POST" else MessageForm()
+    if request.method == "POST":
+        if access != Access.WRITE:
+            raise PermissionDenied
+        done = _post_message(request, form, lambda body, upload: svc.message_post(
+            conversation=conversation, by=request.user, body=body, upload=upload, as_staff=False))
+        if done:
+            return done
+    return _render_thread(request, conversation=conversation, access=access, form=form, title=conversation.title,
+                          post_url=thread_url(conversation), status=400 if form.errors else 200,
+                          enrollment=conversation.enrollment)
+
+
+@login_required(login_url=LOGIN_URL)
+@require_GET
+def chat_poll(request, pk: int):
+    conversation, access = _conversation_for_member(request, pk)
+    return poll_response(request, conversation, staff_view=False, can_write=access == Access.WRITE)
+
+
+@login_required(login_url=LOGIN_URL)
+def chat_offer(request, offer_id: int):
+    """Frage zum Angebot stellen: opens the user's conversation about the offer, or starts it."""
+    offer = get_object_or_404(OfferPage.objects.live(), pk=offer_id)
+    existing = Conversation.objects.filter(kind=Conversation.Kind.OFFER, offer=offer, started_by=request.user,
+                                           last_message_at__isnull=False).first()
+    if existing is not None:
+        return redirect(thread_url(existing))
+    form = MessageForm(request.POST, request.FILES) if request.method == "POST" else MessageForm()
+    if request.method == "POST":
+        done = _post_message(request, form, lambda body, upload: svc.conversation_start_for_offer(
+            offer=offer, by=request.user, body=body, upload=upload))
+        if done:
+            return done
+    return _render_thread(request, conversation=None, access=Access.WRITE, form=form,
+                          title=_("Frage zum Angebot „%(offer)s“") % {"offer": offer.title},
+                          post_url=request.path, status=400 if form.errors else 200, offer=offer)
+
+
+@login_required(login_url=LOGIN_URL)
+def chat_enrollment(request, pk: int):
+    """Nachrichten of an enrollment: opens its conversation, or lets a member start it."""
+    enrollment = get_object_or_404(Enrollment.objects.select_related("offer", "institution", "participant"), pk=pk)
+    access = enrollment_member_access(request.user, enrollment)
+    if access is None:
+        raise Http404
+    existing = Conversation.objects.filter(enrollment=enrollment, last_message_at__isnull=False).first()
+    if existing is not None:
+        return redirect(thread_url(existing))
+    form = MessageForm(request.POST, request.FILES) if request.method == "POST" else MessageForm()
+    if request.method == "POST":
+        if access != Access.WRITE:
+            raise PermissionDenied
+
+        def start(body, upload):
+            with transaction.atomic():  # a refused first message leaves no empty conversation behind
+                conversation = svc.conversation_for_enrollment(enrollment=enrollment, by=request.user)
+                return svc.message_post(conversation=conversation, by=request.user, body=body, upload=upload,
+                                        as_staff=False)
+
+        done = _post_message(request, form, start)
+        if done:
+            return done
+    title = enrollment.offer.title
+    if enrollment.participant_id:
+        title = f"{title} – {enrollment.participant.full_name}"
+    return _render_thread(request, conversation=None, access=access, form=form, title=title, post_url=request.path,
+                          status=400 if form.errors else 200, enrollment=enrollment)
+
+
+@login_required(login_url=LOGIN_URL)
+def chat_edit(request, pk: int, message_pk: int):
+    """Correct one's own message within five minutes."""
+    conversation, access = _conversation_for_member(request, pk)
+    message = get_object_or_404(conversation.messages, pk=message_pk, author=request.user)
+    if access != Access.WRITE or not message.editable_by(request.user):
+        messages.error(request, _("Nachrichten können nur in den ersten 5 Minuten bearbeitet werden."))
+        return redirect(thread_url(conversation, message))
+    form = EditMessageForm(request.POST or None, initial={"body": message.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.message_edit(message=message, by=request.user, body=form.cleaned_data["body"])
+        except svc.ChatError as exc:
+            form.add_error("body", str(exc))
+        else:
+            messages.success(request, _("Ihre Nachricht wurde geändert."))
+            return redirect(thread_url(conversation, message))
+    return render(request, "workpro_plugin/account/chat_edit.html",
+                  {"conversation": conversation, "message": message, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required(login_url=LOGIN_URL)
+def chat_attachment(request, pk: int, message_pk: int):
+    """An attachment, for the conversation's members and the institution's staff (hidden ones: staff only)."""
+    conversation = get_object_or_404(Conversation.objects.select_related("institution", "enrollment__participant"),
+                                     pk=pk)
+    staff = is_chat_staff(request.user, conversation.institution)
+    if not staff and member_access(request.user, conversation) is None:
+        raise Http404
+    message = get_object_or_404(conversation.messages.select_related("attachment"), pk=message_pk,
+                                attachment__isnull=False)
+    if message.is_hidden and not staff:
+        raise Http404
+    return attachment_response(request, message, uploader_opens=message.author_id == request.user.pk)
