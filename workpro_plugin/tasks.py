@@ -36,3 +36,9 @@ def send_deadline_reminders_task() -> int:
     from .services.enrollments import send_deadline_reminders
 
     return send_deadline_reminders()
+
+
+def purge_audit_events_task() -> int:
+    from .services.audit import purge
+
+    return purge()

@@ -82,10 +82,15 @@ def set_password(request):
 
 
 def _own_enrollment(request, pk: int) -> Enrollment:
-    """Only the account holder (PSB1) sees an enrollment here; anyone else gets a 404."""
-    return get_object_or_404(
-        Enrollment.objects.select_related("offer", "institution", "participant"), pk=pk, account_holder=request.user
-    )
+    """Only the account holder (PSB1) sees an enrollment here; anyone else gets a 404 (audited)."""
+    try:
+        return Enrollment.objects.select_related("offer", "institution", "participant").get(
+            pk=pk, account_holder=request.user)
+    except Enrollment.DoesNotExist:
+        from .services import audit
+
+        audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
+        raise Http404 from None
 
 
 @login_required(login_url=LOGIN_URL)

@@ -14,6 +14,7 @@ from .forms import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from .models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from .section_forms import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
 from .services import applications as app_svc
+from .services import audit
 from .services import enrollments as svc
 from .services.documents import UploadError, render_application_pdf
 from .views import LOGIN_URL, _own_enrollment
@@ -212,15 +213,19 @@ def enrollment_accept(request, pk: int):
 
 def _document_for(request, pk: int) -> Document:
     """The account holder, the document's owner with an own login, or the institution's staff."""
-    document = get_object_or_404(Document.objects.select_related("enrollment__institution", "owner"), pk=pk)
+    from .security import needs_second_factor
+
+    document = Document.objects.select_related("enrollment__institution", "owner").filter(pk=pk).first()
     user = request.user
-    enrollment = document.enrollment
-    allowed = (
+    enrollment = document.enrollment if document else None
+    allowed = document is not None and (
         (enrollment is not None and (enrollment.account_holder_id == user.pk
-                                     or enrollment.institution.is_staff_member(user)))
+                                     or (enrollment.institution.is_staff_member(user)
+                                         and not needs_second_factor(user))))
         or (document.owner is not None and document.owner.user_id == user.pk)
     )
     if not allowed:
+        audit.denied(request, object_type="workpro_plugin.document", object_id=pk)
         raise Http404
     return document
 
@@ -232,6 +237,9 @@ def document_download(request, pk: int):
         or (document.owner and document.owner.user_id == request.user.pk)
     if is_recipient and document.first_opened_at is None:
         Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
+    audit.record(audit.A.DOCUMENT_VIEWED, request=request, obj=document,
+                 person=document.owner or (document.enrollment.participant if document.enrollment else None),
+                 detail={"kind": document.kind, "download": request.GET.get("download") == "1"})
     response = FileResponse(document.file.open("rb"), content_type=document.content_type,
                             as_attachment=request.GET.get("download") == "1", filename=document.filename)
     response["Cache-Control"] = "private, no-store"

@@ -10,14 +10,17 @@ from laces.components import Component
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
+from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
-from . import admin_views
-from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from . import admin_views, views_2fa
+from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
+from .services import audit
 from .services.documents import section_rows
 
 S = Enrollment.Status
@@ -74,6 +77,26 @@ class OutboxAdmin(ModelAdmin):
     list_display = ("created_at", "channel", "recipient", "template", "state", "attempts")
     list_filter = ("state", "channel", "template")
     search_fields = ("recipient", "template", "subject")
+
+
+class AuditEventAdmin(ModelAdmin):
+    """Protokoll (Audit): superusers only, read-only; rows go after WORKPRO_AUDIT_RETENTION_DAYS."""
+
+    model = AuditEvent
+    menu_label = _("Protokoll (Audit)")
+    menu_icon = "history"
+    menu_order = 950
+    permission_helper_class = ReadOnlyForSuperusers
+    inspect_view_enabled = True
+    inspect_view_fields = ("at", "action", "actor", "actor_label", "object_type", "object_id", "person", "ip",
+                           "detail")
+    list_display = ("at", "action", "actor_label", "object_type", "object_id", "person", "ip")
+    list_filter = ("action", "at", "object_type")
+    search_fields = ("actor_label", "object_id", "ip")
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person")
 
 
 def admin_display(description, ordering):
@@ -177,6 +200,8 @@ class EnrollmentInspectView(InspectView):
 
         context = super().get_context_data(**kwargs)
         enrollment = self.instance
+        audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=enrollment,
+                     person=enrollment.participant if enrollment.participant_id else None)
         labels = dict(ApplicationSection.choices)
         stored = {s.section: s for s in enrollment.sections.all()}
         context.update(
@@ -252,12 +277,19 @@ class PersonPermissionHelper(ReadOnlyPermissionHelper):
         return user.is_superuser or PersonAdmin.scoped(user).filter(pk=obj.pk).exists()
 
 
+class PersonInspectView(InspectView):
+    def get_context_data(self, **kwargs):
+        audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=self.instance, person=self.instance)
+        return super().get_context_data(**kwargs)
+
+
 class PersonAdmin(ModelAdmin):
     model = Person
     menu_label = _("Kunden/Teilnehmer")
     menu_icon = "user"
     permission_helper_class = PersonPermissionHelper
     inspect_view_enabled = True
+    inspect_view_class = PersonInspectView
     inspect_view_fields = ("last_name", "first_name", "date_of_birth", "customer_number", "email", "mobile",
                            "street", "postcode", "city", "language")
     list_display = ("last_name", "first_name", "customer_number", "date_of_birth", "email")
@@ -290,7 +322,10 @@ class WorkProAdminGroup(ModelAdminGroup):
     menu_label = _("WorkPro")
     menu_icon = "clipboard-list"
     menu_order = 200
-    items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin)
+    items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin, AuditEventAdmin)
+
+    def get_admin_urls_for_registration(self):
+        return decorate_urlpatterns(list(super().get_admin_urls_for_registration()), audit_denials)
 
     def get_submenu_items(self):
         items = super().get_submenu_items()
@@ -309,8 +344,12 @@ def register_workpro_admin_urls():
         path("anmeldung/<int:pk>/<slug:action>/", admin_views.enrollment_action, name="enrollment_action"),
         path("anmeldungen/einladen/", admin_views.bulk_invite, name="bulk_invite"),
         path("anmeldungen/entscheiden/", admin_views.bulk_decide, name="bulk_decide"),
+        path("zwei-faktor/", views_2fa.two_factor_manage, name="two_factor"),
+        path("zwei-faktor/einrichten/", views_2fa.two_factor_setup, name="two_factor_setup"),
+        path("zwei-faktor/code/", views_2fa.two_factor_verify, name="two_factor_verify"),
     ]
-    return [path("workpro/", include((urls, "workpro_admin"), namespace="workpro_admin"))]
+    return [path("workpro/", include((decorate_urlpatterns(urls, audit_denials), "workpro_admin"),
+                                     namespace="workpro_admin"))]
 
 
 class EnrollmentDashboardPanel(Component):
@@ -341,3 +380,6 @@ class EnrollmentDashboardPanel(Component):
 def add_enrollment_panel(request, panels):
     if request.user.is_superuser or staff_institutions(request.user).exists():
         panels.insert(0, EnrollmentDashboardPanel(request.user))
+
+
+hooks.register("register_account_menu_item", views_2fa.account_menu_item)

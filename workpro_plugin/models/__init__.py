@@ -1,3 +1,4 @@
+from .audit import AuditAction, AuditEvent
 from .enrollment import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -26,6 +27,8 @@ from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
 
 __all__ = [
+    "AuditAction",
+    "AuditEvent",
     "STANDING_STATUSES",
     "CLOSED_STATUSES",
     "OPEN_STATUSES",
