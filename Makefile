@@ -43,7 +43,7 @@ check: install
 # figures they measured (pages scanned, headers checked, audit actions covered) at the end.
 check-security: install
 	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_csp.py tests/test_security_headers.py \
-		tests/test_security_2fa.py tests/test_security_audit.py tests/test_settings.py
+		tests/test_security_2fa.py tests/test_security_audit.py tests/test_security_browser.py tests/test_settings.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache
