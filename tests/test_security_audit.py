@@ -158,6 +158,15 @@ def test_staff_viewing_personal_data_is_audited(world, client):
     assert {e.person for e in viewed} == {person}
 
 
+def test_list_exports_are_audited(world, client):
+    enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.holder)
+    client.force_login(world.staff)
+    response = client.get("/admin/workpro_plugin/enrollment/?export=csv&status__exact=bewerber", **HOST)
+    assert response.status_code == 200
+    event = _events("data.exported", actor=world.staff).get()
+    assert event.detail == {"format": "csv", "rows": 1, "filters": {"status__exact": "bewerber"}}
+
+
 def test_the_log_is_for_superusers_only(world, client):
     audit.record(AuditAction.LOGIN, actor=world.holder)
     client.force_login(world.superuser)
@@ -224,6 +233,7 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
 
     client.force_login(world.staff)
     client.get(f"/admin/workpro_plugin/person/inspect/{world.holder.workpro_person.pk}/", **HOST)
+    client.get("/admin/workpro_plugin/enrollment/?export=csv", **HOST)
     device = TOTPDevice.objects.create(user=world.staff, name="WorkPro", confirmed=False)
     client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": "000000"}, **HOST)
     with time_machine.travel(timezone.now() + timedelta(seconds=2), tick=False):

@@ -14,7 +14,7 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
-from wagtail_modeladmin.views import InspectView
+from wagtail_modeladmin.views import IndexView, InspectView
 
 from . import admin_views, views_2fa
 from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
@@ -215,6 +215,15 @@ class EnrollmentInspectView(InspectView):
         return context
 
 
+class EnrollmentIndexView(IndexView):
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
+        audit.record(audit.A.DATA_EXPORTED, request=self.request, object_type="workpro_plugin.enrollment",
+                     detail={"format": spreadsheet_format, "rows": queryset.count(),
+                             "filters": {k: v for k, v in self.request.GET.items() if k != "export"}})
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+
 class EnrollmentAdmin(ModelAdmin):
     model = Enrollment
     menu_label = _("Anmeldungen")
@@ -225,6 +234,7 @@ class EnrollmentAdmin(ModelAdmin):
     inspect_view_class = EnrollmentInspectView
     inspect_template_name = "workpro_plugin/admin/enrollment_inspect.html"
     index_template_name = "workpro_plugin/admin/enrollment_index.html"
+    index_view_class = EnrollmentIndexView
     list_display = ("contract_number", "participant_name", "offer", "institution", "status_badge", "deadline",
                     "created_at")
     list_filter = ("status", OfferFilter, "institution", DeadlineFilter, MinorFilter, InterviewFilter)

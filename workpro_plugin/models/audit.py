@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     STATUS_CHANGED = "enrollment.status", _("Status oder Schritt der Anmeldung")
     DOCUMENT_VIEWED = "document.viewed", _("Dokument geöffnet")
     DOCUMENT_DEPOSITED = "document.deposited", _("Dokument hinterlegt")
+    DATA_EXPORTED = "data.exported", _("Liste exportiert")
 
 
 class AuditEvent(models.Model):
