@@ -30,11 +30,6 @@ def confirmed_device(user) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="WorkPro", confirmed=True)
 
 
-def _errors(response) -> str:
-    soup = BeautifulSoup(response.content, "html.parser")
-    return " ".join(e.get_text(" ", strip=True) for e in soup.select(".error-message, .w-field__errors, .error"))
-
-
 @required
 def test_staff_without_device_is_sent_to_setup(world, client):
     client.force_login(world.staff)
