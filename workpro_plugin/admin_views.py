@@ -91,6 +91,9 @@ def staff_enrollment(request, pk: int) -> Enrollment:
     try:
         return staff_enrollments(request.user).get(pk=pk)
     except Enrollment.DoesNotExist as exc:
+        from .services import audit
+
+        audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
         raise Http404 from exc
 
 

@@ -9,6 +9,7 @@ class WorkProConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals
+        from . import security, signals  # noqa: F401 - security registers the deploy checks
 
         signals.connect()
+        signals.connect_audit()

@@ -30,3 +30,16 @@ def connect() -> None:
     post_save.connect(_invalidate_for_models, dispatch_uid="workpro-content-save")
     post_delete.connect(_invalidate_for_models, dispatch_uid="workpro-content-delete")
     m2m_changed.connect(_invalidate, dispatch_uid="workpro-content-m2m")
+
+
+def connect_audit() -> None:
+    """Logins, failed logins, logouts and django-axes lockouts go to the audit log."""
+    from axes.signals import user_locked_out
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+    from .services import audit
+
+    user_logged_in.connect(audit.on_logged_in, dispatch_uid="workpro-audit-login")
+    user_logged_out.connect(audit.on_logged_out, dispatch_uid="workpro-audit-logout")
+    user_login_failed.connect(audit.on_login_failed, dispatch_uid="workpro-audit-login-failed")
+    user_locked_out.connect(audit.on_locked_out, dispatch_uid="workpro-audit-locked-out")

@@ -54,3 +54,9 @@ def send_chat_notifications_task() -> int:
     from .services.chat import send_pending_notifications
 
     return send_pending_notifications()
+
+
+def purge_audit_events_task() -> int:
+    from .services.audit import purge
+
+    return purge()

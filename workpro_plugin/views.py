@@ -108,22 +108,40 @@ def set_password(request):
 
 
 def _own_enrollment(request, pk: int) -> Enrollment:
-    """Only the account holder manages an enrollment; anyone else gets a 404."""
-    return get_object_or_404(
-        Enrollment.objects.select_related("offer", "institution", "participant"), pk=pk, account_holder=request.user
-    )
+    """Only the account holder manages an enrollment; anyone else gets a 404 (audited)."""
+    try:
+        return Enrollment.objects.select_related("offer", "institution", "participant").get(
+            pk=pk, account_holder=request.user)
+    except Enrollment.DoesNotExist:
+        from .services import audit
+
+        audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
+        raise Http404 from None
+
+
+def _portal_enrollment(request, pk: int) -> Enrollment:
+    """An enrollment the user may see in the portal in any role; anything else is an audited 404."""
+    from .selectors import portal_enrollments
+
+    enrollment = portal_enrollments(request.user).select_related("offer", "institution", "participant").filter(
+        pk=pk).first()
+    if enrollment is None:
+        from .services import audit
+
+        audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
+        raise Http404
+    return enrollment
 
 
 @login_required(login_url=LOGIN_URL)
 def enrollment_detail(request, pk: int):
     """One contract. The holder acts; a participant with own login and a former PSB1 only read."""
-    from .selectors import PortalRole, portal_documents, portal_enrollments, portal_role
+    from .selectors import PortalRole, portal_documents, portal_role
     from .services.applications import editable_sections
     from .services.minors import care_missing, care_required
     from .views_enrollment import section_menu
 
-    enrollment = get_object_or_404(
-        portal_enrollments(request.user).select_related("offer", "institution", "participant"), pk=pk)
+    enrollment = _portal_enrollment(request, pk)
     role = portal_role(request.user, enrollment)
     is_holder = role == PortalRole.HOLDER
     editable = editable_sections(enrollment) if is_holder else []

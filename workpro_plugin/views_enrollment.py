@@ -14,6 +14,7 @@ from .forms import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from .models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from .section_forms import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
 from .services import applications as app_svc
+from .services import audit
 from .services import enrollments as svc
 from .services.documents import UploadError, render_application_pdf
 from .views import LOGIN_URL, _own_enrollment
@@ -211,17 +212,23 @@ def enrollment_accept(request, pk: int):
 
 
 def _document_for(request, pk: int) -> tuple[Document, bool]:
-    """A document the user may open in the portal, or as staff of its institution; else a 404.
+    """A document the user may open in the portal, or as staff of its institution (with the
+    second factor where required); anything else is an audited 404.
 
     Returns the document and whether the user opened it as its recipient.
     """
+    from .security import needs_second_factor
     from .selectors import portal_documents
 
     document = portal_documents(request.user).filter(pk=pk).select_related("enrollment__institution").first()
     if document is not None:
         return document, True
-    document = get_object_or_404(Document.objects.select_related("enrollment__institution"), pk=pk)
-    if document.enrollment is None or not document.enrollment.institution.is_staff_member(request.user):
+    document = Document.objects.select_related("enrollment__institution", "owner").filter(pk=pk).first()
+    user = request.user
+    allowed = (document is not None and document.enrollment is not None
+               and document.enrollment.institution.is_staff_member(user) and not needs_second_factor(user))
+    if not allowed:
+        audit.denied(request, object_type="workpro_plugin.document", object_id=pk)
         raise Http404
     return document, False
 
@@ -231,6 +238,9 @@ def document_download(request, pk: int):
     document, is_recipient = _document_for(request, pk)
     if is_recipient and document.first_opened_at is None and document.uploaded_by_id != request.user.pk:
         Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
+    audit.record(audit.A.DOCUMENT_VIEWED, request=request, obj=document,
+                 person=document.owner or (document.enrollment.participant if document.enrollment else None),
+                 detail={"kind": document.kind, "download": request.GET.get("download") == "1"})
     response = FileResponse(document.file.open("rb"), content_type=document.content_type,
                             as_attachment=request.GET.get("download") == "1", filename=document.filename)
     response["Cache-Control"] = "private, no-store"

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from .forms import CareContactForm, ParticipantLoginForm, PickupPersonForm
 from .models import EmergencyContact, Enrollment, Person, PickupPerson
-from .selectors import PortalRole, portal_enrollments, portal_role, speaks_for
+from .selectors import PortalRole, portal_role, speaks_for
 from .services import minors as svc
-from .views import LOGIN_URL
+from .views import LOGIN_URL, _portal_enrollment
 
 KINDS = {"notfallkontakt": (EmergencyContact, CareContactForm), "abholberechtigt": (PickupPerson, PickupPersonForm)}
 
@@ -41,8 +41,7 @@ def participant_login(request, person_id: int):
 
 
 def _care_enrollment(request, pk: int, *, manage: bool) -> tuple[Enrollment, str]:
-    enrollment = get_object_or_404(portal_enrollments(request.user).select_related("participant", "offer",
-                                                                                   "institution"), pk=pk)
+    enrollment = _portal_enrollment(request, pk)
     role = portal_role(request.user, enrollment)
     if role is None or (manage and role != PortalRole.HOLDER) or role == PortalRole.PARTICIPANT:
         raise Http404

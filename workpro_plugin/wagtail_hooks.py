@@ -11,14 +11,17 @@ from laces.components import Component
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
+from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
-from wagtail_modeladmin.views import InspectView
+from wagtail_modeladmin.views import IndexView, InspectView
 
-from . import admin_addons, admin_apps, admin_views
-from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from . import admin_addons, admin_apps, admin_views, views_2fa
+from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
+from .services import audit
 from .services.documents import section_rows
 from .services.minors import care_missing, care_required
 
@@ -76,6 +79,26 @@ class OutboxAdmin(ModelAdmin):
     list_display = ("created_at", "channel", "recipient", "template", "state", "attempts")
     list_filter = ("state", "channel", "template")
     search_fields = ("recipient", "template", "subject")
+
+
+class AuditEventAdmin(ModelAdmin):
+    """Protokoll (Audit): superusers only, read-only; rows go after WORKPRO_AUDIT_RETENTION_DAYS."""
+
+    model = AuditEvent
+    menu_label = _("Protokoll (Audit)")
+    menu_icon = "history"
+    menu_order = 950
+    permission_helper_class = ReadOnlyForSuperusers
+    inspect_view_enabled = True
+    inspect_view_fields = ("at", "action", "actor", "actor_label", "object_type", "object_id", "person", "ip",
+                           "detail")
+    list_display = ("at", "action", "actor_label", "object_type", "object_id", "person", "ip")
+    list_filter = ("action", "at", "object_type")
+    search_fields = ("actor_label", "object_id", "ip")
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person")
 
 
 def admin_display(description, ordering):
@@ -217,6 +240,8 @@ class EnrollmentInspectView(InspectView):
 
         context = super().get_context_data(**kwargs)
         enrollment = self.instance
+        audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=enrollment,
+                     person=enrollment.participant if enrollment.participant_id else None)
         labels = dict(ApplicationSection.choices)
         stored = {s.section: s for s in enrollment.sections.all()}
         context.update(
@@ -234,6 +259,15 @@ class EnrollmentInspectView(InspectView):
         return context
 
 
+class EnrollmentIndexView(IndexView):
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
+        audit.record(audit.A.DATA_EXPORTED, request=self.request, object_type="workpro_plugin.enrollment",
+                     detail={"format": spreadsheet_format, "rows": queryset.count(),
+                             "filters": {k: v for k, v in self.request.GET.items() if k != "export"}})
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+
 class EnrollmentAdmin(ModelAdmin):
     model = Enrollment
     menu_label = _("Anmeldungen")
@@ -244,6 +278,7 @@ class EnrollmentAdmin(ModelAdmin):
     inspect_view_class = EnrollmentInspectView
     inspect_template_name = "workpro_plugin/admin/enrollment_inspect.html"
     index_template_name = "workpro_plugin/admin/enrollment_index.html"
+    index_view_class = EnrollmentIndexView
     list_display = ("contract_number", "participant_name", "offer", "institution", "status_badge", "deadline",
                     "care_state", "created_at")
     list_filter = ("status", OfferFilter, "institution", DeadlineFilter, MinorFilter, InterviewFilter, CareFilter)
@@ -309,12 +344,19 @@ class PersonPermissionHelper(ReadOnlyPermissionHelper):
         return user.is_superuser or PersonAdmin.scoped(user).filter(pk=obj.pk).exists()
 
 
+class PersonInspectView(InspectView):
+    def get_context_data(self, **kwargs):
+        audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=self.instance, person=self.instance)
+        return super().get_context_data(**kwargs)
+
+
 class PersonAdmin(ModelAdmin):
     model = Person
     menu_label = _("Kunden/Teilnehmer")
     menu_icon = "user"
     permission_helper_class = PersonPermissionHelper
     inspect_view_enabled = True
+    inspect_view_class = PersonInspectView
     inspect_view_fields = ("last_name", "first_name", "date_of_birth", "customer_number", "email", "mobile",
                            "street", "postcode", "city", "language")
     list_display = ("last_name", "first_name", "customer_number", "date_of_birth", "email")
@@ -348,7 +390,10 @@ class WorkProAdminGroup(ModelAdminGroup):
     menu_icon = "clipboard-list"
     menu_order = 200
     items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin,
-             admin_addons.AddonBookingAdmin, admin_apps.AppAdmin)
+             admin_addons.AddonBookingAdmin, admin_apps.AppAdmin, AuditEventAdmin)
+
+    def get_admin_urls_for_registration(self):
+        return decorate_urlpatterns(list(super().get_admin_urls_for_registration()), audit_denials)
 
     def get_submenu_items(self):
         items = super().get_submenu_items()
@@ -369,8 +414,12 @@ def register_workpro_admin_urls():
         path("anmeldungen/entscheiden/", admin_views.bulk_decide, name="bulk_decide"),
         *admin_addons.admin_urls,
         *admin_apps.admin_urls,
+        path("zwei-faktor/", views_2fa.two_factor_manage, name="two_factor"),
+        path("zwei-faktor/einrichten/", views_2fa.two_factor_setup, name="two_factor_setup"),
+        path("zwei-faktor/code/", views_2fa.two_factor_verify, name="two_factor_verify"),
     ]
-    return [path("workpro/", include((urls, "workpro_admin"), namespace="workpro_admin"))]
+    return [path("workpro/", include((decorate_urlpatterns(urls, audit_denials), "workpro_admin"),
+                                     namespace="workpro_admin"))]
 
 
 class EnrollmentDashboardPanel(Component):
@@ -420,3 +469,6 @@ def register_chat_admin_urls():
 @hooks.register("register_admin_menu_item")
 def register_chat_menu_item():
     return ChatMenuItem(_("Nachrichten"), reverse("workpro_chat:inbox"), icon_name="mail", order=199)
+
+
+hooks.register("register_account_menu_item", views_2fa.account_menu_item)

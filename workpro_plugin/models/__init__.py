@@ -1,3 +1,4 @@
+from .audit import AuditAction, AuditEvent
 from .care import EmergencyContact, PickupPerson
 from .enrollment import (
     CLOSED_STATUSES,
@@ -28,6 +29,8 @@ from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
 from .chat import Conversation, ConversationEvent, ConversationRead, Message
 
 __all__ = [
+    "AuditAction",
+    "AuditEvent",
     "EmergencyContact",
     "PickupPerson",
     "STANDING_STATUSES",

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import STANDING_STATUSES, Enrollment, Institution, OfferPage, OutboxMessage, Person
+from . import audit
 from .notify import queue_mail, queue_sms
 
 # No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.
@@ -183,6 +184,8 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
         person.user.save(update_fields=["username", "email"])
         person.email = new_email
         person.save(update_fields=["email", "updated_at"])
+        audit.record(audit.A.EMAIL_CHANGED, actor=person.user, obj=person, person=person,
+                     detail={"via": "password_request"})
         queue_mail(to=old_email, template="email_changed", language=person.language, institution=institution,
                    person=person, context={"first_name": person.first_name, "new_email": new_email})
     password = _issue_password(person)
@@ -202,9 +205,14 @@ def account_update_contact(*, user, street: str, postcode: str, city: str, mobil
     """Address, mobile and language of the account holder; a new mobile number is announced by mail."""
     person = Person.objects.select_for_update().get(user=user)
     old_mobile = person.mobile
-    person.street, person.postcode, person.city = street, postcode, city
-    person.mobile, person.language = mobile, language
-    person.save(update_fields=["street", "postcode", "city", "mobile", "language", "updated_at"])
+    new = {"street": street, "postcode": postcode, "city": city, "mobile": mobile, "language": language}
+    changed = [field for field, value in new.items() if getattr(person, field) != value]
+    for field, value in new.items():
+        setattr(person, field, value)
+    person.save(update_fields=[*new, "updated_at"])
+    if changed:
+        audit.record(audit.A.PERSON_CHANGED, actor=user, obj=person, person=person,
+                     detail={"fields": changed, "via": "contact_data"})
     if mobile != old_mobile and user.email:
         queue_mail(to=user.email, template="mobile_changed", language=language, person=person,
                    context={"first_name": person.first_name, "old_mobile": old_mobile[-4:] if old_mobile else "",
@@ -255,6 +263,8 @@ def account_confirm_email_change(*, user, token: str) -> str:
     if person is not None:
         person.email = new_email
         person.save(update_fields=["email", "updated_at"])
+    audit.record(audit.A.EMAIL_CHANGED, actor=user, obj=person or user, person=person,
+                 detail={"via": "confirmation_link"})
     if old_email and old_email != new_email:
         queue_mail(to=old_email, template="email_changed", language=person.language if person else None,
                    person=person, context={"first_name": person.first_name if person else "", "new_email": new_email})

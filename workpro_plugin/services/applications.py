@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Document, Enrollment, EnrollmentSection
+from . import audit
 from .documents import check_upload, deposit, merge_to_pdf
 from .enrollments import EnrollmentActionError, log
 
@@ -48,6 +49,9 @@ def section_save(*, enrollment: Enrollment, by, section: str, data: dict, is_com
         participant.save()
     stored, _created = EnrollmentSection.objects.update_or_create(
         enrollment=enrollment, section=section, defaults={"data": data, "is_complete": is_complete})
+    audit.record(audit.A.APPLICATION_CHANGED, actor=by, obj=enrollment,
+                 person=enrollment.participant if enrollment.participant_id else None,
+                 detail={"section": section, "complete": is_complete})
     return stored
 
 

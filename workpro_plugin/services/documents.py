@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import Document, Enrollment, Person
+from . import audit
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # ~ a 7,000 × 5,700 scan; beyond that: a decompression bomb
@@ -142,6 +143,8 @@ def deposit(*, kind: str, title: str, content: bytes, enrollment: Enrollment | N
     document.file.save(f"{digest[:16]}.pdf" if content_type == "application/pdf" else digest[:16],
                        ContentFile(content), save=False)
     document.save()
+    audit.record(audit.A.DOCUMENT_DEPOSITED, actor=by, obj=document, person=document.owner,
+                 detail={"kind": kind, "enrollment": enrollment.pk if enrollment else None})
     return document
 
 

@@ -19,6 +19,7 @@ from django_fsm import ConcurrentTransition
 
 from ..models import STANDING_STATUSES, Enrollment, EnrollmentLog, Guardian, OfferPage, Person
 from ..models.enrollment import deadline_not_passed, is_account_holder
+from . import audit
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
 
@@ -83,8 +84,12 @@ def possible_transitions(enrollment: Enrollment, user) -> set[str]:
 
 def log(enrollment: Enrollment, *, action: str, by=None, note: str = "", from_status: str = "",
         to_status: str = "") -> EnrollmentLog:
-    return EnrollmentLog.objects.create(enrollment=enrollment, action=f"workpro.enrollment.{action}", by=by,
-                                        note=note, from_status=from_status, to_status=to_status or enrollment.status)
+    entry = EnrollmentLog.objects.create(enrollment=enrollment, action=f"workpro.enrollment.{action}", by=by,
+                                         note=note, from_status=from_status, to_status=to_status or enrollment.status)
+    audit.record(audit.A.STATUS_CHANGED, actor=by, obj=enrollment,
+                 person=enrollment.participant if enrollment.participant_id else None,
+                 detail={"step": action, "from": entry.from_status, "to": entry.to_status})
+    return entry
 
 
 def _fmt_date(value: date | datetime | None) -> str:

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_q",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,10 +65,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "workpro_plugin.security.StaffTwoFactorMiddleware",
+    "workpro_plugin.security.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "workpro_plugin.middleware.IssuedPasswordMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "workpro_plugin.security.WorkProCSPMiddleware",
+    "workpro_plugin.security.SecurityHeadersMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, so it sees every failed login (django-axes).
     "axes.middleware.AxesMiddleware",
@@ -250,15 +256,23 @@ else:
 X_FRAME_OPTIONS = "DENY"  # Wagtail overrides this for its own preview iframe
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # the portal's links in mails must still find the session
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # Wagtail admin reads the token from the cookie
+# Browser features no WorkPro page uses (sent by workpro_plugin.security.SecurityHeadersMiddleware).
+WORKPRO_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
-# Content Security Policy (django-csp). Everything is served from our own origin;
-# Wagtail's admin still needs inline styles and a few inline scripts.
+# Content Security Policy (django-csp). Everything is served from our own origin, and the
+# public site and the portal run without inline scripts or styles. Only the Wagtail admin
+# (still built with inline styles and scripts) gets 'unsafe-inline' added, per request, by
+# workpro_plugin.security.WorkProCSPMiddleware.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
@@ -269,6 +283,15 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+WORKPRO_ADMIN_CSP_RELAXED = ("script-src", "style-src")
+
+# Two-factor authentication (django-otp, TOTP) for everyone who can open the Wagtail
+# admin. Optional in the demo (staff may set it up under Konto); production.py turns it on.
+WORKPRO_REQUIRE_STAFF_2FA = env_bool("WORKPRO_REQUIRE_STAFF_2FA", False)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "WorkPro")
+
+# Audit log (workpro_plugin.models.AuditEvent): events older than this are deleted daily.
+WORKPRO_AUDIT_RETENTION_DAYS = int(os.environ.get("WORKPRO_AUDIT_RETENTION_DAYS", "730"))
 
 
 LOGGING = {

@@ -33,6 +33,10 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_NAME = "__Secure-sessionid"  # the browser keeps it off plain HTTP
+
+# Staff must confirm their login with a TOTP code before the Wagtail admin opens.
+WORKPRO_REQUIRE_STAFF_2FA = env_bool("WORKPRO_REQUIRE_STAFF_2FA", True)
 
 CACHES = {
     "default": (

@@ -1,0 +1,201 @@
+"""Hardening middleware and deploy checks: the admin-only CSP relaxation, extra security
+headers, the staff two-factor gate, and failed authorisation in the audit log.
+
+The public site and the portal run under a CSP without 'unsafe-inline'; the Wagtail admin
+still ships inline styles and scripts, so requests below its URL prefix get them added.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, wraps
+from urllib.parse import urlencode
+
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+
+UNSAFE_INLINE = "'unsafe-inline'"
+
+
+@lru_cache(maxsize=1)
+def _admin_prefix() -> str:
+    try:
+        return reverse("wagtailadmin_home")
+    except NoReverseMatch:  # a host site without the Wagtail admin
+        return "\0"
+
+
+def is_admin_path(path: str) -> bool:
+    """True for every URL of the Wagtail admin (wherever the project mounted it)."""
+    return path.startswith(_admin_prefix())
+
+
+class WorkProCSPMiddleware(CSPMiddleware):
+    """django-csp, plus 'unsafe-inline' for script-src/style-src in the Wagtail admin only."""
+
+    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and is_admin_path(request.path_info):
+            update = dict(parts.update or {})
+            for directive in getattr(settings, "WORKPRO_ADMIN_CSP_RELAXED", ("script-src", "style-src")):
+                update[directive] = [*(update.get(directive) or ()), UNSAFE_INLINE]
+            parts.update = update
+        return parts
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not send: Permissions-Policy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = getattr(settings, "WORKPRO_PERMISSIONS_POLICY", "")
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = policy
+        return response
+
+
+# --- two-factor authentication for staff -------------------------------------------------
+
+# Admin views an authenticated staff member reaches before the second factor.
+TWO_FACTOR_OPEN_URL_NAMES = {
+    "wagtailadmin_login", "wagtailadmin_logout", "wagtailadmin_javascript_catalog", "wagtailadmin_sprite",
+    "two_factor_setup", "two_factor_verify",
+}
+
+
+def has_admin_access(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active
+                and (user.is_superuser or user.has_perm("wagtailadmin.access_admin")))
+
+
+def two_factor_required() -> bool:
+    """Read per request, so tests (and a deployment's environment) can switch it."""
+    return bool(getattr(settings, "WORKPRO_REQUIRE_STAFF_2FA", False))
+
+
+def needs_second_factor(user) -> str:
+    """"" if the user may act as staff now; else "verify" (has a device) or "setup" (required, none yet).
+
+    Who set up a device is always asked for a code, even where 2FA is optional.
+    """
+    from django_otp import user_has_device
+
+    if not has_admin_access(user):
+        return ""
+    if getattr(user, "is_verified", None) and user.is_verified():
+        return ""
+    if user_has_device(user, confirmed=True):
+        return "verify"
+    return "setup" if two_factor_required() else ""
+
+
+class StaffTwoFactorMiddleware:
+    """Sends staff to the TOTP setup or code page before any other Wagtail admin view.
+
+    Must follow django-otp's OTPMiddleware (which adds ``user.is_verified()``). The portal is
+    not gated: participants and guardians never need a second factor.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not is_admin_path(request.path_info):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in TWO_FACTOR_OPEN_URL_NAMES:
+            return None
+        step = needs_second_factor(getattr(request, "user", None))
+        if not step:
+            return None
+        target = reverse("workpro_admin:two_factor_setup" if step == "setup" else "workpro_admin:two_factor_verify")
+        return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
+# --- failed authorisation --------------------------------------------------------------------
+
+def audit_denials(view):
+    """For admin views: Wagtail turns PermissionDenied into a redirect, so log it on the way out."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied:
+            _record_denied(request, kwargs)
+            raise
+
+    return wrapped
+
+
+def _record_denied(request, kwargs=None, reason: str = "permission_denied") -> None:
+    from .services import audit
+
+    kwargs = kwargs or {}
+    match = request.resolver_match
+    audit.denied(request, object_type=match.view_name if match else "",
+                 object_id=kwargs.get("pk") or kwargs.get("instance_pk") or "", reason=reason)
+
+
+class AuditMiddleware:
+    """Lends services the request's address for their audit rows, and audits failed authorisation:
+
+    a PermissionDenied from a portal view, and a logged-in user without admin access knocking at
+    the Wagtail admin (admin views themselves are wrapped with ``audit_denials``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .services import audit
+
+        token = audit.current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            audit.current_request.reset(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        match = request.resolver_match
+        if (user is not None and user.is_authenticated and is_admin_path(request.path_info)
+                and not has_admin_access(user) and match is not None
+                and match.url_name not in TWO_FACTOR_OPEN_URL_NAMES):
+            _record_denied(request, view_kwargs, reason="no_admin_access")
+        return None
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, PermissionDenied) and not is_admin_path(request.path_info):
+            _record_denied(request, getattr(request.resolver_match, "kwargs", None))
+        return None
+
+
+# --- deploy checks ---------------------------------------------------------------------------
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_hardening(app_configs=None, **kwargs):
+    """`check --deploy` fails on a production setup that drops 2FA or re-allows inline code."""
+    problems = []
+    if not two_factor_required():
+        problems.append(checks.Warning(
+            "WORKPRO_REQUIRE_STAFF_2FA is off: staff can open the Wagtail admin without a second factor.",
+            hint="Set WORKPRO_REQUIRE_STAFF_2FA=1 (the default of the production settings).",
+            id="workpro.W001"))
+    directives = (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}).get("DIRECTIVES", {})
+    for directive in ("default-src", "script-src", "style-src"):
+        if UNSAFE_INLINE in (directives.get(directive) or ()):
+            problems.append(checks.Warning(
+                f"CONTENT_SECURITY_POLICY allows 'unsafe-inline' in {directive} for the public site.",
+                hint="Move inline code to static files; only the Wagtail admin is relaxed, per request.",
+                id="workpro.W002"))
+    return problems
