@@ -36,3 +36,9 @@ def send_deadline_reminders_task() -> int:
     from .services.enrollments import send_deadline_reminders
 
     return send_deadline_reminders()
+
+
+def apply_retention_task() -> dict:
+    from .services.privacy import apply_retention
+
+    return apply_retention()

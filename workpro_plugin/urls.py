@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_enrollment
+from . import views, views_enrollment, views_privacy
 
 app_name = "workpro"
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("angebot/<int:offer_id>/anmelden/", views_enrollment.offer_enroll, name="offer_enroll"),
     path("registriert/", views.registration_done, name="registration_done"),
     path("hilfe/", views.help_view, name="help"),
+    path("konto/daten/herunterladen/", views_privacy.data_export, name="data_export"),
 ]

@@ -15,7 +15,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
-from . import admin_views
+from . import admin_views, views_privacy
 from .models import Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services.documents import section_rows
@@ -252,14 +252,27 @@ class PersonPermissionHelper(ReadOnlyPermissionHelper):
         return user.is_superuser or PersonAdmin.scoped(user).filter(pk=obj.pk).exists()
 
 
+class PersonInspectView(InspectView):
+    def get_context_data(self, **kwargs):
+        from .services.privacy import staff_may_export
+
+        context = super().get_context_data(**kwargs)
+        context.update(may_export=staff_may_export(self.request.user, self.instance),
+                       consents=self.instance.consents.all(),
+                       privacy_log=self.instance.privacy_log.select_related("by"))
+        return context
+
+
 class PersonAdmin(ModelAdmin):
     model = Person
     menu_label = _("Kunden/Teilnehmer")
     menu_icon = "user"
     permission_helper_class = PersonPermissionHelper
     inspect_view_enabled = True
+    inspect_view_class = PersonInspectView
+    inspect_template_name = "workpro_plugin/admin/person_inspect.html"
     inspect_view_fields = ("last_name", "first_name", "date_of_birth", "customer_number", "email", "mobile",
-                           "street", "postcode", "city", "language")
+                           "street", "postcode", "city", "language", "anonymised_at")
     list_display = ("last_name", "first_name", "customer_number", "date_of_birth", "email")
     search_fields = ("last_name", "first_name", "customer_number", "email")
 
@@ -309,6 +322,7 @@ def register_workpro_admin_urls():
         path("anmeldung/<int:pk>/<slug:action>/", admin_views.enrollment_action, name="enrollment_action"),
         path("anmeldungen/einladen/", admin_views.bulk_invite, name="bulk_invite"),
         path("anmeldungen/entscheiden/", admin_views.bulk_decide, name="bulk_decide"),
+        path("person/<int:pk>/daten-export/", views_privacy.admin_person_export, name="person_export"),
     ]
     return [path("workpro/", include((urls, "workpro_admin"), namespace="workpro_admin"))]
 

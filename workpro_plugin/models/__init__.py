@@ -24,6 +24,7 @@ from .offers import (
 from .outbox import OutboxMessage
 from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
+from .privacy import Consent, PrivacyLog
 
 __all__ = [
     "STANDING_STATUSES",
@@ -53,4 +54,6 @@ __all__ = [
     "OfferSection",
     "Operator",
     "SectionPhase",
+    "Consent",
+    "PrivacyLog",
 ]

@@ -36,6 +36,10 @@ class Person(models.Model):
     must_set_password = models.BooleanField(_("muss eigenes Passwort festlegen"), default=False)
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymisiert am"), null=True, blank=True,
+        help_text=_("Nach Ablauf der Aufbewahrungsfrist wurden die persönlichen Angaben gelöscht."),
+    )
 
     class Meta:
         verbose_name = _("Person")
