@@ -327,12 +327,10 @@ def purge_documents(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     count = 0
     ended_cache: dict[int, date | None] = {}
+    # Documents without an enrollment go with their owner (see person_anonymise).
     candidates = Document.objects.select_related("enrollment").filter(
-        Q(enrollment__status__in=CLOSED_STATUSES) | Q(enrollment__isnull=True, owner__anonymised_at__isnull=True)
-    ).order_by("pk")
+        enrollment__status__in=[*CLOSED_STATUSES, S.INTERESSENT]).order_by("pk")
     for document in candidates.iterator():
-        if document.enrollment_id is None:
-            continue  # a person's own documents go with the person (see person_anonymise)
         if document.enrollment_id not in ended_cache:
             ended_cache[document.enrollment_id] = enrollment_ended_on(document.enrollment)
         due = document_due_on(document, ended_cache[document.enrollment_id])
