@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench install messages check check-security clean
+.PHONY: run test bench load install messages check check-security clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: install node_modules/.installed
 
 bench: install
 	$(PY) bench/run.py
+
+# gunicorn on 127.0.0.1 against a throw-away SQLite demo; ~20 s per URL (LOAD_SECONDS).
+load: install
+	$(PY) bench/load.py
 
 messages: install
 	$(PY) scripts/i18n.py

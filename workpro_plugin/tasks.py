@@ -60,3 +60,9 @@ def purge_audit_events_task() -> int:
     from .services.audit import purge
 
     return purge()
+
+
+def apply_retention_task() -> dict:
+    from .services.privacy import apply_retention
+
+    return apply_retention()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_chat, views_enrollment, views_minors
+from . import views, views_chat, views_enrollment, views_minors, views_privacy
 
 app_name = "workpro"
 
@@ -35,6 +35,7 @@ urlpatterns = [
     path("angebot/<int:offer_id>/anmelden/", views_enrollment.offer_enroll, name="offer_enroll"),
     path("registriert/", views.registration_done, name="registration_done"),
     path("hilfe/", views.help_view, name="help"),
+    path("konto/daten/herunterladen/", views_privacy.data_export, name="data_export"),
     path("konto/nachrichten/", views_chat.chat_list, name="chat_list"),
     path("konto/nachrichten/<int:pk>/", views_chat.chat_thread, name="chat_thread"),
     path("konto/nachrichten/<int:pk>/neu/", views_chat.chat_poll, name="chat_poll"),

@@ -195,7 +195,11 @@ def contact_data(request):
                                      "gilt, sobald Sie ihn öffnen.") % {"email": data["email"]})
         messages.success(request, _("Ihre Daten wurden gespeichert."))
         return redirect("workpro:contact_data")
-    return render(request, "workpro_plugin/account/contact_data.html", {"form": form}, status=400 if form.errors else 200)
+    from .services.privacy import portal_exportable_people
+
+    return render(request, "workpro_plugin/account/contact_data.html", {
+        "form": form, "exportable_people": portal_exportable_people(request.user),
+    }, status=400 if form.errors else 200)
 
 
 @login_required(login_url=LOGIN_URL)

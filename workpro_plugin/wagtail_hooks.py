@@ -17,7 +17,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import IndexView, InspectView
 
-from . import admin_addons, admin_apps, admin_views, views_2fa
+from . import admin_addons, admin_apps, admin_views, views_2fa, views_privacy
 from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
@@ -347,7 +347,13 @@ class PersonPermissionHelper(ReadOnlyPermissionHelper):
 class PersonInspectView(InspectView):
     def get_context_data(self, **kwargs):
         audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=self.instance, person=self.instance)
-        return super().get_context_data(**kwargs)
+        from .services.privacy import staff_may_export
+
+        context = super().get_context_data(**kwargs)
+        context.update(may_export=staff_may_export(self.request.user, self.instance),
+                       consents=self.instance.consents.all(),
+                       privacy_log=self.instance.privacy_log.select_related("by"))
+        return context
 
 
 class PersonAdmin(ModelAdmin):
@@ -357,8 +363,9 @@ class PersonAdmin(ModelAdmin):
     permission_helper_class = PersonPermissionHelper
     inspect_view_enabled = True
     inspect_view_class = PersonInspectView
+    inspect_template_name = "workpro_plugin/admin/person_inspect.html"
     inspect_view_fields = ("last_name", "first_name", "date_of_birth", "customer_number", "email", "mobile",
-                           "street", "postcode", "city", "language")
+                           "street", "postcode", "city", "language", "anonymised_at")
     list_display = ("last_name", "first_name", "customer_number", "date_of_birth", "email")
     search_fields = ("last_name", "first_name", "customer_number", "email")
 
@@ -417,6 +424,7 @@ def register_workpro_admin_urls():
         path("zwei-faktor/", views_2fa.two_factor_manage, name="two_factor"),
         path("zwei-faktor/einrichten/", views_2fa.two_factor_setup, name="two_factor_setup"),
         path("zwei-faktor/code/", views_2fa.two_factor_verify, name="two_factor_verify"),
+        path("person/<int:pk>/daten-export/", views_privacy.admin_person_export, name="person_export"),
     ]
     return [path("workpro/", include((decorate_urlpatterns(urls, audit_denials), "workpro_admin"),
                                      namespace="workpro_admin"))]

@@ -27,6 +27,7 @@ from .outbox import OutboxMessage
 from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
 from .chat import Conversation, ConversationEvent, ConversationRead, Message
+from .privacy import Consent, PrivacyLog
 
 __all__ = [
     "AuditAction",
@@ -64,6 +65,8 @@ __all__ = [
     "ConversationEvent",
     "ConversationRead",
     "Message",
+    "Consent",
+    "PrivacyLog",
 ]
 
 from .addons import HOLDING_STATUSES, AddonBooking, AddonBookingStatus  # noqa: E402

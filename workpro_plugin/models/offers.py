@@ -486,7 +486,8 @@ class OfferPage(Page):
             else:
                 data = form.cleaned_data
                 account_register(offer=self, last_name=data["last_name"], first_name=data["first_name"],
-                                 email=data["email"], language=translation.get_language() or "de")
+                                 email=data["email"], language=translation.get_language() or "de",
+                                 privacy_text=form.fields["privacy"].label, ip=request.META.get("REMOTE_ADDR"))
                 request.session["workpro_registered_email"] = data["email"]
                 request.session["workpro_registered_offer"] = self.title
                 return redirect("workpro:registration_done")

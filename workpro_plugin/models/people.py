@@ -42,6 +42,10 @@ class Person(models.Model):
         help_text=_("Ab dem 18. Geburtstag ist der Teilnehmer selbst Ansprechpartner."))
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymisiert am"), null=True, blank=True,
+        help_text=_("Nach Ablauf der Aufbewahrungsfrist wurden die persönlichen Angaben gelöscht."),
+    )
 
     class Meta:
         verbose_name = _("Person")

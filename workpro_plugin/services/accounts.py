@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,12 +50,15 @@ class RegistrationResult:
 
 @transaction.atomic
 def account_register(
-    *, offer: OfferPage, last_name: str, first_name: str, email: str, language: str = "de"
+    *, offer: OfferPage, last_name: str, first_name: str, email: str, language: str = "de",
+    privacy_text: str | None = None, ip: str | None = None,
 ) -> RegistrationResult:
     """Register interest in an offer: one account per email, an enrollment in state interessent.
 
     A second registration with a known email creates no account; the mail to that
-    address explains how to log in, and the new interest is recorded.
+    address explains how to log in, and the new interest is recorded. The same form
+    sent twice (a double click, two tabs) sends no second mail. The privacy consent,
+    when given, is recorded with its text, time and IP address.
     """
     User = get_user_model()
     email = normalize_email(email)
@@ -64,24 +67,52 @@ def account_register(
     context = {"offer_title": offer.title, "offer_url": offer.get_url(), "login_url": reverse("workpro:login"),
                "password_request_url": reverse("workpro:password_request"), "email": email}
     if user is None:
-        user = User.objects.create(username=email, email=email, first_name=first_name, last_name=last_name)
-        person = Person.objects.create(user=user, last_name=last_name, first_name=first_name, email=email,
-                                       language=language)
-        password = _issue_password(person)
-        enrollment = _record_interest(offer=offer, institution=institution, user=user)
-        queue_mail(to=email, template="registration_welcome", language=language, institution=institution,
-                   person=person, secret_keys=("password",),
-                   context={**context, "first_name": first_name, "last_name": last_name, "password": password})
-        return RegistrationResult(person=person, enrollment=enrollment, created_account=True)
+        try:
+            # A parallel registration of the same address may win the insert; then we are the second one.
+            with transaction.atomic():
+                user = User.objects.create(username=email, email=email, first_name=first_name, last_name=last_name)
+        except IntegrityError:
+            user = User.objects.select_for_update().get(username=email)
+        else:
+            person = Person.objects.create(user=user, last_name=last_name, first_name=first_name, email=email,
+                                           language=language)
+            _record_consent(person, offer, privacy_text, ip)
+            password = _issue_password(person)
+            enrollment = _record_interest(offer=offer, institution=institution, user=user)
+            queue_mail(to=email, template="registration_welcome", language=language, institution=institution,
+                       person=person, secret_keys=("password",),
+                       context={**context, "first_name": first_name, "last_name": last_name, "password": password})
+            return RegistrationResult(person=person, enrollment=enrollment, created_account=True)
 
     person = Person.objects.filter(user=user).first()
     if person is None:  # e.g. a staff account: give it a person record, keep its password
         person = Person.objects.create(user=user, last_name=user.last_name or last_name,
                                        first_name=user.first_name or first_name, email=email, language=language)
+    _record_consent(person, offer, privacy_text, ip)
     enrollment = _record_interest(offer=offer, institution=institution, user=user)
-    queue_mail(to=email, template="registration_existing", language=person.language, institution=institution,
-               person=person, context={**context, "first_name": person.first_name, "last_name": person.last_name})
+    if not _registration_mail_just_sent(person, offer):
+        queue_mail(to=email, template="registration_existing", language=person.language, institution=institution,
+                   person=person,
+                   context={**context, "first_name": person.first_name, "last_name": person.last_name})
     return RegistrationResult(person=person, enrollment=enrollment, created_account=False)
+
+
+REPEAT_REGISTRATION_WINDOW = timedelta(minutes=10)
+
+
+def _registration_mail_just_sent(person: Person, offer: OfferPage) -> bool:
+    """The same registration again within minutes is a double submit: the first mail suffices."""
+    return OutboxMessage.objects.filter(
+        person=person, template__in=("registration_welcome", "registration_existing"),
+        context__offer_title=offer.title, created_at__gte=timezone.now() - REPEAT_REGISTRATION_WINDOW,
+    ).exists()
+
+
+def _record_consent(person: Person, offer: OfferPage, text: str | None, ip: str | None) -> None:
+    if text:
+        from .privacy import consent_record
+
+        consent_record(kind="privacy", text=text, person=person, subject=offer.title, ip=ip)
 
 
 def _record_interest(*, offer: OfferPage, institution: Institution, user) -> Enrollment:

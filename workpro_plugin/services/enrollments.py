@@ -39,9 +39,16 @@ class EnrollmentActionError(Exception):
 
 
 def _locked(enrollment: Enrollment | int) -> Enrollment:
+    """The enrollment, row-locked, with what services need.
+
+    Lock first, then read: on PostgreSQL a locking query that waited for another
+    transaction re-reads the locked row but not its joins, so a participant created
+    by that transaction would come back as None beside a set participant_id.
+    """
     pk = enrollment.pk if isinstance(enrollment, Enrollment) else enrollment
+    Enrollment.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).get()
     return (
-        Enrollment.objects.select_for_update(of=("self",))
+        Enrollment.objects
         .select_related("institution__site", "institution__operator", "offer", "participant", "account_holder")
         .get(pk=pk)
     )
@@ -184,6 +191,8 @@ def enrollment_enroll_participant(*, enrollment: Enrollment | int, participant: 
         locked = _locked(enrollment)
         if locked.account_holder_id != getattr(by, "pk", None):
             raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        if locked.participant_id == participant.pk and locked.contract_number:
+            return locked  # the same choice sent twice: done already, nothing to log or mail again
         if locked.status != S.INTERESSENT:
             raise EnrollmentActionError(_("Der Teilnehmer kann nur im Status „Interessent“ gewählt werden."))
         if participant.pk not in {p.pk for p in participants_for(by)}:
@@ -201,9 +210,17 @@ def enrollment_enroll_participant(*, enrollment: Enrollment | int, participant: 
     return locked
 
 
+def _lock_account(user) -> None:
+    """Serialise one account's enrollment starts: a form sent twice at once creates one enrollment."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
 def enrollment_begin(*, offer: OfferPage, by) -> Enrollment:
     """Zum Angebot anmelden on an offer page: reuse the open interest without participant, or record one."""
     with transaction.atomic():
+        _lock_account(by)
         existing = Enrollment.objects.filter(offer=offer, account_holder=by, status=S.INTERESSENT,
                                              participant__isnull=True).first()
         if existing is not None:
@@ -219,6 +236,7 @@ def enrollment_begin(*, offer: OfferPage, by) -> Enrollment:
 def enrollment_start(*, offer: OfferPage, participant: Person, by) -> Enrollment:
     """Enroll `participant` for `offer` in one step; an enrollment they already have is returned as is."""
     with transaction.atomic():
+        _lock_account(by)
         current = Enrollment.objects.filter(offer=offer, account_holder=by, participant=participant,
                                             status__in=STANDING_STATUSES).first()
         if current is not None:
@@ -231,6 +249,12 @@ def enrollment_enroll_new_child(*, enrollment: Enrollment | int, by, last_name: 
                                 date_of_birth: date, relation: str) -> Enrollment:
     """A child new to the account becomes the participant; the account holder becomes its PSB1."""
     with transaction.atomic():
+        locked = _locked(enrollment)
+        current = locked.participant
+        if current is not None and locked.account_holder_id == getattr(by, "pk", None) \
+                and (current.last_name, current.first_name, current.date_of_birth) == (
+                    last_name, first_name, date_of_birth):
+            return locked  # the same new child sent twice: one child, one enrollment
         holder = by.workpro_person
         child = Person.objects.create(last_name=last_name, first_name=first_name, date_of_birth=date_of_birth,
                                       street=holder.street, postcode=holder.postcode, city=holder.city,

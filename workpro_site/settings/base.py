@@ -231,6 +231,28 @@ WORKPRO_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("WORKPRO_OUTBOX_MAX_ATTEMPTS", 
 WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS = int(os.environ.get("WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS", "24"))
 WORKPRO_PICKUP_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
+# --- Data protection: retention (DSGVO) ----------------------------------------
+# Days a document is kept after its enrollment ended (contract end, or the day it was
+# rejected, withdrawn or expired); "contract" applies to every document of a concluded
+# (ratified) contract: 10 years after the contract end (§ 147 AO). A person is
+# anonymised "person" days after their last enrollment ended, once all their
+# documents are gone. The daily schedule workpro-privacy-retention applies this.
+WORKPRO_RETENTION_DAYS = {
+    "application": 183,
+    "invitation": 183,
+    "decision": 183,
+    "contract_offer": 183,
+    "signed_contract": 183,
+    "proof": 183,
+    "upload": 183,
+    "other": 183,
+    "ratified_contract": 3653,
+    "contract": 3653,
+    "person": 183,
+    # An interest never pursued (still "Interessent") counts as ended after two years.
+    "interest": 730,
+}
+
 # --- Background tasks (django-q2) ---------------------------------------------
 # One dict for web and worker processes: ack_failures is stamped into each task
 # by the enqueuing process, so both must agree.

@@ -1,0 +1,437 @@
+"""Data protection (DSGVO): consent records, the export of a person's data, retention.
+
+Other modules add their data to the export and to the erasure by registering
+callables (chat messages, apps, add-on bookings ...):
+
+    from workpro_plugin.services import privacy
+    privacy.register_exporter("chat", lambda person: [...])      # JSON-able data
+    privacy.register_eraser("chat", lambda person: 3)            # returns a count
+
+An exporter returns what belongs to the person; an eraser removes or anonymises it
+when the person is anonymised and returns how many rows it touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone, translation
+
+from ..models import (
+    CLOSED_STATUSES,
+    Consent,
+    Document,
+    Enrollment,
+    EnrollmentLog,
+    EnrollmentSection,
+    OutboxMessage,
+    Person,
+    PrivacyLog,
+)
+
+logger = logging.getLogger(__name__)
+S = Enrollment.Status
+
+ACTION_EXPORTED = "workpro.privacy.exported"
+ACTION_ANONYMISED = "workpro.privacy.anonymised"
+ACTION_RETENTION = "workpro.privacy.retention"
+ANONYMISED_NAME = "Anonymisiert"
+
+_exporters: dict[str, Callable[[Person], object]] = {}
+_erasers: dict[str, Callable[[Person], int]] = {}
+
+
+def register_exporter(name: str, exporter: Callable[[Person], object]) -> None:
+    """Add a section `name` to every export; `exporter(person)` returns JSON-able data."""
+    _exporters[name] = exporter
+
+
+def register_eraser(name: str, eraser: Callable[[Person], int]) -> None:
+    """Run `eraser(person)` when a person is anonymised; it returns the number of rows touched."""
+    _erasers[name] = eraser
+
+
+# --- consent --------------------------------------------------------------------------------
+
+def consent_version(text: str) -> str:
+    """The version of a consent text: its SHA-256, so a changed wording is a new version."""
+    return hashlib.sha256(" ".join(str(text).split()).encode()).hexdigest()
+
+
+def consent_record(*, kind: str, text, person: Person | None = None, user=None, subject: str = "",
+                   ip: str | None = None) -> Consent:
+    """Record a consent with the exact German text shown, its version hash, time and IP address."""
+    with translation.override("de"):
+        wording = str(text)
+    return Consent.objects.create(
+        person=person, user=user or (person.user if person is not None else None), kind=kind, subject=subject[:200],
+        text=wording, version=consent_version(wording), ip=ip or None,
+    )
+
+
+def consent_withdraw(*, consent: Consent) -> Consent:
+    """A withdrawn consent stays on record with the time it was withdrawn."""
+    Consent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
+    consent.refresh_from_db()
+    return consent
+
+
+# --- who may export whose data ----------------------------------------------------------------
+
+def portal_exportable_people(user) -> list[Person]:
+    """The account holder's own person and the people they speak for (their wards as PSB1)."""
+    from ..selectors import speaks_for
+
+    own = getattr(user, "workpro_person", None) if user is not None and user.is_authenticated else None
+    if own is None:
+        return []
+    wards = Person.objects.filter(guardianships__guardian=own, guardianships__is_primary=True,
+                                  anonymised_at__isnull=True).distinct()
+    return [own, *[ward for ward in wards if speaks_for(user, ward)]]
+
+
+def staff_may_export(user, person: Person) -> bool:
+    """Superusers, and staff of an institution the person has an enrollment with."""
+    from ..selectors import staff_institutions
+
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return _enrollments_of(person).filter(institution__in=staff_institutions(user)).exists()
+
+
+# --- export ---------------------------------------------------------------------------------
+
+def _enrollments_of(person: Person):
+    """Enrollments the person takes part in or holds as account holder."""
+    where = Q(participant=person)
+    if person.user_id:
+        where |= Q(account_holder_id=person.user_id)
+    return Enrollment.objects.filter(where)
+
+
+def _documents_of(person: Person):
+    return Document.objects.filter(Q(owner=person) | Q(enrollment__in=_enrollments_of(person)))
+
+
+def _outbox_of(person: Person):
+    addresses = {a for a in (person.email, person.mobile, person.user.email if person.user_id else "") if a}
+    return OutboxMessage.objects.filter(Q(person=person) | Q(recipient__in=addresses))
+
+
+def _name(user) -> str:
+    if user is None:
+        return "System"
+    return user.get_full_name() or user.email or user.get_username()
+
+
+def _person_data(person: Person) -> dict:
+    data = {
+        "id": person.pk,
+        "last_name": person.last_name, "first_name": person.first_name, "date_of_birth": person.date_of_birth,
+        "email": person.email, "mobile": person.mobile, "street": person.street, "postcode": person.postcode,
+        "city": person.city, "customer_number": person.customer_number, "language": person.language,
+        "password_issued_at": person.password_issued_at, "created_at": person.created_at,
+        "updated_at": person.updated_at, "anonymised_at": person.anonymised_at,
+    }
+    if person.user_id:
+        user = person.user
+        data["account"] = {"email": user.email, "date_joined": user.date_joined, "last_login": user.last_login,
+                           "is_active": user.is_active}
+    return data
+
+
+def _enrollment_data(enrollment: Enrollment) -> dict:
+    return {
+        "id": enrollment.pk,
+        "offer": enrollment.offer.title,
+        "institution": enrollment.institution.name,
+        "contract_number": enrollment.contract_number,
+        "status": enrollment.status, "status_label": str(enrollment.get_status_display()),
+        "participant": enrollment.participant.full_name if enrollment.participant_id else None,
+        "account_holder": enrollment.account_holder.email if enrollment.account_holder_id else None,
+        "created_at": enrollment.created_at, "printed_at": enrollment.printed_at,
+        "submitted_at": enrollment.submitted_at,
+        "interview_at": enrollment.interview_at, "interview_place": enrollment.interview_place,
+        "interview_note": enrollment.interview_note,
+        "decision": enrollment.decision_basis, "decision_reason": enrollment.decision_reason,
+        "decided_at": enrollment.decided_at,
+        "proof_requested_at": enrollment.proof_requested_at, "proof_deadline": enrollment.proof_deadline,
+        "proof_received_at": enrollment.proof_received_at, "proof_overdue": enrollment.proof_overdue,
+        "costs": enrollment.costs, "costs_reason": enrollment.costs_reason,
+        "contract_start": enrollment.contract_start, "contract_end": enrollment.contract_end,
+        "signed_copy_deadline": enrollment.signed_copy_deadline, "offered_at": enrollment.offered_at,
+        "accepted_at": enrollment.accepted_at, "ratified_at": enrollment.ratified_at,
+        "withdrawn_reason": enrollment.withdrawn_reason,
+        "sections": {s.section: {"data": s.data, "complete": s.is_complete, "updated_at": s.updated_at}
+                     for s in enrollment.sections.all()},
+        "log": [{"at": e.at, "action": e.action, "label": e.label, "from": e.from_status, "to": e.to_status,
+                 "by": _name(e.by), "note": e.note} for e in enrollment.log_entries.all()],
+    }
+
+
+def _document_entry(document: Document) -> dict:
+    return {
+        "id": document.pk, "kind": document.kind, "kind_label": str(document.get_kind_display()),
+        "title": document.title, "enrollment": document.enrollment_id, "content_type": document.content_type,
+        "sha256": document.sha256, "deposited_at": document.deposited_at,
+        "first_opened_at": document.first_opened_at, "superseded": document.superseded,
+        "file": f"dokumente/{document.pk}-{document.filename}",
+    }
+
+
+def _outbox_entry(message: OutboxMessage) -> dict:
+    secrets = set(message.secret_keys or [])
+    return {
+        "channel": message.channel, "recipient": message.recipient, "template": message.template,
+        "subject": message.subject, "state": message.state, "created_at": message.created_at,
+        "sent_at": message.sent_at,
+        # Passwords and confirmation links never leave the outbox, sent or not.
+        "data": {k: v for k, v in message.context.items() if k not in secrets},
+    }
+
+
+def person_export_data(person: Person) -> dict:
+    """Everything WorkPro keeps about `person`, as JSON-able data (Art. 15 and 20 DSGVO)."""
+    with translation.override("de"):
+        enrollments = (_enrollments_of(person).select_related("offer", "institution", "participant",
+                                                               "account_holder")
+                       .prefetch_related("sections", "log_entries__by").order_by("created_at"))
+        data = {
+            "format": "workpro-export-1",
+            "exported_at": timezone.now(),
+            "person": _person_data(person),
+            "guardians": [
+                {"name": link.guardian.full_name, "relation": str(link.get_relation_display()),
+                 "is_primary": link.is_primary, "access_ends_on": link.access_ends_on}
+                for link in person.guardianships.select_related("guardian")],
+            "wards": [
+                {"name": link.participant.full_name, "date_of_birth": link.participant.date_of_birth,
+                 "relation": str(link.get_relation_display()), "is_primary": link.is_primary}
+                for link in person.wards.select_related("participant")],
+            "enrollments": [_enrollment_data(e) for e in enrollments],
+            "documents": [_document_entry(d) for d in _documents_of(person).order_by("deposited_at", "pk")],
+            "messages": [_outbox_entry(m) for m in _outbox_of(person).order_by("created_at", "pk")],
+            "consents": [
+                {"kind": c.kind, "kind_label": str(c.get_kind_display()), "subject": c.subject, "text": c.text,
+                 "version": c.version, "given_at": c.given_at, "ip": c.ip, "withdrawn_at": c.withdrawn_at}
+                for c in person.consents.order_by("given_at", "pk")],
+            "privacy_log": [{"at": e.at, "action": e.action, "by": _name(e.by)}
+                            for e in person.privacy_log.select_related("by").order_by("at", "pk")],
+        }
+        for name, exporter in sorted(_exporters.items()):
+            data[name] = exporter(person)
+    return data
+
+
+@dataclass(frozen=True)
+class Export:
+    file: object  # an open binary file positioned at 0
+    size: int
+    documents: int
+    missing: int
+    filename: str
+
+
+def person_export(*, person: Person, by, via: str) -> Export:
+    """The export as a ZIP (data.json and the person's documents), logged with its figures."""
+    data = person_export_data(person)
+    buffer = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    stored = missing = 0
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
+        for document in _documents_of(person).order_by("pk"):
+            try:
+                with document.file.open("rb") as handle:
+                    archive.writestr(f"dokumente/{document.pk}-{document.filename}", handle.read())
+                stored += 1
+            except (FileNotFoundError, OSError, ValueError):
+                missing += 1  # listed in data.json; the file itself is gone
+    size = buffer.tell()
+    buffer.seek(0)
+    figures = {"via": via, "bytes": size, "documents": stored, "missing_files": missing,
+               "enrollments": len(data["enrollments"]), "messages": len(data["messages"]),
+               "consents": len(data["consents"])}
+    PrivacyLog.objects.create(person=person, action=ACTION_EXPORTED, by=by, figures=figures)
+    logger.info("privacy export of person %s by %s: %s", person.pk, getattr(by, "pk", None), figures)
+    stem = person.customer_number or f"person-{person.pk}"
+    return Export(file=buffer, size=size, documents=stored, missing=missing,
+                  filename=f"workpro-daten-{stem}-{timezone.localdate():%Y%m%d}.zip")
+
+
+# --- retention and anonymisation --------------------------------------------------------------
+
+def retention_days(key: str) -> int:
+    table = getattr(settings, "WORKPRO_RETENTION_DAYS", {})
+    return int(table.get(key, table.get("other", 183)))
+
+
+def enrollment_ended_on(enrollment: Enrollment) -> date | None:
+    """When an enrollment ended for retention: the contract end of a ratified contract, else the
+    day it was closed (rejected, expired, withdrawn); None while it is open.
+
+    An interest nobody pursued (still Interessent, unchanged for "interest" days) counts as
+    ended on its last change, so a registration alone is not kept for ever.
+    """
+    if enrollment.status == S.INTERESSENT:
+        last_change = timezone.localdate(enrollment.updated_at)
+        if last_change + timedelta(days=retention_days("interest")) <= timezone.localdate():
+            return last_change
+        return None
+    if enrollment.status not in CLOSED_STATUSES:
+        return None
+    if enrollment.status == S.RATIFIZIERT:
+        if enrollment.contract_end:
+            return enrollment.contract_end
+        return timezone.localdate(enrollment.ratified_at) if enrollment.ratified_at else None
+    closed = (EnrollmentLog.objects.filter(enrollment=enrollment, to_status=enrollment.status)
+              .aggregate(at=Max("at"))["at"]) or enrollment.updated_at
+    return timezone.localdate(closed)
+
+
+def document_due_on(document: Document, ended: date | None) -> date | None:
+    """The day from which a document may be deleted, or None while its enrollment is open."""
+    if document.enrollment_id is None:
+        return timezone.localdate(document.deposited_at) + timedelta(days=retention_days(document.kind))
+    if ended is None:
+        return None
+    days = retention_days(document.kind)
+    if document.enrollment.status == S.RATIFIZIERT:
+        days = max(days, retention_days("contract"))
+    return ended + timedelta(days=days)
+
+
+def _delete_document(document: Document) -> None:
+    name = document.file.name
+    document.delete()
+    if name:
+        # After the row is gone for good: a rolled-back delete must not lose the file.
+        transaction.on_commit(lambda: document.file.storage.delete(name))
+
+
+def purge_documents(*, today: date | None = None) -> int:
+    """Delete documents (row and file) whose retention period has passed."""
+    today = today or timezone.localdate()
+    count = 0
+    ended_cache: dict[int, date | None] = {}
+    # Documents without an enrollment go with their owner (see person_anonymise).
+    candidates = Document.objects.select_related("enrollment").filter(
+        enrollment__status__in=[*CLOSED_STATUSES, S.INTERESSENT]).order_by("pk")
+    for document in candidates.iterator():
+        if document.enrollment_id not in ended_cache:
+            ended_cache[document.enrollment_id] = enrollment_ended_on(document.enrollment)
+        due = document_due_on(document, ended_cache[document.enrollment_id])
+        if due is not None and due <= today:
+            with transaction.atomic():
+                _delete_document(document)
+            count += 1
+    return count
+
+
+def person_due_on(person: Person) -> date | None:
+    """The day from which a person may be anonymised: every enrollment closed, the last one ended
+    `person` days ago, and every document of theirs past its retention. None: not (yet) due."""
+    if person.user_id and (person.user.is_staff or person.user.is_superuser or person.user.groups.exists()):
+        return None  # staff accounts are managed by hand
+    enrollments = list(_enrollments_of(person).select_related("account_holder"))
+    ends = []
+    for enrollment in enrollments:
+        ended = enrollment_ended_on(enrollment)
+        if ended is None:
+            return None
+        ends.append((enrollment, ended))
+    # A PSB1 speaks for wards with open enrollments held by someone else: still needed.
+    if Enrollment.objects.filter(participant__guardianships__guardian=person,
+                                 participant__guardianships__is_primary=True) \
+            .exclude(status__in=CLOSED_STATUSES).exists():
+        return None
+    if ends:
+        base = max(ended for _, ended in ends)
+    else:
+        activity = [person.created_at, person.user.last_login if person.user_id else None]
+        base = timezone.localdate(max(a for a in activity if a is not None))
+    due = base + timedelta(days=retention_days("person"))
+    ended_by_pk = {e.pk: ended for e, ended in ends}
+    for document in Document.objects.filter(enrollment__in=[e for e, _ in ends]).select_related("enrollment"):
+        document_due = document_due_on(document, ended_by_pk[document.enrollment_id])
+        due = max(due, document_due)
+    return due
+
+
+@transaction.atomic
+def person_anonymise(*, person: Person, by=None) -> dict:
+    """Replace the name, clear birth date, address, mobile and email, close the login,
+    delete the remaining documents and the free texts about the person; logged with counts."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.anonymised_at is not None:
+        return {}
+    figures = {"documents_deleted": 0, "sections_cleared": 0, "messages_scrubbed": 0}
+    enrollments = _enrollments_of(person)
+    as_participant = Enrollment.objects.filter(participant=person)
+    for document in _documents_of(person).filter(Q(owner=person) | Q(enrollment__in=as_participant)):
+        _delete_document(document)
+        figures["documents_deleted"] += 1
+    figures["sections_cleared"] = EnrollmentSection.objects.filter(enrollment__in=as_participant).update(data={})
+    as_participant.update(interview_note="", decision_reason="", withdrawn_reason="", costs_reason="",
+                          printed_fingerprint="")
+    EnrollmentLog.objects.filter(enrollment__in=as_participant).update(note="")
+    _outbox_of(person).filter(state=OutboxMessage.State.PENDING).update(state=OutboxMessage.State.FAILED)
+    figures["messages_scrubbed"] = _outbox_of(person).update(recipient="", context={}, subject="", last_error="")
+    Consent.objects.filter(person=person).update(ip=None)
+    for name, eraser in sorted(_erasers.items()):
+        figures[name] = eraser(person)
+
+    if person.user_id:
+        User = get_user_model()
+        user = User.objects.select_for_update().get(pk=person.user_id)
+        user.username = f"anonymisiert-{user.pk}"
+        user.email = user.first_name = user.last_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+    person.last_name, person.first_name = ANONYMISED_NAME, ""
+    person.date_of_birth = None
+    person.email = person.mobile = person.street = person.postcode = person.city = ""
+    person.customer_number = None
+    person.password_issued_at, person.must_set_password = None, False
+    person.anonymised_at = timezone.now()
+    person.save()
+    figures["enrollments"] = enrollments.count()
+    PrivacyLog.objects.create(person=person, action=ACTION_ANONYMISED, by=by, figures=figures)
+    logger.info("privacy: person %s anonymised: %s", person.pk, figures)
+    return figures
+
+
+def apply_retention(*, today: date | None = None) -> dict:
+    """The daily run: delete documents past retention, anonymise people whose retention passed.
+
+    Safe to run twice: anonymised people and deleted documents are not touched again.
+    """
+    today = today or timezone.localdate()
+    figures = {"documents_deleted": purge_documents(today=today), "persons_anonymised": 0,
+               "person_documents_deleted": 0}
+    for person in Person.objects.filter(anonymised_at__isnull=True).select_related("user").iterator():
+        due = person_due_on(person)
+        if due is not None and due <= today:
+            done = person_anonymise(person=person)
+            if done:
+                figures["persons_anonymised"] += 1
+                figures["person_documents_deleted"] += done["documents_deleted"]
+    if any(figures.values()):
+        PrivacyLog.objects.create(action=ACTION_RETENTION, figures={**figures, "today": today.isoformat()})
+    logger.info("privacy retention run %s: %s", today, figures)
+    return figures
+

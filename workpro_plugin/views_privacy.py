@@ -1,0 +1,42 @@
+"""Data protection in the portal and the admin: download all data of a person as a ZIP."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
+
+from .models import Person
+from .services import privacy
+from .views import LOGIN_URL
+
+
+def _zip_response(export: privacy.Export) -> FileResponse:
+    response = FileResponse(export.file, content_type="application/zip", as_attachment=True,
+                            filename=export.filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def data_export(request):
+    """Meine Daten herunterladen: the account holder's own data or a ward's (PSB1); anyone else: 404."""
+    allowed = {person.pk: person for person in privacy.portal_exportable_people(request.user)}
+    try:
+        person = allowed[int(request.POST.get("person", ""))]
+    except (KeyError, ValueError):
+        raise Http404 from None
+    return _zip_response(privacy.person_export(person=person, by=request.user, via="portal"))
+
+
+@require_POST
+def admin_person_export(request, pk: int):
+    """Staff of an institution the person has an enrollment with, and superusers; for anyone else
+    the person does not exist (404)."""
+    person = get_object_or_404(Person, pk=pk)
+    if not privacy.staff_may_export(request.user, person):
+        raise Http404
+    return _zip_response(privacy.person_export(person=person, by=request.user, via="admin"))
