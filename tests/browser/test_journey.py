@@ -48,6 +48,16 @@ def journey_world(make_institution, make_offer):
     for user in (caseworker, lead):
         user.set_password(STAFF_PASSWORD)
         user.save()
+    # A Zusatzangebot bookable with the Krippenplatz, and an app assigned to everyone in it.
+    from workpro_plugin.models.apps import App, AppAssignment
+
+    addon = make_offer(kita, "Ferienbetreuung", is_addon=True, capacity=5, starts_on=today + timedelta(days=70),
+                       ends_on=today + timedelta(days=200))
+    addon.addon_for.add(offer)
+    addon.save_revision().publish()
+    app = App.objects.create(institution=kita, name="Lernplattform", description="Lieder, Bilder und Termine.",
+                             launch_url="https://lernen.example.org/", terms="Die Nutzung ist kostenlos.")
+    AppAssignment.objects.create(app=app, offer=offer, assigned_by=lead)
     return kita, offer, caseworker, lead
 
 
@@ -271,6 +281,58 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     page.wait_for_load_state()
     assert page.get_by_text("Alle nötigen Angaben sind vollständig.").is_visible()
     shots(page, "notfallkontakt abholberechtigte")
+
+    # Zusatzangebot: book Ferienbetreuung, staff confirm it.
+    page.goto(base + reverse("workpro:enrollment_detail", args=[enrollment_pk]))
+    page.get_by_role("link", name="Zusatzangebote buchen").click()
+    check_accessibility(page, "Zusatzangebote")
+    page.get_by_role("link", name=re.compile("^Buchen")).first.click()
+    today = timezone.localdate()
+    field(page, "Von").fill((today + timedelta(days=75)).isoformat())
+    field(page, "Bis").fill((today + timedelta(days=89)).isoformat())
+    page.locator("input[type=checkbox]").check()
+    check_accessibility(page, "Zusatzangebot buchen")
+    page.get_by_role("button", name="Verbindlich buchen").click()
+    page.wait_for_load_state()
+    from workpro_plugin.models.addons import AddonBooking
+
+    booking = AddonBooking.objects.get(enrollment_id=enrollment_pk)
+    staff.goto(base + reverse("workpro_admin:addon_confirm", args=[booking.pk]))
+    if staff.locator("#id_cost").count():
+        staff.fill("#id_cost", "80,00")
+    staff.get_by_role("button", name="Bestätigen").click()
+    staff.wait_for_load_state()
+    booking.refresh_from_db()
+    assert booking.status == "bestaetigt", booking.status
+    shots(staff, "admin zusatzbuchung bestaetigt")
+
+    # Anwendungen: accept the Lernplattform's terms, then it can be opened.
+    page.goto(base + reverse("workpro:account"))
+    page.get_by_role("link", name="Anwendungen").click()
+    check_accessibility(page, "Anwendungen")
+    page.get_by_role("button", name="Annehmen").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Öffnen").count() == 1
+    shots(page, "anwendungen")
+
+    # Chat: the participant writes, staff answer in the admin, the answer shows in the portal.
+    page.goto(base + reverse("workpro:enrollment_detail", args=[enrollment_pk]))
+    page.get_by_role("link", name=re.compile("^Nachrichten")).first.click()
+    field(page, "Ihre Nachricht").fill("Dürfen wir zur Eingewöhnung eine Stunde früher kommen?")
+    page.get_by_role("button", name="Senden").click()
+    page.wait_for_load_state()
+    check_accessibility(page, "Nachrichten")
+    from workpro_plugin.models import Conversation
+
+    conversation = Conversation.objects.get(enrollment_id=enrollment_pk)
+    staff.goto(base + reverse("workpro_chat:thread", args=[conversation.pk]))
+    staff.locator("textarea").last.fill("Gern, wir erwarten Sie um 8 Uhr.")
+    staff.get_by_role("button", name="Senden").click()
+    staff.wait_for_load_state()
+    shots(staff, "admin nachrichten")
+    page.reload()
+    page.get_by_text("Gern, wir erwarten Sie um 8 Uhr.").wait_for()
+    shots(page, "nachrichten")
     staff.context.close()
 
 
