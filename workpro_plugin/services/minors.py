@@ -150,7 +150,7 @@ def coming_of_age(*, today: date | None = None) -> dict:
         if birthday is None or (birthday - today).days > HANDOVER_NOTICE_DAYS:
             continue
         with transaction.atomic():
-            locked = Person.objects.select_for_update().select_related("user").get(pk=person.pk)
+            locked = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
             if locked.came_of_age_at is not None:
                 continue
             if birthday > today:
@@ -209,8 +209,8 @@ def _end_guardian_access(today: date) -> int:
     ).values_list("pk", flat=True)
     for pk in list(held):
         with transaction.atomic():
-            enrollment = Enrollment.objects.select_for_update().select_related("participant", "account_holder").get(
-                pk=pk)
+            enrollment = (Enrollment.objects.select_for_update(of=("self",))
+                          .select_related("participant", "account_holder").get(pk=pk))
             former = enrollment.account_holder
             enrollment.account_holder_id = enrollment.participant.user_id
             enrollment.save(update_fields=["account_holder", "updated_at"])
