@@ -17,7 +17,9 @@ install: $(VENV)/.installed
 
 # axe-core for the accessibility checks of the browser tests (no CDN); skipped without npm.
 node_modules/.installed: package.json
-	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent && touch $@; \
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --no-audit --no-fund --silent && touch $@ \
+	  || echo "npm install failed: the accessibility checks of the browser tests will be skipped"; \
 	else echo "npm not found: the accessibility checks of the browser tests will be skipped"; fi
 
 # Sets up the SQLite demo and runs the web server and the django-q2 cluster together.
