@@ -34,6 +34,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if AXE_SKIPPED:
+        terminalreporter.write_line(
+            f"NOTE: {len(AXE_SKIPPED)} accessibility check(s) SKIPPED: {AXE.relative_to(ROOT)} is missing "
+            "(run npm install).", yellow=True)
+    if AXE_REPORT:
+        pages = len(AXE_REPORT)
+        minor = sum(n for r in AXE_REPORT for (_id, impact, n) in r["violations"])
+        terminalreporter.write_line(f"axe-core: {pages} page checks, 0 serious/critical violations, "
+                                    f"{minor} minor/moderate nodes (report: test-artifacts/browser/axe-report.json)")
     if SKIPPED:
         terminalreporter.write_line(
             f"NOTE: {len(SKIPPED)} browser test(s) SKIPPED: Chromium not found at {CHROMIUM}.", yellow=True)
@@ -94,12 +103,14 @@ def page(browser):
 
 
 AXE_REPORT: list[dict] = []
+AXE_SKIPPED: list[str] = []
 
 
 def check_accessibility(page, label: str) -> list[dict]:
     """Run axe-core (WCAG 2.1 A/AA rules) in the page; fail on serious or critical violations."""
-    if not AXE.exists():
-        pytest.skip(f"accessibility checks need {AXE.relative_to(ROOT)} (npm install)")
+    if not AXE.exists():  # the journey still runs; the summary says the checks were skipped
+        AXE_SKIPPED.append(label)
+        return []
     # Served from the page's own origin, so the strict CSP (script-src 'self') lets it run.
     origin = "/".join(page.url.split("/", 3)[:3])
     url = f"{origin}/__workpro_axe__/axe.min.js"
