@@ -400,6 +400,8 @@ def test_attachment_is_deposited_and_only_members_and_staff_may_open_it(chat, cl
     assert document.superseded
     client.force_login(chat.holder)
     assert client.get(download, **HOST).status_code == 404
+    # ... not through the general document view either
+    assert client.get(reverse("workpro:document", args=[document.pk]), **HOST).status_code == 404
     client.force_login(chat.caseworker)
     assert client.get(download, **HOST).status_code == 200
 

@@ -228,4 +228,5 @@ def portal_documents(user, today=None):
     guardian_enrollments = Enrollment.objects.filter(_active_guardian_q(user, today)).values("pk")
     own = Q(owner__user=user) & (Q(enrollment__isnull=True) | Q(kind__in=PARTICIPANT_DOCUMENT_KINDS)
                                  | Q(enrollment__account_holder=user))
-    return Document.objects.filter(Q(enrollment__account_holder=user) | Q(enrollment__in=guardian_enrollments) | own)
+    return (Document.objects.filter(Q(enrollment__account_holder=user) | Q(enrollment__in=guardian_enrollments) | own)
+            .exclude(kind="chat_attachment", superseded=True))  # hidden by staff: gone for members
