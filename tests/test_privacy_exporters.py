@@ -209,7 +209,8 @@ def test_the_zip_holds_the_passport_photos(world, families):
     assert set(SECTIONS) <= set(data)
     photo_path = data["care_contacts"]["pickup_persons"][0]["photo"]
     assert [n for n in archive.namelist() if n.startswith("fotos/")] == [photo_path]
-    assert archive.read(photo_path) == ours.pickup.photo.open("rb").read()
+    with ours.pickup.photo.open("rb") as handle:
+        assert archive.read(photo_path) == handle.read()
     assert PrivacyLog.objects.get(person=ours.child).figures["files"] == 1
 
 
