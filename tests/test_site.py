@@ -4,6 +4,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from wagtail.models import Page, Site
 
 from workpro_plugin.models import HelpPage, Institution, OfferIndexPage, Operator
@@ -100,6 +101,18 @@ def test_homepage_query_count_is_small(demo, client, django_assert_max_num_queri
 
 
 def _counts():
+    from workpro_plugin.models import (
+        AppAssignment,
+        Conversation,
+        Document,
+        Enrollment,
+        EnrollmentLog,
+        Guardian,
+        Message,
+        OutboxMessage,
+        Person,
+    )
+
     User = get_user_model()
     return {
         "operators": Operator.objects.count(),
@@ -108,6 +121,15 @@ def _counts():
         "pages": Page.objects.count(),
         "users": User.objects.count(),
         "groups": User.groups.rel.model.objects.count(),
+        "persons": Person.objects.count(),
+        "guardians": Guardian.objects.count(),
+        "enrollments": Enrollment.objects.count(),
+        "enrollment_log": EnrollmentLog.objects.count(),
+        "documents": Document.objects.count(),
+        "conversations": Conversation.objects.count(),
+        "messages": Message.objects.count(),
+        "app_assignments": AppAssignment.objects.count(),
+        "mails": OutboxMessage.objects.count(),
     }
 
 
@@ -119,6 +141,38 @@ def test_demo_command_is_idempotent(db, settings):
     assert _counts() == first
     assert first["institutions"] == 2
     assert first["sites"] == 2
+    assert (first["enrollments"], first["conversations"], first["messages"]) == (2, 1, 1)  # Lena and Paul
+
+
+def test_demo_parent_has_a_ratified_contract_for_paul(demo, client):
+    """Paul's Kindergartenplatz went through every step: the portal shows what comes after ratification."""
+    from workpro_plugin.models import Enrollment
+    from workpro_plugin.selectors_chat import portal_unread_total
+    from workpro_plugin.services import addons, minors
+
+    parent = get_user_model().objects.get(username="eltern@example.org")
+    contract = Enrollment.objects.get(account_holder=parent, participant__first_name="Paul")
+    assert (contract.status, contract.offer.slug) == (Enrollment.Status.RATIFIZIERT, "kindergartenplatz")
+    assert contract.contract_number and contract.participant.customer_number
+    assert (contract.contract_start - timezone.localdate(contract.ratified_at)).days == 10
+    assert sorted(contract.documents.values_list("kind", flat=True)) == [
+        "application", "application", "contract_offer", "ratified_contract", "signed_contract"]
+    assert [e.action.rsplit(".", 1)[1] for e in contract.log_entries.exclude(from_status="").order_by("at", "pk")] \
+        == ["submitted", "invited", "decided_kandidat", "classified", "offer_made", "accepted", "ratified"]
+    assert minors.care_required(contract) and minors.care_missing(contract)
+    assert addons.may_book(parent, contract)
+    assert [choice.addon.title for choice in addons.addon_choices(contract)] == ["Ferienbetreuung"]
+    assert portal_unread_total(parent) == 1
+
+    client.force_login(parent)
+    overview = _get(client, "127.0.0.1", "/workpro/konto/").content.decode()
+    assert "Paul Beispiel" in overview and "Notfallkontakt und Abholberechtigte eintragen" in overview
+    addon_page = _get(client, "127.0.0.1", f"/workpro/konto/anmeldung/{contract.pk}/zusatzangebote/")
+    assert addon_page.status_code == 200 and "Ferienbetreuung" in addon_page.content.decode()
+    apps_page = BeautifulSoup(_get(client, "127.0.0.1", "/workpro/konto/anwendungen/").content, "html.parser")
+    assert "Kita-Info" in apps_page.get_text()
+    thread = _get(client, "127.0.0.1", f"/workpro/konto/nachrichten/{contract.conversation.pk}/")
+    assert thread.status_code == 200 and "Willkommen in der KiTa Sonnenschein" in thread.content.decode()
 
 
 def test_demo_command_refuses_without_debug(db, settings):

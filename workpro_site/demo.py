@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -399,6 +399,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
     Person.objects.update_or_create(user=parent, defaults={**parent_fields, "email": DEMO_PARENT["email"],
                                                            "must_set_password": False})
     _ensure_demo_application(parent)
+    _ensure_demo_contract(parent)
     return DemoResult(port=port, institutions=INSTITUTIONS, superuser=SUPERUSER)
 
 
@@ -423,7 +424,7 @@ def _ensure_demo_application(parent) -> None:
         return
     holder = parent.workpro_person
     today = date.today()
-    child = Person.objects.create(last_name="Beispiel", first_name="Lena", date_of_birth=today.replace(year=today.year - 2),
+    child = Person.objects.create(last_name="Beispiel", first_name="Lena", date_of_birth=_years_before(today, 2),
                                   street=holder.street, postcode=holder.postcode, city=holder.city)
     Guardian.objects.create(participant=child, guardian=holder, relation="mutter", is_primary=True)
     enrollment = svc.enrollment_start(offer=OfferPage.objects.get(slug="krippenplatz"), participant=child, by=parent)
@@ -434,3 +435,79 @@ def _ensure_demo_application(parent) -> None:
                                      data={"guardians": []})
     svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
     svc.enrollment_submit(enrollment=enrollment, by=parent)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _ensure_demo_contract(parent) -> None:
+    """Paul, the demo parent's second child: a ratified contract for the Kindergartenplatz that starts
+    in 10 days, gone through the same services as a real one (so every document exists). The portal
+    then asks for Notfallkontakt and Abholberechtigte, offers "Ferienbetreuung" and the offer's apps,
+    and a welcome message from the KiTa waits unread."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from workpro_plugin.models import Enrollment, Guardian
+    from workpro_plugin.services import applications, chat
+    from workpro_plugin.services import enrollments as svc
+
+    holder = parent.workpro_person
+    if Enrollment.objects.filter(account_holder=parent, participant__guardianships__guardian=holder,
+                                 participant__first_name="Paul", offer__slug="kindergartenplatz").exists():
+        return
+    User = get_user_model()
+    kita = INSTITUTIONS[0]
+    caseworker = User.objects.get(username=kita.staff_email)
+    lead = User.objects.get(username=kita.lead_email)
+    offer = OfferPage.objects.get(slug="kindergartenplatz")
+    today = timezone.localdate()
+
+    paul = Person.objects.filter(guardianships__guardian=holder, first_name="Paul").first()
+    if paul is None:
+        paul = Person.objects.create(last_name="Beispiel", first_name="Paul", date_of_birth=_years_before(today, 4),
+                                     street=holder.street, postcode=holder.postcode, city=holder.city)
+        Guardian.objects.create(participant=paul, guardian=holder, relation="mutter", is_primary=True)
+    # The interest is recorded like enrollment_begin does, without its registration-period check:
+    # the demo's application deadline may have passed on the day the demo is loaded.
+    enrollment = Enrollment.objects.create(offer=offer, institution=offer.get_institution(), account_holder=parent)
+    svc.log(enrollment, action="registered", by=parent)
+    enrollment = svc.enrollment_enroll_participant(enrollment=enrollment, participant=paul, by=parent)
+
+    def save(section: str, data: dict) -> None:
+        applications.section_save(enrollment=enrollment, by=parent, section=section, data=data, is_complete=True)
+
+    save("personal", {"last_name": paul.last_name, "first_name": paul.first_name,
+                      "date_of_birth": paul.date_of_birth.isoformat(), "street": paul.street,
+                      "postcode": paul.postcode, "city": paul.city, "email": "", "mobile": ""})
+    save("guardians", {"guardians": []})
+    svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
+    svc.enrollment_submit(enrollment=enrollment, by=parent)
+    interview = timezone.make_aware(datetime.combine(today - timedelta(days=21), time(10, 0)))
+    svc.enrollment_invite(enrollment=enrollment, by=caseworker, at=interview, place="KiTa Sonnenschein, Büro")
+    enrollment = svc.enrollment_decide(enrollment=enrollment, by=caseworker, accept=True,
+                                       basis=Enrollment.Basis.ATTENDED)
+    save("income", {"earners": [{"name": f"{holder.first_name} {holder.last_name}", "relation": "Mutter",
+                                 "annual_income": "42000.00"}]})
+    save("health", {"allergies": "", "medication": "", "diet": "vegetarisch", "notes": "", "confirmed": True})
+    svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
+    enrollment = svc.enrollment_submit(enrollment=enrollment, by=parent)  # Kandidat: classify
+    start = today + timedelta(days=10)
+    enrollment = svc.enrollment_make_offer(enrollment=enrollment, by=lead, costs=enrollment.computed_fee().amount,
+                                           contract_start=start, contract_end=date(start.year + 2, 7, 31))
+    # The parent prints the offer, signs it and uploads the scan: here the offer PDF itself.
+    offer_pdf = enrollment.documents.get(kind="contract_offer")
+    with offer_pdf.file.open("rb") as handle:
+        signed = SimpleUploadedFile("angebot-unterschrieben.pdf", handle.read(), content_type="application/pdf")
+    svc.enrollment_upload_signed(enrollment=enrollment, by=parent, files=[signed])
+    enrollment = svc.enrollment_ratify(enrollment=enrollment, by=lead)
+
+    conversation = chat.conversation_for_enrollment(enrollment=enrollment, by=caseworker)
+    chat.message_post(conversation=conversation, by=caseworker, as_staff=True, body=(
+        "Willkommen in der KiTa Sonnenschein, liebe Familie Beispiel! Pauls Vertrag ist ratifiziert. "
+        "Bitte tragen Sie vor dem ersten Tag noch Notfallkontakt und Abholberechtigte ein. "
+        "Bei Fragen schreiben Sie uns gern hier."))

@@ -22,6 +22,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 from ..fees import REASON_LABELS, Fee
 from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, OfferPage
 from ..selectors import PortalRole, portal_role
+from . import privacy
 from .enrollments import log
 from .notify import queue_mail
 
@@ -305,3 +306,37 @@ def render_addon_confirmation_pdf(booking: AddonBooking) -> bytes:
             "participant": enrollment.participant, "confirmed_at": timezone.localtime(booking.decided_at),
             "by": booking.decided_by,
         })
+
+
+# --- data protection: export and erasure -------------------------------------------------------
+
+def addon_bookings_export(person) -> list[dict]:
+    """The export section: bookings on the contracts the person takes part in or holds."""
+    bookings = (AddonBooking.objects.filter(enrollment__in=privacy.enrollments_of(person).values("pk"))
+                .select_related("addon", "enrollment", "booked_by", "decided_by", "confirmation")
+                .order_by("booked_at", "pk"))
+    return [{
+        "id": b.pk, "enrollment": b.enrollment_id, "contract_number": b.enrollment.contract_number,
+        "addon": b.addon.title, "starts_on": b.starts_on, "ends_on": b.ends_on,
+        "status": b.status, "status_label": str(b.get_status_display()), "note": b.note,
+        "consent_at": b.consent_at, "consent_text": b.consent_text,
+        "cost": b.cost, "billing_period": b.billing_period, "cost_reason": b.cost_reason,
+        "booked_by": privacy.actor_name(b.booked_by) if b.booked_by_id else None, "booked_at": b.booked_at,
+        "decided_by": privacy.actor_name(b.decided_by) if b.decided_by_id else None, "decided_at": b.decided_at,
+        "decline_reason": b.decline_reason, "cancelled_at": b.cancelled_at,
+        "confirmation": privacy.document_path(b.confirmation) if b.confirmation_id else None,
+    } for b in bookings]
+
+
+def addon_bookings_erase(person) -> int:
+    """A booking stays as the record of what was booked, consented to and charged (period, status,
+    cost, consent time and wording), now tied to the anonymised person only. Anonymisation comes after
+    the contract's retention, so the proof was kept as long as needed. The free texts about the
+    person go: their note and the reasons for the cost and for a decline. The confirmation PDF is
+    deleted with the person's documents."""
+    return (AddonBooking.objects.filter(enrollment__participant=person)
+            .update(note="", cost_reason="", decline_reason=""))
+
+
+privacy.register_exporter("addon_bookings", addon_bookings_export)
+privacy.register_eraser("addon_bookings", addon_bookings_erase)

@@ -24,6 +24,7 @@ from ..models import (
     Person,
 )
 from ..selectors import speaks_for, staff_institutions
+from . import privacy
 
 S = Enrollment.Status
 # An offer assignment reaches the participants of these contracts.
@@ -220,3 +221,48 @@ def app_accept(*, app: App, person: Person, by, terms_sha256: str) -> AppAccepta
             defaults={"accepted_by": by, "terms_text": app.terms},
         )
     return acceptance
+
+
+# --- data protection: export and erasure -------------------------------------------------------
+
+def _who(user) -> str | None:
+    return privacy.actor_name(user) if user is not None else None
+
+
+def apps_export(person: Person) -> dict:
+    """The export section: apps assigned to the person (directly or through the offer of one of their
+    contracts, revoked ones included) and the acceptances given for them or by them."""
+    offers = (Enrollment.objects.filter(participant=person, status__in=APP_CONTRACT_STATUSES)
+              .values("offer_id"))
+    assignments = (AppAssignment.objects.filter(Q(participant=person) | Q(offer_id__in=offers))
+                   .select_related("app__institution", "offer", "assigned_by", "revoked_by")
+                   .order_by("assigned_at", "pk"))
+    given = Q(person=person)
+    if person.user_id:
+        given |= Q(accepted_by_id=person.user_id)
+    acceptances = (AppAcceptance.objects.filter(given).select_related("app", "person", "accepted_by")
+                   .order_by("accepted_at", "pk"))
+    return {
+        "assignments": [{
+            "app": a.app.name, "institution": a.app.institution.name, "launch_url": a.app.launch_url,
+            "via_offer": a.offer.title if a.offer_id else None, "assigned_at": a.assigned_at,
+            "assigned_by": _who(a.assigned_by), "revoked_at": a.revoked_at, "revoked_by": _who(a.revoked_by),
+            "revoke_reason": a.revoke_reason,
+        } for a in assignments],
+        "acceptances": [{
+            "app": a.app.name, "for": a.person.full_name, "accepted_by": _who(a.accepted_by),
+            "accepted_at": a.accepted_at, "terms_sha256": a.terms_sha256, "terms_text": a.terms_text,
+        } for a in acceptances],
+    }
+
+
+def apps_erase(person: Person) -> int:
+    """Assignments and acceptances stay, tied to the anonymised person only: an acceptance is the
+    proof which terms were accepted when, and anonymisation comes only after the contracts' retention
+    (like a Consent row, which keeps its text and loses its address). What goes is the free text
+    about the person: the reason a direct assignment was revoked."""
+    return AppAssignment.objects.filter(participant=person).exclude(revoke_reason="").update(revoke_reason="")
+
+
+privacy.register_exporter("apps", apps_export)
+privacy.register_eraser("apps", apps_erase)

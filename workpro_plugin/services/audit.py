@@ -11,9 +11,11 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import AuditAction, AuditEvent
+from . import privacy
 
 A = AuditAction
 # The request being served (set by security.AuditMiddleware): services log its address.
@@ -107,3 +109,63 @@ def _is_admin(request) -> bool:
     from ..security import is_admin_path
 
     return is_admin_path(request.path_info)
+
+
+# --- data protection: export and erasure -------------------------------------------------------
+
+# Failed attempts carry only the typed login name: they count as the person's when it is theirs.
+_NAMED_ATTEMPTS = (A.LOGIN_FAILED, A.LOCKED_OUT)
+
+
+def _login_names(person) -> set[str]:
+    names = {person.email}
+    if person.user_id:
+        names |= {person.user.email, person.user.get_username()}
+    return {n.strip().lower() for n in names if n}
+
+
+def _events_of(person) -> Q:
+    where = Q(person=person)
+    if person.user_id:
+        where |= Q(actor_id=person.user_id)
+    names = _login_names(person)
+    if names:
+        where |= Q(actor__isnull=True, action__in=_NAMED_ATTEMPTS, actor_label__in=names)
+    return where
+
+
+def audit_export(person) -> list[dict]:
+    """The export section: who opened or changed the person's data and when (the recipients, Art. 15),
+    and the person's own logins and actions. Only their own events show an IP address: the address
+    of a staff member or of someone mistyping their login name is not theirs."""
+    events = AuditEvent.objects.filter(_events_of(person)).select_related("actor").order_by("at", "pk")
+    result = []
+    for event in events:
+        own = person.user_id is not None and event.actor_id == person.user_id
+        by = event.actor.get_full_name() if event.actor_id else ""
+        result.append({
+            "at": event.at, "action": event.action, "action_label": str(event.get_action_display()),
+            "by": by or event.actor_label or None, "own": own, "object_type": event.object_type,
+            "object_id": event.object_id, "ip": event.ip if own else None, "detail": event.detail,
+        })
+    return result
+
+
+def audit_erase(person) -> int:
+    """Audit events stay until the audit retention deletes them (purge): they prove who saw the
+    person's data. What points to the person in them goes: the login name copied into the events
+    of their own account and of failed logins under their name, and the IP addresses of those.
+    Staff's events about the person keep staff's name and address."""
+    touched = 0
+    if person.user_id:
+        touched += AuditEvent.objects.filter(actor_id=person.user_id).update(
+            actor_label=f"anonymisiert-{person.user_id}", ip=None)
+    names = _login_names(person)
+    if names:
+        touched += AuditEvent.objects.filter(actor__isnull=True, action__in=_NAMED_ATTEMPTS,
+                                             actor_label__in=names).update(actor_label="", ip=None)
+    return touched
+
+
+privacy.register_exporter("audit", audit_export)
+privacy.register_eraser("audit", audit_erase)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ..models import Conversation, ConversationEvent, ConversationRead, Document, Enrollment, Message, OfferPage
 from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
 from ..selectors_chat import Access, enrollment_member_access, institution_staff, is_chat_staff, member_access
+from . import privacy
 from .documents import CheckedFile, check_upload, deposit
 from .notify import queue_mail
 
@@ -379,3 +380,74 @@ def send_pending_notifications(*, now: datetime | None = None) -> int:
             if changed:
                 conversation.save(update_fields=changed)
     return sent
+
+
+# --- data protection: export and erasure -------------------------------------------------------
+
+# Stored in place of an erased text (data, not UI: like privacy.ANONYMISED_NAME it stays German).
+ERASED_BODY = "[gelöscht]"
+
+
+def _conversations_where(person) -> Q:
+    """The person's threads: about their contracts (as participant or holder), their offer questions,
+    and any thread they wrote in."""
+    where = Q(enrollment__in=privacy.enrollments_of(person).values("pk"))
+    if person.user_id:
+        where |= Q(kind=Conversation.Kind.OFFER, started_by_id=person.user_id)
+        where |= Q(pk__in=Message.objects.filter(author_id=person.user_id).values("conversation_id"))
+    return where
+
+
+def _message_entry(message: Message, conversation: Conversation, user_id: int | None) -> dict:
+    own = user_id is not None and message.author_id == user_id
+    # A hidden message of someone else was never shown to the person: its text stays out.
+    shown = own or not message.is_hidden
+    if message.author_id:
+        author = privacy.actor_name(message.author)
+    else:
+        author = conversation.institution.name if message.from_staff else None
+    return {
+        "id": message.pk, "at": message.created_at, "from_staff": message.from_staff, "author": author,
+        "own": own, "text": message.body if shown else None, "edited_at": message.edited_at,
+        "previous_texts": message.previous_bodies if own else [],
+        "hidden": message.is_hidden, "hidden_at": message.hidden_at,
+        "hidden_reason": message.hidden_reason if own else "",
+        "attachment": privacy.document_path(message.attachment) if message.attachment_id and shown else None,
+    }
+
+
+def chat_export(person) -> list[dict]:
+    """The export section: each of the person's conversations with its messages (attachments are
+    among the exported documents, referred to by their path in the ZIP)."""
+    from django.db.models import Prefetch
+
+    messages = Message.objects.select_related("author", "attachment").order_by("pk")
+    conversations = (Conversation.objects.filter(_conversations_where(person))
+                     .select_related("institution", "offer", "enrollment__participant")
+                     .prefetch_related(Prefetch("messages", queryset=messages)).order_by("created_at", "pk"))
+    return [{
+        "id": c.pk, "kind": c.kind, "kind_label": str(c.get_kind_display()), "title": str(c.title),
+        "institution": c.institution.name, "offer": c.offer.title if c.offer_id else None,
+        "enrollment": c.enrollment_id, "contract_number": c.enrollment.contract_number if c.enrollment_id else None,
+        "created_at": c.created_at, "last_message_at": c.last_message_at,
+        "messages": [_message_entry(m, c, person.user_id) for m in c.messages.all()],
+    } for c in conversations]
+
+
+def chat_erase(person) -> int:
+    """Messages an anonymised person wrote, and every message in the threads of contracts they took
+    part in and of their offer questions, keep their place (who wrote when) but lose their text
+    ("[gelöscht]"); earlier wordings and the reasons for hiding go too. Attachments are deleted
+    with the person's documents."""
+    where = Q(conversation__enrollment__participant=person)
+    if person.user_id:
+        where |= Q(author_id=person.user_id)
+        where |= Q(conversation__kind=Conversation.Kind.OFFER, conversation__started_by_id=person.user_id)
+    ids = list(Message.objects.filter(where).values_list("pk", flat=True))
+    ConversationEvent.objects.filter(message_id__in=ids).update(note="")
+    return Message.objects.filter(pk__in=ids).update(body=ERASED_BODY, previous_bodies=[], hidden_reason="",
+                                                     changed_at=timezone.now())
+
+
+privacy.register_exporter("chat", chat_export)
+privacy.register_eraser("chat", chat_erase)

@@ -8,6 +8,7 @@ becomes the contact (account holder of their contracts, if they have an own logi
 from __future__ import annotations
 
 import io
+import os
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from ..models import STANDING_STATUSES, EmergencyContact, Enrollment, EnrollmentStatus, Guardian, Person, PickupPerson
 from ..models.care import photo_validity_months
 from ..selectors import PortalRole, portal_role, speaks_for
+from . import privacy
 from .accounts import _issue_password, normalize_email
 from .documents import UploadError, check_upload
 from .enrollments import log
@@ -355,3 +357,60 @@ def send_care_reminders(*, today: date | None = None) -> int:
             notify(enrollment, "care_reminder", missing=" ".join(missing))
         sent += 1
     return sent
+
+
+# --- data protection: export and erasure -------------------------------------------------------
+
+def _care_of(person: Person):
+    """Notfallkontakte and Abholberechtigte of the contracts the person takes part in or holds."""
+    enrollments = privacy.enrollments_of(person).values("pk")
+    return (EmergencyContact.objects.filter(enrollment__in=enrollments).select_related("enrollment"),
+            PickupPerson.objects.filter(enrollment__in=enrollments).select_related("enrollment"))
+
+
+def _photo_path(pickup: PickupPerson) -> str:
+    return f"fotos/{pickup.pk}-{os.path.basename(pickup.photo.name)}"
+
+
+def _care_entry(contact) -> dict:
+    return {"id": contact.pk, "enrollment": contact.enrollment_id,
+            "contract_number": contact.enrollment.contract_number, "name": contact.name,
+            "relation": contact.relation, "phone": contact.phone, "created_at": contact.created_at,
+            "updated_at": contact.updated_at}
+
+
+def care_export(person: Person) -> dict:
+    """The export section: both kinds of contact; the passport photos lie in the ZIP under fotos/."""
+    emergency, pickups = _care_of(person)
+    return {
+        "emergency_contacts": [_care_entry(c) for c in emergency.order_by("enrollment_id", "pk")],
+        "pickup_persons": [
+            {**_care_entry(p), "photo": _photo_path(p) if p.photo else None,
+             "photo_uploaded_at": p.photo_uploaded_at, "photo_valid_until": p.photo_valid_until()}
+            for p in pickups.order_by("enrollment_id", "pk")],
+    }
+
+
+def care_export_files(person: Person) -> list[tuple[str, object]]:
+    _emergency, pickups = _care_of(person)
+    return [(_photo_path(p), p.photo) for p in pickups.exclude(photo="").order_by("pk")]
+
+
+def care_erase(person: Person) -> int:
+    """Contacts of an anonymised person's contracts are deleted, photo files after commit.
+
+    They are third parties' data, needed only while the contract runs; anonymisation
+    comes long after every contract of the person has ended.
+    """
+    emergency, pickups = _care_of(person)
+    files = [(p.photo.storage, p.photo.name) for p in pickups if p.photo]
+    deleted = emergency.delete()[0] + pickups.delete()[0]
+    for storage, name in files:
+        # After the rows are gone for good: a rolled-back anonymisation must not lose a photo.
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+    return deleted
+
+
+privacy.register_exporter("care_contacts", care_export)
+privacy.register_export_files("care_contacts", care_export_files)
+privacy.register_eraser("care_contacts", care_erase)

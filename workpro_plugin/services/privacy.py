@@ -6,9 +6,12 @@ callables (chat messages, apps, add-on bookings ...):
     from workpro_plugin.services import privacy
     privacy.register_exporter("chat", lambda person: [...])      # JSON-able data
     privacy.register_eraser("chat", lambda person: 3)            # returns a count
+    privacy.register_export_files("care", lambda person: [("fotos/1-foto.jpg", field_file)])
 
 An exporter returns what belongs to the person; an eraser removes or anonymises it
-when the person is anonymised and returns how many rows it touched.
+when the person is anonymised and returns how many rows it touched; a file source
+names further files (not Documents) that go into the ZIP beside data.json.
+The modules register when Django starts (WorkProConfig.ready imports them).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import logging
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,7 +29,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import PROTECT, Max, Q
 from django.utils import timezone, translation
 
 from ..models import (
@@ -51,6 +54,7 @@ ANONYMISED_NAME = "Anonymisiert"
 
 _exporters: dict[str, Callable[[Person], object]] = {}
 _erasers: dict[str, Callable[[Person], int]] = {}
+_file_sources: dict[str, Callable[[Person], Iterable[tuple[str, object]]]] = {}
 
 
 def register_exporter(name: str, exporter: Callable[[Person], object]) -> None:
@@ -61,6 +65,11 @@ def register_exporter(name: str, exporter: Callable[[Person], object]) -> None:
 def register_eraser(name: str, eraser: Callable[[Person], int]) -> None:
     """Run `eraser(person)` when a person is anonymised; it returns the number of rows touched."""
     _erasers[name] = eraser
+
+
+def register_export_files(name: str, source: Callable[[Person], Iterable[tuple[str, object]]]) -> None:
+    """Add files to every export: `source(person)` yields (path in the ZIP, FieldFile) pairs."""
+    _file_sources[name] = source
 
 
 # --- consent --------------------------------------------------------------------------------
@@ -110,12 +119,12 @@ def staff_may_export(user, person: Person) -> bool:
         return False
     if user.is_superuser:
         return True
-    return _enrollments_of(person).filter(institution__in=staff_institutions(user)).exists()
+    return enrollments_of(person).filter(institution__in=staff_institutions(user)).exists()
 
 
 # --- export ---------------------------------------------------------------------------------
 
-def _enrollments_of(person: Person):
+def enrollments_of(person: Person):
     """Enrollments the person takes part in or holds as account holder."""
     where = Q(participant=person)
     if person.user_id:
@@ -124,7 +133,7 @@ def _enrollments_of(person: Person):
 
 
 def _documents_of(person: Person):
-    return Document.objects.filter(Q(owner=person) | Q(enrollment__in=_enrollments_of(person)))
+    return Document.objects.filter(Q(owner=person) | Q(enrollment__in=enrollments_of(person)))
 
 
 def _outbox_of(person: Person):
@@ -132,7 +141,7 @@ def _outbox_of(person: Person):
     return OutboxMessage.objects.filter(Q(person=person) | Q(recipient__in=addresses))
 
 
-def _name(user) -> str:
+def actor_name(user) -> str:
     if user is None:
         return "System"
     return user.get_full_name() or user.email or user.get_username()
@@ -144,8 +153,9 @@ def _person_data(person: Person) -> dict:
         "last_name": person.last_name, "first_name": person.first_name, "date_of_birth": person.date_of_birth,
         "email": person.email, "mobile": person.mobile, "street": person.street, "postcode": person.postcode,
         "city": person.city, "customer_number": person.customer_number, "language": person.language,
-        "password_issued_at": person.password_issued_at, "created_at": person.created_at,
-        "updated_at": person.updated_at, "anonymised_at": person.anonymised_at,
+        "password_issued_at": person.password_issued_at, "must_set_password": person.must_set_password,
+        "coming_of_age_notice_at": person.coming_of_age_notice_at, "came_of_age_at": person.came_of_age_at,
+        "created_at": person.created_at, "updated_at": person.updated_at, "anonymised_at": person.anonymised_at,
     }
     if person.user_id:
         user = person.user
@@ -179,8 +189,13 @@ def _enrollment_data(enrollment: Enrollment) -> dict:
         "sections": {s.section: {"data": s.data, "complete": s.is_complete, "updated_at": s.updated_at}
                      for s in enrollment.sections.all()},
         "log": [{"at": e.at, "action": e.action, "label": e.label, "from": e.from_status, "to": e.to_status,
-                 "by": _name(e.by), "note": e.note} for e in enrollment.log_entries.all()],
+                 "by": actor_name(e.by), "note": e.note} for e in enrollment.log_entries.all()],
     }
+
+
+def document_path(document: Document) -> str:
+    """Where a document lies in the export ZIP; other sections refer to it by this path."""
+    return f"dokumente/{document.pk}-{document.filename}"
 
 
 def _document_entry(document: Document) -> dict:
@@ -189,7 +204,7 @@ def _document_entry(document: Document) -> dict:
         "title": document.title, "enrollment": document.enrollment_id, "content_type": document.content_type,
         "sha256": document.sha256, "deposited_at": document.deposited_at,
         "first_opened_at": document.first_opened_at, "superseded": document.superseded,
-        "file": f"dokumente/{document.pk}-{document.filename}",
+        "file": document_path(document),
     }
 
 
@@ -207,8 +222,8 @@ def _outbox_entry(message: OutboxMessage) -> dict:
 def person_export_data(person: Person) -> dict:
     """Everything WorkPro keeps about `person`, as JSON-able data (Art. 15 and 20 DSGVO)."""
     with translation.override("de"):
-        enrollments = (_enrollments_of(person).select_related("offer", "institution", "participant",
-                                                               "account_holder")
+        enrollments = (enrollments_of(person).select_related("offer", "institution", "participant",
+                                                              "account_holder")
                        .prefetch_related("sections", "log_entries__by").order_by("created_at"))
         data = {
             "format": "workpro-export-1",
@@ -220,7 +235,8 @@ def person_export_data(person: Person) -> dict:
                 for link in person.guardianships.select_related("guardian")],
             "wards": [
                 {"name": link.participant.full_name, "date_of_birth": link.participant.date_of_birth,
-                 "relation": str(link.get_relation_display()), "is_primary": link.is_primary}
+                 "relation": str(link.get_relation_display()), "is_primary": link.is_primary,
+                 "access_ends_on": link.access_ends_on}
                 for link in person.wards.select_related("participant")],
             "enrollments": [_enrollment_data(e) for e in enrollments],
             "documents": [_document_entry(d) for d in _documents_of(person).order_by("deposited_at", "pk")],
@@ -229,7 +245,7 @@ def person_export_data(person: Person) -> dict:
                 {"kind": c.kind, "kind_label": str(c.get_kind_display()), "subject": c.subject, "text": c.text,
                  "version": c.version, "given_at": c.given_at, "ip": c.ip, "withdrawn_at": c.withdrawn_at}
                 for c in person.consents.order_by("given_at", "pk")],
-            "privacy_log": [{"at": e.at, "action": e.action, "by": _name(e.by)}
+            "privacy_log": [{"at": e.at, "action": e.action, "by": actor_name(e.by)}
                             for e in person.privacy_log.select_related("by").order_by("at", "pk")],
         }
         for name, exporter in sorted(_exporters.items()):
@@ -250,19 +266,27 @@ def person_export(*, person: Person, by, via: str) -> Export:
     """The export as a ZIP (data.json and the person's documents), logged with its figures."""
     data = person_export_data(person)
     buffer = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    stored = missing = 0
+    stored = missing = files = 0
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
         for document in _documents_of(person).order_by("pk"):
             try:
                 with document.file.open("rb") as handle:
-                    archive.writestr(f"dokumente/{document.pk}-{document.filename}", handle.read())
+                    archive.writestr(document_path(document), handle.read())
                 stored += 1
             except (FileNotFoundError, OSError, ValueError):
                 missing += 1  # listed in data.json; the file itself is gone
+        for _key, source in sorted(_file_sources.items()):
+            for path, field_file in source(person):
+                try:
+                    with field_file.open("rb") as handle:
+                        archive.writestr(path, handle.read())
+                    files += 1
+                except (FileNotFoundError, OSError, ValueError):
+                    missing += 1
     size = buffer.tell()
     buffer.seek(0)
-    figures = {"via": via, "bytes": size, "documents": stored, "missing_files": missing,
+    figures = {"via": via, "bytes": size, "documents": stored, "files": files, "missing_files": missing,
                "enrollments": len(data["enrollments"]), "messages": len(data["messages"]),
                "consents": len(data["consents"])}
     PrivacyLog.objects.create(person=person, action=ACTION_EXPORTED, by=by, figures=figures)
@@ -314,8 +338,20 @@ def document_due_on(document: Document, ended: date | None) -> date | None:
     return ended + timedelta(days=days)
 
 
+def _release_references(document: Document) -> None:
+    """Rows that merely point at a document (a chat message's attachment, an add-on booking's
+    confirmation) protect it from an accidental delete; a deliberate one leaves them without it."""
+    for relation in Document._meta.get_fields(include_hidden=True):  # related_name="+" hides them
+        if not (relation.one_to_many and relation.auto_created) or relation.on_delete is not PROTECT:
+            continue
+        field = relation.field
+        if field.null:
+            relation.related_model._base_manager.filter(**{field.name: document}).update(**{field.name: None})
+
+
 def _delete_document(document: Document) -> None:
     name = document.file.name
+    _release_references(document)
     document.delete()
     if name:
         # After the row is gone for good: a rolled-back delete must not lose the file.
@@ -346,7 +382,7 @@ def person_due_on(person: Person) -> date | None:
     `person` days ago, and every document of theirs past its retention. None: not (yet) due."""
     if person.user_id and (person.user.is_staff or person.user.is_superuser or person.user.groups.exists()):
         return None  # staff accounts are managed by hand
-    enrollments = list(_enrollments_of(person).select_related("account_holder"))
+    enrollments = list(enrollments_of(person).select_related("account_holder"))
     ends = []
     for enrollment in enrollments:
         ended = enrollment_ended_on(enrollment)
@@ -379,7 +415,7 @@ def person_anonymise(*, person: Person, by=None) -> dict:
     if person.anonymised_at is not None:
         return {}
     figures = {"documents_deleted": 0, "sections_cleared": 0, "messages_scrubbed": 0}
-    enrollments = _enrollments_of(person)
+    enrollments = enrollments_of(person)
     as_participant = Enrollment.objects.filter(participant=person)
     for document in _documents_of(person).filter(Q(owner=person) | Q(enrollment__in=as_participant)):
         _delete_document(document)
