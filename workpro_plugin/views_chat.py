@@ -289,10 +289,13 @@ def chat_edit(request, pk: int, message_pk: int):
 
 @login_required(login_url=LOGIN_URL)
 def chat_attachment(request, pk: int, message_pk: int):
-    """An attachment, for the conversation's members and the institution's staff (hidden ones: staff only)."""
+    """An attachment, for the conversation's members and the institution's staff (hidden ones: staff
+    only; staff with the second factor where required, as for documents)."""
+    from .security import needs_second_factor
+
     conversation = get_object_or_404(Conversation.objects.select_related("institution", "enrollment__participant"),
                                      pk=pk)
-    staff = is_chat_staff(request.user, conversation.institution)
+    staff = is_chat_staff(request.user, conversation.institution) and not needs_second_factor(request.user)
     if not staff and member_access(request.user, conversation) is None:
         raise Http404
     message = get_object_or_404(conversation.messages.select_related("attachment"), pk=message_pk,

@@ -130,13 +130,17 @@ def care_remove(request, pk: int, kind: str, contact_id: int):
 
 @login_required(login_url=LOGIN_URL)
 def pickup_photo(request, pk: int, contact_id: int):
-    """The passport photo: for the contract's holder (and former PSB1 in the handover window) and its staff."""
+    """The passport photo: for the contract's holder (and former PSB1 in the handover window) and its
+    staff (with the second factor where required, as for documents)."""
+    from .security import needs_second_factor
+
     pickup = get_object_or_404(PickupPerson.objects.select_related("enrollment__institution",
                                                                    "enrollment__participant"),
                                pk=contact_id, enrollment_id=pk)
     enrollment = pickup.enrollment
     role = portal_role(request.user, enrollment)
-    allowed = role in (PortalRole.HOLDER, PortalRole.GUARDIAN) or enrollment.institution.is_staff_member(request.user)
+    allowed = role in (PortalRole.HOLDER, PortalRole.GUARDIAN) or (
+        enrollment.institution.is_staff_member(request.user) and not needs_second_factor(request.user))
     if not allowed or not pickup.photo:
         raise Http404
     response = FileResponse(pickup.photo.open("rb"), content_type="image/jpeg")

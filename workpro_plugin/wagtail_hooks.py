@@ -15,7 +15,7 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
-from wagtail_modeladmin.views import IndexView, InspectView
+from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
 from . import admin_addons, admin_apps, admin_views, views_2fa, views_privacy
 from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
@@ -392,6 +392,15 @@ class FeeScheduleViewSet(SnippetViewSet):
 register_snippet(FeeScheduleViewSet)
 
 
+class ScopedHistoryView(HistoryView):
+    """Wagtail's modeladmin history checks no permission at all, and its title is the object's
+    name (a participant's, a recipient's): only who may inspect or edit the object sees it."""
+
+    def check_action_permitted(self, user):
+        helper = self.permission_helper
+        return helper.user_can_inspect_obj(user, self.instance) or helper.user_can_edit_obj(user, self.instance)
+
+
 class WorkProAdminGroup(ModelAdminGroup):
     menu_label = _("WorkPro")
     menu_icon = "clipboard-list"
@@ -409,6 +418,8 @@ class WorkProAdminGroup(ModelAdminGroup):
         return items
 
 
+for _model_admin in WorkProAdminGroup.items:  # every WorkPro model, also those added later
+    _model_admin.history_view_class = ScopedHistoryView
 modeladmin_register(WorkProAdminGroup)
 
 
