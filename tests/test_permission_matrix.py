@@ -782,7 +782,8 @@ def request(client, method: str, path: str, data: dict) -> tuple[Any, str]:
                 result["outcome"] = outcome(response)
                 if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
                     result["body"] = response.content.decode()
-                response.close()
+                # No response.close(): it fires request_finished, whose close_old_connections closes a
+                # PostgreSQL connection inside this atomic block (autocommit differs from the setting).
             raise _Rollback
     except _Rollback:
         pass
