@@ -35,43 +35,16 @@ def sms_outbox():
 @pytest.fixture
 def make_institution(db):
     """Builds a small institution tree: operator, homepage, site, offer index."""
-    from wagtail.models import Page, Site
+    from tests.factories import make_institution
 
-    from home.models import HomePage
-    from workpro_plugin.models import Institution, OfferIndexPage, Operator
-
-    def make(slug="kita", hostname=None, name=None):
-        operator, _ = Operator.objects.get_or_create(name="Träger GmbH")
-        root = Page.get_first_root_node()
-        home = HomePage(title=name or slug.title(), slug=slug)
-        root.add_child(instance=home)
-        site = Site.objects.create(
-            hostname=hostname or f"{slug}.test", port=80, root_page=home,
-            is_default_site=not Site.objects.filter(is_default_site=True).exists(),
-        )
-        index = OfferIndexPage(title="Angebote", slug="angebote")
-        home.add_child(instance=index)
-        from workpro_plugin.services.institutions import ensure_staff_groups
-
-        institution = Institution.objects.create(operator=operator, site=site, name=name or slug.title(), slug=slug)
-        return ensure_staff_groups(institution)
-
-    return make
+    return make_institution
 
 
 @pytest.fixture
 def make_offer():
-    from workpro_plugin.models import OfferIndexPage, OfferPage
+    from tests.factories import make_offer
 
-    def make(institution, title="Krippenplatz", **fields):
-        index = OfferIndexPage.objects.descendant_of(institution.site.root_page).get()
-        fields.setdefault("category", "betreuung")
-        fields.setdefault("teaser", f"Kurzbeschreibung {title}")
-        offer = OfferPage(title=title, **fields)
-        index.add_child(instance=offer)
-        return offer
-
-    return make
+    return make_offer
 
 
 @pytest.fixture
@@ -87,20 +60,6 @@ def run_on_commit(django_capture_on_commit_callbacks):
 @pytest.fixture
 def world(make_institution, make_offer):
     """Two institutions, an offer, its staff, a holder, a stranger and a superuser."""
-    from types import SimpleNamespace
+    from tests.factories import make_world
 
-    from tests.factories import make_user, require_sections
-
-    kita = make_institution("kita", hostname="kita.test")
-    other = make_institution("bbz", hostname="bbz.test")
-    offer = make_offer(kita, "Krippenplatz", capacity=10)
-    require_sections(offer)
-    return SimpleNamespace(
-        kita=kita, other=other, offer=offer,
-        holder=make_user("eltern@example.org"),
-        staff=make_user("leitung@kita.test", person=False, groups=[kita.lead_group]),
-        caseworker=make_user("sachbearbeitung@kita.test", person=False, groups=[kita.staff_group]),
-        other_staff=make_user("leitung@bbz.test", person=False, groups=[other.lead_group]),
-        stranger=make_user("fremd@example.org"),
-        superuser=make_user("admin@example.org", person=False, superuser=True),
-    )
+    return make_world()

@@ -12,6 +12,58 @@ from workpro_plugin.models import Document, Enrollment, EnrollmentSection, Guard
 S = Enrollment.Status
 
 
+def make_institution(slug="kita", hostname=None, name=None):
+    """A small institution tree: operator, homepage, site, offer index, staff groups."""
+    from wagtail.models import Page, Site
+
+    from home.models import HomePage
+    from workpro_plugin.models import Institution, OfferIndexPage, Operator
+    from workpro_plugin.services.institutions import ensure_staff_groups
+
+    operator, _ = Operator.objects.get_or_create(name="Träger GmbH")
+    root = Page.get_first_root_node()
+    home = HomePage(title=name or slug.title(), slug=slug)
+    root.add_child(instance=home)
+    site = Site.objects.create(
+        hostname=hostname or f"{slug}.test", port=80, root_page=home,
+        is_default_site=not Site.objects.filter(is_default_site=True).exists(),
+    )
+    index = OfferIndexPage(title="Angebote", slug="angebote")
+    home.add_child(instance=index)
+    institution = Institution.objects.create(operator=operator, site=site, name=name or slug.title(), slug=slug)
+    return ensure_staff_groups(institution)
+
+
+def make_offer(institution, title="Krippenplatz", **fields):
+    from workpro_plugin.models import OfferIndexPage, OfferPage
+
+    index = OfferIndexPage.objects.descendant_of(institution.site.root_page).get()
+    fields.setdefault("category", "betreuung")
+    fields.setdefault("teaser", f"Kurzbeschreibung {title}")
+    offer = OfferPage(title=title, **fields)
+    index.add_child(instance=offer)
+    return offer
+
+
+def make_world():
+    """Two institutions, an offer, its staff, a holder, a stranger and a superuser (the `world` fixture)."""
+    from types import SimpleNamespace
+
+    kita = make_institution("kita", hostname="kita.test")
+    other = make_institution("bbz", hostname="bbz.test")
+    offer = make_offer(kita, "Krippenplatz", capacity=10)
+    require_sections(offer)
+    return SimpleNamespace(
+        kita=kita, other=other, offer=offer,
+        holder=make_user("eltern@example.org"),
+        staff=make_user("leitung@kita.test", person=False, groups=[kita.lead_group]),
+        caseworker=make_user("sachbearbeitung@kita.test", person=False, groups=[kita.staff_group]),
+        other_staff=make_user("leitung@bbz.test", person=False, groups=[other.lead_group]),
+        stranger=make_user("fremd@example.org"),
+        superuser=make_user("admin@example.org", person=False, superuser=True),
+    )
+
+
 def make_user(email: str, *, person: bool = True, groups=(), superuser: bool = False, **person_fields):
     user = get_user_model().objects.create(username=email, email=email, is_superuser=superuser,
                                            is_staff=superuser)

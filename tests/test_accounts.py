@@ -151,7 +151,7 @@ def test_first_login_with_issued_password_forces_own_password(client, kita, offe
 
     weak = client.post("/workpro/konto/passwort/", {"new_password1": "12345", "new_password2": "12345"},
                        HTTP_HOST="kita.test")
-    assert weak.status_code == 200
+    assert weak.status_code == 400
     errors = " ".join(weak.context["form"].errors["new_password2"])
     assert "zu kurz" in errors or "zu gewöhnlich" in errors
     mismatch = client.post("/workpro/konto/passwort/", {"new_password1": "Sonnenblume-2026",
@@ -166,7 +166,7 @@ def test_first_login_with_issued_password_forces_own_password(client, kita, offe
     page = client.get("/workpro/konto/", HTTP_HOST="kita.test")
     assert page.status_code == 200 and "Krippenplatz" in page.content.decode()
     client.post("/workpro/konto/abmelden/", HTTP_HOST="kita.test")
-    assert _login(client, email, password).status_code == 200  # the issued password is gone
+    assert _login(client, email, password).status_code == 400  # the issued password is gone
     assert _login(client, email, "Sonnenblume-2026").status_code == 302
 
 
@@ -177,7 +177,7 @@ def test_issued_password_expires_after_72_hours(client, kita, offer, run_on_comm
         client.post("/workpro/konto/abmelden/", HTTP_HOST="kita.test")
     with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1)):
         response = _login(client, email, password)
-    assert response.status_code == 200
+    assert response.status_code == 400
     text = response.content.decode()
     assert "abgelaufen" in text
     assert "/workpro/konto/passwort-anfordern/" in text
@@ -187,7 +187,7 @@ def test_issued_password_expires_after_72_hours(client, kita, offer, run_on_comm
 def test_lockout_after_five_failures_keeps_the_email(client, kita, offer, run_on_commit):
     email, password = _registered(client, kita, offer, run_on_commit)
     for _ in range(5):
-        assert _login(client, email, "falsch").status_code in (200, 429)
+        assert _login(client, email, "falsch").status_code in (400, 429)
     response = _login(client, email, password)  # even the right password is refused now
     assert response.status_code == 429
     soup = BeautifulSoup(response.content, "html.parser")
@@ -286,7 +286,7 @@ def test_password_request_rate_limit_per_ip(client, known_person, run_on_commit)
     for _ in range(10):
         _request(client, run_on_commit, date_of_birth="1990-01-01")
     response = _request(client, run_on_commit, date_of_birth="1990-01-01")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Zu viele Anfragen" in response.content.decode()
 
 
@@ -303,6 +303,6 @@ def test_password_request_rate_limit_per_ip(client, known_person, run_on_commit)
 )
 def test_password_request_bad_input(client, known_person, run_on_commit, overrides, field, message):
     response = _request(client, run_on_commit, **overrides)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert any(message in e for e in response.context["form"].errors[field])
     assert BeautifulSoup(response.content, "html.parser").find("input", {"name": "first_name"})["value"] == "Erika"

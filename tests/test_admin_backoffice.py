@@ -184,7 +184,7 @@ def test_bulk_invite_and_decide(office, run_on_commit):
     assert Enrollment.objects.filter(status=S.KANDIDAT).count() == 2
     forged = client.post("/admin/workpro/anmeldungen/einladen/", {
         "enrollments": [other.pk], "date": (TODAY + timedelta(days=2)).isoformat(), "time": "09:00", "place": "X"})
-    assert forged.status_code == 200  # not a valid choice: nothing happens
+    assert forged.status_code == 400  # not a valid choice: nothing happens
     other.refresh_from_db()
     assert other.status == S.BEWERBER
 

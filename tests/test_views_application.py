@@ -84,7 +84,7 @@ def test_adult_cannot_be_added_as_a_new_child(portal):
     response = portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/teilnehmer/", {
         "participant": "neu", "last_name": "Groß", "first_name": "Erwin", "date_of_birth": "1990-01-01",
         "relation": "vater", "custody": "on"}, **HOST)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Volljährige registrieren sich bitte selbst" in _text(response)
     assert not Person.objects.filter(first_name="Erwin").exists()
 

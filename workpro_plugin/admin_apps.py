@@ -19,6 +19,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
+from .admin_forms import ModelChoiceField
 from .models import App, AppAssignment, OfferPage, Person
 from .services import apps as svc
 
@@ -86,11 +87,11 @@ class AppAdmin(ModelAdmin):
 # --- assign / revoke --------------------------------------------------------------------------
 
 class AssignForm(forms.Form):
-    offer = forms.ModelChoiceField(
+    offer = ModelChoiceField(
         label=gettext_lazy("Angebot"), queryset=OfferPage.objects.none(), required=False,
         help_text=gettext_lazy("Alle Teilnehmer mit angenommenem oder ratifiziertem Vertrag für dieses Angebot."))
-    participant = forms.ModelChoiceField(label=gettext_lazy("oder ein Teilnehmer"), queryset=Person.objects.none(),
-                                         required=False)
+    participant = ModelChoiceField(label=gettext_lazy("oder ein Teilnehmer"), queryset=Person.objects.none(),
+                                   required=False)
 
     def __init__(self, *args, app: App, **kwargs):
         super().__init__(*args, **kwargs)

@@ -163,14 +163,15 @@ def inspect_url(enrollment: Enrollment) -> str:
 
 
 class BulkInviteForm(admin_forms.InviteForm):
-    enrollments = forms.ModelMultipleChoiceField(label=gettext_lazy("Bewerber"), queryset=Enrollment.objects.none(),
-                                                 widget=forms.CheckboxSelectMultiple)
+    enrollments = admin_forms.ModelMultipleChoiceField(label=gettext_lazy("Bewerber"),
+                                                       queryset=Enrollment.objects.none(),
+                                                       widget=forms.CheckboxSelectMultiple)
 
 
 class BulkDecideForm(admin_forms.DecideForm):
-    enrollments = forms.ModelMultipleChoiceField(label=gettext_lazy("Anmeldungen"),
-                                                 queryset=Enrollment.objects.none(),
-                                                 widget=forms.CheckboxSelectMultiple)
+    enrollments = admin_forms.ModelMultipleChoiceField(label=gettext_lazy("Anmeldungen"),
+                                                       queryset=Enrollment.objects.none(),
+                                                       widget=forms.CheckboxSelectMultiple)
 
 
 def _bulk(request, *, form_class, statuses, title, run):
@@ -193,7 +194,8 @@ def _bulk(request, *, form_class, statuses, title, run):
             messages.error(request, problem)
         return redirect("workpro_plugin_enrollment_modeladmin_index")
     return TemplateResponse(request, "workpro_plugin/admin/enrollment_bulk.html",
-                            {"form": form, "header_title": title, "candidates": candidates})
+                            {"form": form, "header_title": title, "candidates": candidates},
+                            status=400 if form.errors else 200)
 
 
 def bulk_invite(request):

@@ -72,7 +72,9 @@ class GuardianEntryForm(forms.Form):
         return normalize_phone(value) if value else ""
 
 
-GuardianFormSet = formset_factory(GuardianEntryForm, extra=1, max_num=3, validate_max=True, can_delete=True)
+# absolute_max: a forged TOTAL_FORMS of 10^6 builds (and renders) at most this many forms, not max_num + 1000.
+GuardianFormSet = formset_factory(GuardianEntryForm, extra=1, max_num=3, validate_max=True, can_delete=True,
+                                  absolute_max=4)
 
 
 class EarnerForm(forms.Form):
@@ -86,7 +88,7 @@ class EarnerForm(forms.Form):
 
 
 EarnerFormSet = formset_factory(EarnerForm, extra=1, max_num=10, validate_max=True, min_num=1, validate_min=True,
-                                can_delete=True)
+                                can_delete=True, absolute_max=11)
 
 
 class EducationForm(forms.Form):

@@ -23,7 +23,16 @@ from .services.enrollments import enrollment_withdraw as enrollment_withdraw_ser
 LOGIN_URL = reverse_lazy("workpro:login")
 
 
-class LoginView(auth_views.LoginView):
+class LocalNextMixin:
+    """`next` only as a path on this site: Django also accepts "0" or "evil.example", which a browser
+    resolves against the current URL (same site, but never what was meant)."""
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        return url if url.startswith("/") else ""
+
+
+class LoginView(LocalNextMixin, auth_views.LoginView):
     template_name = "workpro_plugin/account/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
@@ -31,8 +40,13 @@ class LoginView(auth_views.LoginView):
     def get_default_redirect_url(self):
         return reverse("workpro:account")
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400  # bad input, like every other form
+        return response
 
-class LogoutView(auth_views.LogoutView):
+
+class LogoutView(LocalNextMixin, auth_views.LogoutView):
     next_page = LOGIN_URL
 
 
@@ -104,7 +118,7 @@ def set_password(request):
         return redirect("workpro:account")
     return render(request, "workpro_plugin/account/set_password.html", {
         "form": form, "forced": bool(person and person.must_set_password),
-    })
+    }, status=400 if form.errors else 200)
 
 
 def _own_enrollment(request, pk: int) -> Enrollment:
@@ -165,7 +179,8 @@ def enrollment_detail(request, pk: int):
 def enrollment_withdraw(request, pk: int):
     enrollment = _own_enrollment(request, pk)
     try:
-        enrollment_withdraw_service(enrollment=enrollment, by=request.user, reason=request.POST.get("reason", "")[:1000])
+        reason = request.POST.get("reason", "").replace("\x00", "")[:1000]  # PostgreSQL refuses NUL in text
+        enrollment_withdraw_service(enrollment=enrollment, by=request.user, reason=reason)
     except EnrollmentActionError as exc:
         messages.error(request, str(exc))
     else:
@@ -250,7 +265,7 @@ def password_request_view(request):
             return redirect("workpro:password_request_done")
     return render(request, "workpro_plugin/account/password_request.html", {
         "form": form, "institution": institution,
-    })
+    }, status=400 if form.errors else 200)
 
 
 def password_request_done(request):

@@ -55,8 +55,9 @@ THROTTLED = gettext_lazy("Zu viele falsche Codes hintereinander. Bitte warten Si
 
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    # Only a path on this site: redirect() would take "0" or "home" for a URL name (NoReverseMatch: a 500).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                  require_https=request.is_secure()):
         return target
     return reverse("wagtailadmin_home")
 

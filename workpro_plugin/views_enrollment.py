@@ -75,7 +75,7 @@ def enrollment_participant(request, pk: int):
                 return redirect("workpro:enrollment_section", pk=pk, section=first[0])
             return redirect("workpro:enrollment_detail", pk=pk)
     return render(request, "workpro_plugin/account/enrollment_participant.html",
-                  {"enrollment": enrollment, "form": form})
+                  {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
 
 
 def _section_form(section: str, enrollment: Enrollment, data=None):
@@ -103,10 +103,14 @@ def _json_of(section: str, form) -> dict:
 
 
 def _raw_draft(section: str, form) -> dict:
-    """What was typed, even if invalid: kept as a draft so nothing is lost."""
+    """What was typed, even if invalid: kept as a draft so nothing is lost.
+
+    NUL characters are dropped: PostgreSQL refuses them in JSON (and a browser never sends them).
+    """
     if section in SIMPLE_FORMS:
-        return {name: form.data.get(name, "") for name in form.fields}
-    return {"raw": {k: v for k, v in form.data.items() if k.startswith(form.prefix)}}
+        return {name: form.data.get(name, "").replace("\x00", "") for name in form.fields}
+    return {"raw": {k.replace("\x00", ""): v.replace("\x00", "") for k, v in form.data.items()
+                    if k.startswith(form.prefix)}}
 
 
 @login_required(login_url=LOGIN_URL)
