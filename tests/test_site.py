@@ -82,7 +82,7 @@ def test_login_with_wrong_password_shows_german_error(demo, client):
         {"username": "admin@workpro.localhost", "password": "falsch"},
         HTTP_HOST="127.0.0.1:8000",
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Mailadresse oder Passwort sind nicht korrekt" in response.content.decode()
     assert response.context["form"]["username"].value() == "admin@workpro.localhost"
 
