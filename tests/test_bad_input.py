@@ -579,3 +579,15 @@ def test_query_strings_never_500(name, url, user, params, forms_world, client):
     EXAMPLES[f"query:{name}"] = count
     add("bad-input examples run", count)
     print(f"[bad input] query {name}: {count} examples, statuses {dict(sorted(statuses.items()))}")
+
+
+@pytest.mark.parametrize("postcode", ["١٢٣٤٥", "１２３４５", "12345\n", "1234５"])
+def test_postcode_is_five_ascii_digits(forms_world, client, postcode):
+    """Python's \\d matches the digits of every script (accepted without complaint by the fuzzing above): not a German PLZ."""
+    client.force_login(forms_world.holder)
+    response = client.post(reverse("workpro:contact_data"), {
+        "email": forms_world.holder.email, "postcode": postcode, "language": "de"}, **HOST)
+    assert response.status_code == 400
+    assert escape("Bitte eine fünfstellige Postleitzahl eingeben.") in response.content.decode()
+    forms_world.holder.workpro_person.refresh_from_db()
+    assert forms_world.holder.workpro_person.postcode != postcode

@@ -293,7 +293,7 @@ class ContactDataForm(forms.Form):
                              error_messages={"required": _("Bitte eine Mailadresse eingeben."),
                                              "invalid": _("Bitte eine gültige Mailadresse eingeben.")})
     street = forms.CharField(label=_("Straße und Hausnummer"), max_length=200, required=False)
-    postcode = forms.RegexField(label=_("PLZ"), regex=r"^\d{5}$", max_length=5, required=False,
+    postcode = forms.RegexField(label=_("PLZ"), regex=r"^[0-9]{5}\Z", max_length=5, required=False,
                                 error_messages={"invalid": _("Bitte eine fünfstellige Postleitzahl eingeben.")})
     city = forms.CharField(label=_("Ort"), max_length=100, required=False)
     mobile = forms.CharField(label=_("Handynummer"), max_length=40, required=False,

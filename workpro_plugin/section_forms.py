@@ -36,7 +36,7 @@ class PersonalForm(forms.Form):
     first_name = forms.CharField(label=_("Vorname"), max_length=150)
     date_of_birth = forms.DateField(label=_("Geburtsdatum"), widget=DATE_WIDGET, error_messages=DATE_ERRORS)
     street = forms.CharField(label=_("Straße und Hausnummer"), max_length=200)
-    postcode = forms.RegexField(label=_("PLZ"), regex=r"^\d{5}$", max_length=5,
+    postcode = forms.RegexField(label=_("PLZ"), regex=r"^[0-9]{5}\Z", max_length=5,
                                 error_messages={"invalid": _("Bitte eine fünfstellige Postleitzahl eingeben.")})
     city = forms.CharField(label=_("Ort"), max_length=100)
     email = forms.EmailField(label=_("Mailadresse"), required=False,

@@ -126,13 +126,14 @@ def _deposit_attachment(conversation: Conversation, checked: CheckedFile, by) ->
 
 
 def _without_metadata(checked: CheckedFile) -> tuple[bytes, str]:
+    from .documents import _open_image, merge_to_pdf, without_metadata
+
     if checked.kind == "pdf":
-        return checked.content, "application/pdf"
+        # Written anew: bytes after %%EOF (a ZIP, HTML), unreferenced objects and comments are gone.
+        return merge_to_pdf([checked]), "application/pdf"
     from PIL import ImageOps
 
-    from .documents import _open_image
-
-    image = ImageOps.exif_transpose(_open_image(checked.content))
+    image = without_metadata(ImageOps.exif_transpose(_open_image(checked.content)))
     buffer = io.BytesIO()
     if checked.kind == "jpeg":
         image.convert("RGB").save(buffer, format="JPEG", quality=90)

@@ -23,6 +23,11 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # PDF features that execute or smuggle content; a signed scan never needs them.
 PDF_ACTIVE_CONTENT = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+# The same as names of the parsed document: there "/J#61vaScript" has become "/JavaScript", and
+# objects hidden in compressed object streams are visible.
+PDF_ACTIVE_NAMES = frozenset({"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
+                              "/XFA", "/GoToE", "/ImportData", "/SubmitForm"})
+MAX_PDF_OBJECTS = 200_000  # a 100-page scan has a few thousand
 
 
 class UploadError(Exception):
@@ -62,20 +67,59 @@ def check_upload(upload) -> CheckedFile:
 
 
 def _check_pdf(name: str, data: bytes) -> None:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    """Parsed, walked for active content, and written anew once: what passes here can be stored."""
+    from pypdf import PdfReader, PdfWriter
 
+    active_content = UploadError(_("„%(name)s“ enthält aktive Inhalte (z. B. JavaScript) und wird nicht "
+                                   "angenommen.") % {"name": name})
     if any(marker in data for marker in PDF_ACTIVE_CONTENT):
-        raise UploadError(_("„%(name)s“ enthält aktive Inhalte (z. B. JavaScript) und wird nicht angenommen.")
-                          % {"name": name})
+        raise active_content
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise UploadError(_("„%(name)s“ ist verschlüsselt. Bitte ohne Passwort speichern.") % {"name": name})
-        if len(reader.pages) == 0 or len(reader.pages) > 100:
-            raise UploadError(_("„%(name)s“ muss zwischen 1 und 100 Seiten haben.") % {"name": name})
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        encrypted = reader.is_encrypted
+        pages = 0 if encrypted else len(reader.pages)
+        active = not encrypted and _has_active_names(reader)
+        if not encrypted and 1 <= pages <= 100 and not active:
+            writer = PdfWriter()
+            writer.append(reader)
+            writer.write(io.BytesIO())
+    except Exception as exc:  # noqa: BLE001 - on hostile input pypdf raises anything (AssertionError, IndexError…)
         raise UploadError(_("„%(name)s“ ist keine lesbare PDF-Datei.") % {"name": name}) from exc
+    if encrypted:
+        raise UploadError(_("„%(name)s“ ist verschlüsselt. Bitte ohne Passwort speichern.") % {"name": name})
+    if not 1 <= pages <= 100:
+        raise UploadError(_("„%(name)s“ muss zwischen 1 und 100 Seiten haben.") % {"name": name})
+    if active:
+        raise active_content
+
+
+def _has_active_names(reader) -> bool:
+    """Walk every object reachable from the trailer (catalog, pages, annotations, name trees)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    seen: set[tuple[int, int]] = set()
+    stack: list = [reader.trailer]
+    visited = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            raise ValueError("too many PDF objects")
+        if isinstance(item, DictionaryObject):  # streams too: their dictionary, not their data
+            for key, value in item.items():
+                if key in PDF_ACTIVE_NAMES:
+                    return True
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+        elif isinstance(item, NameObject) and item in PDF_ACTIVE_NAMES:
+            return True
+    return False
 
 
 def _open_image(data: bytes):
@@ -89,14 +133,23 @@ def _open_image(data: bytes):
     return image
 
 
+def without_metadata(image):
+    """The pixels only. Pillow writes a JPEG comment (COM) and a PNG ICC profile from `image.info`
+    when saving, even into a new file: they would carry whatever the upload smuggled in them."""
+    image.info = {}
+    return image
+
+
 def _check_image(name: str, data: bytes, kind: str) -> None:
-    from PIL import Image
+    """Decoded completely, and turned upright and into RGB once, as every storing path does."""
+    from PIL import Image, ImageOps
 
     try:
         image = _open_image(data)
+        ImageOps.exif_transpose(image).convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UploadError(_("Das Bild „%(name)s“ ist zu groß (zu viele Bildpunkte).") % {"name": name}) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a crafted image may raise anything from a decoder
         raise UploadError(_("Das Bild „%(name)s“ ist beschädigt oder unvollständig.") % {"name": name}) from exc
     if image.format != {"jpeg": "JPEG", "png": "PNG"}[kind]:
         raise UploadError(_("„%(name)s“ ist keine PDF-, JPEG- oder PNG-Datei.") % {"name": name})
@@ -123,7 +176,7 @@ def merge_to_pdf(files: list[CheckedFile]) -> bytes:
         image = _open_image(checked.content)
         from PIL import ImageOps
 
-        image = ImageOps.exif_transpose(image).convert("RGB")
+        image = without_metadata(ImageOps.exif_transpose(image).convert("RGB"))
         buffer = io.BytesIO()
         image.save(buffer, format="PDF", resolution=150.0)
         writer.append(PdfReader(io.BytesIO(buffer.getvalue())))

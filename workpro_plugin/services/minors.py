@@ -258,7 +258,7 @@ def process_passport_photo(upload) -> bytes:
     """A JPEG or PNG checked by content, re-encoded as JPEG: EXIF (location, camera) is gone."""
     from PIL import ImageOps
 
-    from .documents import _open_image
+    from .documents import _open_image, without_metadata
 
     checked = check_upload(upload)
     if checked.kind not in ("jpeg", "png"):
@@ -269,7 +269,7 @@ def process_passport_photo(upload) -> bytes:
     image = ImageOps.exif_transpose(_open_image(checked.content))
     if min(image.size) < PHOTO_MIN_SIDE:
         raise UploadError(_("Das Foto ist zu klein: mindestens %(px)s Bildpunkte je Seite.") % {"px": PHOTO_MIN_SIDE})
-    image = image.convert("RGB")
+    image = without_metadata(image.convert("RGB"))  # a JPEG comment would survive the re-encoding
     image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     output = io.BytesIO()
     image.save(output, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata

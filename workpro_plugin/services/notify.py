@@ -131,15 +131,35 @@ def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
         html = render_to_string(f"{prefix}_body.html", context)
     from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     if message.institution:
-        from_name = message.institution.name
+        from_name = _one_line(message.institution.name)
+    reply_to = _single_address(message.institution.email) if message.institution else ""
     mail = EmailMultiAlternatives(
         subject=subject, body=text, from_email=formataddr((from_name, from_address)), to=[message.recipient],
-        reply_to=[message.institution.email] if message.institution and message.institution.email else None,
+        reply_to=[reply_to] if reply_to else None,
     )
     mail.attach_alternative(html, "text/html")
     for filename, content, mimetype in _attachments(message):
         mail.attach(filename, content, mimetype)
     return mail
+
+
+def _one_line(value: str) -> str:
+    """Header text on one line: a line break in an institution's name must neither add a header
+    nor make the mail unsendable (Django refuses it with BadHeaderError)."""
+    return " ".join(str(value).split())
+
+
+def _single_address(value: str) -> str:
+    """One valid address, or "" (then the mail goes without Reply-To rather than not at all)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    value = (value or "").strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value
 
 
 def render_sms(message: OutboxMessage) -> SmsMessage:
