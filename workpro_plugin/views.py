@@ -68,7 +68,7 @@ def lockout(request, original_response=None, credentials=None):
 def account(request):
     """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
     from .selectors import PortalRole, portal_documents, portal_enrollments, portal_role
-    from .services.minors import care_missing, care_required, wards_of
+    from .services.minors import outstanding_care, wards_of
 
     enrollments = list(
         portal_enrollments(request.user).select_related("offer", "institution", "participant", "account_holder")
@@ -81,7 +81,7 @@ def account(request):
         if enrollment.portal_role == PortalRole.PARTICIPANT:
             participations.append(enrollment)
             continue
-        enrollment.care_missing = care_missing(enrollment) if care_required(enrollment) else []
+        enrollment.care_missing = outstanding_care(enrollment)
         contracts.append(enrollment)
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
@@ -152,7 +152,7 @@ def enrollment_detail(request, pk: int):
     """One contract. The holder acts; a participant with own login and a former PSB1 only read."""
     from .selectors import PortalRole, portal_documents, portal_role
     from .services.applications import editable_sections
-    from .services.minors import care_missing, care_required
+    from .services.minors import care_required, outstanding_care
     from .views_enrollment import section_menu
 
     enrollment = _portal_enrollment(request, pk)
@@ -170,7 +170,7 @@ def enrollment_detail(request, pk: int):
         "print_outdated": bool(editable) and enrollment.printed_fingerprint != enrollment.data_fingerprint(),
         "documents": portal_documents(request.user).filter(enrollment=enrollment, superseded=False),
         "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
-        "care_missing": care_missing(enrollment) if care_required(enrollment) else [],
+        "care_missing": outstanding_care(enrollment),
     })
 
 

@@ -23,7 +23,7 @@ from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services import audit
 from .services.documents import section_rows
-from .services.minors import care_missing, care_required
+from .services.minors import care_required, outstanding_care, years_before
 
 S = Enrollment.Status
 
@@ -169,9 +169,7 @@ class MinorFilter(SimpleListFilter):
     @staticmethod
     def cutoff():
         """Born after this day: under 18 today."""
-        today = timezone.localdate()
-        return today.replace(year=today.year - 18) if not (today.month == 2 and today.day == 29) \
-            else today.replace(year=today.year - 18, day=28)
+        return years_before(timezone.localdate(), 18)
 
     def queryset(self, request, queryset):
         cutoff = self.cutoff()
@@ -248,7 +246,7 @@ class EnrollmentInspectView(InspectView):
             actions=admin_views.available_actions(enrollment, self.request.user),
             fee=enrollment.computed_fee(),
             care_required=care_required(enrollment),
-            care_missing=care_missing(enrollment) if care_required(enrollment) else [],
+            care_missing=outstanding_care(enrollment),
             emergency_contacts=enrollment.emergency_contacts.all(),
             pickup_persons=enrollment.pickup_persons.all(),
             documents=enrollment.documents.all(),

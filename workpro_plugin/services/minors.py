@@ -144,7 +144,7 @@ def coming_of_age(*, today: date | None = None) -> dict:
     today = today or timezone.localdate()
     counts = {"notices": 0, "handovers": 0, "access_ended": 0}
     # Anyone with a guardian who turns 18 within the next 14 days or already has.
-    latest_birth = _years_before(today + timedelta(days=HANDOVER_NOTICE_DAYS), 18)
+    latest_birth = years_before(today + timedelta(days=HANDOVER_NOTICE_DAYS), 18)
     candidates = (Person.objects.filter(guardianships__isnull=False, came_of_age_at__isnull=True,
                                         date_of_birth__lte=latest_birth).distinct().select_related("user"))
     for person in candidates:
@@ -170,7 +170,8 @@ def coming_of_age(*, today: date | None = None) -> dict:
     return counts
 
 
-def _years_before(day: date, years: int) -> date:
+def years_before(day: date, years: int) -> date:
+    """The same day `years` earlier; 29 February becomes 28 February."""
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -252,6 +253,11 @@ def care_missing(enrollment: Enrollment, today: date | None = None) -> list[str]
             missing.append(_("Das Passfoto von %(name)s ist älter als %(months)s Monate. Bitte ein aktuelles "
                              "Foto hochladen.") % {"name": pickup.name, "months": photo_validity_months()})
     return missing
+
+
+def outstanding_care(enrollment: Enrollment, today: date | None = None) -> list[str]:
+    """What is still missing where Notfallkontakt and Abholberechtigte are required; else nothing."""
+    return care_missing(enrollment, today) if care_required(enrollment, today) else []
 
 
 def process_passport_photo(upload) -> bytes:
