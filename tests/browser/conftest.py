@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("WORKPRO_CHROMIUM", "/usr/bin/chromium")
@@ -118,10 +119,21 @@ def check_accessibility(page, label: str) -> list[dict]:
         page.route("**/__workpro_axe__/axe.min.js",
                    lambda route: route.fulfill(path=str(AXE), content_type="application/javascript"))
         page._workpro_axe_routed = True
-    page.add_script_tag(url=url)
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    result = None
+    for attempt in range(3):
+        # A click that navigates returns once the new document is committed, before its
+        # <head> exists; wait for it to load, and try again if it was still replaced.
+        page.wait_for_load_state("load")
+        try:
+            page.add_script_tag(url=url)
+            result = page.evaluate(
+                "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+                "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(250)
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     AXE_REPORT.append({"page": label, "url": page.url, "passes": len(result["passes"]),
                        "violations": [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]]})

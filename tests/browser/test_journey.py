@@ -135,6 +135,7 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
 
     # Mein Konto: log in with the issued password, set an own one.
     page.get_by_role("link", name="Mein Konto").first.click()
+    page.wait_for_url(re.compile(r"/konto/anmelden/"))
     check_accessibility(page, "Anmeldung (Login)")
     field(page, "Mailadresse").fill("anna@example.org")
     field(page, "Passwort").fill(issued)
@@ -212,6 +213,7 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     page.reload()
     assert status_text(page) == "Kandidat"
     page.get_by_role("link", name=re.compile("Haushalt und Jahreseinkommen")).first.click()
+    page.wait_for_url(re.compile(r"/angaben/[\w-]+/"))
     field(page, "Name des Einkommensbeziehers").first.fill("Anna Beispiel")
     page.get_by_label(re.compile("Jahreseinkommen brutto")).first.fill("32000")
     check_accessibility(page, "Abschnitt Einkommen")
@@ -238,6 +240,7 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     # Angebot annehmen: upload the signed scan → Angenommen.
     page.reload()
     page.get_by_role("link", name="Angebot annehmen").click()
+    page.wait_for_url(re.compile(r"/angebot-annehmen/$"))
     check_accessibility(page, "Angebot annehmen")
     page.locator("input[type=file]").set_input_files(
         [{"name": "unterschrieben.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(2)}])
@@ -263,6 +266,7 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     # Notfallkontakt and Abholberechtigte with a passport photo.
     page.goto(base + reverse("workpro:enrollment_detail", args=[enrollment_pk]))
     page.get_by_role("link", name="Notfallkontakt und Abholberechtigte eintragen").click()
+    page.wait_for_url(re.compile(r"/notfall/$"))
     check_accessibility(page, "Notfallkontakt und Abholberechtigte")
     emergency = page.locator("form", has=page.locator("input[value=notfallkontakt]"))
     field(emergency, "Name").fill("Erna Beispiel")
@@ -285,6 +289,7 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     # Zusatzangebot: book Ferienbetreuung, staff confirm it.
     page.goto(base + reverse("workpro:enrollment_detail", args=[enrollment_pk]))
     page.get_by_role("link", name="Zusatzangebote buchen").click()
+    page.wait_for_url(re.compile(r"/zusatzangebote/$"))
     check_accessibility(page, "Zusatzangebote")
     page.get_by_role("link", name=re.compile("^Buchen")).first.click()
     today = timezone.localdate()
@@ -309,6 +314,7 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     # Anwendungen: accept the Lernplattform's terms, then it can be opened.
     page.goto(base + reverse("workpro:account"))
     page.get_by_role("link", name="Anwendungen").click()
+    page.wait_for_url(re.compile(r"/konto/anwendungen/$"))
     check_accessibility(page, "Anwendungen")
     page.get_by_role("button", name="Annehmen").first.click()
     page.wait_for_load_state()
@@ -341,6 +347,7 @@ def test_password_request_with_sms(page, live_server, journey_world, sms_outbox,
               mobile="+4915112345678")
     page.goto(live_server.url + reverse("workpro:login"))
     page.get_by_role("link", name="Neues Passwort anfordern").click()
+    page.wait_for_url(re.compile(r"/passwort-anfordern/$"))
     check_accessibility(page, "Neues Passwort anfordern")
     field(page, "Name").fill("Beispiel")
     field(page, "Vorname").fill("Anna")
