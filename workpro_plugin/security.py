@@ -1,5 +1,6 @@
 """Hardening middleware and deploy checks: the admin-only CSP relaxation, extra security
-headers, the staff two-factor gate, and failed authorisation in the audit log.
+headers, the staff two-factor gate, failed authorisation in the audit log, and the one
+place that decides a request's client address.
 
 The public site and the portal run under a CSP without 'unsafe-inline'; the Wagtail admin
 still ships inline styles and scripts, so requests below its URL prefix get them added.
@@ -7,6 +8,7 @@ still ships inline styles and scripts, so requests below its URL prefix get them
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache, wraps
 from urllib.parse import urlencode
 
@@ -178,6 +180,65 @@ class AuditMiddleware:
         if isinstance(exception, PermissionDenied) and not is_admin_path(request.path_info):
             _record_denied(request, getattr(request.resolver_match, "kwargs", None))
         return None
+
+
+# --- client address ------------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _trusted_networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
+
+
+def _parse_ip(value: str):
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str | None:
+    """The address of the client behind our own reverse proxies, or None.
+
+    X-Forwarded-For is believed only as far as the hops are ours: starting at the socket
+    peer (REMOTE_ADDR), every address inside WORKPRO_TRUSTED_PROXIES is a proxy of this
+    deployment and the hop before it (to its left in the header) is read next; the first
+    address that is not one of ours is the client. With no trusted proxies (the default)
+    the header is ignored, so nobody can pick the address that login throttling, the
+    password-request limit and the audit log see. Used by django-axes through
+    AXES_CLIENT_IP_CALLABLE, so lockouts and the audit log agree.
+    """
+    if request is None:
+        return None
+    meta = getattr(request, "META", {})
+    peer = _parse_ip(meta.get("REMOTE_ADDR") or "")
+    if peer is None:
+        return None
+    trusted = _trusted_networks(tuple(getattr(settings, "WORKPRO_TRUSTED_PROXIES", ()) or ()))
+    if not trusted:
+        return str(peer)
+    hops = [hop for hop in (meta.get("HTTP_X_FORWARDED_FOR") or "").split(",") if hop.strip()]
+    current = peer
+    while any(current in network for network in trusted) and hops:
+        previous = _parse_ip(hops.pop())
+        if previous is None:  # a forged or broken entry: stop at the last address we can vouch for
+            break
+        current = previous
+    return str(current)
+
+
+@checks.register(checks.Tags.security)
+def check_trusted_proxies(app_configs=None, **kwargs):
+    """A typo in TRUSTED_PROXIES must stop the start, not turn every request into a 500."""
+    problems = []
+    for entry in getattr(settings, "WORKPRO_TRUSTED_PROXIES", ()) or ():
+        try:
+            ipaddress.ip_network(str(entry).strip(), strict=False)
+        except ValueError:
+            problems.append(checks.Error(
+                f"WORKPRO_TRUSTED_PROXIES: {entry!r} is neither an IP address nor a network.",
+                hint="Use addresses or CIDR networks, e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8.",
+                id="workpro.E001"))
+    return problems
 
 
 # --- deploy checks ---------------------------------------------------------------------------

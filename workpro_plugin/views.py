@@ -16,6 +16,7 @@ from .forms import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
 from .help_text import DEFAULT_HELP_HTML
 from .models import Enrollment
 from .selectors import institution_for_request
+from .security import client_ip
 from .services.accounts import PasswordRequest, RateLimited, account_set_password, check_request_rate, password_request
 from .services.enrollments import EnrollmentActionError, available_transitions
 from .services.enrollments import enrollment_withdraw as enrollment_withdraw_service
@@ -237,10 +238,6 @@ def registration_done(request):
     })
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def password_request_view(request):
@@ -249,7 +246,7 @@ def password_request_view(request):
     form = PasswordRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            check_request_rate(_client_ip(request))
+            check_request_rate(client_ip(request) or "")
         except RateLimited:
             form.add_error(None, _("Zu viele Anfragen von diesem Anschluss. Bitte versuchen Sie es in einer Stunde erneut."))
         else:

@@ -470,6 +470,7 @@ class OfferPage(Page):
         from django.template.response import TemplateResponse
 
         from ..forms import RegistrationForm
+        from ..security import client_ip
         from ..services.accounts import RateLimited, account_register, check_request_rate
 
         if request.method != "POST" or request.user.is_authenticated:
@@ -480,14 +481,14 @@ class OfferPage(Page):
             form.add_error(None, state.reason)
         elif form.is_valid():
             try:
-                check_request_rate(f"register:{request.META.get('REMOTE_ADDR', '')}", limit=20)
+                check_request_rate(f"register:{client_ip(request) or ''}", limit=20)
             except RateLimited:
                 form.add_error(None, _("Zu viele Registrierungen von diesem Anschluss. Bitte später erneut versuchen."))
             else:
                 data = form.cleaned_data
                 account_register(offer=self, last_name=data["last_name"], first_name=data["first_name"],
                                  email=data["email"], language=translation.get_language() or "de",
-                                 privacy_text=form.fields["privacy"].label, ip=request.META.get("REMOTE_ADDR"))
+                                 privacy_text=form.fields["privacy"].label, ip=client_ip(request))
                 request.session["workpro_registered_email"] = data["email"]
                 request.session["workpro_registered_offer"] = self.title
                 return redirect("workpro:registration_done")

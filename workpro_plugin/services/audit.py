@@ -6,7 +6,6 @@ not their values), so the log does not become a second copy of the data it prote
 
 from __future__ import annotations
 
-import ipaddress
 from contextvars import ContextVar
 from datetime import timedelta
 
@@ -15,29 +14,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import AuditAction, AuditEvent
+from ..security import client_ip
 from . import privacy
 
 A = AuditAction
 # The request being served (set by security.AuditMiddleware): services log its address.
 current_request: ContextVar = ContextVar("workpro_audit_request", default=None)
-
-
-def client_ip(request) -> str | None:
-    """The client address as django-axes sees it (so lockouts and the log agree)."""
-    if request is None:
-        return None
-    value = getattr(request, "axes_ip_address", None)
-    if not value:
-        try:
-            from axes.helpers import get_client_ip_address
-
-            value = get_client_ip_address(request)
-        except Exception:  # noqa: BLE001 - the log must not break a request over an address
-            value = request.META.get("REMOTE_ADDR")
-    try:
-        return str(ipaddress.ip_address(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _object_ref(obj) -> tuple[str, str]:

@@ -158,6 +158,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "workpro_plugin.views.lockout"
 AXES_USERNAME_CALLABLE = "workpro_plugin.views.axes_username"
 AXES_VERBOSE = False
+# The client address for lockouts, rate limits and the audit log (workpro_plugin.security.client_ip):
+# X-Forwarded-For is read only behind the reverse proxies listed here (addresses or networks,
+# e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8). Empty: the socket peer is the client.
+WORKPRO_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "workpro_plugin.security.client_ip"
 
 SESSION_COOKIE_AGE = 60 * 60 * 8  # a working day; portal sessions end after that
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
