@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from wagtail.models import Page, Site
 
-from workpro_plugin.models import HelpPage, Institution, OfferIndexPage, Operator
+from workpro_plugin.models import HelpPage, Institution, OfferIndexPage, OfferPage, Operator
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +215,20 @@ def test_header_follows_page_changes_despite_cache(demo, client):
     kita.name = "KiTa Regenbogen"
     kita.save()
     assert "KiTa Regenbogen" in _get(client, "127.0.0.1").content.decode()
+
+
+@pytest.mark.parametrize("today", ["2027-07-20", "2027-11-27", "2028-03-01"])
+def test_demo_holiday_week_lies_ahead_whenever_the_demo_is_loaded(db, today):
+    """Loaded on any day (here: just after the July week), Paul's add-on can still be booked."""
+    import time_machine
+
+    from workpro_plugin.models import Enrollment
+    from workpro_plugin.services import addons
+    from workpro_site.demo import load_demo
+
+    with time_machine.travel(f"{today} 09:00 +0100", tick=False):
+        load_demo(port=8000)
+        holiday = OfferPage.objects.get(slug="ferienbetreuung")
+        assert holiday.starts_on > timezone.localdate()
+        contract = Enrollment.objects.get(participant__first_name="Paul")
+        assert [choice.addon.title for choice in addons.addon_choices(contract)] == ["Ferienbetreuung"]

@@ -312,10 +312,16 @@ def _ensure_offers(institution: Institution, offer_index: OfferIndexPage) -> Non
             created[spec["slug"]] = existing
             continue
         fields = dict(spec["fields"])
+        # Offers starting before August belong to the next summer once their start has passed
+        # (the July holiday week would otherwise lie behind us from mid-July on).
+        offer_year = year
+        if fields.get("starts_on"):
+            month, day, year_offset = fields["starts_on"]
+            offer_year += 1 if date(year + year_offset, month, day) < today else 0
         for key in ("starts_on", "ends_on", "applications_close_on"):
             if key in fields and fields[key] is not None:
                 month, day, year_offset = fields[key]
-                fields[key] = date(year + year_offset, month, day)
+                fields[key] = date(offer_year + year_offset, month, day)
         schedule = _ensure_fee_schedule(institution, spec["fees"]) if spec.get("fees") else None
         offer = OfferPage(
             title=spec["title"], slug=spec["slug"], fee_schedule=schedule,
