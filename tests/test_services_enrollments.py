@@ -122,6 +122,9 @@ def test_full_happy_path_with_mails(world, run_on_commit):
         "workpro.enrollment.printed", "workpro.enrollment.classified", "workpro.enrollment.offer_made",
         "workpro.enrollment.accepted", "workpro.enrollment.ratified",
     ]
+    number = e.contract_number
+    assert list(e.documents.filter(kind="application").order_by("pk").values_list("title", flat=True)) == [
+        f"Anmeldung {number}", f"Anmeldung {number} (ergänzt zur Einstufung)"]
 
 
 def test_submit_needs_current_print(world):

@@ -292,14 +292,17 @@ def enrollment_submit(*, enrollment: Enrollment | int, by) -> Enrollment:
     """Anmeldung absenden: interessent → bewerber, or (second time) kandidat → eingestuft."""
     from .documents import deposit, render_application_pdf
 
-    def application(e: Enrollment) -> list:
-        title = _("Anmeldung %(number)s") % {"number": e.contract_number}
-        return [deposit(kind="application", title=title, content=render_application_pdf(e), enrollment=e, by=by)]
+    def application(title):
+        def produce(e: Enrollment) -> list:
+            return [deposit(kind="application", title=title % {"number": e.contract_number},
+                            content=render_application_pdf(e), enrollment=e, by=by)]
+        return produce
 
     current = enrollment if isinstance(enrollment, Enrollment) else Enrollment.objects.get(pk=enrollment)
-    if current.status == S.KANDIDAT:
-        return _run(enrollment, by=by, name="classify", event="classified", produce=application)
-    return _run(enrollment, by=by, name="submit", event="submitted", produce=application)
+    if current.status == S.KANDIDAT:  # the second print carries the remaining sections: tell the two apart
+        return _run(enrollment, by=by, name="classify", event="classified",
+                    produce=application(_("Anmeldung %(number)s (ergänzt zur Einstufung)")))
+    return _run(enrollment, by=by, name="submit", event="submitted", produce=application(_("Anmeldung %(number)s")))
 
 
 def enrollment_invite(*, enrollment: Enrollment | int, by, at: datetime, place: str, note: str = "") -> Enrollment:
