@@ -27,7 +27,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLResolver, get_resolver, reverse
 from django.utils.html import escape
 from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -21,7 +21,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 from PIL import Image
 
-from tests.factories import enrollment_in, make_child, make_user, pdf_bytes
+from tests.factories import enrollment_in, make_child, pdf_bytes
 from workpro_plugin.models import (
     AddonBooking,
     App,

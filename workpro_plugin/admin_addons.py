@@ -14,10 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
+from .admin_helpers import ReadOnlyPermissionHelper
 from .forms_addons import AddonConfirmForm, AddonDeclineForm
 from .models import AddonBooking
 from .selectors import staff_institutions
@@ -31,7 +31,7 @@ def staff_bookings(user):
         "addon", "enrollment__participant", "enrollment__institution", "enrollment__offer", "confirmation")
 
 
-class AddonBookingPermissionHelper(PermissionHelper):
+class AddonBookingPermissionHelper(ReadOnlyPermissionHelper):
     """Listed and inspected by the institution's staff; changed only through confirm and decline."""
 
     def user_can_list(self, user):
@@ -40,15 +40,6 @@ class AddonBookingPermissionHelper(PermissionHelper):
 
     def user_can_inspect_obj(self, user, obj):
         return obj.enrollment.institution.staff_can(user, "view_enrollment")
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
 
 
 def may_decide(user, booking: AddonBooking) -> bool:
@@ -133,7 +124,7 @@ def _decision(request, pk: int, *, form_class, label, initial, run, button_class
         try:
             run(booking, request.user, form.cleaned_data)
         except svc.AddonError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            exc.add_to(form)
         else:
             messages.success(request, _("%(action)s: erledigt für %(booking)s.") % {"action": label,
                                                                                    "booking": booking})

@@ -140,7 +140,7 @@ def app_assign(request, pk: int):
             assignment = svc.app_assign(app=app, by=request.user, offer=form.cleaned_data["offer"],
                                         participant=form.cleaned_data["participant"])
         except svc.AppError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            exc.add_to(form)
         else:
             messages.success(request, _("„%(app)s“ ist zugewiesen: %(target)s.")
                              % {"app": app.name, "target": assignment.target_label})

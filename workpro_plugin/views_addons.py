@@ -64,7 +64,7 @@ def addon_book(request, pk: int, addon_id: int):
             booking = svc.addon_book(enrollment=enrollment, addon=addon, by=request.user, starts_on=data["starts_on"],
                                      ends_on=data["ends_on"], consent=data["consent"], note=data["note"])
         except svc.AddonError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            exc.add_to(form)
         else:
             messages.success(request, _("„%(addon)s“ ist angefragt. Die Einrichtung bestätigt die Buchung; Sie "
                                         "erhalten dann eine Buchungsbestätigung.") % {"addon": booking.addon.title})

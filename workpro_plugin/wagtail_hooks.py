@@ -13,11 +13,11 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail.snippets.views.snippets import SnippetViewSet
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
 from . import admin_addons, admin_apps, admin_views, views_2fa, views_privacy
+from .admin_helpers import ReadOnlyPermissionHelper
 from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
@@ -43,19 +43,6 @@ class OperatorAdmin(ModelAdmin):
     menu_icon = "group"
     list_display = ("name", "city", "email")
     search_fields = ("name",)
-
-
-class ReadOnlyPermissionHelper(PermissionHelper):
-    """Rows that change only through services: listed and inspected, never edited here."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
 
 
 class ReadOnlyForSuperusers(ReadOnlyPermissionHelper):

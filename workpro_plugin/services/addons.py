@@ -23,6 +23,7 @@ from ..fees import REASON_LABELS, Fee
 from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, OfferPage
 from ..selectors import PortalRole, portal_role
 from . import privacy
+from .errors import FieldError
 from .enrollments import log
 from .notify import queue_mail
 
@@ -34,16 +35,8 @@ CONSENT_TEXT = gettext_lazy(
     "Die Buchung gilt, sobald die Einrichtung sie bestätigt.")
 
 
-class AddonError(Exception):
+class AddonError(FieldError):
     """A refused booking action; `field` names the form field the message belongs to, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = str(message)
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
 
 
 # --- reads ---------------------------------------------------------------------------------

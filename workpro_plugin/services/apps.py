@@ -25,6 +25,7 @@ from ..models import (
 )
 from ..selectors import speaks_for, staff_institutions
 from . import privacy
+from .errors import FieldError
 
 S = Enrollment.Status
 # An offer assignment reaches the participants of these contracts.
@@ -32,16 +33,8 @@ APP_CONTRACT_STATUSES = (S.ANGENOMMEN, S.RATIFIZIERT)
 MANAGE_PERMISSION = "process_enrollment"
 
 
-class AppError(Exception):
+class AppError(FieldError):
     """A refused app action, with a message for the user."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = str(message)
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
 
 
 # --- staff: which apps and institutions ----------------------------------------------------

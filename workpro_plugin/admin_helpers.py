@@ -1,0 +1,18 @@
+"""Shared pieces of the WorkPro modeladmin classes."""
+
+from __future__ import annotations
+
+from wagtail_modeladmin.helpers import PermissionHelper
+
+
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """Rows that change only through services: listed and inspected, never edited here."""
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
