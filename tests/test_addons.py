@@ -372,3 +372,26 @@ def test_staff_without_the_process_permission_gets_403(shop):
     assert shop.client.post(_admin_action(booking, "bestaetigen"), {"cost": "50,00"}).status_code in (302, 403)
     booking.refresh_from_db()
     assert booking.status == B.REQUESTED
+
+
+def test_admin_dashboard_counts_what_waits_for_staff(shop):
+    """The home panel links to requested add-on bookings and unanswered questions of the own institution."""
+    from workpro_plugin.services import chat
+
+    _request(shop)
+    chat.conversation_start_for_offer(offer=shop.offer, by=shop.holder, body="Gibt es noch Plätze?")
+
+    def panel(user):
+        shop.client.force_login(user)
+        soup = BeautifulSoup(shop.client.get("/admin/").content, "html.parser")
+        found = soup.find(id="workpro-dashboard-content") or soup.find(id="workpro-dashboard")
+        return {p.strong.get_text(strip=True).rstrip(":"): p.a for p in found.select("p") if p.strong and p.a}
+
+    own = panel(shop.staff)
+    assert own["Zusatzbuchungen zu bestätigen"].get_text(strip=True) == "1"
+    assert own["Zusatzbuchungen zu bestätigen"]["href"].endswith("?status__exact=angefragt")
+    assert own["Nachrichten ohne Antwort"].get_text(strip=True) == "1"
+    assert own["Nachrichten ohne Antwort"]["href"].endswith("?status=unbeantwortet")
+    other = panel(shop.other_staff)
+    assert other["Zusatzbuchungen zu bestätigen"].get_text(strip=True) == "0"
+    assert other["Nachrichten ohne Antwort"].get_text(strip=True) == "0"

@@ -437,6 +437,9 @@ class EnrollmentDashboardPanel(Component):
         self.user = user
 
     def get_context_data(self, parent_context):
+        from .models import AddonBooking
+        from .selectors_chat import staff_conversations
+
         enrollments = staff_enrollments(self.user).order_by()
         today = timezone.localdate()
         counts = dict(enrollments.values_list("status").annotate(n=Count("pk")))
@@ -447,6 +450,13 @@ class EnrollmentDashboardPanel(Component):
             "interviews": enrollments.filter(interview_at__gte=start, interview_at__lt=end,
                                              status=S.EINGELADEN).order_by("interview_at"),
             "list_url": reverse("workpro_plugin_enrollment_modeladmin_index"),
+            # What waits for staff besides enrollments: questions without an answer, add-ons to decide.
+            "unanswered": staff_conversations(self.user).order_by().filter(last_message_from_staff=False).count(),
+            "unanswered_url": reverse("workpro_chat:inbox") + "?status=unbeantwortet",
+            "bookings_requested": AddonBooking.objects.filter(
+                enrollment__in=enrollments, status=AddonBooking.Status.REQUESTED).count(),
+            "bookings_url": reverse("workpro_plugin_addonbooking_modeladmin_index")
+            + f"?status__exact={AddonBooking.Status.REQUESTED}",
         }
 
 
