@@ -4,7 +4,7 @@ Access to an enrollment conversation follows the portal roles (selectors.portal_
 the account holder and the participant with an own login read and write, a former
 PSB1 in the 30 days after the participant came of age only reads. An offer question
 belongs to the person who asked it. Staff are the institution's Sachbearbeitung and
-Leitung; staff of another institution never see a conversation.
+Leitung; staff of another institution never see a conversation, nor its Textbausteine.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import Conversation, ConversationRead, Message
+from .models import CannedReply, Conversation, ConversationRead, Institution, Message, OfferPage
 from .selectors import PortalRole, portal_enrollments, portal_role, staff_institutions
 
 PAGE_SIZE = 50
@@ -149,3 +149,28 @@ def messages_since(conversation: Conversation, *, after_id: int, changed_since=N
 
 def read_markers(conversation: Conversation) -> list[ConversationRead]:
     return list(conversation.reads.select_related("user__workpro_person"))
+
+
+# --- Textbausteine (canned replies) -----------------------------------------------------------
+
+def chat_staff_institutions(user) -> QuerySet:
+    """The institutions whose messages `user` answers (is_chat_staff): their Textbausteine are the user's."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Institution.objects.none()
+    if user.is_superuser:
+        return Institution.objects.all()
+    return Institution.objects.filter(pk__in=[i.pk for i in staff_institutions(user) if is_chat_staff(user, i)])
+
+
+def staff_canned_replies(user) -> QuerySet:
+    """Textbausteine of the institutions the user answers for, with what the admin list shows."""
+    return CannedReply.objects.filter(institution__in=chat_staff_institutions(user)).select_related(
+        "institution", "offer")
+
+
+def institution_offers(institutions) -> QuerySet:
+    """The offers below the institutions' homepages, by title."""
+    offers = OfferPage.objects.none()
+    for institution in institutions:
+        offers = offers | OfferPage.objects.descendant_of(institution.site.root_page)
+    return offers.order_by("title")
