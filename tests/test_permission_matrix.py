@@ -40,6 +40,7 @@ from tests.factories import enrollment_in, make_child, make_user, pdf_bytes, req
 from tests.security_figures import note
 from workpro_plugin.models import (
     App,
+    CannedReply,
     Document,
     EmergencyContact,
     Enrollment,
@@ -118,7 +119,7 @@ def _contract_set(w: World, key: str, *, institution, offer, addon, holder, part
                         holder=holder, person=participant, ward=ward, portal=portal, staff_author=staff_author,
                         conv=None, member_msg=None, participant_msg=None, staff_msg=None, attachment_doc=None,
                         oconv=None, oconv_msg=None, oconv_starter=None, offer_attachment_doc=None,
-                        booking=None, app=None, assignment=None, emergency=None, pickup=None)
+                        booking=None, app=None, assignment=None, emergency=None, pickup=None, canned=None)
     s.restricted_doc = Document.objects.create(enrollment=enrollment, owner=participant, kind="contract_offer",
                                                title="Angebot", file=ContentFile(pdf_bytes(), name="angebot.pdf"))
     s.participant_doc = Document.objects.create(enrollment=enrollment, owner=participant, kind="invitation",
@@ -140,6 +141,8 @@ def _contract_set(w: World, key: str, *, institution, offer, addon, holder, part
         s.assignment = app_svc.app_assign(app=s.app, by=staff_author, participant=participant)
         app_svc.app_accept(app=s.app, person=participant, by=participant.user or holder,
                            terms_sha256=s.app.terms_sha256)
+        s.canned = CannedReply.objects.create(institution=institution, title=f"Begrüßung {key}",
+                                              body="Hallo {vorname}, danke für Ihre Nachricht.")
     if oconv_by:
         s.oconv_msg = chat_svc.conversation_start_for_offer(offer=offer, by=w.users[oconv_by], body="Plätze?",
                                                             upload=_pdf_upload())
@@ -258,7 +261,7 @@ def build_world(world, make_offer) -> World:
         conv=None, member_msg=None, participant_msg=None, staff_msg=None, attachment_doc=None,
         oconv=oconv_msg.conversation, oconv_msg=oconv_msg, oconv_starter="interested",
         offer_attachment_doc=oconv_msg.attachment, restricted_doc=None, participant_doc=None, booking=None, app=None,
-        assignment=None, emergency=None, pickup=None, outbox=None, audit=None, fee_schedule=None,
+        assignment=None, emergency=None, pickup=None, outbox=None, audit=None, fee_schedule=None, canned=None,
         email_token=signing.dumps({"user": interested.pk, "email": "neu-i@example.org"}, salt=EMAIL_CHANGE_SALT))
     return w
 
@@ -527,7 +530,8 @@ def _modeladmin(model: str, *, list_rule, inspect_rule, create=None, edit=None, 
     history = history or inspect_rule
     prefix = f"workpro_plugin_{model}_modeladmin_"
     obj = {"enrollment": "enrollment", "person": "person", "addonbooking": "booking", "app": "app",
-           "outboxmessage": "outbox", "auditevent": "audit", "institution": "institution"}.get(model)
+           "outboxmessage": "outbox", "auditevent": "audit", "institution": "institution",
+           "cannedreply": "canned"}.get(model)
     fill = (lambda s: [("operator", {"instance_pk": Operator.objects.get().pk}, {})]) if model == "operator" \
         else one(obj, "instance_pk")
     rows = {
@@ -706,6 +710,10 @@ RULES: dict[str, U] = {
     **_modeladmin("app", list_rule=STAFF_LIST, inspect_rule=STAFF_INSPECT,
                   create=admin(lambda c: 200 if c.role in STAFF else "denied"),
                   edit=admin(lambda c: 200 if c.process else "denied")),
+    # Textbausteine: the chat staff of the institution; another institution's do not exist for them (404).
+    **_modeladmin("cannedreply", list_rule=STAFF_LIST, inspect_rule=None,
+                  create=admin(lambda c: 200 if c.role in STAFF else "denied"),
+                  edit=_staff(200), delete=_staff(200), history=_staff(200)),
     **_modeladmin("outboxmessage", list_rule=superuser_only(), inspect_rule=superuser_only()),
     **_modeladmin("auditevent", list_rule=superuser_only(), inspect_rule=superuser_only()),
     **_modeladmin("institution", list_rule=superuser_only(), inspect_rule=None, create=superuser_only(),
@@ -797,7 +805,7 @@ LIST_PAGES = {
     "workpro:account", "workpro:documents", "workpro:chat_list", "workpro:apps", "workpro:contact_data",
     "workpro_chat:inbox", "workpro_admin:bulk_invite", "workpro_admin:bulk_decide",
     *(f"workpro_plugin_{model}_modeladmin_index" for model in (
-        "enrollment", "person", "addonbooking", "app", "outboxmessage", "auditevent")),
+        "enrollment", "person", "addonbooking", "app", "cannedreply", "outboxmessage", "auditevent")),
 }
 
 

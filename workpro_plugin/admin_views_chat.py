@@ -1,5 +1,9 @@
 """Staff chat in the Wagtail admin: inbox, thread with reply, assignment, hiding, replies from an enrollment.
 
+The reply form offers the institution's Textbausteine: with JavaScript (chat-canned.js) the chosen
+text goes into the message at the cursor; without it, "Einfügen" posts the form, which comes back
+with the text appended to what was typed, and nothing is sent.
+
 Conversations are scoped to the user's institutions (404 otherwise); acting needs
 Sachbearbeitung or Leitung of the conversation's institution (403).
 """
@@ -18,21 +22,39 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .forms_chat import AssignForm, EditMessageForm, HideMessageForm, InboxFilterForm, MessageForm
+from .forms_chat import (
+    AssignForm,
+    CannedReplyPickForm,
+    EditMessageForm,
+    HideMessageForm,
+    InboxFilterForm,
+    MessageForm,
+    canned_pick_form,
+)
 from .models import Conversation, Enrollment, OfferPage
 from .selectors import staff_enrollments
-from .selectors_chat import institution_staff, is_chat_staff, read_markers, staff_conversations, thread_page, with_unread
+from .selectors_chat import (
+    canned_choices_for_conversation,
+    canned_choices_for_enrollment,
+    institution_staff,
+    is_chat_staff,
+    read_markers,
+    staff_conversations,
+    thread_page,
+    with_unread,
+)
 from .services import chat as svc
 from .services.documents import UploadError
 from .views_chat import _int, poll_response, poll_seconds, present
 
 INBOX_PAGE_SIZE = 50
+INSERT = "einfuegen"  # the name of the "Einfügen" button of the reply form
 
 
 def _staff_conversation(request, pk: int) -> Conversation:
     try:
         conversation = staff_conversations(request.user).select_related(
-            "enrollment__account_holder", "institution__site").get(pk=pk)
+            "enrollment__account_holder__workpro_person", "institution__site").get(pk=pk)
     except Conversation.DoesNotExist as exc:
         raise Http404 from exc
     if not is_chat_staff(request.user, conversation.institution):
@@ -79,7 +101,20 @@ def inbox(request):
     })
 
 
-def _thread_context(request, conversation: Conversation, *, form=None, assign_form=None) -> dict:
+def _insert_canned(request, choices) -> tuple[MessageForm, CannedReplyPickForm]:
+    """Einfügen without JavaScript: the composer again with the chosen text appended to the typed one
+    (or, for a choice that is not available, the typed text and the error)."""
+    pick = CannedReplyPickForm(request.POST, choices=choices)
+    typed = request.POST.get("body", "")
+    if pick.is_valid():
+        typed, pick = pick.appended_to(typed), CannedReplyPickForm(choices=choices)
+    if request.FILES.get("attachment"):  # a browser cannot be handed a file back
+        messages.warning(request, _("Der Anhang wurde nicht übernommen. Bitte wählen Sie ihn vor dem Senden "
+                                    "erneut aus."))
+    return MessageForm(initial={"body": typed}), pick
+
+
+def _thread_context(request, conversation: Conversation, *, form=None, assign_form=None, pick=None) -> dict:
     before = _int(request.GET.get("vor")) or None
     page = thread_page(conversation, before=before)
     reads = read_markers(conversation)
@@ -94,6 +129,8 @@ def _thread_context(request, conversation: Conversation, *, form=None, assign_fo
     return {
         "conversation": conversation, "page": page, "items": page.messages, "now": timezone.now(),
         "form": form or MessageForm(), "poll_seconds": poll_seconds(),
+        "canned_form": pick if pick is not None
+        else canned_pick_form(canned_choices_for_conversation(conversation)),
         "assign_form": assign_form or AssignForm(staff=staff, initial={"assignee": conversation.assigned_to_id}),
         "events": conversation.events.select_related("by", "message"),
         "member_reads": members,
@@ -106,6 +143,11 @@ def _thread_context(request, conversation: Conversation, *, form=None, assign_fo
 def thread(request, pk: int):
     """One conversation: the messages (hidden ones marked), reply, assignment, the events."""
     conversation = _staff_conversation(request, pk)
+    if request.method == "POST" and INSERT in request.POST:
+        form, pick = _insert_canned(request, canned_choices_for_conversation(conversation))
+        return TemplateResponse(request, "workpro_plugin/admin/chat_thread.html",
+                                _thread_context(request, conversation, form=form, pick=pick),
+                                status=400 if pick.errors else 200)
     form = MessageForm(request.POST, request.FILES) if request.method == "POST" else None
     if form is not None:
         result = _reply(request, form, conversation)
@@ -226,6 +268,12 @@ def enrollment_reply(request, pk: int):
     existing = Conversation.objects.filter(enrollment=enrollment).first()
     if request.method != "POST":
         return redirect(thread_url(existing) if existing and existing.last_message_at else inspect)
+    if INSERT in request.POST:
+        form, pick = _insert_canned(request, canned_choices_for_enrollment(enrollment))
+        return TemplateResponse(request, "workpro_plugin/admin/chat_reply.html", {
+            "enrollment": enrollment, "form": form, "canned_form": pick,
+            "inspect_url": inspect, "header_title": _("Nachricht schreiben"),
+        }, status=400 if pick.errors else 200)
     form = MessageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -242,6 +290,7 @@ def enrollment_reply(request, pk: int):
             return redirect(inspect)
     return TemplateResponse(request, "workpro_plugin/admin/chat_reply.html", {
         "enrollment": enrollment, "form": form, "inspect_url": inspect, "header_title": _("Nachricht schreiben"),
+        "canned_form": canned_pick_form(canned_choices_for_enrollment(enrollment)),
     }, status=400)
 
 

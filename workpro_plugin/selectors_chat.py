@@ -4,17 +4,18 @@ Access to an enrollment conversation follows the portal roles (selectors.portal_
 the account holder and the participant with an own login read and write, a former
 PSB1 in the 30 days after the participant came of age only reads. An offer question
 belongs to the person who asked it. Staff are the institution's Sachbearbeitung and
-Leitung; staff of another institution never see a conversation.
+Leitung; staff of another institution never see a conversation, nor its Textbausteine.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import Conversation, ConversationRead, Message
+from .models import CannedReply, Conversation, ConversationRead, Institution, Message, OfferPage
 from .selectors import PortalRole, portal_enrollments, portal_role, staff_institutions
 
 PAGE_SIZE = 50
@@ -149,3 +150,91 @@ def messages_since(conversation: Conversation, *, after_id: int, changed_since=N
 
 def read_markers(conversation: Conversation) -> list[ConversationRead]:
     return list(conversation.reads.select_related("user__workpro_person"))
+
+
+# --- Textbausteine (canned replies) -----------------------------------------------------------
+
+# The placeholders a Textbaustein may name; anything else in braces is text.
+PLACEHOLDER = re.compile(r"\{(vorname|name|angebot|einrichtung)\}")
+
+
+def chat_staff_institutions(user) -> QuerySet:
+    """The institutions whose messages `user` answers (is_chat_staff): their Textbausteine are the user's."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Institution.objects.none()
+    if user.is_superuser:
+        return Institution.objects.all()
+    return Institution.objects.filter(pk__in=[i.pk for i in staff_institutions(user) if is_chat_staff(user, i)])
+
+
+def staff_canned_replies(user) -> QuerySet:
+    """Textbausteine of the institutions the user answers for, with what the admin list shows."""
+    return CannedReply.objects.filter(institution__in=chat_staff_institutions(user)).select_related(
+        "institution", "offer")
+
+
+def institution_offers(institutions) -> QuerySet:
+    """The offers below the institutions' homepages, by title."""
+    offers = OfferPage.objects.none()
+    for institution in institutions:
+        offers = offers | OfferPage.objects.descendant_of(institution.site.root_page)
+    return offers.order_by("title")
+
+
+@dataclass(frozen=True)
+class CannedChoice:
+    pk: int
+    title: str
+    text: str  # the body with its placeholders filled for one conversation
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    """{vorname}, {name}, {angebot} and {einrichtung} are replaced in one pass; unknown ones, and known ones
+    without a value, stay as written for staff to see.
+
+    Never str.format: staff texts may contain any braces, and a filled-in value is not expanded again.
+    """
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1)) or match.group(0), text)
+
+
+def placeholder_values(*, institution, offer, contact) -> dict[str, str]:
+    """What the placeholders stand for: the contact (a user: their person's name, else the account's),
+    the offer's title and the institution's name."""
+    person = getattr(contact, "workpro_person", None) if contact is not None else None
+    names = person or contact
+    return {
+        "vorname": getattr(names, "first_name", "") or "",
+        "name": getattr(names, "last_name", "") or "",
+        "angebot": offer.title if offer is not None else "",
+        "einrichtung": institution.name,
+    }
+
+
+def canned_choices(*, institution, offer, contact) -> list[CannedChoice]:
+    """The active Textbausteine for a reply about `offer` at `institution` (those of that offer and those for
+    all offers), filled in for `contact`. One query."""
+    replies = CannedReply.objects.filter(institution=institution, is_active=True)
+    scope = Q(offer__isnull=True)
+    if offer is not None:
+        scope |= Q(offer=offer)
+    values = placeholder_values(institution=institution, offer=offer, contact=contact)
+    return [CannedChoice(pk, title, fill_placeholders(body, values))
+            for pk, title, body in replies.filter(scope).order_by("title", "pk").values_list("pk", "title", "body")]
+
+
+def conversation_contact(conversation: Conversation):
+    """Whom a staff reply addresses: the asker of an offer question, the account holder of an enrollment."""
+    if conversation.kind == Conversation.Kind.OFFER:
+        return conversation.started_by
+    return conversation.enrollment.account_holder if conversation.enrollment_id else None
+
+
+def canned_choices_for_conversation(conversation: Conversation) -> list[CannedChoice]:
+    return canned_choices(institution=conversation.institution, offer=conversation.offer,
+                          contact=conversation_contact(conversation))
+
+
+def canned_choices_for_enrollment(enrollment) -> list[CannedChoice]:
+    """Before the enrollment has a conversation (the reply from its inspect view)."""
+    return canned_choices(institution=enrollment.institution, offer=enrollment.offer,
+                          contact=enrollment.account_holder)

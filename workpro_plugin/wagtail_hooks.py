@@ -16,7 +16,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
-from . import admin_addons, admin_apps, admin_views, views_2fa, views_privacy
+from . import admin_addons, admin_apps, admin_canned, admin_views, views_2fa, views_privacy
 from .admin_helpers import ReadOnlyPermissionHelper
 from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
@@ -391,7 +391,7 @@ class WorkProAdminGroup(ModelAdminGroup):
     menu_icon = "clipboard-list"
     menu_order = 200
     items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin,
-             admin_addons.AddonBookingAdmin, admin_apps.AppAdmin, AuditEventAdmin)
+             admin_addons.AddonBookingAdmin, admin_apps.AppAdmin, admin_canned.CannedReplyAdmin, AuditEventAdmin)
 
     def get_admin_urls_for_registration(self):
         return decorate_urlpatterns(list(super().get_admin_urls_for_registration()), audit_denials)

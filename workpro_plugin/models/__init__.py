@@ -26,7 +26,7 @@ from .offers import (
 from .outbox import OutboxMessage
 from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
-from .chat import Conversation, ConversationEvent, ConversationRead, Message
+from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead, Message
 from .privacy import Consent, PrivacyLog
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "OfferSection",
     "Operator",
     "SectionPhase",
+    "CannedReply",
     "Conversation",
     "ConversationEvent",
     "ConversationRead",

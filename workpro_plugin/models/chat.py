@@ -3,16 +3,21 @@
 Who may read and write is decided in `selectors_chat`; every change goes through
 `services/chat.py`. Messages are never deleted: authors may correct them for a few
 minutes, staff may hide abusive ones (recorded in the conversation's events).
+Textbausteine (CannedReply) are an institution's prepared answers for staff replies.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel
 
 EDIT_WINDOW = timedelta(minutes=5)
 NOTIFY_INTERVAL = timedelta(minutes=15)
@@ -177,3 +182,83 @@ EVENT_LABELS = {
     "workpro.chat.message_hidden": _("Nachricht ausgeblendet"),
     "workpro.chat.message_shown": _("Nachricht wieder eingeblendet"),
 }
+
+
+class CannedReplyForm(WagtailAdminModelForm):
+    """Staff choose among the institutions they answer messages for, and those institutions' offers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.for_user is None:
+            return
+        from ..selectors_chat import chat_staff_institutions, institution_offers
+
+        institutions = list(chat_staff_institutions(self.for_user).select_related("site__root_page"))
+        if "institution" in self.fields:
+            self.fields["institution"].queryset = chat_staff_institutions(self.for_user)
+            if len(institutions) == 1:
+                self.fields["institution"].empty_label = None
+        if "offer" in self.fields:
+            field = self.fields["offer"]
+            field.queryset = institution_offers(institutions)
+            field.empty_label = _("alle Angebote der Einrichtung")
+            if len(institutions) > 1:  # the same offer title can exist at several institutions
+                names = [(i.site.root_page.path, i.name) for i in institutions]
+                field.label_from_instance = lambda offer: next(
+                    (f"{offer.title} ({name})" for path, name in names if offer.path.startswith(path)), offer.title)
+            else:
+                field.label_from_instance = lambda offer: offer.title
+
+
+class CannedReply(models.Model):
+    """A Textbaustein: a prepared answer staff insert into a reply and adapt before sending.
+
+    It belongs to one institution and applies to all of its offers, or to one of them.
+    The text may name placeholders that are filled when it is inserted (see PLACEHOLDERS).
+    """
+
+    # Texts only make sense for their institution (and offer): they go with it.
+    institution = models.ForeignKey("workpro_plugin.Institution", verbose_name=_("Einrichtung"),
+                                    on_delete=models.CASCADE, related_name="canned_replies")
+    offer = models.ForeignKey(
+        "workpro_plugin.OfferPage", verbose_name=_("Angebot"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="canned_replies",
+        help_text=_("Leer lassen, wenn der Textbaustein für alle Angebote der Einrichtung passt."),
+    )
+    title = models.CharField(_("Titel"), max_length=100,
+                             help_text=_("Erscheint in der Auswahl „Textbaustein einfügen“."))
+    body = models.TextField(
+        _("Text"), max_length=MAX_BODY_LENGTH,
+        help_text=_("Platzhalter: {vorname} und {name} (Vor- und Nachname des Kontakts), {angebot} (Titel des "
+                    "Angebots), {einrichtung} (Name der Einrichtung)."),
+    )
+    is_active = models.BooleanField(_("aktiv"), default=True,
+                                    help_text=_("Inaktive Textbausteine erscheinen nicht in der Auswahl."))
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+
+    base_form_class = CannedReplyForm
+    panels = [
+        FieldPanel("institution"),
+        FieldPanel("offer", widget=forms.Select),  # not the page chooser: only the institution's offers
+        FieldPanel("title"),
+        FieldPanel("body"),
+        FieldPanel("is_active"),
+    ]
+
+    class Meta:
+        verbose_name = _("Textbaustein")
+        verbose_name_plural = _("Textbausteine")
+        ordering = ["title", "pk"]
+        indexes = [models.Index(fields=["institution", "is_active"], name="workpro_canned_inst_active")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self):
+        super().clean()
+        if self.offer_id and self.institution_id:
+            from ..selectors_chat import institution_offers
+
+            if not institution_offers([self.institution]).filter(pk=self.offer_id).exists():
+                raise ValidationError({"offer": _("Dieses Angebot gehört nicht zu der gewählten Einrichtung.")})

@@ -28,9 +28,15 @@ def chat_enrollment_unread(context, enrollment) -> int:
 
 @register.inclusion_tag("workpro_plugin/admin/chat_inspect_panel.html", takes_context=True)
 def chat_inspect_panel(context, enrollment, count: int = 5):
-    """The latest messages of an enrollment and a reply form, for the enrollment's inspect view."""
-    from ..forms_chat import MessageForm
-    from ..selectors_chat import is_chat_staff, thread_page, unread_count
+    """The latest messages of an enrollment and a reply form (with the Textbausteine), for the enrollment's
+    inspect view."""
+    from ..forms_chat import MessageForm, canned_pick_form
+    from ..selectors_chat import (
+        canned_choices_for_enrollment,
+        is_chat_staff,
+        thread_page,
+        unread_count,
+    )
     from ..views_chat import present
 
     request = context["request"]
@@ -44,6 +50,7 @@ def chat_inspect_panel(context, enrollment, count: int = 5):
     return {
         "request": request, "allowed": allowed, "enrollment": enrollment, "conversation": conversation,
         "items": items, "form": MessageForm(), "staff_view": True,
+        "canned_form": canned_pick_form(canned_choices_for_enrollment(enrollment)) if allowed else None,
         "unread": unread_count(conversation, request.user) if conversation else 0,
         "csrf_token": context.get("csrf_token"),
     }

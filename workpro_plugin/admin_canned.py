@@ -1,0 +1,82 @@
+"""Textbausteine in the Wagtail admin: the canned replies of the institutions whose messages the user answers.
+
+Sachbearbeitung and Leitung (is_chat_staff) list, create, edit and delete their institutions'
+Textbausteine. Another institution's Textbaustein does not exist for them (404), also in the
+views Wagtail's modeladmin looks up by id alone.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail_modeladmin.helpers import PermissionHelper
+from wagtail_modeladmin.options import ModelAdmin
+
+from .models import CannedReply
+from .selectors_chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
+
+
+class CannedReplyPermissionHelper(PermissionHelper):
+    def user_can_list(self, user):
+        return chat_staff_institutions(user).exists()
+
+    def user_can_create(self, user):
+        return chat_staff_institutions(user).exists()
+
+    def user_can_inspect_obj(self, user, obj):
+        return False  # no inspect view: the edit form shows everything
+
+    def user_can_edit_obj(self, user, obj):
+        return is_chat_staff(user, obj.institution)
+
+    def user_can_delete_obj(self, user, obj):
+        return is_chat_staff(user, obj.institution)  # sent messages keep their text: nothing depends on it
+
+    def user_can_copy_obj(self, user, obj):
+        return False
+
+
+class CannedReplyAdmin(ModelAdmin):
+    model = CannedReply
+    menu_label = gettext_lazy("Textbausteine")
+    menu_icon = "doc-full"
+    menu_order = 170
+    permission_helper_class = CannedReplyPermissionHelper
+    list_display = ("title", "institution", "offer_label", "active_label")
+    list_filter = ("is_active",)
+    search_fields = ("title", "body")
+
+    def get_queryset(self, request):
+        return staff_canned_replies(request.user)
+
+    def _scoped(self, request, instance_pk) -> None:
+        """modeladmin finds an instance by id among all rows; outside the user's institutions it is a 404."""
+        try:
+            found = self.get_queryset(request).filter(pk=int(instance_pk)).exists()
+        except (TypeError, ValueError):
+            found = False
+        if not found:
+            raise Http404
+
+    def edit_view(self, request, instance_pk):
+        self._scoped(request, instance_pk)
+        return super().edit_view(request, instance_pk)
+
+    def delete_view(self, request, instance_pk):
+        self._scoped(request, instance_pk)
+        return super().delete_view(request, instance_pk)
+
+    def history_view(self, request, instance_pk):
+        self._scoped(request, instance_pk)
+        return super().history_view(request, instance_pk)
+
+    def offer_label(self, obj):
+        return obj.offer.title if obj.offer_id else _("alle Angebote")
+    offer_label.short_description = gettext_lazy("Angebot")
+    offer_label.admin_order_field = "offer__title"
+
+    def active_label(self, obj):
+        return _("ja") if obj.is_active else _("nein")
+    active_label.short_description = gettext_lazy("aktiv")
+    active_label.admin_order_field = "is_active"
