@@ -594,3 +594,13 @@ def test_thread_query_count_does_not_grow_with_messages(chat, client):
         counts.append(len(queries))
         client.force_login(chat.caseworker)
     assert counts[0] == counts[1], counts
+
+
+def test_line_breaks_are_stored_as_lf_whatever_the_browser_sends(world):
+    enrollment = enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.holder)
+    conversation = svc.conversation_for_enrollment(enrollment=enrollment, by=world.holder)
+    message = svc.message_post(conversation=conversation, by=world.holder, body="Guten Tag,\r\n\r\nwann?\rDanke",
+                               as_staff=False)
+    assert message.body == "Guten Tag,\n\nwann?\nDanke"
+    edited = svc.message_edit(message=message, by=world.holder, body="Guten Tag,\r\nwann genau?\r\n")
+    assert edited.body == "Guten Tag,\nwann genau?"

@@ -71,3 +71,27 @@ def test_staff_see_a_new_message_in_the_admin_thread_without_reloading(world, cl
     assert panel.is_visible() and "Hallo, noch jemand da?" in panel.inner_text()
     if os.environ.get("CHAT_SCREENSHOTS"):
         panel.screenshot(path=os.path.join(os.environ["CHAT_SCREENSHOTS"], "admin_inspect.png"))
+
+
+def test_staff_insert_a_textbaustein_and_send_it(world, client, live_server, browser_page):
+    """chat-canned.js: choosing a Textbaustein puts its filled text after what staff typed; Senden sends it."""
+    from workpro_plugin.models import CannedReply, Message
+
+    enrollment = enrollment_in(Enrollment.Status.BEWERBER, offer=world.offer, institution=world.kita,
+                               holder=world.holder)
+    conversation = svc.conversation_for_enrollment(enrollment=enrollment, by=world.holder)
+    svc.message_post(conversation=conversation, by=world.holder, body="Wann ist das Gespräch?", as_staff=False)
+    CannedReply.objects.create(institution=world.kita, title="Termin",
+                               body="Hallo {vorname}, wir melden uns zum {angebot} bald mit einem Termin.")
+    _login(browser_page, client, world.caseworker, live_server)
+    page = browser_page.new_page()
+    page.goto(live_server.url + reverse("workpro_chat:thread", args=[conversation.pk]))
+    assert not page.get_by_role("button", name="Einfügen").is_visible()  # the way without JavaScript
+    page.get_by_label("Ihre Nachricht").fill("Guten Tag!")
+    page.get_by_label("Textbaustein einfügen").select_option(label="Termin")
+    expected = (f"Guten Tag!\n\nHallo {world.holder.workpro_person.first_name}, wir melden uns zum "
+                f"{world.offer.title} bald mit einem Termin.")
+    assert page.get_by_label("Ihre Nachricht").input_value() == expected
+    page.get_by_role("button", name="Senden").click()
+    page.locator(".wp-chat__message", has_text="bald mit einem Termin").wait_for()
+    assert list(Message.objects.filter(conversation=conversation, body__contains="Termin").values_list("body", flat=True)) == [expected]

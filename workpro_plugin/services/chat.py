@@ -71,9 +71,14 @@ def message_post(*, conversation: Conversation | int, by, body: str, upload=None
         return _post(pk, by=by, body=body, checked=checked, as_staff=as_staff)
 
 
+def _text(body: str | None) -> str:
+    """The stored form of a message: browsers send CRLF line breaks, the database keeps LF."""
+    return (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _validated(body: str, upload) -> CheckedFile | None:
     """Text and attachment are checked before anything is stored (UploadError has the German reason)."""
-    body = (body or "").strip()
+    body = _text(body)
     if len(body) > MAX_BODY_LENGTH:
         raise ChatError(_("Eine Nachricht darf höchstens %(max)s Zeichen lang sein.") % {"max": MAX_BODY_LENGTH})
     checked = check_upload(upload) if upload else None
@@ -103,7 +108,7 @@ def _post(pk: int, *, by, body: str, checked: CheckedFile | None, as_staff: bool
     now = timezone.now()
     attachment = _deposit_attachment(conversation, checked, by) if checked else None
     message = Message.objects.create(conversation=conversation, author=by, from_staff=as_staff,
-                                     body=body.strip(), attachment=attachment, created_at=now)
+                                     body=_text(body), attachment=attachment, created_at=now)
     conversation.last_message_at = now
     conversation.last_message_from_staff = as_staff
     _notify_other_side(conversation, side=MEMBER if as_staff else STAFF, now=now, author=by)
@@ -153,7 +158,7 @@ def _locked_message(message: Message | int) -> Message:
 
 def message_edit(*, message: Message | int, by, body: str) -> Message:
     """Authors may correct their text within five minutes; earlier wordings are kept for staff."""
-    body = (body or "").strip()
+    body = _text(body)
     with transaction.atomic():
         locked = _locked_message(message)
         if not locked.editable_by(by):

@@ -22,18 +22,22 @@
       var value = textarea.value;
       var start;
       var end;
+      var prefix = "";  // keeps the text from running into a word typed right before the cursor
       if (last && value.substr(last.start, last.text.length) === last.text) {
         start = last.start;
         end = last.start + last.text.length;
       } else if (touched) {
         start = textarea.selectionStart;
         end = textarea.selectionEnd;
+        if (text && start > 0 && !/\s/.test(value.charAt(start - 1))) {
+          prefix = end >= value.length ? "\n\n" : " ";
+        }
       } else {
         if (text && value.trim()) { value = value.replace(/\s+$/, "") + "\n\n"; textarea.value = value; }
         start = end = value.length;
       }
-      textarea.setRangeText(text, start, end, "end");
-      last = text ? { start: start, text: text } : null;
+      textarea.setRangeText(prefix + text, start, end, "end");
+      last = text ? { start: start + prefix.length, text: text } : null;
     }
 
     select.addEventListener("change", function () {
