@@ -103,6 +103,7 @@ def test_homepage_query_count_is_small(demo, client, django_assert_max_num_queri
 def _counts():
     from workpro_plugin.models import (
         AppAssignment,
+        CannedReply,
         Conversation,
         Document,
         Enrollment,
@@ -129,6 +130,7 @@ def _counts():
         "conversations": Conversation.objects.count(),
         "messages": Message.objects.count(),
         "app_assignments": AppAssignment.objects.count(),
+        "canned_replies": CannedReply.objects.count(),
         "mails": OutboxMessage.objects.count(),
     }
 
@@ -142,6 +144,7 @@ def test_demo_command_is_idempotent(db, settings):
     assert first["institutions"] == 2
     assert first["sites"] == 2
     assert (first["enrollments"], first["conversations"], first["messages"]) == (2, 1, 1)  # Lena and Paul
+    assert first["canned_replies"] == 2
 
 
 def test_demo_parent_has_a_ratified_contract_for_paul(demo, client):

@@ -198,6 +198,16 @@ APP_TERMS = (
     "(Name, Kundennummer, Nutzungszeiten).\n"
     "4. Die Einrichtung kann die Anwendung jederzeit entziehen."
 )
+# Textbausteine for the staff chat: (title, text, offer slug or None for all offers).
+DEMO_CANNED_REPLIES = {
+    "kita-sonnenschein": [
+        ("Danke für die Anfrage", "Hallo {vorname} {name},\n\nvielen Dank für Ihre Nachricht zum Angebot "
+         "„{angebot}“. Wir melden uns innerhalb von zwei Werktagen bei Ihnen.\n\nViele Grüße\n{einrichtung}", None),
+        ("Eingewöhnung", "Hallo {vorname} {name},\n\ndie Eingewöhnung beginnt mit einer Stunde am Vormittag; "
+         "bitte planen Sie dafür die ersten zwei Wochen ein.\n\nViele Grüße\n{einrichtung}", "kindergartenplatz"),
+    ],
+}
+
 DEMO_APPS = {
     "kita-sonnenschein": [
         ("Kita-Info", "Neuigkeiten aus der Gruppe, Speiseplan und Termine für Eltern.",
@@ -388,6 +398,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
         ensure_staff_groups(institution, collection=collection)
         _ensure_offers(institution, offer_index)
         _ensure_apps(institution, offer_index)
+        _ensure_canned_replies(institution, offer_index)
         staff = _ensure_user(spec.staff_email, spec.staff_password, first_name="Demo",
                              last_name=f"Sachbearbeitung {spec.name}", is_staff=False, is_superuser=False)
         staff.groups.add(institution.staff_group)
@@ -419,6 +430,14 @@ def _ensure_apps(institution: Institution, offer_index: OfferIndexPage) -> None:
         offer = OfferPage.objects.child_of(offer_index).filter(slug=offer_slug).first()
         if offer is not None and not AppAssignment.objects.filter(app=app, offer=offer).exists():
             AppAssignment.objects.create(app=app, offer=offer)
+
+
+def _ensure_canned_replies(institution: Institution, offer_index: OfferIndexPage) -> None:
+    from workpro_plugin.models import CannedReply
+
+    for title, body, offer_slug in DEMO_CANNED_REPLIES.get(institution.slug, []):
+        offer = OfferPage.objects.child_of(offer_index).filter(slug=offer_slug).first() if offer_slug else None
+        CannedReply.objects.get_or_create(institution=institution, title=title, defaults={"body": body, "offer": offer})
 
 
 def _ensure_demo_application(parent) -> None:
