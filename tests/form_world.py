@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.factories import enrollment_in, make_child, make_offer, make_user, make_world
 from workpro_plugin.models import (
     App,
+    CannedReply,
     EmergencyContact,
     Enrollment,
     FeeBracket,
@@ -101,6 +102,7 @@ def build(world=None) -> SimpleNamespace:
     w.assignment = app_svc.app_assign(app=w.app, by=w.staff, participant=w.child)
     w.app_other = App.objects.create(institution=w.kita, name="Bibliothek", description="Lesen",
                                      launch_url="https://bib.example.org/", terms="Leise sein.")
+    w.canned = CannedReply.objects.create(institution=w.kita, title="Danke", body="Danke, {vorname}!")
 
     w.conversation = chat_svc.conversation_for_enrollment(enrollment=w.e_rat, by=holder)
     w.message = chat_svc.message_post(conversation=w.conversation, by=holder, body="Hallo Kita", as_staff=False)

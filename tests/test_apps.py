@@ -202,11 +202,11 @@ def test_staff_create_apps_for_their_own_institution_with_https_only(apps):
     form = {"institution": apps.kita.pk, "name": "Klasseninfo", "description": "Neuigkeiten der Gruppe",
             "launch_url": "http://info.example.org/", "terms": "Nur für Eltern.", "is_active": "on"}
     response = apps.client.post("/admin/workpro_plugin/app/create/", form)
-    assert response.status_code == 200 and "https://" in response.content.decode()
+    assert response.status_code == 400 and "https://" in response.content.decode()
     assert BeautifulSoup(response.content, "html.parser").find("input", {"name": "name"})["value"] == "Klasseninfo"
     foreign = apps.client.post("/admin/workpro_plugin/app/create/", {**form, "institution": apps.other.pk,
                                                                      "launch_url": "https://info.example.org/"})
-    assert foreign.status_code == 200 and not App.objects.filter(name="Klasseninfo").exists()
+    assert foreign.status_code == 400 and not App.objects.filter(name="Klasseninfo").exists()
     done = apps.client.post("/admin/workpro_plugin/app/create/", {**form, "launch_url": "https://info.example.org/"})
     assert done.status_code == 302
     assert App.objects.get(name="Klasseninfo").institution == apps.kita

@@ -284,7 +284,7 @@ def test_create_offers_own_institution_and_its_offers_only(canned, client):
     for data in ({"institution": canned.other.pk},
                  {"institution": canned.kita.pk, "offer": canned.other_offer.pk}):
         refused = client.post(admin_url("create"), {"title": "Neu", "body": "Text", "is_active": "on", **data})
-        assert refused.status_code == 200 and CannedReply.objects.count() == before, data
+        assert refused.status_code == 400 and CannedReply.objects.count() == before, data
     created = client.post(admin_url("create"), {"institution": canned.kita.pk, "offer": canned.offer.pk,
                                                 "title": "Neu", "body": "Hallo {vorname}", "is_active": "on"})
     assert created.status_code == 302

@@ -72,6 +72,7 @@ def _kwargs(w) -> dict:
     e, conv = w.e_rat, w.conversation
     modeladmin = {"enrollment": e.pk, "person": w.me.pk, "institution": w.kita.pk, "operator": w.kita.operator_id,
                   "outboxmessage": OutboxMessage.objects.first().pk, "addonbooking": w.booking.pk, "app": w.app.pk,
+                  "cannedreply": w.canned.pk,
                   "auditevent": AuditEvent.objects.first().pk if AuditEvent.objects.exists() else 1}
     table = {
         "workpro:account": ("holder", [{}]), "workpro:login": (None, [{}]), "workpro:logout": ("holder", [{}]),

@@ -20,6 +20,7 @@ from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
 from .admin_forms import ModelChoiceField
+from . import admin_helpers
 from .models import App, AppAssignment, OfferPage, Person
 from .services import apps as svc
 
@@ -62,6 +63,8 @@ class AppAdmin(ModelAdmin):
     menu_icon = "pick"
     menu_order = 160
     permission_helper_class = AppPermissionHelper
+    create_view_class = admin_helpers.CreateView
+    edit_view_class = admin_helpers.EditView
     inspect_view_enabled = True
     inspect_view_class = AppInspectView
     inspect_template_name = "workpro_plugin/admin/app_inspect.html"

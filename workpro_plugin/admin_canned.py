@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
+from . import admin_helpers
 from .models import CannedReply
 from .selectors_chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
 
@@ -43,6 +44,8 @@ class CannedReplyAdmin(ModelAdmin):
     menu_icon = "doc-full"
     menu_order = 170
     permission_helper_class = CannedReplyPermissionHelper
+    create_view_class = admin_helpers.CreateView
+    edit_view_class = admin_helpers.EditView
     list_display = ("title", "institution", "offer_label", "active_label")
     list_filter = ("is_active",)
     search_fields = ("title", "body")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wagtail_modeladmin import views as modeladmin_views
 from wagtail_modeladmin.helpers import PermissionHelper
 
 
@@ -16,3 +17,21 @@ class ReadOnlyPermissionHelper(PermissionHelper):
 
     def user_can_delete_obj(self, user, obj):
         return False
+
+
+class RefusedIs400:
+    """A modeladmin create/edit form with errors answers 400 (Wagtail answers 200), like WorkPro's own forms:
+    clients and tests can tell a refusal from a page that was merely shown."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class CreateView(RefusedIs400, modeladmin_views.CreateView):
+    pass
+
+
+class EditView(RefusedIs400, modeladmin_views.EditView):
+    pass
