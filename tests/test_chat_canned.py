@@ -282,7 +282,9 @@ def test_create_offers_own_institution_and_its_offers_only(canned, client):
     assert offers == {str(canned.offer.pk), str(canned.second_offer.pk)}
     before = CannedReply.objects.count()
     for data in ({"institution": canned.other.pk},
-                 {"institution": canned.kita.pk, "offer": canned.other_offer.pk}):
+                 {"institution": canned.kita.pk, "offer": canned.other_offer.pk},
+                 {"institution": "9" * 40},  # ids no key can hold: a refusal, not an OverflowError
+                 {"institution": canned.kita.pk, "offer": "9" * 40}):
         refused = client.post(admin_url("create"), {"title": "Neu", "body": "Text", "is_active": "on", **data})
         assert refused.status_code == 400 and CannedReply.objects.count() == before, data
     created = client.post(admin_url("create"), {"institution": canned.kita.pk, "offer": canned.offer.pk,

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
 from .models import DecisionBasis
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -79,34 +80,6 @@ class ReasonForm(forms.Form):
 class ConfirmForm(forms.Form):
     confirm = forms.BooleanField(label=_("Ich habe die Unterlagen geprüft."),
                                  error_messages={"required": _("Bitte bestätigen Sie die Prüfung.")})
-
-
-def _refuse_huge_ids(values, error: forms.ValidationError) -> None:
-    """An id beyond 64 bits is an invalid choice. Django would query with it as it is (OverflowError on
-    SQLite, DataError on PostgreSQL: a 500) where the key is not a plain integer field (page_ptr, IN)."""
-    for value in values:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            continue  # Django refuses it with its own message
-        if not -(2**63) <= number < 2**63:
-            raise error
-
-
-class ModelChoiceField(forms.ModelChoiceField):
-    def to_python(self, value):
-        if value not in self.empty_values:
-            _refuse_huge_ids([value], forms.ValidationError(self.error_messages["invalid_choice"],
-                                                            code="invalid_choice", params={"value": value}))
-        return super().to_python(value)
-
-
-class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
-        for pk in value:
-            _refuse_huge_ids([pk], forms.ValidationError(self.error_messages["invalid_pk_value"],
-                                                         code="invalid_pk_value", params={"pk": pk}))
-        return super()._check_values(value)
 
 
 def default_time() -> time:

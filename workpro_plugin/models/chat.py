@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel
 
+from ..form_fields import ModelChoiceField
+
 EDIT_WINDOW = timedelta(minutes=5)
 NOTIFY_INTERVAL = timedelta(minutes=15)
 MAX_BODY_LENGTH = 5000
@@ -186,6 +188,10 @@ EVENT_LABELS = {
 
 class CannedReplyForm(WagtailAdminModelForm):
     """Staff choose among the institutions they answer messages for, and those institutions' offers."""
+
+    class Meta:
+        # An offer id beyond 64 bits is an invalid choice, not a 500 (the key is page_ptr, see form_fields).
+        field_classes = {"offer": ModelChoiceField, "institution": ModelChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
