@@ -5,6 +5,7 @@ from django.core import mail
 from django.test import RequestFactory
 
 from workpro_plugin.models import AuditAction, AuditEvent, Consent
+from tests.security_figures import add
 from workpro_plugin.security import client_ip
 
 from .test_accounts import _login, _password_from_mail, _register
@@ -38,6 +39,7 @@ def test_client_ip_believes_forwarded_for_only_through_trusted_proxies(settings,
                                                                        trusted, expected):
     settings.WORKPRO_TRUSTED_PROXIES = trusted
     assert _ip(remote_addr, forwarded) == expected
+    add("client address cases behind proxies checked")
 
 
 def test_client_ip_without_a_usable_peer_is_none(settings):
@@ -90,6 +92,7 @@ def test_lockout_behind_the_proxy_hits_the_attacker_not_everybody(client, behind
     assert _login_from(client, email, password, "203.0.113.66").status_code == 429
     # The account holder at home, through the same proxy, can still log in.
     assert _login_from(client, email, password, "198.51.100.20").status_code == 302
+    add("lockouts that follow the client behind the proxy")
 
 
 def test_forged_forwarded_for_does_not_escape_the_lockout(client, settings, account):
