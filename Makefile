@@ -51,11 +51,10 @@ check: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
-# Hardening: CSP, security headers, cookies, 2FA, audit log, `check --deploy`, the permission matrix
+# Hardening: CSP, security headers, cookies, 2FA, audit log, `check --deploy`, the permission matrix,
 # bad input (hypothesis on every form, upload attacks, CSRF, open redirects, mail headers) and the
-# client address behind reverse proxies, with
-# the figures they measured (pages scanned, headers checked, audit actions covered, URL × role × object
-# cases, examples run) at the end.
+# client address behind reverse proxies, with the figures they measured (pages scanned, headers
+# checked, audit actions covered, URL × role × object cases, examples run) at the end.
 check-security: install
 	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_csp.py tests/test_security_headers.py \
 		tests/test_security_2fa.py tests/test_security_audit.py tests/test_security_browser.py tests/test_settings.py \
