@@ -2,6 +2,18 @@ import pytest
 from django.core.cache import cache
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """The form world (tests/form_world.py) built once per test module; the holder logs in with
+    form_world.PASSWORD. Used by the bad-input and the CSRF/redirect tests."""
+    from tests import form_world
+
+    with form_world.shared(django_db_blocker) as w:
+        w.holder.set_password(form_world.PASSWORD)
+        w.holder.save()
+        yield w
+
+
 @pytest.fixture(autouse=True)
 def _clear_wagtail_site_cache():
     """Wagtail caches site root paths; a test that creates Sites would break the next."""

@@ -36,6 +36,7 @@ from workpro_plugin.services import chat as chat_svc
 
 S = Enrollment.Status
 HOST = {"HTTP_HOST": "kita.test"}
+PASSWORD = "Kita-Passwort-2024!"  # the holder's, set by the module_world fixture (conftest)
 
 
 def photo_jpeg(size=(400, 500), color=(200, 120, 90)) -> bytes:

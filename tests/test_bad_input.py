@@ -101,7 +101,7 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 HOST = form_world.HOST
 TODAY = timezone.localdate()
-PASSWORD = "Kita-Passwort-2024!"
+PASSWORD = form_world.PASSWORD
 OK = frozenset({200, 302, 400, 403, 404, 405})
 EXAMPLES: Counter = Counter()
 # More (or fewer) examples per form: WORKPRO_FUZZ_SCALE=10 for a long run before a release.
@@ -493,14 +493,6 @@ def run_example(form: Form, w, client, data: dict, seen: dict) -> None:
                 assert not message.startswith(ENGLISH), message
                 assert escape(message)[:40] in page, f"{form.id}: message not shown: {message[:200]}"
         raise Rollback
-
-
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker):
-    with form_world.shared(django_db_blocker) as w:
-        w.holder.set_password(PASSWORD)
-        w.holder.save()
-        yield w
 
 
 @pytest.fixture

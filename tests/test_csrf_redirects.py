@@ -160,14 +160,6 @@ def _valid_payloads(w) -> dict:
     return payloads
 
 
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker):
-    with form_world.shared(django_db_blocker) as w:
-        w.holder.set_password(PASSWORD)
-        w.holder.save()
-        yield w
-
-
 def _csrf_client(w, user) -> Client:
     client = Client(enforce_csrf_checks=True, HTTP_HOST="kita.test")
     if user:
