@@ -1,6 +1,6 @@
 """Keep the German and English catalogues complete.
 
-    python scripts/i18n.py             # makemessages, fill de, compile, list missing en
+    python scripts/i18n.py             # makemessages, fill de, apply scripts/translations/*.json, compile
     python scripts/i18n.py apply F     # also take English translations from JSON file F
 
 Each feature keeps its English translations in scripts/translations/<topic>.json,
@@ -28,6 +28,8 @@ def manage(*args: str) -> None:
 
 def main() -> int:
     translations = {}
+    for path in sorted((ROOT / "scripts" / "translations").glob("*.json")):  # every feature's translations
+        translations.update(json.loads(path.read_text(encoding="utf-8")))
     if len(sys.argv) == 3 and sys.argv[1] == "apply":
         translations = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
     manage("makemessages", "-l", "de", "-l", "en", "--no-obsolete", *IGNORES)

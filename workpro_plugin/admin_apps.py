@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
@@ -69,7 +70,7 @@ class AppAdmin(ModelAdmin):
     inspect_view_class = AppInspectView
     inspect_template_name = "workpro_plugin/admin/app_inspect.html"
     list_display = ("name", "institution", "launch_url", "active_label", "assignment_count")
-    list_filter = ("institution", "is_active")
+    list_filter = (("institution", RelatedOnlyFieldListFilter), "is_active")
     search_fields = ("name", "description")
 
     def get_queryset(self, request):

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
+from django.contrib.admin.filters import FieldListFilter
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
+from django.db import models
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from wagtail_modeladmin import views as modeladmin_views
 from wagtail_modeladmin.helpers import PermissionHelper
+
+from .services import audit
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
@@ -35,3 +46,210 @@ class CreateView(RefusedIs400, modeladmin_views.CreateView):
 
 class EditView(RefusedIs400, modeladmin_views.EditView):
     pass
+
+
+# --- Admin lists accept only what they declare ------------------------------------------------------
+
+class BadListParameters(Exception):
+    """A list request with a parameter the list does not declare, or a value its filter does not offer."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _refused_list(request, message, list_url):
+    """400 with a German message and the way back to the plain list; recorded like any other denial."""
+    match = request.resolver_match
+    audit.denied(request, object_type=match.view_name if match else "", object_id="",
+                 reason="undeclared_list_parameter")
+    return TemplateResponse(request, "workpro_plugin/admin/list_refused.html",
+                            {"message": message, "list_url": list_url, "header_title": _("Ungültige Anfrage")},
+                            status=400)
+
+
+def _names(keys) -> str:
+    return ", ".join(f"„{key}“" for key in sorted(keys))
+
+
+def _unknown(message_keys):
+    return BadListParameters(ngettext("Diese Liste kennt den Parameter %(names)s nicht.",
+                                      "Diese Liste kennt die Parameter %(names)s nicht.",
+                                      len(message_keys)) % {"names": _names(message_keys)})
+
+
+def _bad_value(key):
+    return BadListParameters(_("Der Wert für %(name)s ist ungültig.") % {"name": _names([key])})
+
+
+class DeclaredParamsIndexView:
+    """For wagtail-modeladmin index views, which apply every undeclared query parameter as an ORM lookup
+    (``?account_holder__password__startswith=…``) and never call ``lookup_allowed``: the list accepts only
+    its declared filters (with the values they offer), search (if it has search fields), ordering by a
+    column, the page number and its export formats. Anything else is a 400, never a different result set.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except BadListParameters as refusal:
+            return _refused_list(request, refusal.message, request.path)
+
+    def _check_reserved(self, request):
+        get = request.GET
+        if self.ERROR_FLAG in get:
+            raise _unknown([self.ERROR_FLAG])
+        if self.SEARCH_VAR in get and not self.search_fields:
+            raise _unknown([self.SEARCH_VAR])
+        if self.EXPORT_VAR in get and (not self.list_export
+                                       or any(v not in self.FORMATS for v in get.getlist(self.EXPORT_VAR))):
+            raise _bad_value(self.EXPORT_VAR) if self.list_export else _unknown([self.EXPORT_VAR])
+        for value in get.getlist(self.PAGE_VAR):
+            if not value.isdigit() or len(value) > 9:
+                raise _bad_value(self.PAGE_VAR)
+        for value in get.getlist(self.ORDER_TYPE_VAR):
+            if value not in ("asc", "desc"):
+                raise _bad_value(self.ORDER_TYPE_VAR)
+        for value in get.getlist(self.ORDER_VAR):
+            for part in value.split("."):
+                index = part[1:] if part.startswith("-") else part
+                if not index.isdigit() or len(index) > 3 or int(index) >= len(self.list_display):
+                    raise _bad_value(self.ORDER_VAR)
+        for key, values in get.lists():
+            if any("\x00" in value for value in values):
+                raise _bad_value(key)
+
+    def get_queryset(self, request=None):
+        request = request or self.request
+        self._check_reserved(request)
+        try:
+            return super().get_queryset(request)
+        except IncorrectLookupParameters as error:
+            raise _unknown([key for key in request.GET if key not in self._reserved()]) from error
+
+    def _reserved(self):
+        return {self.ORDER_VAR, self.ORDER_TYPE_VAR, self.SEARCH_VAR, self.EXPORT_VAR, self.PAGE_VAR}
+
+    def get_filters(self, request):
+        lookup_params = self.get_filters_params()
+        # What the declared filters consume is removed by them; whatever is left would become a raw lookup.
+        all_specs, remaining, use_distinct = _declared_filter_specs(self, request, lookup_params)
+        if remaining:
+            raise _unknown(list(remaining))
+        for spec in all_specs:  # also a filter not shown (one choice only) must not take any value
+            self._check_values(request, spec)
+        specs = [spec for spec in all_specs if spec.has_output()]
+        return specs, bool(specs), {}, use_distinct
+
+    def _check_values(self, request, spec):
+        """Every value of a filter parameter must be one the filter offers (its choices' query strings)."""
+        expected = set(spec.expected_parameters())
+        given = [key for key in expected if key in request.GET]
+        if not given:
+            return
+        offered: dict[str, set[str]] = {}
+        for choice in spec.choices(self):
+            for key, values in parse_qs(choice["query_string"].lstrip("?"), keep_blank_values=True).items():
+                if key in expected:
+                    offered.setdefault(key, set()).update(values)
+        for key in given:
+            if any(value not in offered.get(key, ()) for value in request.GET.getlist(key)):
+                raise _bad_value(key)
+
+
+def declared_params_only(index_view_class):
+    """The modeladmin index view class with ``DeclaredParamsIndexView`` in front (once)."""
+    if issubclass(index_view_class, DeclaredParamsIndexView):
+        return index_view_class
+    return type(f"DeclaredParams{index_view_class.__name__}", (DeclaredParamsIndexView, index_view_class), {})
+
+
+def _declared_filter_specs(view, request, lookup_params):
+    """Build the declared filter specs as wagtail-modeladmin does (also those without output); return them with
+    the parameters they left over."""
+    use_distinct = False
+    filter_specs = []
+    for list_filter in view.list_filter or ():
+        if callable(list_filter):
+            spec = list_filter(request, lookup_params, view.model, view.model_admin)
+        else:
+            field_path = None
+            if isinstance(list_filter, (tuple, list)):
+                field, field_list_filter_class = list_filter
+            else:
+                field, field_list_filter_class = list_filter, FieldListFilter.create
+            if not isinstance(field, models.Field):
+                field_path = field
+                field = get_fields_from_path(view.model, field_path)[-1]
+            spec = field_list_filter_class(field, request, lookup_params, view.model, view.model_admin,
+                                           field_path=field_path)
+            use_distinct = use_distinct or lookup_spawns_duplicates(view.opts, field_path)
+        if spec:
+            filter_specs.append(spec)
+    return filter_specs, lookup_params, use_distinct
+
+
+class DeclaredParamsListingView:
+    """The same rule for Wagtail's generic listing and chooser views (snippets): they ignore unknown parameters
+    rather than filter by them, but a WorkPro list still answers 400 to what it does not declare, and to a
+    filter value its filter form refuses (``?institution=abc``), instead of silently showing everything."""
+
+    common_params = frozenset({"p", "q", "ordering", "export", "_w_filter_fragment", "multiple", "locale"})
+
+    def _filter_form(self):
+        if hasattr(self, "get_filter_form"):  # chooser views
+            return self.get_filter_form()
+        filters = getattr(self, "filters", None)  # index views (a django-filter FilterSet)
+        return filters.form if filters is not None else None
+
+    def _declared_params(self, form) -> set[str]:
+        names = set(self.common_params) | set(getattr(self, "url_filter_parameters", ()) or ())
+        if form is not None:
+            for bound in form:
+                names.add(bound.html_name)
+                for suffix in getattr(bound.field.widget, "suffixes", ()) or ():
+                    names.add(f"{bound.html_name}_{suffix}" if suffix else bound.html_name)
+        return names
+
+    def get(self, request, *args, **kwargs):
+        form = self._filter_form()
+        unknown = [key for key in request.GET if key not in self._declared_params(form)]
+        if unknown:
+            return _refused_list(request, _unknown(unknown).message, request.path)
+        if form is not None and request.GET and not form.is_valid():
+            return _refused_list(request, _bad_value(next(iter(form.errors))).message, request.path)
+        return super().get(request, *args, **kwargs)
+
+
+def declared_params_snippets(viewset_class):
+    """A SnippetViewSet whose list, results and chooser views accept only declared parameters."""
+    from wagtail.snippets.views import chooser as snippet_chooser
+    from wagtail.snippets.views import snippets as snippet_views
+
+    def strict(view_class):
+        if issubclass(view_class, DeclaredParamsListingView):
+            return view_class
+        return type(f"DeclaredParams{view_class.__name__}", (DeclaredParamsListingView, view_class), {})
+
+    chooser = viewset_class.chooser_viewset_class or snippet_chooser.SnippetChooserViewSet
+    strict_chooser = type(f"DeclaredParams{chooser.__name__}", (chooser,), {
+        "choose_view_class": strict(chooser.choose_view_class),
+        "choose_results_view_class": strict(chooser.choose_results_view_class),
+    })
+    return type(viewset_class.__name__, (viewset_class,), {
+        "__module__": viewset_class.__module__,
+        "index_view_class": strict(viewset_class.index_view_class or snippet_views.IndexView),
+        "chooser_viewset_class": strict_chooser,
+    })
+
+
+def refuse_undeclared(request, declared, form=None, list_url=None):
+    """For WorkPro's own list views: a 400 response for an undeclared parameter or a value the list's
+    filter form refuses, else None."""
+    names = set(declared) | ({bound.html_name for bound in form} if form is not None else set())
+    unknown = [key for key in request.GET if key not in names]
+    if unknown:
+        return _refused_list(request, _unknown(unknown).message, list_url or request.path)
+    if form is not None and form.is_bound and not form.is_valid():
+        return _refused_list(request, _bad_value(next(iter(form.errors))).message, list_url or request.path)
+    return None

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from .admin_helpers import refuse_undeclared
 from .forms_chat import (
     AssignForm,
     CannedReplyPickForm,
@@ -76,6 +77,8 @@ def inbox(request):
                  .order_by().values("offer_id").distinct())
     offers = list(OfferPage.objects.filter(pk__in=offer_ids).order_by("title").values_list("pk", "title"))
     form = InboxFilterForm(request.GET or None, offers=offers)
+    if refused := refuse_undeclared(request, {"p"}, form):
+        return refused
     conversations = with_unread(staff_conversations(request.user), request.user)
     if form.is_valid():
         data = form.cleaned_data

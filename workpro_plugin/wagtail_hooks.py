@@ -1,6 +1,6 @@
 """Admin wiring only: menu items, modeladmin registration, admin URLs, dashboard panel."""
 
-from django.contrib.admin import SimpleListFilter
+from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import include, path, reverse
@@ -17,7 +17,7 @@ from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_r
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
 from . import admin_addons, admin_apps, admin_canned, admin_views, views_2fa, views_privacy
-from .admin_helpers import ReadOnlyPermissionHelper
+from .admin_helpers import ReadOnlyPermissionHelper, declared_params_only, declared_params_snippets
 from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
@@ -266,7 +266,9 @@ class EnrollmentAdmin(ModelAdmin):
     index_view_class = EnrollmentIndexView
     list_display = ("contract_number", "participant_name", "offer", "institution", "status_badge", "deadline",
                     "care_state", "created_at")
-    list_filter = ("status", OfferFilter, "institution", DeadlineFilter, MinorFilter, InterviewFilter, CareFilter)
+    # Institutions: only those whose enrollments the user sees (never the names of all of them).
+    list_filter = ("status", OfferFilter, ("institution", RelatedOnlyFieldListFilter), DeadlineFilter, MinorFilter,
+                   InterviewFilter, CareFilter)
     search_fields = ("contract_number", "participant__last_name", "participant__first_name",
                      "participant__customer_number", "participant__email", "account_holder__email")
     list_export = ("contract_number", "participant_name", "customer_number", "offer", "institution", "status_label",
@@ -374,7 +376,7 @@ class FeeScheduleViewSet(SnippetViewSet):
     search_fields = ("name",)
 
 
-register_snippet(FeeScheduleViewSet)
+register_snippet(declared_params_snippets(FeeScheduleViewSet))
 
 
 class ScopedHistoryView(HistoryView):
@@ -405,6 +407,7 @@ class WorkProAdminGroup(ModelAdminGroup):
 
 for _model_admin in WorkProAdminGroup.items:  # every WorkPro model, also those added later
     _model_admin.history_view_class = ScopedHistoryView
+    _model_admin.index_view_class = declared_params_only(_model_admin.index_view_class)
 modeladmin_register(WorkProAdminGroup)
 
 
