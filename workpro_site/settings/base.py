@@ -146,7 +146,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that refuses issued passwords after 72 hours, on every login path.
+    "workpro_plugin.backends.IssuedPasswordBackend",
 ]
 LOGIN_URL = "workpro:login"
 
