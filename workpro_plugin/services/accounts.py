@@ -192,6 +192,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     if person is None:
         make_password(generate_password())  # same hashing work as a match: no timing oracle
         return "no_match"
+    # One request per person at a time: the SMS limit counts the rows earlier requests wrote,
+    # so parallel requests must wait here until those are committed.
+    person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
     institution = _institution_of(person, site_institution)
     if not person.mobile:
         make_password(generate_password())
