@@ -168,10 +168,13 @@ def test_an_own_password_never_expires(issued):
         assert logged_in, name
 
 
-def test_the_start_stops_without_the_plugin_backend(settings):
+def test_the_start_stops_without_the_plugin_backend_or_handler(settings):
     from workpro_plugin.security import check_login_protection
 
     assert check_login_protection() == []
     settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
                                         "django.contrib.auth.backends.ModelBackend"]
-    assert sorted(problem.id for problem in check_login_protection()) == ["workpro.E011", "workpro.E012"]
+    settings.AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+    settings.WORKPRO_ACCOUNT_FAILURE_LIMIT = settings.AXES_FAILURE_LIMIT
+    assert sorted(problem.id for problem in check_login_protection()) == [
+        "workpro.E011", "workpro.E012", "workpro.E013", "workpro.E014"]

@@ -10,13 +10,17 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 from tests.factories import make_user
 from tests.security_figures import note
+from workpro_plugin.backends import account_failure_limit
 from workpro_plugin.models import OutboxMessage
 from workpro_plugin.services.accounts import PasswordRequest, password_request
 
@@ -68,3 +72,59 @@ def test_parallel_password_requests_send_at_most_the_hourly_sms_limit(make_insti
     assert sent == outcomes.count("sms") == 2
     assert outcomes.count("limited") == PARALLEL_REQUESTS - 2
     assert len(sms_outbox) == 2
+
+
+# --- failed logins per account, across addresses ------------------------------------------------
+
+LOGIN_URL = "/workpro/konto/anmelden/"
+
+
+@pytest.fixture
+def account(make_institution):
+    make_institution("kita", hostname="kita.test")
+    user = make_user("erika@example.org")
+    user.set_password("Sonnenblume-2026")
+    user.save()
+    return user
+
+
+def _login(email: str, password: str, address: str):
+    client = Client(HTTP_HOST="kita.test")
+    response = client.post(LOGIN_URL, {"username": email, "password": password}, REMOTE_ADDR=address)
+    return response, "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_wrong_passwords_from_rotating_addresses_lock_the_account(settings, account):
+    settings.WORKPRO_TRUSTED_PROXIES = []  # REMOTE_ADDR is the client
+    addresses = [f"203.0.113.{n}" for n in range(1, 11)]
+    statuses = [_login("erika@example.org", f"falsch-{attempt}", address)[0].status_code
+                for attempt in range(4) for address in addresses]  # 4 per address: below the 5 per address
+    locked = statuses.count(429)
+    note("wrong passwords from 10 addresses → refused as locked", f"{len(statuses)} → {locked}")
+    assert len(statuses) == 40
+    # The failure that reaches the account limit is answered as locked already, like axes' own limit.
+    assert statuses == [400] * (account_failure_limit() - 1) + [429] * (41 - account_failure_limit())
+
+    # The account is locked from everywhere, even with the right password, with the German message.
+    response, logged_in = _login("ERIKA@example.org ", "Sonnenblume-2026", "198.51.100.7")
+    assert (response.status_code, logged_in) == (429, False)
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in response.content.decode()
+
+    # The lock expires with the axes cool-off.
+    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME + timedelta(minutes=1)):
+        assert _login("erika@example.org", "Sonnenblume-2026", "198.51.100.7")[1]
+
+
+@pytest.mark.django_db
+def test_the_account_limit_is_above_the_address_limit_so_a_few_tries_lock_nobody_out(settings, account):
+    """Below the account limit a stranger's failures (each address under its own limit) leave the owner in."""
+    settings.WORKPRO_TRUSTED_PROXIES = []
+    assert account_failure_limit() > settings.AXES_FAILURE_LIMIT
+    for number in range(account_failure_limit() - 1):
+        _login("erika@example.org", "falsch", f"203.0.113.{number // 4 + 1}")
+    assert _login("erika@example.org", "Sonnenblume-2026", "198.51.100.7")[1]
+    # Per address the old limit still holds: 5 failures lock that address.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login("erika@example.org", "falsch", "192.0.2.99")
+    assert _login("erika@example.org", "Sonnenblume-2026", "192.0.2.99")[0].status_code == 429

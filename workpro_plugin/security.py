@@ -21,7 +21,7 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .backends import IssuedPasswordBackend
+from .backends import AccountLockoutHandler, IssuedPasswordBackend
 
 UNSAFE_INLINE = "'unsafe-inline'"
 
@@ -248,6 +248,7 @@ def check_trusted_proxies(app_configs=None, **kwargs):
 # --- login protection ------------------------------------------------------------------------
 
 ISSUED_PASSWORD_BACKEND = "workpro_plugin.backends.IssuedPasswordBackend"
+ACCOUNT_LOCKOUT_HANDLER = "workpro_plugin.backends.AccountLockoutHandler"
 
 
 def _imported(path: str):
@@ -259,8 +260,8 @@ def _imported(path: str):
 
 @checks.register(checks.Tags.security)
 def check_login_protection(app_configs=None, **kwargs):
-    """Issued-password expiry lives in a settings-named backend: a host that keeps Django's
-    ModelBackend would silently accept expired issued passwords."""
+    """Issued-password expiry and the per-account lock live in settings-named classes: a host that
+    keeps Django's ModelBackend or axes' default handler would silently lose them."""
     problems = []
     backends = [(path, _imported(path)) for path in getattr(settings, "AUTHENTICATION_BACKENDS", ())]
     if not any(isinstance(cls, type) and issubclass(cls, IssuedPasswordBackend) for _, cls in backends):
@@ -274,6 +275,18 @@ def check_login_protection(app_configs=None, **kwargs):
                 f"AUTHENTICATION_BACKENDS contains {path}, which accepts issued passwords after 72 hours.",
                 hint=f"Replace it with {ISSUED_PASSWORD_BACKEND} (keep axes.backends.AxesStandaloneBackend first).",
                 id="workpro.E012"))
+    handler = _imported(getattr(settings, "AXES_HANDLER", "") or "axes.handlers.database.AxesDatabaseHandler")
+    if not (isinstance(handler, type) and issubclass(handler, AccountLockoutHandler)):
+        problems.append(checks.Error(
+            "AXES_HANDLER is not the WorkPro handler: failed logins would lock per address only.",
+            hint=f"Set AXES_HANDLER = \"{ACCOUNT_LOCKOUT_HANDLER}\".", id="workpro.E013"))
+    per_address = getattr(settings, "AXES_FAILURE_LIMIT", 3)
+    account = getattr(settings, "WORKPRO_ACCOUNT_FAILURE_LIMIT", None)
+    if isinstance(per_address, int) and account is not None and int(account) <= per_address:
+        problems.append(checks.Error(
+            "WORKPRO_ACCOUNT_FAILURE_LIMIT must be higher than AXES_FAILURE_LIMIT.",
+            hint="Otherwise a few tries from anywhere lock the owner out as well; the default is 20.",
+            id="workpro.E014"))
     return problems
 
 
