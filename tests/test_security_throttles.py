@@ -22,7 +22,13 @@ from tests.factories import make_user
 from tests.security_figures import note
 from workpro_plugin.backends import account_failure_limit
 from workpro_plugin.models import OutboxMessage
-from workpro_plugin.services.accounts import PasswordRequest, password_request
+from workpro_plugin.services.accounts import (
+    DEFAULT_PASSWORD_REQUEST_IDENTITY_LIMITS,
+    DEFAULT_PASSWORD_REQUEST_NAME_LIMITS,
+    DEFAULT_REGISTRATION_EMAIL_LIMITS,
+    PasswordRequest,
+    password_request,
+)
 
 PARALLEL_REQUESTS = 30
 MOBILE = "+4915123456789"
@@ -128,3 +134,75 @@ def test_the_account_limit_is_above_the_address_limit_so_a_few_tries_lock_nobody
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _login("erika@example.org", "falsch", "192.0.2.99")
     assert _login("erika@example.org", "Sonnenblume-2026", "192.0.2.99")[0].status_code == 429
+
+
+# --- registration and password requests per target -----------------------------------------------
+
+def _register(kita, offer, email: str, address: str):
+    return Client(HTTP_HOST="kita.test").post(
+        offer.relative_url(kita.site), {"last_name": "Muster", "first_name": "Erika", "email": email,
+                                        "privacy": "on"}, REMOTE_ADDR=address)
+
+
+@pytest.mark.django_db
+def test_rotating_addresses_do_not_bypass_the_registration_limit_per_mail_address(settings, make_institution,
+                                                                                 make_offer, run_on_commit):
+    settings.WORKPRO_TRUSTED_PROXIES = []
+    kita = make_institution("kita", hostname="kita.test")
+    offer = make_offer(kita, "Krippenplatz", capacity=10)
+    hourly = DEFAULT_REGISTRATION_EMAIL_LIMITS[0][1]
+    with run_on_commit():
+        statuses = [_register(kita, offer, "victim@example.org", f"203.0.113.{n + 1}").status_code
+                    for n in range(hourly + 3)]
+    note("registrations of one address from rotating client addresses → accepted",
+         f"{len(statuses)} → {statuses.count(302)}")
+    assert statuses == [302] * hourly + [400] * 3
+    refused = _register(kita, offer, "Victim@Example.org", "198.51.100.1")
+    assert refused.status_code == 400
+    assert any("zu viele Registrierungen" in error for error in refused.context["form"].errors["email"])
+    # Other addresses are not affected.
+    assert _register(kita, offer, "someone@example.org", "198.51.100.1").status_code == 302
+
+
+def _ask(data: dict, address: str):
+    return Client(HTTP_HOST="kita.test").post("/workpro/konto/passwort-anfordern/", data, REMOTE_ADDR=address)
+
+
+@pytest.mark.django_db
+def test_rotating_addresses_do_not_bypass_the_password_request_limit_per_identity(settings, make_institution,
+                                                                                 run_on_commit, sms_outbox):
+    settings.WORKPRO_TRUSTED_PROXIES = []
+    make_institution("kita", hostname="kita.test")
+    make_user("erika@example.org", first_name="Erika", date_of_birth=date(1985, 4, 12), mobile=MOBILE,
+              customer_number="K-000042")
+    guess = {"last_name": "Muster", "first_name": "Erika", "date_of_birth": "1985-04-12", "mobile": "",
+             "email": "erika@example.org"}
+    hourly = DEFAULT_PASSWORD_REQUEST_IDENTITY_LIMITS[0][1]
+    with run_on_commit():
+        statuses = [_ask({**guess, "customer_number": f"K-{n:06d}"}, f"203.0.113.{n + 1}").status_code
+                    for n in range(hourly + 2)]
+    note("password requests for one identity from rotating client addresses → answered",
+         f"{len(statuses)} → {statuses.count(302)}")
+    assert statuses == [302] * hourly + [400] * 2
+    refused = _ask({**guess, "customer_number": "K-000042"}, "198.51.100.1")  # even the right guess now
+    assert refused.status_code == 400
+    assert "Für diese Angaben gab es zu viele Anfragen" in refused.content.decode()
+    assert sms_outbox == []
+    # The same answer for somebody who does not exist: the limit reveals nobody.
+    with run_on_commit():
+        ghost = [_ask({**guess, "last_name": "Niemand", "customer_number": f"K-{n:06d}"}, f"192.0.2.{n + 1}")
+                 for n in range(hourly + 1)]
+    assert [r.status_code for r in ghost] == [302] * hourly + [400]
+
+
+@pytest.mark.django_db
+def test_guessing_the_birth_date_from_rotating_addresses_is_limited_per_name(settings, make_institution):
+    settings.WORKPRO_TRUSTED_PROXIES = []
+    make_institution("kita", hostname="kita.test")
+    per_name = DEFAULT_PASSWORD_REQUEST_NAME_LIMITS[0][1]
+    start = date(1980, 1, 1)
+    statuses = [_ask({"last_name": "Muster", "first_name": "Erika", "email": "x@example.org", "mobile": "",
+                      "customer_number": "K-000042",
+                      "date_of_birth": (start + timedelta(days=n)).isoformat()}, f"203.0.{n // 200}.{n % 200 + 1}")
+                .status_code for n in range(per_name + 1)]
+    assert statuses == [302] * per_name + [400]
