@@ -56,10 +56,9 @@ check: install
 # client address behind reverse proxies, with the figures they measured (pages scanned, headers
 # checked, audit actions covered, URL × role × object cases, examples run) at the end.
 check-security: install
-	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_csp.py tests/test_security_headers.py \
-		tests/test_security_2fa.py tests/test_security_audit.py tests/test_security_browser.py tests/test_settings.py \
+	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_*.py tests/test_settings.py \
 		tests/test_permission_matrix.py tests/test_bad_input.py tests/test_upload_attacks.py tests/test_csrf_redirects.py \
-		tests/test_client_ip.py tests/test_security_admin_lists.py
+		tests/test_client_ip.py
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .backends import PASSWORD_EXPIRED, login_refusal
 from .phones import normalize_phone
 
 NAME_MAX = 150
@@ -14,7 +15,8 @@ NAME_MAX = 150
 class EmailAuthenticationForm(AuthenticationForm):
     """Login with the email address, which is the username of every WorkPro account.
 
-    An issued password that is older than 72 hours is refused with its own message.
+    An issued password that is older than 72 hours is refused by the authentication backend
+    (backends.IssuedPasswordBackend, so on every login path); here it gets its own message.
     """
 
     username = forms.EmailField(
@@ -42,11 +44,10 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
 
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        person = getattr(user, "workpro_person", None)
-        if person is not None and person.issued_password_expired():
-            raise forms.ValidationError(self.error_messages["password_expired"], code="password_expired")
+    def get_invalid_login_error(self):
+        if login_refusal(self.request) == PASSWORD_EXPIRED:
+            return forms.ValidationError(self.error_messages["password_expired"], code="password_expired")
+        return super().get_invalid_login_error()
 
 
 class SetPasswordForm(DjangoSetPasswordForm):

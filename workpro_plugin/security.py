@@ -14,10 +14,14 @@ from urllib.parse import urlencode
 
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
+
+from .backends import AccountLockoutHandler, IssuedPasswordBackend
 
 UNSAFE_INLINE = "'unsafe-inline'"
 
@@ -238,6 +242,51 @@ def check_trusted_proxies(app_configs=None, **kwargs):
                 f"WORKPRO_TRUSTED_PROXIES: {entry!r} is neither an IP address nor a network.",
                 hint="Use addresses or CIDR networks, e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8.",
                 id="workpro.E001"))
+    return problems
+
+
+# --- login protection ------------------------------------------------------------------------
+
+ISSUED_PASSWORD_BACKEND = "workpro_plugin.backends.IssuedPasswordBackend"
+ACCOUNT_LOCKOUT_HANDLER = "workpro_plugin.backends.AccountLockoutHandler"
+
+
+def _imported(path: str):
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
+
+
+@checks.register(checks.Tags.security)
+def check_login_protection(app_configs=None, **kwargs):
+    """Issued-password expiry and the per-account lock live in settings-named classes: a host that
+    keeps Django's ModelBackend or axes' default handler would silently lose them."""
+    problems = []
+    backends = [(path, _imported(path)) for path in getattr(settings, "AUTHENTICATION_BACKENDS", ())]
+    if not any(isinstance(cls, type) and issubclass(cls, IssuedPasswordBackend) for _, cls in backends):
+        problems.append(checks.Error(
+            f"AUTHENTICATION_BACKENDS lacks {ISSUED_PASSWORD_BACKEND}: expired issued passwords would be accepted.",
+            hint=f"Use {ISSUED_PASSWORD_BACKEND} instead of django.contrib.auth.backends.ModelBackend.",
+            id="workpro.E011"))
+    for path, cls in backends:
+        if isinstance(cls, type) and issubclass(cls, ModelBackend) and not issubclass(cls, IssuedPasswordBackend):
+            problems.append(checks.Error(
+                f"AUTHENTICATION_BACKENDS contains {path}, which accepts issued passwords after 72 hours.",
+                hint=f"Replace it with {ISSUED_PASSWORD_BACKEND} (keep axes.backends.AxesStandaloneBackend first).",
+                id="workpro.E012"))
+    handler = _imported(getattr(settings, "AXES_HANDLER", "") or "axes.handlers.database.AxesDatabaseHandler")
+    if not (isinstance(handler, type) and issubclass(handler, AccountLockoutHandler)):
+        problems.append(checks.Error(
+            "AXES_HANDLER is not the WorkPro handler: failed logins would lock per address only.",
+            hint=f"Set AXES_HANDLER = \"{ACCOUNT_LOCKOUT_HANDLER}\".", id="workpro.E013"))
+    per_address = getattr(settings, "AXES_FAILURE_LIMIT", 3)
+    account = getattr(settings, "WORKPRO_ACCOUNT_FAILURE_LIMIT", None)
+    if isinstance(per_address, int) and account is not None and int(account) <= per_address:
+        problems.append(checks.Error(
+            "WORKPRO_ACCOUNT_FAILURE_LIMIT must be higher than AXES_FAILURE_LIMIT.",
+            hint="Otherwise a few tries from anywhere lock the owner out as well; the default is 20.",
+            id="workpro.E014"))
     return problems
 
 

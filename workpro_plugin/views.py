@@ -17,7 +17,14 @@ from .help_text import DEFAULT_HELP_HTML
 from .models import Enrollment
 from .selectors import institution_for_request
 from .security import client_ip
-from .services.accounts import PasswordRequest, RateLimited, account_set_password, check_request_rate, password_request
+from .services.accounts import (
+    PasswordRequest,
+    RateLimited,
+    account_set_password,
+    check_password_request_rate,
+    check_request_rate,
+    password_request,
+)
 from .services.enrollments import EnrollmentActionError, available_transitions
 from .services.enrollments import enrollment_withdraw as enrollment_withdraw_service
 
@@ -245,20 +252,24 @@ def password_request_view(request):
     institution = institution_for_request(request)
     form = PasswordRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        wanted = PasswordRequest(
+            last_name=data["last_name"], first_name=data["first_name"],
+            date_of_birth=data["date_of_birth"], email=data["email"], mobile=data["mobile"],
+            customer_number=data["customer_number"].strip(),
+        )
         try:
             check_request_rate(client_ip(request) or "")
-        except RateLimited:
-            form.add_error(None, _("Zu viele Anfragen von diesem Anschluss. Bitte versuchen Sie es in einer Stunde erneut."))
+            check_password_request_rate(wanted)  # client addresses can be rotated
+        except RateLimited as refused:
+            if refused.scope == "pwrequest-ip":
+                form.add_error(None, _("Zu viele Anfragen von diesem Anschluss. "
+                                       "Bitte versuchen Sie es in einer Stunde erneut."))
+            else:
+                form.add_error(None, _("Für diese Angaben gab es zu viele Anfragen. Bitte versuchen Sie es später "
+                                       "erneut oder wenden Sie sich an Ihre Einrichtung."))
         else:
-            data = form.cleaned_data
-            password_request(
-                data=PasswordRequest(
-                    last_name=data["last_name"], first_name=data["first_name"],
-                    date_of_birth=data["date_of_birth"], email=data["email"], mobile=data["mobile"],
-                    customer_number=data["customer_number"].strip(),
-                ),
-                site_institution=institution,
-            )
+            password_request(data=wanted, site_institution=institution)
             return redirect("workpro:password_request_done")
     return render(request, "workpro_plugin/account/password_request.html", {
         "form": form, "institution": institution,

@@ -471,7 +471,7 @@ class OfferPage(Page):
 
         from ..forms import RegistrationForm
         from ..security import client_ip
-        from ..services.accounts import RateLimited, account_register, check_request_rate
+        from ..services.accounts import RateLimited, account_register, check_registration_rate, check_request_rate
 
         if request.method != "POST" or request.user.is_authenticated:
             return super().serve(request, *args, **kwargs)
@@ -481,9 +481,15 @@ class OfferPage(Page):
             form.add_error(None, state.reason)
         elif form.is_valid():
             try:
-                check_request_rate(f"register:{client_ip(request) or ''}", limit=20)
-            except RateLimited:
-                form.add_error(None, _("Zu viele Registrierungen von diesem Anschluss. Bitte später erneut versuchen."))
+                check_request_rate(client_ip(request) or "", limit=20, scope="register-ip")
+                check_registration_rate(form.cleaned_data["email"])  # addresses can be rotated
+            except RateLimited as refused:
+                if refused.scope == "register-email":
+                    form.add_error("email", _("Für diese Mailadresse gab es zu viele Registrierungen. "
+                                              "Bitte versuchen Sie es später erneut."))
+                else:
+                    form.add_error(None, _("Zu viele Registrierungen von diesem Anschluss. "
+                                           "Bitte später erneut versuchen."))
             else:
                 data = form.cleaned_data
                 account_register(offer=self, last_name=data["last_name"], first_name=data["first_name"],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
@@ -144,15 +146,65 @@ class PasswordRequest:
 
 
 class RateLimited(Exception):
-    pass
+    """A limit was reached; `scope` says which one (e.g. "register-email")."""
+
+    def __init__(self, scope: str = ""):
+        super().__init__(scope)
+        self.scope = scope
 
 
-def check_request_rate(ip: str, *, limit: int = 10, window: int = 3600) -> None:
-    """At most `limit` password requests per IP and hour."""
-    key = f"workpro:pwrequest:ip:{ip}"
+def check_request_rate(subject: str, *, limit: int = 10, window: int = 3600, scope: str = "pwrequest-ip") -> None:
+    """At most `limit` requests per `window` seconds for one subject of a scope.
+
+    By default: password requests per client address and hour. Client addresses can be
+    rotated, so the forms also count per target (see check_registration_rate and
+    check_password_request_rate). Subjects are hashed: the cache holds no addresses or names.
+    """
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    key = f"workpro:rate:{scope}:{window}:{digest}"
     cache.add(key, 0, window)
-    if cache.incr(key) > limit:
-        raise RateLimited
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this is the first request of a new window
+        cache.add(key, 1, window)
+        count = 1
+    if count > limit:
+        raise RateLimited(scope)
+
+
+# (window in seconds, limit) pairs; a setting of the same name overrides them.
+DEFAULT_REGISTRATION_EMAIL_LIMITS = ((3600, 10), (86400, 20))
+DEFAULT_PASSWORD_REQUEST_IDENTITY_LIMITS = ((3600, 5), (86400, 10))
+DEFAULT_PASSWORD_REQUEST_NAME_LIMITS = ((86400, 30),)
+
+
+def _limits(name: str, default) -> tuple:
+    return tuple(getattr(settings, name, default))
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def check_registration_rate(email: str) -> None:
+    """Registrations of one mail address, from whatever client address (each can send a mail)."""
+    for window, limit in _limits("WORKPRO_REGISTRATION_EMAIL_LIMITS", DEFAULT_REGISTRATION_EMAIL_LIMITS):
+        check_request_rate(normalize_email(email), limit=limit, window=window, scope="register-email")
+
+
+def check_password_request_rate(data: PasswordRequest) -> None:
+    """Password requests for one identity, from whatever client address.
+
+    Counted per name and birth date as typed (guessing the customer number or the mobile
+    number) and per name alone (guessing the birth date), whether or not anybody matches:
+    the refusal tells nothing about who exists.
+    """
+    name = f"{_fold(data.last_name)}|{_fold(data.first_name)}"
+    for window, limit in _limits("WORKPRO_PASSWORD_REQUEST_IDENTITY_LIMITS", DEFAULT_PASSWORD_REQUEST_IDENTITY_LIMITS):
+        check_request_rate(f"{name}|{data.date_of_birth.isoformat()}", limit=limit, window=window,
+                           scope="pwrequest-identity")
+    for window, limit in _limits("WORKPRO_PASSWORD_REQUEST_NAME_LIMITS", DEFAULT_PASSWORD_REQUEST_NAME_LIMITS):
+        check_request_rate(name, limit=limit, window=window, scope="pwrequest-name")
 
 
 def _match(data: PasswordRequest) -> Person | None:
@@ -192,6 +244,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     if person is None:
         make_password(generate_password())  # same hashing work as a match: no timing oracle
         return "no_match"
+    # One request per person at a time: the SMS limit counts the rows earlier requests wrote,
+    # so parallel requests must wait here until those are committed.
+    person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
     institution = _institution_of(person, site_institution)
     if not person.mobile:
         make_password(generate_password())

@@ -146,14 +146,18 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that refuses issued passwords after 72 hours, on every login path.
+    "workpro_plugin.backends.IssuedPasswordBackend",
 ]
 LOGIN_URL = "workpro:login"
 
-# Login throttling (django-axes): 5 failures per email and IP lock for 15 minutes.
+# Login throttling (django-axes): 5 failures per email and IP lock for 15 minutes; the plugin's
+# handler also locks the account from every address after WORKPRO_ACCOUNT_FAILURE_LIMIT
+# failures within the same 15 minutes (plugin default 20).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "workpro_plugin.backends.AccountLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "workpro_plugin.views.lockout"
 AXES_USERNAME_CALLABLE = "workpro_plugin.views.axes_username"
