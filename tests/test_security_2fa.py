@@ -372,3 +372,117 @@ def test_an_administrator_can_reset_a_lost_second_factor(world):
     call_command("workpro_reset_2fa", world.staff.username.upper())
     assert not TOTPDevice.objects.filter(user=world.staff).exists()
     assert AuditEvent.objects.filter(action="auth.2fa_disabled", object_id=str(world.staff.pk)).exists()
+
+
+def _enrolled_with_codes(client, user) -> tuple[TOTPDevice, list[str]]:
+    client.force_login(user)
+    device = open_two_factor_enrolment(client, user, **HOST)
+    done = client.post(SETUP, {"token": code(device)}, **HOST)
+    soup = BeautifulSoup(client.get(done["Location"], **HOST).content, "html.parser")
+    device.refresh_from_db()
+    return device, [li.get_text() for li in soup.select(".workpro-2fa-codes li")]
+
+
+@required
+def test_a_recovery_code_replaces_the_app_once(world, client):
+    device, codes = _enrolled_with_codes(client, world.staff)
+    client.logout()
+    client.force_login(world.staff)
+    used = client.post(VERIFY, {"token": codes[3].upper().replace("-", " "), "next": "/admin/"}, **HOST)
+    assert used.status_code == 302 and used["Location"] == "/admin/"
+    page = client.get(used["Location"], **HOST)
+    assert page.status_code == 200
+    assert "Sie haben sich mit einem Wiederherstellungscode angemeldet; es bleiben noch 9 Codes." in page.content.decode()
+    event = AuditEvent.objects.get(action="auth.2fa_recovery_used")
+    assert event.actor == world.staff and event.detail == {"left": 9}
+    client.logout()
+    client.force_login(world.staff)
+    with time_machine.travel(time.time() + 2, tick=False):
+        replay = client.post(VERIFY, {"token": codes[3]}, **HOST)
+        assert replay.status_code == 400
+        assert "Dieser Wiederherstellungscode ist nicht gültig oder wurde schon verwendet." in replay.content.decode()
+        assert client.get("/admin/", **HOST).status_code == 302
+    with time_machine.travel(time.time() + 5, tick=False):
+        assert client.post(VERIFY, {"token": codes[4]}, **HOST).status_code == 302
+    assert StaticDevice.objects.get(user=world.staff).token_set.count() == 8
+    add("2FA recovery codes tried", 3)
+
+
+@required
+def test_recovery_codes_are_renewed_only_while_verified(world, client):
+    device, old = _enrolled_with_codes(client, world.staff)
+    page = client.get(MANAGE, **HOST).content.decode()
+    assert "Wiederherstellungscodes: noch 10 unbenutzt." in page and RECOVERY in page
+    renewed = client.post(RECOVERY, {"next": "/admin/"}, **HOST)
+    assert renewed.status_code == 302
+    new = [li.get_text() for li in BeautifulSoup(client.get(renewed["Location"], **HOST).content,
+                                                  "html.parser").select(".workpro-2fa-codes li")]
+    assert len(new) == 10 and not set(new) & set(old)
+    assert AuditEvent.objects.filter(action="auth.2fa_recovery_created", actor=world.staff).count() == 2
+    client.logout()
+    client.force_login(world.staff)
+    # Not verified yet: the middleware sends the request to the code page; nothing is renewed.
+    refused = client.post(RECOVERY, **HOST)
+    assert refused.status_code == 302 and urlparse(refused["Location"]).path == VERIFY
+    assert AuditEvent.objects.filter(action="auth.2fa_recovery_created").count() == 2
+    with time_machine.travel(time.time() + 2, tick=False):
+        assert client.post(VERIFY, {"token": old[0]}, **HOST).status_code == 400  # the old set is void
+    with time_machine.travel(time.time() + 5, tick=False):
+        assert client.post(VERIFY, {"token": new[0]}, **HOST).status_code == 302
+
+
+@required
+def test_wrong_codes_never_lock_out_for_good(world, client):
+    """django-otp doubles the wait after every wrong code without limit (after 30 wrong codes in a row it
+    would be 17 years); the wait is capped at WORKPRO_2FA_LOCKOUT_MAX_SECONDS, and the page says until when."""
+    device = confirmed_device(world.staff)
+    client.force_login(world.staff)
+    start = timezone.now()
+    wrong = f"{(int(code(device)) + 500_000) % 1_000_000:06d}"
+    failures, longest = 30, timedelta(0)
+    with time_machine.travel(start, tick=False) as clock:
+        for attempt in range(1, failures + 1):
+            response = client.post(VERIFY, {"token": wrong}, **HOST)
+            assert response.status_code == 400
+            assert "Der Code ist nicht korrekt oder abgelaufen" in response.content.decode()
+            device.refresh_from_db()
+            assert device.throttling_failure_count == attempt  # the code was checked: the lock had ended
+            if attempt < failures:  # wait for the lock to end: django-otp's wait, at most the cap
+                allowed, info = device.verify_is_allowed()
+                assert not allowed
+                wait = min(info["locked_until"] - timezone.now(), timedelta(minutes=15)) + timedelta(seconds=1)
+                longest = max(longest, wait)
+                clock.shift(wait)
+        django_otp_wait = timedelta(seconds=2 ** (failures - 1))
+        assert django_otp_wait > timedelta(days=365)  # what django-otp alone would demand now
+        # Within the cap even the right code is refused, with the time to try again.
+        clock.shift(timedelta(minutes=10))
+        locked = client.post(VERIFY, {"token": code(device), "next": "/admin/"}, **HOST)
+        assert locked.status_code == 400
+        retry_at = timezone.localtime(device.throttling_failure_timestamp + timedelta(minutes=15))
+        assert f"Sie können es ab {retry_at:%H:%M} Uhr erneut versuchen." in locked.content.decode()
+        clock.shift(timedelta(minutes=5, seconds=1))
+        accepted = client.post(VERIFY, {"token": code(device), "next": "/admin/"}, **HOST)
+        assert accepted.status_code == 302 and accepted["Location"] == "/admin/"
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    note("2FA wrong codes in a row before a correct code still works", failures)
+    note("2FA longest lock-out (seconds)", int(longest.total_seconds()))
+    assert longest == timedelta(minutes=15, seconds=1)
+
+
+@required
+def test_a_short_lock_out_says_how_many_seconds(world, client):
+    device = confirmed_device(world.staff)
+    client.force_login(world.staff)
+    with time_machine.travel(timezone.now(), tick=False):
+        for token in ("000000", "000001", "000002"):
+            response = client.post(VERIFY, {"token": token if token != code(device) else "999999"}, **HOST)
+        assert response.status_code == 400
+        assert "Bitte warten Sie 1 Sekunde und versuchen Sie es dann erneut." in response.content.decode()
+    with override_settings(WORKPRO_2FA_LOCKOUT_MAX_SECONDS=60):
+        device.throttling_failure_count = 40
+        device.throttling_failure_timestamp = timezone.now()
+        device.save()
+        with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
+            assert client.post(VERIFY, {"token": code(device)}, **HOST).status_code == 302
