@@ -124,6 +124,8 @@ def _kwargs(w) -> dict:
         "workpro_admin:two_factor_link_request": ("admin_new", [{}]),
         "workpro_admin:two_factor_link": ("admin_new", [{"token": w.link_token}]),
         "workpro_admin:two_factor_recovery": ("admin_2fa", [{}]),
+        "workpro_admin:two_factor_staff": ("staff", [{}]),
+        "workpro_admin:two_factor_staff_link": ("staff", [{"pk": w.admin_new.pk}]),
         "workpro_admin:person_export": ("staff", [{"pk": w.me.pk}]),
         "workpro_chat:inbox": ("staff", [{}]), "workpro_chat:thread": ("staff", [{"pk": conv.pk}]),
         "workpro_chat:poll": ("staff", [{"pk": conv.pk}]), "workpro_chat:assign": ("staff", [{"pk": conv.pk}]),

@@ -290,6 +290,7 @@ STAFF = {  # role: (institutions, may process, may sign)
     "superuser": ({"kita", "bbz"}, True, True),
 }
 ADMIN_ROLES = {*STAFF, "editor"}
+LEADS = ("lead", "other_staff", "superuser")
 
 
 @dataclass
@@ -696,6 +697,11 @@ RULES: dict[str, U] = {
     "workpro_admin:two_factor_link": U(lambda s: [("link", {"token": "nie-verschickt-" + "x" * 30}, {})],
                                        admin(400), post=admin(400)),
     "workpro_admin:two_factor_recovery": U(None, admin(302)),  # no device: to the 2FA page under Konto
+    # Leitung (their institutions' staff) and superusers send colleagues the link (to the colleague's address).
+    "workpro_admin:two_factor_staff": U(None, admin(lambda c: 200 if c.role in LEADS else "denied")),
+    "workpro_admin:two_factor_staff_link": admin_post(
+        lambda s: [("lead", {"pk": s.institution.lead_group.user_set.order_by("pk").first().pk}, {})],
+        admin(lambda c: "denied" if c.role not in LEADS else (302 if c.staff else 404))),
     "workpro_admin:person_export": admin_post(one("person"), admin(lambda c: 200 if c.staff else 404)),
     # --- the chat in the admin
     "workpro_chat:inbox": U(None, admin(200)),

@@ -486,3 +486,31 @@ def test_a_short_lock_out_says_how_many_seconds(world, client):
         device.save()
         with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
             assert client.post(VERIFY, {"token": code(device)}, **HOST).status_code == 302
+
+
+def test_a_leitung_can_send_colleagues_the_link_but_never_use_it(world, client):
+    staff_page = "/admin/workpro/zwei-faktor/mitarbeiter/"
+    client.force_login(world.staff)  # Leitung of the KiTa
+    assert staff_page in client.get(MANAGE, **HOST).content.decode()
+    listing = client.get(staff_page, **HOST)
+    assert listing.status_code == 200
+    text = listing.content.decode()
+    assert world.caseworker.email in text and world.other_staff.email not in text  # only their institutions
+    sent = client.post(f"{staff_page}{world.caseworker.pk}/link/", **HOST)
+    assert sent.status_code == 302
+    mail = OutboxMessage.objects.get(template="two_factor_enrolment")
+    assert mail.recipient == world.caseworker.email  # to the colleague's own address, never the sender's
+    event = AuditEvent.objects.get(action="auth.2fa_link_sent")
+    assert event.actor == world.staff and event.detail == {"user": world.caseworker.pk, "by_other": True}
+    link = two_factor_link(world.caseworker)
+    refused = client.post(link, **HOST)  # the sender cannot use it
+    assert refused.status_code == 400 and "gehört zu einem anderen Konto" in refused.content.decode()
+    assert client.post(f"{staff_page}{world.other_staff.pk}/link/", **HOST).status_code == 404
+    colleague = Client()
+    colleague.force_login(world.caseworker)
+    assert colleague.post(link, **HOST).status_code == 302
+    # Sachbearbeitung may not send links to others.
+    denied = colleague.get(staff_page, **HOST)
+    assert denied.status_code == 302 and urlparse(denied["Location"]).path == "/admin/"
+    assert colleague.post(f"{staff_page}{world.staff.pk}/link/", **HOST).status_code == 302
+    assert OutboxMessage.objects.filter(template="two_factor_enrolment").count() == 1

@@ -16,7 +16,9 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, Max, OuterRef
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +31,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .models import TwoFactorEnrolment
 from .security import has_admin_access, two_factor_required
+from .selectors import two_factor_colleagues
 from .services import audit
 from .services import two_factor as service
 from .services.two_factor import TwoFactorError
@@ -309,8 +313,42 @@ def two_factor_manage(request):
     return TemplateResponse(request, "workpro_plugin/admin/two_factor_manage.html", {
         "device": device, "required": required, "form": form,
         "recovery_left": service.recovery_codes_left(user) if device else 0,
-        "header_title": _("Zwei-Faktor-Authentifizierung"),
+        "header_title": _("Zwei-Faktor-Authentifizierung"), "leads_staff": two_factor_colleagues(user).exists(),
     }, status=400 if form.errors else 200)
+
+
+def _colleagues_or_denied(user):
+    colleagues = two_factor_colleagues(user)
+    if not colleagues.exists():  # neither Leitung nor superuser
+        raise PermissionDenied
+    return colleagues
+
+
+@never_cache
+@require_http_methods(["GET"])
+def two_factor_staff(request):
+    """Leitung and superusers: who has set up the second factor, and a button to mail someone the link."""
+    colleagues = _colleagues_or_denied(request.user).annotate(
+        has_app=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        last_link=Max("workpro_2fa_enrolments__created_at"),
+    ).order_by("last_name", "first_name", "username")
+    return TemplateResponse(request, "workpro_plugin/admin/two_factor_staff.html", {
+        "colleagues": colleagues, "header_title": _("Zwei-Faktor-Authentifizierung der Mitarbeiter"),
+    })
+
+
+@never_cache
+@require_POST
+def two_factor_staff_link(request, pk: int):
+    """Send a colleague the enrolment link: it goes to their own address, never to the sender."""
+    colleague = get_object_or_404(_colleagues_or_denied(request.user), pk=pk)
+    try:
+        service.enrolment_request(user=colleague, by=request.user)
+    except TwoFactorError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Der Einrichtungslink ist an %(email)s unterwegs.") % {"email": colleague.email})
+    return redirect("workpro_admin:two_factor_staff")
 
 
 def account_menu_item(request):

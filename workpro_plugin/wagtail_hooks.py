@@ -423,6 +423,8 @@ def register_workpro_admin_urls():
         path("zwei-faktor/link-anfordern/", views_2fa.two_factor_link_request, name="two_factor_link_request"),
         path("zwei-faktor/link/<str:token>/", views_2fa.two_factor_link, name="two_factor_link"),
         path("zwei-faktor/wiederherstellungscodes/", views_2fa.two_factor_recovery, name="two_factor_recovery"),
+        path("zwei-faktor/mitarbeiter/", views_2fa.two_factor_staff, name="two_factor_staff"),
+        path("zwei-faktor/mitarbeiter/<int:pk>/link/", views_2fa.two_factor_staff_link, name="two_factor_staff_link"),
         path("person/<int:pk>/daten-export/", views_privacy.admin_person_export, name="person_export"),
     ]
     return [path("workpro/", include((decorate_urlpatterns(urls, audit_denials), "workpro_admin"),
