@@ -514,3 +514,15 @@ def test_a_leitung_can_send_colleagues_the_link_but_never_use_it(world, client):
     assert denied.status_code == 302 and urlparse(denied["Location"]).path == "/admin/"
     assert colleague.post(f"{staff_page}{world.staff.pk}/link/", **HOST).status_code == 302
     assert OutboxMessage.objects.filter(template="two_factor_enrolment").count() == 1
+
+
+def test_old_link_rows_do_not_pile_up(world):
+    from workpro_plugin.services import two_factor
+
+    start = timezone.now()
+    two_factor.enrolment_request(user=world.staff, by=world.staff)
+    with time_machine.travel(start + timedelta(days=10), tick=False):
+        two_factor.enrolment_request(user=world.staff, by=world.staff)
+    with time_machine.travel(start + timedelta(days=32), tick=False):
+        two_factor.enrolment_request(user=world.staff, by=world.staff)
+    assert TwoFactorEnrolment.objects.filter(user=world.staff).count() == 2  # the first is gone

@@ -36,6 +36,7 @@ RECOVERY_DEVICE_NAME = "Wiederherstellungscodes"
 RECOVERY_CODES = 10
 # Links one account may be sent per hour: enough for a lost mail, not enough to flood a mailbox.
 LINKS_PER_HOUR = 3
+KEEP_OLD_LINKS = timedelta(days=30)
 
 
 class TwoFactorError(Exception):
@@ -81,6 +82,8 @@ def enrolment_request(*, user, by=None) -> TwoFactorEnrolment:
             raise TwoFactorError(_("Es wurden in der letzten Stunde schon mehrere Links verschickt. Bitte sehen Sie "
                                    "in Ihrem Postfach nach oder versuchen Sie es später erneut."))
         TwoFactorEnrolment.objects.filter(user=locked, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        # Rows of links long over are no use to anyone (the audit log keeps that they were sent).
+        TwoFactorEnrolment.objects.filter(user=locked, expires_at__lt=now - KEEP_OLD_LINKS).delete()
         token = secrets.token_urlsafe(32)
         enrolment = TwoFactorEnrolment.objects.create(
             user=locked, token_hash=_hash(token), requested_by=by if by is not None and by.is_authenticated else None,
