@@ -29,10 +29,13 @@ from workpro_plugin.models import (
     FeeSchedule,
     OfferSection,
     PickupPerson,
+    TwoFactorEnrolment,
 )
 from workpro_plugin.services import addons as addon_svc
 from workpro_plugin.services import apps as app_svc
 from workpro_plugin.services import chat as chat_svc
+from workpro_plugin.services import two_factor as two_factor_svc
+from workpro_plugin.views_2fa import ENROLMENT_KEY
 
 S = Enrollment.Status
 HOST = {"HTTP_HOST": "kita.test"}
@@ -118,12 +121,26 @@ def build(world=None) -> SimpleNamespace:
     w.accepted = make_user("angenommen@example.org")
     w.e_angen = enrollment_in(S.ANGENOMMEN, offer=offer, institution=w.kita, holder=w.accepted)
 
-    # Two-factor: one admin user without a device (setup), one with a confirmed device (verify).
+    # Two-factor: one admin user setting up (a link not yet opened, and one opened: its token in the
+    # session, see open_enrolment), one with a confirmed device (verify).
     w.admin_new = make_user("neu@kita.test", person=False, groups=[w.kita.staff_group])
     w.new_device = TOTPDevice.objects.create(user=w.admin_new, name="WorkPro", confirmed=False)
+    far = timezone.now() + timedelta(days=3650)  # tests travel in time
+    w.link_token, w.opened_token = "formworld-link-" + "a" * 30, "formworld-link-" + "b" * 30
+    TwoFactorEnrolment.objects.create(user=w.admin_new, token_hash=two_factor_svc._hash(w.link_token),
+                                      expires_at=far)
+    TwoFactorEnrolment.objects.create(user=w.admin_new, token_hash=two_factor_svc._hash(w.opened_token),
+                                      expires_at=far, used_at=timezone.now())
     w.admin_2fa = make_user("zweifaktor@kita.test", person=False, groups=[w.kita.staff_group])
     w.device = TOTPDevice.objects.create(user=w.admin_2fa, name="WorkPro", confirmed=True)
     return w
+
+
+def open_enrolment(client, w) -> None:
+    """What opening the mailed link leaves in admin_new's session (the client is logged in as admin_new)."""
+    session = client.session
+    session[ENROLMENT_KEY] = w.opened_token
+    session.save()
 
 
 @contextmanager

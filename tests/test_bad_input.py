@@ -95,6 +95,7 @@ from workpro_plugin.models import (
     OutboxMessage,
     Person,
     PickupPerson,
+    TwoFactorEnrolment,
 )
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +144,7 @@ PERSONAL = {"last_name": "Muster", "first_name": "Ida", "date_of_birth": "2021-0
             "postcode": "10115", "city": "Berlin", "email": "ida@example.org", "mobile": "0151 23456789"}
 # A wrong code counts towards the throttle (a change that is wanted); the devices themselves must not change.
 DEVICES = (TOTPDevice.objects.all(), ["user_id", "key", "confirmed"])
+ENROLMENTS = (TwoFactorEnrolment.objects.all(), ["user_id", "used_at", "completed_at"])
 
 
 def _totp(device) -> str:
@@ -308,7 +310,7 @@ FORMS = [
                     "launch_url": "https://mensa.example.org/", "terms": "Nur für Teilnehmer.", "is_active": "on"},
          (App,), examples=30),
     Form("admin_2fa_setup", lambda w: reverse("workpro_admin:two_factor_setup"), "admin_new",
-         lambda w: {"token": _totp(w.new_device), "next": "/admin/"}, (DEVICES,), examples=15),
+         lambda w: {"token": _totp(w.new_device), "next": "/admin/"}, (DEVICES, ENROLMENTS), examples=15),
     Form("admin_2fa_verify", lambda w: reverse("workpro_admin:two_factor_verify"), "admin_2fa",
          lambda w: {"token": _totp(w.device), "next": "/admin/"}, (DEVICES,), examples=15),
 ]
@@ -441,13 +443,16 @@ class Rollback(Exception):
     pass
 
 
-def login(client, user) -> None:
+def login(client, user, w=None) -> None:
     """Log in outside the example's savepoint, and only when needed (a rolled-back example may have
-    logged the client out, e.g. by changing the password)."""
+    logged the client out, e.g. by changing the password). The user setting up 2FA has opened the
+    mailed link in this session."""
     if user is None:
         client.cookies.clear()
     elif client.session.get(SESSION_KEY) != str(user.pk):
         client.force_login(user)
+        if w is not None and user == w.admin_new:
+            form_world.open_enrolment(client, w)
 
 
 def _draft(w, form: Form):
@@ -460,7 +465,7 @@ def _draft(w, form: Form):
 
 def run_example(form: Form, w, client, data: dict, seen: dict) -> None:
     """One post in a savepoint that is always rolled back; the status goes into `seen`."""
-    login(client, getattr(w, form.user) if form.user else None)
+    login(client, getattr(w, form.user) if form.user else None, w)
     with transaction.atomic():
         cache.clear()  # rate limits (registration, password request) count per example
         guarded = list(form.guarded)

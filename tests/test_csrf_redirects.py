@@ -29,6 +29,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils.html import escape
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import form_world
@@ -120,6 +121,11 @@ def _kwargs(w) -> dict:
         "workpro_admin:app_revoke": ("staff", [{"pk": w.assignment.pk}]),
         "workpro_admin:two_factor": ("admin_2fa", [{}]), "workpro_admin:two_factor_setup": ("admin_new", [{}]),
         "workpro_admin:two_factor_verify": ("admin_2fa", [{}]),
+        "workpro_admin:two_factor_link_request": ("admin_new", [{}]),
+        "workpro_admin:two_factor_link": ("admin_new", [{"token": w.link_token}]),
+        "workpro_admin:two_factor_recovery": ("admin_2fa", [{}]),
+        "workpro_admin:two_factor_staff": ("staff", [{}]),
+        "workpro_admin:two_factor_staff_link": ("staff", [{"pk": w.admin_new.pk}]),
         "workpro_admin:person_export": ("staff", [{"pk": w.me.pk}]),
         "workpro_chat:inbox": ("staff", [{}]), "workpro_chat:thread": ("staff", [{"pk": conv.pk}]),
         "workpro_chat:poll": ("staff", [{"pk": conv.pk}]), "workpro_chat:assign": ("staff", [{"pk": conv.pk}]),
@@ -141,7 +147,7 @@ def fingerprint() -> str:
     a refused request may well be logged)."""
     models = [m for m in apps.get_app_config("workpro_plugin").get_models() if m is not AuditEvent]
     digest = hashlib.sha256()
-    for model in [*models, User, Group, TOTPDevice]:
+    for model in [*models, User, Group, TOTPDevice, StaticDevice, StaticToken]:
         digest.update(repr(list(model.objects.order_by("pk").values_list())).encode())
     return digest.hexdigest()
 
@@ -305,6 +311,7 @@ def test_two_factor_next(module_world, client, value):
                            **HOST)
     assert_stays_on_site(response, value)
     client.force_login(w.admin_new)
+    form_world.open_enrolment(client, w)
     response = client.post(reverse("workpro_admin:two_factor_setup"),
                            {"token": _totp(w.new_device), "next": value}, **HOST)
     assert_stays_on_site(response, value)

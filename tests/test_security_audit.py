@@ -2,6 +2,7 @@
 free of the personal data it protects, and deleted after the retention period."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.core import signing
 from django.utils import timezone
 from django_q.models import Schedule
 
-from tests.factories import enrollment_in, make_user, pdf_bytes
+from tests.factories import enrollment_in, make_user, pdf_bytes, two_factor_link
 from tests.security_figures import add, note
 from workpro_plugin.models import AuditAction, AuditEvent, Document, Enrollment
 from workpro_plugin.services import audit
@@ -234,12 +235,18 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
     client.force_login(world.staff)
     client.get(f"/admin/workpro_plugin/person/inspect/{world.holder.workpro_person.pk}/", **HOST)
     client.get("/admin/workpro_plugin/enrollment/?export=csv", **HOST)
-    device = TOTPDevice.objects.create(user=world.staff, name="WorkPro", confirmed=False)
+    client.post("/admin/workpro/zwei-faktor/link-anfordern/", **HOST)
+    client.post(two_factor_link(world.staff), **HOST)
+    device = TOTPDevice.objects.get(user=world.staff, confirmed=False)
     client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": "000000"}, **HOST)
     with time_machine.travel(timezone.now() + timedelta(seconds=2), tick=False):
         device.refresh_from_db()
         current = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-        client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": current}, **HOST)
+        done = client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": current}, **HOST)
+        codes = re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4})</code>", client.get(done["Location"], **HOST).content.decode())
+        client.logout()
+        client.force_login(world.staff)
+        client.post("/admin/workpro/zwei-faktor/code/", {"token": codes[0]}, **HOST)
         client.logout()
         client.force_login(world.staff)
         with time_machine.travel(timezone.now() + timedelta(seconds=31), tick=False):

@@ -71,7 +71,7 @@ class SecurityHeadersMiddleware:
 # Admin views an authenticated staff member reaches before the second factor.
 TWO_FACTOR_OPEN_URL_NAMES = {
     "wagtailadmin_login", "wagtailadmin_logout", "wagtailadmin_javascript_catalog", "wagtailadmin_sprite",
-    "two_factor_setup", "two_factor_verify",
+    "two_factor_setup", "two_factor_verify", "two_factor_link_request", "two_factor_link",
 }
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import translation
 from wagtail.models import Site
@@ -230,3 +233,19 @@ def portal_documents(user, today=None):
                                  | Q(enrollment__account_holder=user))
     return (Document.objects.filter(Q(enrollment__account_holder=user) | Q(enrollment__in=guardian_enrollments) | own)
             .exclude(kind="chat_attachment", superseded=True))  # hidden by staff: gone for members
+
+
+def two_factor_colleagues(user):
+    """Accounts `user` may send a 2FA enrolment link to (it goes to their own address): the Sachbearbeitung
+    and Leitung of the institutions `user` leads; for superusers everyone with access to the admin."""
+    User = get_user_model()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return User.objects.none()
+    if user.is_superuser:
+        admin_access = Q(codename="access_admin", content_type__app_label="wagtailadmin")
+        return User.objects.filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=Permission.objects.filter(admin_access))
+            | Q(user_permissions__in=Permission.objects.filter(admin_access)), is_active=True).distinct()
+    led = Institution.objects.filter(lead_group__in=user.groups.all())
+    group_ids = [pk for institution in led for pk in institution.staff_group_ids()]
+    return User.objects.filter(is_active=True, groups__in=group_ids).distinct()

@@ -423,6 +423,11 @@ def register_workpro_admin_urls():
         path("zwei-faktor/", views_2fa.two_factor_manage, name="two_factor"),
         path("zwei-faktor/einrichten/", views_2fa.two_factor_setup, name="two_factor_setup"),
         path("zwei-faktor/code/", views_2fa.two_factor_verify, name="two_factor_verify"),
+        path("zwei-faktor/link-anfordern/", views_2fa.two_factor_link_request, name="two_factor_link_request"),
+        path("zwei-faktor/link/<str:token>/", views_2fa.two_factor_link, name="two_factor_link"),
+        path("zwei-faktor/wiederherstellungscodes/", views_2fa.two_factor_recovery, name="two_factor_recovery"),
+        path("zwei-faktor/mitarbeiter/", views_2fa.two_factor_staff, name="two_factor_staff"),
+        path("zwei-faktor/mitarbeiter/<int:pk>/link/", views_2fa.two_factor_staff_link, name="two_factor_staff_link"),
         path("person/<int:pk>/daten-export/", views_privacy.admin_person_export, name="person_export"),
     ]
     return [path("workpro/", include((decorate_urlpatterns(urls, audit_denials), "workpro_admin"),

@@ -28,6 +28,7 @@ from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
 from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead, Message
 from .privacy import Consent, PrivacyLog
+from .two_factor import TwoFactorEnrolment
 
 __all__ = [
     "AuditAction",
@@ -68,6 +69,7 @@ __all__ = [
     "Message",
     "Consent",
     "PrivacyLog",
+    "TwoFactorEnrolment",
 ]
 
 from .addons import HOLDING_STATUSES, AddonBooking, AddonBookingStatus  # noqa: E402

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes for staff who lost their phone
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

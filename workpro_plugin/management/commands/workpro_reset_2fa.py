@@ -1,23 +1,30 @@
-"""Remove a staff member's TOTP devices (lost phone); the next admin login sets up a new one."""
+"""Remove a staff member's second factor (lost phone: the app and the recovery codes); with --link,
+mail them a new one-time enrolment link at once. The next admin login then offers the link again."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from workpro_plugin.services import audit
+from workpro_plugin.services import two_factor
 
 
 class Command(BaseCommand):
-    help = "Zweiten Faktor (TOTP) eines Kontos zurücksetzen, z. B. nach Verlust des Telefons."
+    help = ("Zweiten Faktor (App und Wiederherstellungscodes) eines Kontos zurücksetzen, z. B. nach Verlust "
+            "des Telefons; mit --link gleich einen neuen Einrichtungslink an die Mailadresse des Kontos senden.")
 
     def add_arguments(self, parser):
         parser.add_argument("username", help="Benutzername bzw. Mailadresse des Kontos")
+        parser.add_argument("--link", action="store_true",
+                            help="danach einen Einrichtungslink an die Mailadresse des Kontos senden")
 
-    def handle(self, *args, username, **options):
+    def handle(self, *args, username, link=False, **options):
         user = get_user_model().objects.filter(username__iexact=username.strip()).first()
         if user is None:
             raise CommandError(f"Kein Konto mit dem Benutzernamen {username!r}.")
-        deleted, _ = TOTPDevice.objects.filter(user=user).delete()
-        audit.record(audit.A.TWO_FACTOR_DISABLED, actor_label=user.get_username(), object_type="auth.user",
-                     object_id=str(user.pk), detail={"via": "workpro_reset_2fa", "devices": deleted})
+        deleted = two_factor.devices_remove(user=user, via="workpro_reset_2fa")
         self.stdout.write(f"{deleted} Gerät(e) von {user.get_username()} entfernt.")
+        if link:
+            try:
+                two_factor.enrolment_request(user=user, by=None)
+            except two_factor.TwoFactorError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"Einrichtungslink an {user.email} verschickt.")
