@@ -203,8 +203,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     if not person.mobile:
         make_password(generate_password())
         if institution and institution.email:
+            # About the person, to the institution: anonymising the person scrubs it (privacy._outbox_of).
             queue_mail(to=institution.email, template="password_request_no_mobile", institution=institution,
-                       context={"person_name": person.full_name, "customer_number": person.customer_number or "",
+                       person=person, context={"person_name": person.full_name, "customer_number": person.customer_number or "",
                                 "requested_email": data.email})
         return "no_mobile"
     if not _sms_allowed(person, now):
