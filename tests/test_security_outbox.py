@@ -170,9 +170,10 @@ def test_a_retry_after_a_killed_worker_sends_the_same_message_id(backend):
         assert notify.sweep() == 1  # sync mode: delivered again
     message.refresh_from_db()
     assert message.state == "sent"
-    first, second = backend.attempts
-    assert first["Message-ID"] == second["Message-ID"] == notify.message_id(message)
-    note("outbox: deliveries of one row after a killed worker / distinct Message-IDs", "2/1")
+    ids = {m["Message-ID"] for m in backend.attempts}
+    note("outbox: deliveries of one row after a killed worker / distinct Message-IDs",
+         f"{len(backend.attempts)}/{len(ids)}")
+    assert len(backend.attempts) == 2 and ids == {notify.message_id(message)}
 
 
 def test_message_ids_are_stable_per_row_and_differ_between_rows(backend, settings):
