@@ -84,9 +84,12 @@ def test_registering_again_creates_no_second_account_and_reveals_nothing(
     second = _register(client, kita, hort, run_on_commit, email="erika.muster@example.org")
     assert (first.status_code, first["Location"]) == (second.status_code, second["Location"])
     assert User.objects.filter(username="erika.muster@example.org").count() == 1
-    assert Enrollment.objects.filter(account_holder__username="erika.muster@example.org").count() == 2
+    # Nothing is attached to the existing account: the owner decides after logging in.
+    assert list(Enrollment.objects.filter(account_holder__username="erika.muster@example.org")
+                .values_list("offer_id", flat=True)) == [offer.pk]
     existing_mail = mail.outbox[-1]
-    assert "bereits ein Konto" in existing_mail.body
+    assert "bereits ein Konto" in existing_mail.body and "nichts an Ihr Konto gebunden" in existing_mail.body
+    assert "Zum Angebot anmelden" in existing_mail.body and hort.get_full_url() in existing_mail.body
     assert PASSWORD_RE.search(existing_mail.body) is None
     assert "/workpro/konto/passwort-anfordern/" in existing_mail.body
 

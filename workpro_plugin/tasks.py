@@ -66,3 +66,9 @@ def apply_retention_task() -> dict:
     from .services.privacy import apply_retention
 
     return apply_retention()
+
+
+def clear_expired_sessions_task() -> int:
+    from .services.privacy import clear_expired_sessions
+
+    return clear_expired_sessions()

@@ -35,8 +35,10 @@ def data_export(request):
 @require_POST
 def admin_person_export(request, pk: int):
     """Staff of an institution the person has an enrollment with, and superusers; for anyone else
-    the person does not exist (404)."""
+    the person does not exist (404). Staff get what belongs to their institutions, superusers
+    (and the person themself) everything."""
     person = get_object_or_404(Person, pk=pk)
     if not privacy.staff_may_export(request.user, person):
         raise Http404
-    return _zip_response(privacy.person_export(person=person, by=request.user, via="admin"))
+    return _zip_response(privacy.person_export(person=person, by=request.user, via="admin",
+                                               institutions=privacy.export_scope(request.user, person)))

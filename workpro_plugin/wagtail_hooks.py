@@ -334,12 +334,13 @@ class PersonPermissionHelper(ReadOnlyPermissionHelper):
 class PersonInspectView(InspectView):
     def get_context_data(self, **kwargs):
         audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=self.instance, person=self.instance)
-        from .services.privacy import staff_may_export
+        from .services.privacy import consents_for, privacy_log_for, staff_may_export
 
         context = super().get_context_data(**kwargs)
-        context.update(may_export=staff_may_export(self.request.user, self.instance),
-                       consents=self.instance.consents.all(),
-                       privacy_log=self.instance.privacy_log.select_related("by"))
+        user = self.request.user
+        context.update(may_export=staff_may_export(user, self.instance),
+                       consents=consents_for(user, self.instance),
+                       privacy_log=privacy_log_for(user, self.instance))
         return context
 
 

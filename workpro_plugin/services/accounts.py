@@ -45,7 +45,9 @@ def _issue_password(person: Person) -> str:
 
 @dataclass(frozen=True)
 class RegistrationResult:
-    person: Person
+    """What a registration did; for a known address: nothing (person and enrollment None)."""
+
+    person: Person | None
     enrollment: Enrollment | None
     created_account: bool
 
@@ -57,17 +59,23 @@ def account_register(
 ) -> RegistrationResult:
     """Register interest in an offer: one account per email, an enrollment in state interessent.
 
-    A second registration with a known email creates no account; the mail to that
-    address explains how to log in, and the new interest is recorded. The same form
-    sent twice (a double click, two tabs) sends no second mail. The privacy consent,
-    when given, is recorded with its text, time and IP address.
+    Only a new address gets an account: the person, the privacy consent (text, time, IP), the
+    interest and the welcome mail with the issued password.
+
+    A known address gets nothing attached: a visitor cannot tie someone else's account to an
+    institution (whose staff would then see and export the person). The owner is mailed instead
+    and decides after logging in ("Zum Angebot anmelden" on the offer page). Staff and superuser
+    accounts get the same mail as everyone else, so it reveals nothing about the account. The
+    visitor sees the same page either way, and both paths hash one password (no timing
+    difference). The same form sent twice within minutes sends no second mail.
     """
     User = get_user_model()
     email = normalize_email(email)
     institution = offer.get_institution()
     user = User.objects.select_for_update().filter(username=email).first()
     context = {"offer_title": offer.title, "offer_url": offer.get_url(), "login_url": reverse("workpro:login"),
-               "password_request_url": reverse("workpro:password_request"), "email": email}
+               "password_request_url": reverse("workpro:password_request"), "email": email,
+               "offer_link": offer.get_full_url()}
     if user is None:
         try:
             # A parallel registration of the same address may win the insert; then we are the second one.
@@ -86,26 +94,25 @@ def account_register(
                        context={**context, "first_name": first_name, "last_name": last_name, "password": password})
             return RegistrationResult(person=person, enrollment=enrollment, created_account=True)
 
+    make_password(generate_password())  # the new-address path hashes the issued password: same work
+    # Only the account's own data goes into the mail, never what the visitor typed (no text of a
+    # stranger's choosing in a mail from the institution).
     person = Person.objects.filter(user=user).first()
-    if person is None:  # e.g. a staff account: give it a person record, keep its password
-        person = Person.objects.create(user=user, last_name=user.last_name or last_name,
-                                       first_name=user.first_name or first_name, email=email, language=language)
-    _record_consent(person, offer, privacy_text, ip)
-    enrollment = _record_interest(offer=offer, institution=institution, user=user)
-    if not _registration_mail_just_sent(person, offer):
-        queue_mail(to=email, template="registration_existing", language=person.language, institution=institution,
-                   person=person,
-                   context={**context, "first_name": person.first_name, "last_name": person.last_name})
-    return RegistrationResult(person=person, enrollment=enrollment, created_account=False)
+    if not _registration_mail_just_sent(email, offer):
+        queue_mail(to=email, template="registration_existing", institution=institution,
+                   language=person.language if person is not None else language, person=person,
+                   context={**context, "first_name": person.first_name if person else user.first_name,
+                            "last_name": person.last_name if person else user.last_name})
+    return RegistrationResult(person=None, enrollment=None, created_account=False)
 
 
 REPEAT_REGISTRATION_WINDOW = timedelta(minutes=10)
 
 
-def _registration_mail_just_sent(person: Person, offer: OfferPage) -> bool:
+def _registration_mail_just_sent(email: str, offer: OfferPage) -> bool:
     """The same registration again within minutes is a double submit: the first mail suffices."""
     return OutboxMessage.objects.filter(
-        person=person, template__in=("registration_welcome", "registration_existing"),
+        recipient=email, template__in=("registration_welcome", "registration_existing"),
         context__offer_title=offer.title, created_at__gte=timezone.now() - REPEAT_REGISTRATION_WINDOW,
     ).exists()
 
@@ -251,8 +258,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     if not person.mobile:
         make_password(generate_password())
         if institution and institution.email:
+            # About the person, to the institution: anonymising the person scrubs it (privacy._outbox_of).
             queue_mail(to=institution.email, template="password_request_no_mobile", institution=institution,
-                       context={"person_name": person.full_name, "customer_number": person.customer_number or "",
+                       person=person, context={"person_name": person.full_name, "customer_number": person.customer_number or "",
                                 "requested_email": data.email})
         return "no_mobile"
     if not _sms_allowed(person, now):

@@ -303,9 +303,13 @@ def render_addon_confirmation_pdf(booking: AddonBooking) -> bytes:
 
 # --- data protection: export and erasure -------------------------------------------------------
 
-def addon_bookings_export(person) -> list[dict]:
-    """The export section: bookings on the contracts the person takes part in or holds."""
-    bookings = (AddonBooking.objects.filter(enrollment__in=privacy.enrollments_of(person).values("pk"))
+def addon_bookings_export(person, institutions=None) -> list[dict]:
+    """The export section: bookings on the contracts the person takes part in or holds (only those
+    at `institutions` when given)."""
+    enrollments = privacy.enrollments_of(person)
+    if institutions is not None:
+        enrollments = enrollments.filter(institution_id__in=institutions)
+    bookings = (AddonBooking.objects.filter(enrollment__in=enrollments.values("pk"))
                 .select_related("addon", "enrollment", "booked_by", "decided_by", "confirmation")
                 .order_by("booked_at", "pk"))
     return [{
@@ -331,5 +335,5 @@ def addon_bookings_erase(person) -> int:
             .update(note="", cost_reason="", decline_reason=""))
 
 
-privacy.register_exporter("addon_bookings", addon_bookings_export)
+privacy.register_exporter("addon_bookings", addon_bookings_export, scoped=True)
 privacy.register_eraser("addon_bookings", addon_bookings_erase)

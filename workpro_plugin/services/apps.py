@@ -222,9 +222,10 @@ def _who(user) -> str | None:
     return privacy.actor_name(user) if user is not None else None
 
 
-def apps_export(person: Person) -> dict:
+def apps_export(person: Person, institutions=None) -> dict:
     """The export section: apps assigned to the person (directly or through the offer of one of their
-    contracts, revoked ones included) and the acceptances given for them or by them."""
+    contracts, revoked ones included) and the acceptances given for them or by them; only the apps of
+    `institutions` when given."""
     offers = (Enrollment.objects.filter(participant=person, status__in=APP_CONTRACT_STATUSES)
               .values("offer_id"))
     assignments = (AppAssignment.objects.filter(Q(participant=person) | Q(offer_id__in=offers))
@@ -233,6 +234,9 @@ def apps_export(person: Person) -> dict:
     given = Q(person=person)
     if person.user_id:
         given |= Q(accepted_by_id=person.user_id)
+    if institutions is not None:
+        assignments = assignments.filter(app__institution_id__in=institutions)
+        given &= Q(app__institution_id__in=institutions)
     acceptances = (AppAcceptance.objects.filter(given).select_related("app", "person", "accepted_by")
                    .order_by("accepted_at", "pk"))
     return {
@@ -257,5 +261,5 @@ def apps_erase(person: Person) -> int:
     return AppAssignment.objects.filter(participant=person).exclude(revoke_reason="").update(revoke_reason="")
 
 
-privacy.register_exporter("apps", apps_export)
+privacy.register_exporter("apps", apps_export, scoped=True)
 privacy.register_eraser("apps", apps_erase)

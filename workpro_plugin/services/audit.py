@@ -99,11 +99,7 @@ def _is_admin(request) -> bool:
 _NAMED_ATTEMPTS = (A.LOGIN_FAILED, A.LOCKED_OUT)
 
 
-def _login_names(person) -> set[str]:
-    names = {person.email}
-    if person.user_id:
-        names |= {person.user.email, person.user.get_username()}
-    return {n.strip().lower() for n in names if n}
+_login_names = privacy.login_names
 
 
 def _events_of(person) -> Q:

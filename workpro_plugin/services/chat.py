@@ -422,14 +422,17 @@ def _message_entry(message: Message, conversation: Conversation, user_id: int | 
     }
 
 
-def chat_export(person) -> list[dict]:
+def chat_export(person, institutions=None) -> list[dict]:
     """The export section: each of the person's conversations with its messages (attachments are
-    among the exported documents, referred to by their path in the ZIP)."""
+    among the exported documents, referred to by their path in the ZIP); only the conversations
+    with `institutions` when given."""
     from django.db.models import Prefetch
 
     messages = Message.objects.select_related("author", "attachment").order_by("pk")
-    conversations = (Conversation.objects.filter(_conversations_where(person))
-                     .select_related("institution", "offer", "enrollment__participant")
+    conversations = Conversation.objects.filter(_conversations_where(person))
+    if institutions is not None:
+        conversations = conversations.filter(institution_id__in=institutions)
+    conversations = (conversations.select_related("institution", "offer", "enrollment__participant")
                      .prefetch_related(Prefetch("messages", queryset=messages)).order_by("created_at", "pk"))
     return [{
         "id": c.pk, "kind": c.kind, "kind_label": str(c.get_kind_display()), "title": str(c.title),
@@ -455,5 +458,5 @@ def chat_erase(person) -> int:
                                                      changed_at=timezone.now())
 
 
-privacy.register_exporter("chat", chat_export)
+privacy.register_exporter("chat", chat_export, scoped=True)
 privacy.register_eraser("chat", chat_erase)

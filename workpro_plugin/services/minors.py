@@ -196,7 +196,8 @@ def _hand_over(person: Person, *, birthday: date) -> None:
         if institution.pk in told or not institution.email:
             continue
         told.add(institution.pk)
-        queue_mail(to=institution.email, template="coming_of_age_no_login", institution=institution,
+        # About the person, to the institution: anonymising the person scrubs it (privacy._outbox_of).
+        queue_mail(to=institution.email, template="coming_of_age_no_login", institution=institution, person=person,
                    context={"participant": person.full_name, "customer_number": person.customer_number or "",
                             "birthday": birthday.isoformat(), "access_ends_on": access_ends_on.isoformat()})
 
@@ -367,9 +368,13 @@ def send_care_reminders(*, today: date | None = None) -> int:
 
 # --- data protection: export and erasure -------------------------------------------------------
 
-def _care_of(person: Person):
-    """Notfallkontakte and Abholberechtigte of the contracts the person takes part in or holds."""
-    enrollments = privacy.enrollments_of(person).values("pk")
+def _care_of(person: Person, institutions=None):
+    """Notfallkontakte and Abholberechtigte of the contracts the person takes part in or holds
+    (at `institutions` when given)."""
+    enrollments = privacy.enrollments_of(person)
+    if institutions is not None:
+        enrollments = enrollments.filter(institution_id__in=institutions)
+    enrollments = enrollments.values("pk")
     return (EmergencyContact.objects.filter(enrollment__in=enrollments).select_related("enrollment"),
             PickupPerson.objects.filter(enrollment__in=enrollments).select_related("enrollment"))
 
@@ -385,9 +390,9 @@ def _care_entry(contact) -> dict:
             "updated_at": contact.updated_at}
 
 
-def care_export(person: Person) -> dict:
+def care_export(person: Person, institutions=None) -> dict:
     """The export section: both kinds of contact; the passport photos lie in the ZIP under fotos/."""
-    emergency, pickups = _care_of(person)
+    emergency, pickups = _care_of(person, institutions)
     return {
         "emergency_contacts": [_care_entry(c) for c in emergency.order_by("enrollment_id", "pk")],
         "pickup_persons": [
@@ -397,8 +402,8 @@ def care_export(person: Person) -> dict:
     }
 
 
-def care_export_files(person: Person) -> list[tuple[str, object]]:
-    _emergency, pickups = _care_of(person)
+def care_export_files(person: Person, institutions=None) -> list[tuple[str, object]]:
+    _emergency, pickups = _care_of(person, institutions)
     return [(_photo_path(p), p.photo) for p in pickups.exclude(photo="").order_by("pk")]
 
 
@@ -417,6 +422,6 @@ def care_erase(person: Person) -> int:
     return deleted
 
 
-privacy.register_exporter("care_contacts", care_export)
-privacy.register_export_files("care_contacts", care_export_files)
+privacy.register_exporter("care_contacts", care_export, scoped=True)
+privacy.register_export_files("care_contacts", care_export_files, scoped=True)
 privacy.register_eraser("care_contacts", care_erase)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from datetime import timezone as dt_timezone
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from ..models import Institution, OutboxMessage, Person
+from ..models import ISSUED_PASSWORD_VALIDITY, Institution, OutboxMessage, Person
 from ..sms import SmsMessage, get_backend
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,23 @@ BACKOFF = [60, 5 * 60, 15 * 60, 60 * 60, 3 * 60 * 60]
 STALE_CLAIM = timedelta(minutes=10)
 # Context values stored as ISO dates and shown with the `date` filter.
 DATE_KEYS = ("birthday", "access_ends_on")
+# A secret in a row (an issued password, a confirmation link) is never kept longer than it is valid:
+# a row not sent by then is not sent at all, it is marked failed and loses the secret.
+SECRET_VALIDITY = ISSUED_PASSWORD_VALIDITY
+SECRET_EXPIRED_ERROR = "expired: not sent within the validity of its secret; secret removed"
+
+
+def message_id(message: OutboxMessage) -> str:
+    """The Message-ID of an outbox mail: the same on every attempt (a retry after a worker died
+    mid-send repeats it, so mail clients drop the duplicate), different for every row.
+
+    Derived from the row's id and creation time (a database restored or reset later never gives
+    a new mail an old ID), at WORKPRO_MESSAGE_ID_DOMAIN or the domain of DEFAULT_FROM_EMAIL.
+    """
+    domain = getattr(settings, "WORKPRO_MESSAGE_ID_DOMAIN", "") or \
+        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "workpro.localhost"
+    stamp = f"{message.created_at.astimezone(dt_timezone.utc):%Y%m%d%H%M%S%f}" if message.created_at else "0"
+    return f"<workpro.outbox.{message.pk}.{stamp}@{domain.strip().strip('<>') or 'workpro.localhost'}>"
 
 
 def _enqueue_delivery(message_id: int) -> None:
@@ -135,7 +153,7 @@ def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
     reply_to = _single_address(message.institution.email) if message.institution else ""
     mail = EmailMultiAlternatives(
         subject=subject, body=text, from_email=formataddr((from_name, from_address)), to=[message.recipient],
-        reply_to=[reply_to] if reply_to else None,
+        reply_to=[reply_to] if reply_to else None, headers={"Message-ID": message_id(message)},
     )
     mail.attach_alternative(html, "text/html")
     for filename, content, mimetype in _attachments(message):
@@ -183,6 +201,10 @@ def deliver(message_id: int) -> bool:
     if not claimed:
         return False
     message = OutboxMessage.objects.select_related("institution__site").get(pk=message_id)
+    if message.secret_keys and message.created_at <= now - SECRET_VALIDITY:
+        _drop_secrets(OutboxMessage.objects.filter(pk=message_id), error=SECRET_EXPIRED_ERROR)
+        logger.warning("outbox %s not sent: its secret expired", message_id)
+        return False
     try:
         if message.channel == OutboxMessage.Channel.MAIL:
             mail = render_mail(message)
@@ -194,12 +216,15 @@ def deliver(message_id: int) -> bool:
     except Exception as exc:  # noqa: BLE001 - any transport error means: retry later
         failed = message.attempts >= message.max_attempts
         delay = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         OutboxMessage.objects.filter(pk=message_id).update(
             state=OutboxMessage.State.FAILED if failed else OutboxMessage.State.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            last_error=error,
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             claimed_at=None,
         )
+        if failed and message.secret_keys:  # never sent now: the secret has no use left
+            _drop_secrets(OutboxMessage.objects.filter(pk=message_id), error=error)
         logger.warning("outbox %s attempt %s failed: %s", message_id, message.attempts, exc)
         return False
     context = {k: v for k, v in message.context.items() if k not in message.secret_keys}
@@ -210,12 +235,38 @@ def deliver(message_id: int) -> bool:
     return True
 
 
+def _drop_secrets(rows, *, error: str) -> int:
+    """Mark unsent rows failed and remove their secret context values (the row stays as a record
+    of what was sent to whom; it is never sent again: only pending rows are delivered)."""
+    count = 0
+    for row in rows.exclude(state=OutboxMessage.State.SENT).exclude(secret_keys=[]):
+        context = {k: v for k, v in row.context.items() if k not in row.secret_keys}
+        count += OutboxMessage.objects.filter(pk=row.pk).exclude(state=OutboxMessage.State.SENT).update(
+            state=OutboxMessage.State.FAILED, context=context, secret_keys=[], last_error=error[:2000],
+            claimed_at=None)
+    return count
+
+
+def expire_secrets(*, now=None) -> int:
+    """Rows with a secret that were not sent within its validity: failed, secret removed.
+    Failed rows lose their secret at once (see deliver); this catches rows still waiting for a
+    retry and rows whose worker died. Returns the number of rows changed."""
+    now = now or timezone.now()
+    # A row being sent right now is left to its worker (a failure puts it back to pending, then it
+    # is caught here); rows of dead workers were put back to pending by the sweep before this.
+    rows = OutboxMessage.objects.filter(state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.FAILED],
+                                        created_at__lte=now - SECRET_VALIDITY)
+    return _drop_secrets(rows, error=SECRET_EXPIRED_ERROR)
+
+
 def sweep(*, now=None) -> int:
-    """Re-queue due rows; release rows whose worker died while sending. Returns rows queued."""
+    """Re-queue due rows; release rows whose worker died while sending; remove secrets past their
+    validity. Returns rows queued."""
     now = now or timezone.now()
     OutboxMessage.objects.filter(state=OutboxMessage.State.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
         state=OutboxMessage.State.PENDING, claimed_at=None
     )
+    expire_secrets(now=now)
     due = list(
         OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at").values_list("pk", flat=True)[:500]

@@ -7,11 +7,18 @@ callables (chat messages, apps, add-on bookings ...):
     privacy.register_exporter("chat", lambda person: [...])      # JSON-able data
     privacy.register_eraser("chat", lambda person: 3)            # returns a count
     privacy.register_export_files("care", lambda person: [("fotos/1-foto.jpg", field_file)])
+    privacy.register_retention("access_log", lambda now: 12)    # the daily run; returns a count
 
 An exporter returns what belongs to the person; an eraser removes or anonymises it
 when the person is anonymised and returns how many rows it touched; a file source
 names further files (not Documents) that go into the ZIP beside data.json.
 The modules register when Django starts (WorkProConfig.ready imports them).
+
+The complete export is for the person themself (and their PSB1) and for superusers. Staff
+export only what belongs to their institutions: a section registered with `scoped=True`
+is called as `exporter(person, institutions=ids)` and must return only what belongs to
+those institutions; a section registered without it (the person's own logins, say) is
+left out of staff exports altogether, so a section added later cannot leak by default.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -39,6 +47,8 @@ from ..models import (
     Enrollment,
     EnrollmentLog,
     EnrollmentSection,
+    Institution,
+    Message,
     OutboxMessage,
     Person,
     PrivacyLog,
@@ -55,11 +65,20 @@ ANONYMISED_NAME = "Anonymisiert"
 _exporters: dict[str, Callable[[Person], object]] = {}
 _erasers: dict[str, Callable[[Person], int]] = {}
 _file_sources: dict[str, Callable[[Person], Iterable[tuple[str, object]]]] = {}
+# Sections (exporters and file sources) that can answer for a set of institutions.
+_scoped_exporters: set[str] = set()
+_scoped_file_sources: set[str] = set()
+_retention_runs: dict[str, Callable[..., int]] = {}
 
 
-def register_exporter(name: str, exporter: Callable[[Person], object]) -> None:
-    """Add a section `name` to every export; `exporter(person)` returns JSON-able data."""
+def register_exporter(name: str, exporter: Callable[..., object], *, scoped: bool = False) -> None:
+    """Add a section `name` to every export; `exporter(person)` returns JSON-able data.
+
+    With `scoped=True` the exporter also accepts `institutions=` (a set of institution ids) and
+    then returns only what belongs to those institutions; only such sections go into a staff export.
+    """
     _exporters[name] = exporter
+    (_scoped_exporters.add if scoped else _scoped_exporters.discard)(name)
 
 
 def register_eraser(name: str, eraser: Callable[[Person], int]) -> None:
@@ -67,9 +86,17 @@ def register_eraser(name: str, eraser: Callable[[Person], int]) -> None:
     _erasers[name] = eraser
 
 
-def register_export_files(name: str, source: Callable[[Person], Iterable[tuple[str, object]]]) -> None:
-    """Add files to every export: `source(person)` yields (path in the ZIP, FieldFile) pairs."""
+def register_retention(name: str, purge: Callable[..., int]) -> None:
+    """Run `purge(now=...)` in the daily retention run (apply_retention); it returns how many rows went."""
+    _retention_runs[name] = purge
+
+
+def register_export_files(name: str, source: Callable[..., Iterable[tuple[str, object]]], *,
+                          scoped: bool = False) -> None:
+    """Add files to every export: `source(person)` yields (path in the ZIP, FieldFile) pairs;
+    `scoped` as for register_exporter."""
     _file_sources[name] = source
+    (_scoped_file_sources.add if scoped else _scoped_file_sources.discard)(name)
 
 
 # --- consent --------------------------------------------------------------------------------
@@ -122,6 +149,45 @@ def staff_may_export(user, person: Person) -> bool:
     return enrollments_of(person).filter(institution__in=staff_institutions(user)).exists()
 
 
+def export_scope(user, person: Person) -> frozenset[int] | None:
+    """What an export by `user` may hold: None for the complete export (a superuser, or the
+    person themself), otherwise the ids of the institutions `user` works for. A staff member
+    of institution A never exports what the person has at institution B."""
+    from ..selectors import staff_institutions
+
+    if user is not None and user.is_authenticated and (
+            user.is_superuser or (person.user_id is not None and person.user_id == user.pk)):
+        return None
+    return frozenset(staff_institutions(user).values_list("pk", flat=True))
+
+
+def consents_for(user, person: Person):
+    """The consents shown on the person's page in the admin: all for superusers; for staff those
+    given for an offer of their institutions (a consent names its offer, not the institution)."""
+    consents = person.consents.all()
+    scope = export_scope(user, person)
+    if scope is None:
+        return consents
+    titles = enrollments_of(person).filter(institution_id__in=scope).values_list("offer__title", flat=True)
+    return consents.filter(subject__in=list(titles))
+
+
+def privacy_log_for(user, person: Person):
+    """The privacy log on the person's page in the admin: all for superusers; for staff the
+    entries of the system, of the person and of staff of their own institutions (an export by
+    another institution's staff would tell them where else the person is known)."""
+    log = person.privacy_log.select_related("by")
+    scope = export_scope(user, person)
+    if scope is None:
+        return log
+    colleagues = Institution.objects.filter(pk__in=scope)
+    where = Q(by__isnull=True) | Q(by=user) | Q(by__groups__in=colleagues.values("staff_group")) | Q(
+        by__groups__in=colleagues.values("lead_group"))
+    if person.user_id:
+        where |= Q(by_id=person.user_id)
+    return log.filter(where).distinct()
+
+
 # --- export ---------------------------------------------------------------------------------
 
 def enrollments_of(person: Person):
@@ -132,13 +198,36 @@ def enrollments_of(person: Person):
     return Enrollment.objects.filter(where)
 
 
-def _documents_of(person: Person):
-    return Document.objects.filter(Q(owner=person) | Q(enrollment__in=enrollments_of(person)))
+def _documents_of(person: Person, institutions: frozenset[int] | None = None):
+    documents = Document.objects.filter(Q(owner=person) | Q(enrollment__in=enrollments_of(person)))
+    if institutions is None:
+        return documents
+    # A document belongs to an institution through its enrollment, or (an attachment to an offer
+    # question, which has no enrollment) through the conversation it was sent in.
+    attached = Message.objects.filter(conversation__institution_id__in=institutions, attachment__isnull=False)
+    return documents.filter(Q(enrollment__institution_id__in=institutions)
+                            | Q(enrollment__isnull=True, pk__in=attached.values("attachment_id")))
+
+
+# Mails to an institution about a person (not to the person): they name the person and carry their
+# customer number. New rows point to the person; older ones are found by the customer number.
+INSTITUTION_MAIL_TEMPLATES = ("password_request_no_mobile", "coming_of_age_no_login")
 
 
 def _outbox_of(person: Person):
     addresses = {a for a in (person.email, person.mobile, person.user.email if person.user_id else "") if a}
-    return OutboxMessage.objects.filter(Q(person=person) | Q(recipient__in=addresses))
+    where = Q(person=person) | Q(recipient__in=addresses)
+    if person.customer_number:
+        where |= Q(template__in=INSTITUTION_MAIL_TEMPLATES, context__customer_number=person.customer_number)
+    return OutboxMessage.objects.filter(where)
+
+
+def login_names(person: Person) -> set[str]:
+    """The names someone logs in (or tries to) as this person: their addresses and username, lower case."""
+    names = {person.email}
+    if person.user_id:
+        names |= {person.user.email, person.user.get_username()}
+    return {n.strip().lower() for n in names if n}
 
 
 def actor_name(user) -> str:
@@ -147,16 +236,18 @@ def actor_name(user) -> str:
     return user.get_full_name() or user.email or user.get_username()
 
 
-def _person_data(person: Person) -> dict:
+def _person_data(person: Person, *, complete: bool = True) -> dict:
     data = {
         "id": person.pk,
         "last_name": person.last_name, "first_name": person.first_name, "date_of_birth": person.date_of_birth,
         "email": person.email, "mobile": person.mobile, "street": person.street, "postcode": person.postcode,
         "city": person.city, "customer_number": person.customer_number, "language": person.language,
-        "password_issued_at": person.password_issued_at, "must_set_password": person.must_set_password,
         "coming_of_age_notice_at": person.coming_of_age_notice_at, "came_of_age_at": person.came_of_age_at,
         "created_at": person.created_at, "updated_at": person.updated_at, "anonymised_at": person.anonymised_at,
     }
+    if not complete:  # the login is the person's own, not an institution's
+        return data
+    data.update(password_issued_at=person.password_issued_at, must_set_password=person.must_set_password)
     if person.user_id:
         user = person.user
         data["account"] = {"email": user.email, "date_joined": user.date_joined, "last_login": user.last_login,
@@ -219,16 +310,31 @@ def _outbox_entry(message: OutboxMessage) -> dict:
     }
 
 
-def person_export_data(person: Person) -> dict:
-    """Everything WorkPro keeps about `person`, as JSON-able data (Art. 15 and 20 DSGVO)."""
+def person_export_data(person: Person, *, institutions: frozenset[int] | None = None) -> dict:
+    """Everything WorkPro keeps about `person`, as JSON-able data (Art. 15 and 20 DSGVO).
+
+    `institutions=None`: the complete export. Otherwise (a staff member's export, see export_scope)
+    only what belongs to those institutions: their enrollments, documents, mails and the scoped
+    sections; the person's logins, consents and the privacy log stay out.
+    """
+    complete = institutions is None
     with translation.override("de"):
-        enrollments = (enrollments_of(person).select_related("offer", "institution", "participant",
-                                                              "account_holder")
+        enrollments = enrollments_of(person)
+        wards = person.wards.select_related("participant")
+        messages = _outbox_of(person)
+        if not complete:
+            enrollments = enrollments.filter(institution_id__in=institutions)
+            wards = wards.filter(participant__enrollments__institution_id__in=institutions).distinct()
+            messages = messages.filter(institution_id__in=institutions)
+        enrollments = (enrollments.select_related("offer", "institution", "participant", "account_holder")
                        .prefetch_related("sections", "log_entries__by").order_by("created_at"))
         data = {
             "format": "workpro-export-1",
             "exported_at": timezone.now(),
-            "person": _person_data(person),
+            "scope": "complete" if complete else "institutions",
+            "institutions": None if complete else sorted(
+                Institution.objects.filter(pk__in=institutions).values_list("name", flat=True)),
+            "person": _person_data(person, complete=complete),
             "guardians": [
                 {"name": link.guardian.full_name, "relation": str(link.get_relation_display()),
                  "is_primary": link.is_primary, "access_ends_on": link.access_ends_on}
@@ -237,20 +343,33 @@ def person_export_data(person: Person) -> dict:
                 {"name": link.participant.full_name, "date_of_birth": link.participant.date_of_birth,
                  "relation": str(link.get_relation_display()), "is_primary": link.is_primary,
                  "access_ends_on": link.access_ends_on}
-                for link in person.wards.select_related("participant")],
+                for link in wards],
             "enrollments": [_enrollment_data(e) for e in enrollments],
-            "documents": [_document_entry(d) for d in _documents_of(person).order_by("deposited_at", "pk")],
-            "messages": [_outbox_entry(m) for m in _outbox_of(person).order_by("created_at", "pk")],
-            "consents": [
+            "documents": [_document_entry(d) for d in _documents_of(person, institutions)
+                          .order_by("deposited_at", "pk")],
+            "messages": [_outbox_entry(m) for m in messages.order_by("created_at", "pk")],
+        }
+        if complete:
+            data["consents"] = [
                 {"kind": c.kind, "kind_label": str(c.get_kind_display()), "subject": c.subject, "text": c.text,
                  "version": c.version, "given_at": c.given_at, "ip": c.ip, "withdrawn_at": c.withdrawn_at}
-                for c in person.consents.order_by("given_at", "pk")],
-            "privacy_log": [{"at": e.at, "action": e.action, "by": actor_name(e.by)}
-                            for e in person.privacy_log.select_related("by").order_by("at", "pk")],
-        }
+                for c in person.consents.order_by("given_at", "pk")]
+            data["privacy_log"] = [{"at": e.at, "action": e.action, "by": actor_name(e.by)}
+                                   for e in person.privacy_log.select_related("by").order_by("at", "pk")]
         for name, exporter in sorted(_exporters.items()):
-            data[name] = exporter(person)
+            if complete:
+                data[name] = exporter(person)
+            elif name in _scoped_exporters:
+                data[name] = exporter(person, institutions=institutions)
     return data
+
+
+def _export_files(person: Person, institutions: frozenset[int] | None):
+    for name, source in sorted(_file_sources.items()):
+        if institutions is None:
+            yield from source(person)
+        elif name in _scoped_file_sources:
+            yield from source(person, institutions=institutions)
 
 
 @dataclass(frozen=True)
@@ -262,33 +381,34 @@ class Export:
     filename: str
 
 
-def person_export(*, person: Person, by, via: str) -> Export:
-    """The export as a ZIP (data.json and the person's documents), logged with its figures."""
-    data = person_export_data(person)
+def person_export(*, person: Person, by, via: str, institutions: frozenset[int] | None = None) -> Export:
+    """The export as a ZIP (data.json and the person's documents), logged with its figures;
+    `institutions` limits it as in person_export_data (None: complete)."""
+    data = person_export_data(person, institutions=institutions)
     buffer = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     stored = missing = files = 0
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
-        for document in _documents_of(person).order_by("pk"):
+        for document in _documents_of(person, institutions).order_by("pk"):
             try:
                 with document.file.open("rb") as handle:
                     archive.writestr(document_path(document), handle.read())
                 stored += 1
             except (FileNotFoundError, OSError, ValueError):
                 missing += 1  # listed in data.json; the file itself is gone
-        for _key, source in sorted(_file_sources.items()):
-            for path, field_file in source(person):
-                try:
-                    with field_file.open("rb") as handle:
-                        archive.writestr(path, handle.read())
-                    files += 1
-                except (FileNotFoundError, OSError, ValueError):
-                    missing += 1
+        for path, field_file in _export_files(person, institutions):
+            try:
+                with field_file.open("rb") as handle:
+                    archive.writestr(path, handle.read())
+                files += 1
+            except (FileNotFoundError, OSError, ValueError):
+                missing += 1
     size = buffer.tell()
     buffer.seek(0)
     figures = {"via": via, "bytes": size, "documents": stored, "files": files, "missing_files": missing,
                "enrollments": len(data["enrollments"]), "messages": len(data["messages"]),
-               "consents": len(data["consents"])}
+               "consents": len(data.get("consents", [])),
+               "scope": "complete" if institutions is None else sorted(institutions)}
     PrivacyLog.objects.create(person=person, action=ACTION_EXPORTED, by=by, figures=figures)
     logger.info("privacy export of person %s by %s: %s", person.pk, getattr(by, "pk", None), figures)
     stem = person.customer_number or f"person-{person.pk}"
@@ -452,13 +572,17 @@ def person_anonymise(*, person: Person, by=None) -> dict:
 
 
 def apply_retention(*, today: date | None = None) -> dict:
-    """The daily run: delete documents past retention, anonymise people whose retention passed.
+    """The daily run: delete documents past retention, run the registered purges (django-axes'
+    login records ...), anonymise people whose retention passed.
 
     Safe to run twice: anonymised people and deleted documents are not touched again.
     """
     today = today or timezone.localdate()
     figures = {"documents_deleted": purge_documents(today=today), "persons_anonymised": 0,
                "person_documents_deleted": 0}
+    now = timezone.now()
+    for name, purge in sorted(_retention_runs.items()):
+        figures[f"{name}_deleted"] = purge(now=now)
     for person in Person.objects.filter(anonymised_at__isnull=True).select_related("user").iterator():
         due = person_due_on(person)
         if due is not None and due <= today:
@@ -471,3 +595,18 @@ def apply_retention(*, today: date | None = None) -> dict:
     logger.info("privacy retention run %s: %s", today, figures)
     return figures
 
+
+
+def clear_expired_sessions() -> int:
+    """What `manage.py clearsessions` does, run daily by the schedule workpro-clear-sessions:
+    expired sessions (who was logged in, and what views kept in the session) are deleted.
+    Returns how many database rows went (0 for engines that expire by themselves, e.g. the cache)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    model = store.get_model_class() if hasattr(store, "get_model_class") else None
+    expired = model.objects.filter(expire_date__lt=timezone.now()).count() if model is not None else 0
+    try:
+        store.clear_expired()
+    except NotImplementedError:
+        return 0
+    logger.info("privacy: %s expired sessions cleared", expired)
+    return expired
