@@ -21,7 +21,7 @@ def remove_schedule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("workpro_plugin", "0014_canned_replies"),
+        ("workpro_plugin", "0015_otp_enrolment_links"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
