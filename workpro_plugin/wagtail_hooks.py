@@ -12,11 +12,12 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import IndexView as SnippetIndexView, SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
 from . import admin_addons, admin_apps, admin_canned, admin_views, views_2fa, views_privacy
+from .admin_export import SafeSpreadsheetExportMixin, with_safe_export
 from .admin_helpers import ReadOnlyPermissionHelper
 from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
@@ -244,7 +245,7 @@ class EnrollmentInspectView(InspectView):
         return context
 
 
-class EnrollmentIndexView(IndexView):
+class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
     def as_spreadsheet(self, queryset, spreadsheet_format):
         """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
         audit.record(audit.A.DATA_EXPORTED, request=self.request, object_type="workpro_plugin.enrollment",
@@ -372,6 +373,7 @@ class FeeScheduleViewSet(SnippetViewSet):
     list_display = ("name", "institution", "billing_period", "maximum_rate")
     list_filter = ("billing_period", "institution")
     search_fields = ("name",)
+    index_view_class = with_safe_export(SnippetIndexView)
 
 
 register_snippet(FeeScheduleViewSet)
@@ -405,6 +407,7 @@ class WorkProAdminGroup(ModelAdminGroup):
 
 for _model_admin in WorkProAdminGroup.items:  # every WorkPro model, also those added later
     _model_admin.history_view_class = ScopedHistoryView
+    _model_admin.index_view_class = with_safe_export(_model_admin.index_view_class)  # no formulas in exports
 modeladmin_register(WorkProAdminGroup)
 
 
