@@ -59,7 +59,7 @@ check-security: install
 	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_csp.py tests/test_security_headers.py \
 		tests/test_security_2fa.py tests/test_security_audit.py tests/test_security_browser.py tests/test_settings.py \
 		tests/test_permission_matrix.py tests/test_bad_input.py tests/test_upload_attacks.py tests/test_csrf_redirects.py \
-		tests/test_client_ip.py tests/test_export_injection.py
+		tests/test_client_ip.py tests/test_export_injection.py tests/test_fee_schedule_scope.py
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache

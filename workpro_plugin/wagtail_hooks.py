@@ -12,14 +12,13 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
-from wagtail.snippets.views.snippets import IndexView as SnippetIndexView, SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
-from . import admin_addons, admin_apps, admin_canned, admin_views, views_2fa, views_privacy
+from . import admin_addons, admin_apps, admin_canned, admin_fees, admin_views, views_2fa, views_privacy
 from .admin_export import SafeSpreadsheetExportMixin, with_safe_export
 from .admin_helpers import ReadOnlyPermissionHelper
-from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from .models import AuditEvent, Enrollment, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services import audit
@@ -365,18 +364,7 @@ class PersonAdmin(ModelAdmin):
         return self.scoped(request.user)
 
 
-class FeeScheduleViewSet(SnippetViewSet):
-    model = FeeSchedule
-    icon = "table"
-    menu_label = _("Gebührenordnungen")
-    add_to_admin_menu = False
-    list_display = ("name", "institution", "billing_period", "maximum_rate")
-    list_filter = ("billing_period", "institution")
-    search_fields = ("name",)
-    index_view_class = with_safe_export(SnippetIndexView)
-
-
-register_snippet(FeeScheduleViewSet)
+register_snippet(admin_fees.FeeScheduleViewSet)
 
 
 class ScopedHistoryView(HistoryView):
