@@ -17,7 +17,6 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import ObjectList
@@ -62,15 +61,8 @@ class ScopedFeeScheduleForm(FeeScheduleForm):
         field = self.fields.get("institution")
         if user is not None and not user.is_superuser and field is not None:
             field.queryset = staff_institutions(user)
-            field.required = True
+            field.required = True  # no shared schedule: it would apply to every institution
             field.empty_label = None
-
-    def clean_institution(self):
-        institution = self.cleaned_data.get("institution")
-        user = self.for_user
-        if user is not None and not user.is_superuser and institution is None:
-            raise ValidationError(_("Bitte wählen Sie eine Ihrer Einrichtungen."))
-        return institution
 
 
 class ScopedChooseView(snippet_chooser.ChooseView):

@@ -225,7 +225,9 @@ class OfferPageForm(WagtailAdminPageForm):
         the chooser lists only those, and a forged id is refused here."""
         if schedule is None or schedule.institution_id is None:
             return
-        parent = getattr(self, "parent_page", None) or self.instance.get_parent()
+        parent = getattr(self, "parent_page", None)
+        if parent is None and self.instance.pk:
+            parent = self.instance.get_parent()
         site = parent.get_site() if parent is not None else None
         institution = Institution.objects.filter(site=site).only("pk").first() if site is not None else None
         if institution is None or schedule.institution_id != institution.pk:
