@@ -52,15 +52,17 @@ check: install
 	$(PY) manage.py check
 
 # Hardening: CSP, security headers, cookies, 2FA, audit log, `check --deploy`, the permission matrix,
-# bad input (hypothesis on every form, upload attacks, CSRF, open redirects, mail headers) and the
-# client address behind reverse proxies, data protection (staff exports scoped to their institutions,
-# registration with known addresses, retention of login records, sessions and outbox secrets, stable
-# Message-IDs), with the figures they measured (pages scanned, headers checked, audit actions
-# covered, URL × role × object cases, examples run, export and retention cases) at the end.
+# bad input (hypothesis on every form, upload attacks, CSRF, open redirects, mail headers), the
+# client address behind reverse proxies, admin lists that accept only declared parameters, every login
+# path and identity change, per-account limits, data protection (staff exports scoped to their
+# institutions, registration with known addresses, retention of login records, sessions and outbox
+# secrets, stable Message-IDs), formulas in exports, fee schedules and page rights across institutions,
+# with the figures they measured at the end.
 check-security: install
 	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_*.py tests/test_settings.py \
 		tests/test_permission_matrix.py tests/test_bad_input.py tests/test_upload_attacks.py tests/test_csrf_redirects.py \
-		tests/test_client_ip.py
+		tests/test_client_ip.py tests/test_export_injection.py tests/test_fee_schedule_scope.py \
+		tests/test_group_page_permissions.py
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache

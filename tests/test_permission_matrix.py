@@ -734,26 +734,34 @@ RULES: dict[str, U] = {
                   edit=superuser_only(), delete=superuser_only(), history=superuser_only()),
 }
 
-# Gebührenordnungen (snippet): Django model permissions, which only superusers hold.
+# Gebührenordnungen (snippet): Django model permissions, which only superusers hold, and scoped to the
+# user's institutions: another institution's schedule is a 404 before any permission is asked.
 _SNIPPET = "wagtailsnippets_workpro_plugin_feeschedule:"
 _CHOOSER = "wagtailsnippetchoosers_workpro_plugin_feeschedule:"
 FEE = one("fee_schedule")
+
+
+def fee_scoped(ok_for_staff) -> Rule:
+    """Superusers: 200; staff of the schedule's institution: `ok_for_staff`; anyone else: 404."""
+    return admin(lambda c: 200 if c.superuser else (ok_for_staff if c.staff else 404))
+
+
 RULES.update({
     _SNIPPET + "list": U(None, superuser_only()),
     _SNIPPET + "list_results": U(None, superuser_only()),
     _SNIPPET + "add": U(None, superuser_only()),
-    _SNIPPET + "edit": U(FEE, superuser_only()),
-    _SNIPPET + "delete": U(FEE, superuser_only()),
-    _SNIPPET + "usage": U(FEE, superuser_only()),
-    _SNIPPET + "history": U(FEE, superuser_only()),
-    _SNIPPET + "history_results": U(FEE, superuser_only()),
-    _SNIPPET + "copy": U(FEE, superuser_only()),
-    # The chooser is how an offer page's editor picks its fee schedule: Wagtail opens it to everyone in
-    # the admin (fee schedules are published with the offers anyway); creating one from it is not.
+    _SNIPPET + "edit": U(FEE, fee_scoped("denied")),
+    _SNIPPET + "delete": U(FEE, fee_scoped("denied")),
+    _SNIPPET + "usage": U(FEE, fee_scoped("denied")),
+    _SNIPPET + "history": U(FEE, fee_scoped("denied")),
+    _SNIPPET + "history_results": U(FEE, fee_scoped("denied")),
+    _SNIPPET + "copy": U(FEE, fee_scoped("denied")),
+    # The chooser is how an offer page's editor picks its fee schedule: everyone in the admin may open
+    # it, and it lists (and returns) only the schedules of the user's institutions and shared ones.
     _CHOOSER + "choose": U(None, admin(200)),
     _CHOOSER + "choose_results": U(None, admin(200)),
     _CHOOSER + "chosen": U(lambda s: [] if s.fee_schedule is None else [("fee", {"pk": str(s.fee_schedule.pk)}, {})],
-                           admin(200)),
+                           fee_scoped(200)),
     _CHOOSER + "chosen_multiple": U(None, admin(200)),
     _CHOOSER + "create": U(None, superuser_only()),
 })

@@ -6,9 +6,12 @@ admin). What "refused" means for each kind of attack:
 
 - no PDF/JPEG/PNG by content (HTML, SVG with script, GIF/GIFAR, EXE, a PDF behind an HTML
   prefix), broken magic, encrypted or unreadable PDFs, PDFs with active content (JavaScript,
-  /OpenAction, /AA, /Launch, embedded files; also with #xx-escaped names), decompression
-  bombs, empty and oversized files: refused with a German message next to the field (400);
-  no row and no file is stored, the enrollment keeps its status.
+  /OpenAction, /AA, /Launch, embedded files; also with #xx-escaped names), PDFs with actions
+  that run by themselves (/AA of the document, a page or a form field; an /OpenAction other
+  than showing a page) or leave the document (/GoToR to a network path, /GoToE, /SubmitForm,
+  /ImportData, media, links other than web and mail addresses; in annotations, bookmarks and
+  /Next chains), decompression bombs, empty and oversized files: refused with a German message
+  next to the field (400); no row and no file is stored, the enrollment keeps its status.
 - polyglots whose first format is allowed (a JPEG or PNG with a ZIP, HTML or PDF appended or
   in a comment/text chunk; a PDF with a ZIP or HTML after %%EOF): accepted, because what is
   stored is never the upload itself: images are decoded and re-encoded without metadata,
@@ -39,7 +42,7 @@ from PIL import Image
 from tests import attack_files as a
 from tests import form_world
 from tests.factories import pdf_bytes
-from tests.security_figures import add
+from tests.security_figures import add, note
 from workpro_plugin.models import Document, Enrollment, Message, PickupPerson
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +52,7 @@ MB = 1024 * 1024
 NOT_ALLOWED = "ist keine PDF-, JPEG- oder PNG-Datei"
 BROKEN = "ist beschädigt oder unvollständig"
 ACTIVE = "enthält aktive Inhalte"
+ACTIONS = "enthält Aktionen, die beim Öffnen oder Anklicken andere Dateien"
 BOMB = "zu viele Bildpunkte"
 PHOTO_ONLY = "Bitte ein Foto als JPEG- oder PNG-Datei hochladen"
 
@@ -82,6 +86,16 @@ ATTACKS = [
     Attack("pdf_js_page_open", "scan.pdf", a.pdf_page_additional_action, ACTIVE),
     Attack("pdf_launch", "scan.pdf", a.pdf_launch_action, ACTIVE),
     Attack("pdf_embedded_file", "scan.pdf", a.pdf_embedded_file, ACTIVE),
+    # Actions that run by themselves or leave the document (#15): page, widget, link, bookmark.
+    Attack("pdf_page_aa_uri", "scan.pdf", a.pdf_page_aa_uri, ACTIONS),
+    Attack("pdf_page_aa_gotor_unc", "scan.pdf", a.pdf_page_aa_gotor_unc, ACTIONS),
+    Attack("pdf_page_aa_gotor_hex_names", "scan.pdf", a.pdf_page_aa_gotor_hex_names, ACTIONS),
+    Attack("pdf_widget_aa_uri", "scan.pdf", a.pdf_widget_aa_uri, ACTIONS),
+    Attack("pdf_link_uri_unc", "scan.pdf", lambda: a.pdf_link(a.LINK_ACTIONS["uri_unc"]), ACTIONS),
+    Attack("pdf_link_gotor_unc", "scan.pdf", lambda: a.pdf_link(a.LINK_ACTIONS["gotor_unc"]), ACTIONS),
+    Attack("pdf_link_launch", "scan.pdf", lambda: a.pdf_link(a.LINK_ACTIONS["launch"]), ACTIVE),
+    Attack("pdf_outline_gotor", "scan.pdf", a.pdf_outline_gotor, ACTIONS),
+    Attack("pdf_open_action_uri", "scan.pdf", a.pdf_open_action_uri, ACTIONS),
     Attack("png_bomb_40mp", "scan.png", lambda: a.png_bomb(10_000, 5_000), BOMB),
     Attack("png_bomb_10gp", "scan.png", lambda: a.png_bomb(100_000, 100_000), BOMB),
     Attack("jpeg_bomb", "scan.jpg", a.jpeg_bomb, BOMB),
@@ -96,6 +110,8 @@ ATTACKS = [
     Attack("pdf_plus_zip", "scan.pdf", lambda: a.pdf_with_trailing(a.zip_archive()), None, PHOTO_ONLY),
     Attack("pdf_plus_html", "scan.pdf", lambda: a.pdf_with_trailing(a.HTML), None, PHOTO_ONLY),
     Attack("png_named_pdf", "scan.pdf", a.png, None),
+    # A plain document with a web link: accepted (a click on a web or mail address leaves nothing behind).
+    Attack("pdf_web_link", "scan.pdf", lambda: a.pdf_link(a.LINK_ACTIONS_ALLOWED["uri_https"]), None, PHOTO_ONLY),
     Attack("pdf_named_jpg", "foto.jpg", pdf_bytes, None, PHOTO_ONLY),
     # Within 20 MB but above the photo's 8 MB (a JPEG may carry trailing bytes).
     Attack("photo_9mb", "foto.jpg", lambda: a.jpeg() + a.PAYLOAD + b"\x00" * (9 * MB), None,
@@ -216,10 +232,45 @@ def test_one_bad_page_refuses_the_whole_signed_copy(module_world, client):
     assert state(w) == before and private_files() == files_before
 
 
+# --- PDF actions: every kind, on the check itself (no HTTP) ----------------------------------------
+
+PDF_ACTIONS_REFUSED = {
+    "page_aa_uri": a.pdf_page_aa_uri, "page_aa_gotor_unc": a.pdf_page_aa_gotor_unc,
+    "page_aa_gotor_hex_names": a.pdf_page_aa_gotor_hex_names, "document_aa": a.pdf_document_aa,
+    "open_action_uri": a.pdf_open_action_uri, "open_action_goto_then_uri": a.pdf_open_action_goto_then_uri,
+    "widget_aa_uri": a.pdf_widget_aa_uri, "outline_gotor": a.pdf_outline_gotor,
+    **{f"link_{key}": (lambda action=action: a.pdf_link(action)) for key, action in a.LINK_ACTIONS.items()},
+}
+PDF_ACTIONS_ALLOWED = {
+    "open_action_first_page": a.pdf_open_action_first_page,
+    **{f"link_{key}": (lambda action=action: a.pdf_link(action)) for key, action in a.LINK_ACTIONS_ALLOWED.items()},
+}
+
+
+def test_pdf_actions_are_refused_and_plain_links_pass():
+    from workpro_plugin.services import documents
+
+    refused = []
+    for key, build in PDF_ACTIONS_REFUSED.items():
+        with pytest.raises(documents.UploadError) as info:
+            documents.check_upload(SimpleUploadedFile("scan.pdf", build()))
+        message = str(info.value)
+        assert ACTIONS in message or ACTIVE in message, (key, message)  # never "unreadable": the check saw it
+        refused.append(key)
+    for key, build in PDF_ACTIONS_ALLOWED.items():
+        checked = documents.check_upload(SimpleUploadedFile("scan.pdf", build()))
+        assert documents.merge_to_pdf([checked]).startswith(b"%PDF-"), key
+    documents.check_upload(SimpleUploadedFile("scan.pdf", pdf_bytes(3)))  # a clean PDF
+    note("PDF action kinds refused", len(refused))
+    note("PDF plain documents accepted (links, first page)", len(PDF_ACTIONS_ALLOWED) + 1)
+    assert len(refused) == len(PDF_ACTIONS_REFUSED) >= 20
+
+
 # --- damaged files: hypothesis on the checks themselves (no HTTP, so many examples) ----------------
 
 SEEDS = [pdf_bytes(2), a.jpeg(size=(240, 260)), a.png(size=(220, 240)), a.pdf_javascript_hex_names(),
-         a.pdf_embedded_file(), a.jpeg_with_comment()]
+         a.pdf_embedded_file(), a.jpeg_with_comment(), a.pdf_page_aa_gotor_hex_names(),
+         a.pdf_link(a.LINK_ACTIONS["goto_then_gotor"])]
 
 
 @st.composite

@@ -12,13 +12,13 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
-from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
-from . import admin_addons, admin_apps, admin_canned, admin_views, views_2fa, views_privacy
+from . import admin_addons, admin_apps, admin_canned, admin_fees, admin_views, views_2fa, views_privacy
+from .admin_export import SafeSpreadsheetExportMixin, with_safe_export
 from .admin_helpers import ReadOnlyPermissionHelper, declared_params_only, declared_params_snippets
-from .models import AuditEvent, Enrollment, FeeSchedule, Institution, Operator, OutboxMessage, Person
+from .models import AuditEvent, Enrollment, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services import audit
@@ -244,7 +244,7 @@ class EnrollmentInspectView(InspectView):
         return context
 
 
-class EnrollmentIndexView(IndexView):
+class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
     def as_spreadsheet(self, queryset, spreadsheet_format):
         """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
         audit.record(audit.A.DATA_EXPORTED, request=self.request, object_type="workpro_plugin.enrollment",
@@ -367,17 +367,7 @@ class PersonAdmin(ModelAdmin):
         return self.scoped(request.user)
 
 
-class FeeScheduleViewSet(SnippetViewSet):
-    model = FeeSchedule
-    icon = "table"
-    menu_label = _("Gebührenordnungen")
-    add_to_admin_menu = False
-    list_display = ("name", "institution", "billing_period", "maximum_rate")
-    list_filter = ("billing_period", "institution")
-    search_fields = ("name",)
-
-
-register_snippet(declared_params_snippets(FeeScheduleViewSet))
+register_snippet(declared_params_snippets(admin_fees.FeeScheduleViewSet))
 
 
 class ScopedHistoryView(HistoryView):
@@ -408,6 +398,7 @@ class WorkProAdminGroup(ModelAdminGroup):
 
 for _model_admin in WorkProAdminGroup.items:  # every WorkPro model, also those added later
     _model_admin.history_view_class = ScopedHistoryView
+    _model_admin.index_view_class = with_safe_export(_model_admin.index_view_class)  # no formulas in exports
     _model_admin.index_view_class = declared_params_only(_model_admin.index_view_class)
 modeladmin_register(WorkProAdminGroup)
 

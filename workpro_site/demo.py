@@ -18,7 +18,7 @@ from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
 from workpro_plugin.help_text import DEFAULT_HELP_HTML
-from workpro_plugin.services.institutions import ensure_staff_groups
+from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_plugin.models import (
     ApplicationSection,
     FeeBracket,
@@ -406,6 +406,9 @@ def load_demo(*, port: int = 8000) -> DemoResult:
                             last_name=f"Leitung {spec.name}", is_staff=False, is_superuser=False)
         lead.groups.add(institution.lead_group)
 
+    # Wagtail's default Editors and Moderators groups may edit every page of both institutions:
+    # staff work in their institution's own groups (system check workpro.W010).
+    revoke_default_group_rights()
     _ensure_user(
         SUPERUSER[0], SUPERUSER[1], first_name="Demo", last_name="Administrator",
         is_staff=True, is_superuser=True,

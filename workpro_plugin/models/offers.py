@@ -29,6 +29,7 @@ from wagtail.search import index
 
 from ..blocks import OfferBodyBlock
 from .enrollment import PLACE_TAKING_STATUSES
+from .institutions import Institution
 
 
 class OfferCategory(models.TextChoices):
@@ -210,6 +211,7 @@ class OfferPageForm(WagtailAdminPageForm):
                     "fee_schedule",
                     _("Für den Abschnitt „Haushalt und Jahreseinkommen“ muss eine Gebührenordnung gewählt sein."),
                 )
+        self._check_fee_schedule_institution(cleaned.get("fee_schedule"))
         addon_for = cleaned.get("addon_for")
         if addon_for:
             if not cleaned.get("is_addon"):
@@ -217,6 +219,20 @@ class OfferPageForm(WagtailAdminPageForm):
             elif any(offer.is_addon for offer in addon_for):
                 self.add_error("addon_for", _("Ein Zusatzangebot kann nicht zu einem Zusatzangebot gebucht werden."))
         return cleaned
+
+    def _check_fee_schedule_institution(self, schedule) -> None:
+        """An offer uses its own institution's fee schedule or a shared one, never another institution's:
+        the chooser lists only those, and a forged id is refused here."""
+        if schedule is None or schedule.institution_id is None:
+            return
+        parent = getattr(self, "parent_page", None)
+        if parent is None and self.instance.pk:
+            parent = self.instance.get_parent()
+        site = parent.get_site() if parent is not None else None
+        institution = Institution.objects.filter(site=site).only("pk").first() if site is not None else None
+        if institution is None or schedule.institution_id != institution.pk:
+            self.add_error("fee_schedule", _("Diese Gebührenordnung gehört zu einer anderen Einrichtung. Bitte "
+                                             "wählen Sie eine Gebührenordnung Ihrer Einrichtung."))
 
 
 class OfferPage(Page):

@@ -28,6 +28,16 @@ PDF_ACTIVE_CONTENT = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/R
 PDF_ACTIVE_NAMES = frozenset({"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
                               "/XFA", "/GoToE", "/ImportData", "/SubmitForm"})
 MAX_PDF_OBJECTS = 200_000  # a 100-page scan has a few thousand
+# Actions that leave the document: open another file (also on a network share), run a program,
+# send form data, play media, or reach out to a 3D view or an embedded document. Refused wherever they are (page, annotation,
+# form field, outline, a /Next chain).
+PDF_FOREIGN_ACTIONS = frozenset({"/GoToR", "/GoToE", "/GoToDp", "/Launch", "/SubmitForm", "/ImportData",
+                                 "/JavaScript", "/Rendition", "/Sound", "/Movie", "/RichMediaExecute",
+                                 "/GoTo3DView"})
+# A link a reader follows only when clicked may go to a web page or a mail address; any other scheme
+# (file:, smb:, a UNC path, javascript:, relative paths) reaches the reader's disk or network.
+PDF_LINK_SCHEMES = ("http://", "https://", "mailto:")
+MAX_ACTION_CHAIN = 100
 
 
 class UploadError(Exception):
@@ -78,8 +88,8 @@ def _check_pdf(name: str, data: bytes) -> None:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
         pages = 0 if encrypted else len(reader.pages)
-        active = not encrypted and _has_active_names(reader)
-        if not encrypted and 1 <= pages <= 100 and not active:
+        found = None if encrypted else _active_content(reader)
+        if not encrypted and 1 <= pages <= 100 and not found:
             writer = PdfWriter()
             writer.append(reader)
             writer.write(io.BytesIO())
@@ -89,17 +99,27 @@ def _check_pdf(name: str, data: bytes) -> None:
         raise UploadError(_("„%(name)s“ ist verschlüsselt. Bitte ohne Passwort speichern.") % {"name": name})
     if not 1 <= pages <= 100:
         raise UploadError(_("„%(name)s“ muss zwischen 1 und 100 Seiten haben.") % {"name": name})
-    if active:
+    if found == "script":
         raise active_content
+    if found == "action":
+        raise UploadError(_("„%(name)s“ enthält Aktionen, die beim Öffnen oder Anklicken andere Dateien, "
+                            "Programme oder Netzwerkadressen aufrufen, und wird nicht angenommen. Bitte speichern "
+                            "Sie die Datei neu (z. B. mit „Drucken als PDF“) oder scannen Sie sie ein.")
+                          % {"name": name})
 
 
-def _has_active_names(reader) -> bool:
-    """Walk every object reachable from the trailer (catalog, pages, annotations, name trees)."""
+def _active_content(reader) -> str | None:
+    """Walk every object reachable from the trailer (catalog, pages, annotations, form fields, outlines,
+    name trees): "script" for scripts, embedded files and forms that send data; "action" for actions
+    that run by themselves (/AA of the document, a page, an annotation or a widget; an /OpenAction
+    other than going to a page) or leave the document (another file, a network path, media, a link
+    that is not a web or mail address); None for a plain document."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
     seen: set[tuple[int, int]] = set()
     stack: list = [reader.trailer]
     visited = 0
+    action = False
     while stack:
         item = stack.pop()
         if isinstance(item, IndirectObject):
@@ -111,15 +131,58 @@ def _has_active_names(reader) -> bool:
         if visited > MAX_PDF_OBJECTS:
             raise ValueError("too many PDF objects")
         if isinstance(item, DictionaryObject):  # streams too: their dictionary, not their data
+            if not action and _leaves_document(item):
+                action = True
             for key, value in item.items():
                 if key in PDF_ACTIVE_NAMES:
-                    return True
+                    return "script"
+                if key == "/AA" or (key == "/OpenAction" and _runs_by_itself(value)):
+                    action = True
                 stack.append(value)
         elif isinstance(item, ArrayObject):
             stack.extend(item)
         elif isinstance(item, NameObject) and item in PDF_ACTIVE_NAMES:
-            return True
+            return "script"
+    return "action" if action else None
+
+
+def _resolved(item, key):
+    value = item.get(key)  # dict.get: an indirect reference stays one
+    return value.get_object() if value is not None else None
+
+
+def _leaves_document(item) -> bool:
+    """An action dictionary that opens something outside the document."""
+    kind = _resolved(item, "/S")
+    if kind in PDF_FOREIGN_ACTIONS:
+        return True
+    if kind == "/URI":
+        uri = _resolved(item, "/URI")
+        if isinstance(uri, bytes):
+            uri = uri.decode("latin-1")
+        return not (isinstance(uri, str) and uri.strip().lower().startswith(PDF_LINK_SCHEMES))
     return False
+
+
+def _runs_by_itself(value) -> bool:
+    """An /OpenAction runs when the file is opened: only going to a place in the document is harmless,
+    a destination or a chain of /GoTo actions (followed through /Next)."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    first = value.get_object()
+    if not isinstance(first, DictionaryObject):
+        return False  # a destination (an array, or a named one)
+    pending = [first]
+    for _ in range(MAX_ACTION_CHAIN):
+        if not pending:
+            return False
+        item = pending.pop().get_object()
+        if not isinstance(item, DictionaryObject) or _resolved(item, "/S") != "/GoTo":
+            return True
+        following = _resolved(item, "/Next")
+        if following is not None:
+            pending.extend(following if isinstance(following, ArrayObject) else [following])
+    return True
 
 
 def _open_image(data: bytes):

@@ -44,3 +44,54 @@ def ensure_staff_groups(institution: Institution, *, collection: Collection | No
         setattr(institution, field, group)
     institution.save(update_fields=["staff_group", "lead_group"])
     return institution
+
+
+# --- page permissions that reach more than one institution ------------------------------------
+
+def _institution_roots() -> list[tuple[int, str, str]]:
+    """(id, name, tree path of the site's root page) of every institution."""
+    return list(Institution.objects.filter(site__isnull=False).order_by("name")
+                .values_list("pk", "name", "site__root_page__path"))
+
+
+def institutions_reached(page_paths, roots=None) -> list[str]:
+    """Names of the institutions whose pages a permission on these pages reaches: a page inside an
+    institution's tree reaches that one, a page above institutions' homepages (the tree root) all below."""
+    roots = _institution_roots() if roots is None else roots
+    return [name for _pk, name, root in roots
+            if any(root.startswith(path) or path.startswith(root) for path in page_paths)]
+
+
+def groups_spanning_institutions() -> list[tuple[Group, list[str]]]:
+    """Groups whose page permissions reach pages of more than one institution: a member could edit or
+    publish another institution's offers. Each institution's own groups reach only its homepage."""
+    roots = _institution_roots()
+    if len(roots) < 2:
+        return []
+    paths: dict[int, set[str]] = {}
+    for group_id, path in GroupPagePermission.objects.values_list("group_id", "page__path"):
+        paths.setdefault(group_id, set()).add(path)
+    spanning = []
+    for group in Group.objects.filter(pk__in=paths).order_by("name"):
+        reached = institutions_reached(paths[group.pk], roots)
+        if len(reached) > 1:
+            spanning.append((group, reached))
+    return spanning
+
+
+# Wagtail's migrations create these two groups with rights on the root page (every site below it)
+# and the root collection.
+WAGTAIL_DEFAULT_GROUPS = ("Editors", "Moderators")
+
+
+@transaction.atomic
+def revoke_default_group_rights(names=WAGTAIL_DEFAULT_GROUPS) -> int:
+    """Take the page rights and the root collection's rights from Wagtail's default groups: in an
+    installation with several institutions they reach all of them. The groups stay (the default
+    workflow's approval task names the moderators); staff get their institution's own groups."""
+    groups = Group.objects.filter(name__in=names)
+    removed, _ = GroupPagePermission.objects.filter(group__in=groups).delete()
+    root = Collection.get_first_root_node()
+    if root is not None:
+        removed += GroupCollectionPermission.objects.filter(group__in=groups, collection=root).delete()[0]
+    return removed
