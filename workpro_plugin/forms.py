@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm
 from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
@@ -49,8 +49,22 @@ class EmailAuthenticationForm(AuthenticationForm):
             raise forms.ValidationError(self.error_messages["password_expired"], code="password_expired")
 
 
-class SetPasswordForm(DjangoSetPasswordForm):
-    """Choose an own password (Django's validators, German messages)."""
+class SetPasswordForm(PasswordChangeForm):
+    """Choose an own password, proving the current one first (Django's validators, German messages).
+
+    Whoever logged in with an issued password (by mail or SMS) gives that one as the current one:
+    it is the account's password until the own one replaces it.
+    """
+
+    def __init__(self, user, *args, issued: bool = False, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        field = self.fields["old_password"]
+        field.label = _("Zugesandtes Passwort") if issued else _("Bisheriges Passwort")
+        field.error_messages["required"] = _("Bitte Ihr bisheriges Passwort eingeben.")
+        if issued:
+            field.help_text = _("Das Passwort aus der Mail oder SMS, mit dem Sie sich eben angemeldet haben.")
+        self.error_messages = {**self.error_messages, "password_incorrect": _(
+            "Das bisherige Passwort ist nicht korrekt. Bitte geben Sie es erneut ein.")}
 
 
 class RegistrationForm(forms.Form):

@@ -18,6 +18,7 @@ from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from wagtail.admin.views import account as wagtail_account
 
 UNSAFE_INLINE = "'unsafe-inline'"
 
@@ -238,6 +239,44 @@ def check_trusted_proxies(app_configs=None, **kwargs):
                 f"WORKPRO_TRUSTED_PROXIES: {entry!r} is neither an IP address nor a network.",
                 hint="Use addresses or CIDR networks, e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8.",
                 id="workpro.E001"))
+    return problems
+
+
+# --- identity paths --------------------------------------------------------------------------
+
+SMS_PASSWORD_BACKEND = "workpro_plugin.sms_login.SmsPasswordBackend"
+
+
+@checks.register(checks.Tags.security)
+def check_identity_paths(app_configs=None, **kwargs):
+    """Every change of a login identity needs proof of the mailbox or the phone (issue #15).
+
+    Wagtail's password reset mails a reset link to whatever address an account has; WorkPro's
+    addresses are changed through proofs of their own, and staff recover through their Leitung
+    or a superuser, so the reset must be off. Wagtail's account page would let staff change their
+    address without any proof. Without the SMS backend, "Neues Passwort anfordern" sends
+    passwords that nobody can use.
+    """
+    problems = []
+    if wagtail_account.password_reset_enabled():
+        problems.append(checks.Error(
+            "Wagtail's password reset (/admin/password_reset/) is on: it mails a reset link to the account's "
+            "address without any further proof.",
+            hint="Set WAGTAIL_PASSWORD_RESET_ENABLED = False. Portal users request a password by SMS; staff "
+                 "recover through their Leitung or a superuser.",
+            id="workpro.E010"))
+    if wagtail_account.email_management_enabled():
+        problems.append(checks.Error(
+            "Wagtail's account page (/admin/account/) lets staff change their mail address without confirming it.",
+            hint="Set WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False; a superuser changes staff addresses.",
+            id="workpro.E011"))
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", ()))
+    if SMS_PASSWORD_BACKEND not in backends:
+        problems.append(checks.Error(
+            f"{SMS_PASSWORD_BACKEND} is missing from AUTHENTICATION_BACKENDS: passwords sent by "
+            "\"Neues Passwort anfordern\" cannot be used to log in.",
+            hint="Add it after axes.backends.AxesStandaloneBackend and ModelBackend.",
+            id="workpro.E012"))
     return problems
 
 
