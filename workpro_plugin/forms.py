@@ -313,6 +313,14 @@ class ContactDataForm(forms.Form):
     mobile = forms.CharField(label=_("Handynummer"), max_length=40, required=False,
                              help_text=_("Für ein neues Passwort per SMS."))
     language = forms.ChoiceField(label=_("Sprache der Mails"), choices=[("de", _("Deutsch")), ("en", _("Englisch"))])
+    current_password = forms.CharField(
+        label=_("Bisheriges Passwort"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Nur nötig, wenn Sie Mailadresse oder Handynummer ändern."))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -320,6 +328,19 @@ class ContactDataForm(forms.Form):
     def clean_mobile(self):
         value = self.cleaned_data["mobile"].strip()
         return normalize_phone(value, mobile=True) if value else ""
+
+    def clean(self):
+        """Mailadresse and Handynummer are the ways to a new password: changing them needs the current one."""
+        cleaned = super().clean()
+        person = getattr(self.user, "workpro_person", None)
+        if self.user is None or person is None or "email" not in cleaned or "mobile" not in cleaned:
+            return cleaned
+        changes_channel = cleaned["email"] != (self.user.email or "").lower() or cleaned["mobile"] != person.mobile
+        if changes_channel and not self.user.check_password(cleaned.get("current_password") or ""):
+            self.add_error("current_password", _(
+                "Bitte geben Sie Ihr bisheriges Passwort ein: Mailadresse und Handynummer sind die Wege zu einem "
+                "neuen Passwort und ändern sich nur damit."))
+        return cleaned
 
 
 class ParticipantLoginForm(forms.Form):

@@ -201,7 +201,7 @@ def contact_data(request):
         raise Http404
     initial = {"email": request.user.email, "street": person.street, "postcode": person.postcode,
                "city": person.city, "mobile": person.mobile, "language": person.language}
-    form = ContactDataForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ContactDataForm(request.POST if request.method == "POST" else None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         account_update_contact(user=request.user, street=data["street"], postcode=data["postcode"],
