@@ -416,3 +416,17 @@ def test_no_identity_url_changes_an_identity_without_proof(client, victim, world
     note("identity-change attempts without proof refused", attempts)
     assert checked == len(identity_urls()) == len(IDENTITY_PATHS)
     assert attempts >= checked
+
+
+def test_requested_login_changes_are_exported_and_erased(client, victim, run_on_commit, sms_outbox):
+    from workpro_plugin.services import privacy
+
+    _password_request(client, run_on_commit, ATTACKER)
+    with run_on_commit():
+        accounts.account_request_email_change(user=victim, new_email="neu@example.org")
+    person = victim.workpro_person
+    exported = privacy.person_export_data(person)["login_changes"]
+    assert sorted(row["new_email"] for row in exported) == [ATTACKER, "neu@example.org"]
+    assert "secret" not in str(exported)
+    privacy.person_anonymise(person=person)
+    assert not LoginChange.objects.filter(user=victim).exists()

@@ -25,7 +25,7 @@ from ..models import (
     OutboxMessage,
     Person,
 )
-from . import audit
+from . import audit, privacy
 from .notify import queue_mail, queue_sms
 
 # No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.
@@ -121,9 +121,7 @@ def _registration_mail_just_sent(person: Person, offer: OfferPage) -> bool:
 
 def _record_consent(person: Person, offer: OfferPage, text: str | None, ip: str | None) -> None:
     if text:
-        from .privacy import consent_record
-
-        consent_record(kind="privacy", text=text, person=person, subject=offer.title, ip=ip)
+        privacy.consent_record(kind="privacy", text=text, person=person, subject=offer.title, ip=ip)
 
 
 def _record_interest(*, offer: OfferPage, institution: Institution, user) -> Enrollment:
@@ -412,3 +410,24 @@ def account_confirm_email_change(*, user, token: str) -> str:
         queue_mail(to=old_email, template="email_changed", language=person.language if person else None,
                    person=person, context={"first_name": person.first_name if person else "", "new_email": new_email})
     return new_email
+
+
+# --- DSGVO: requested login changes ---------------------------------------------------------
+
+def login_changes_export(person: Person) -> list[dict]:
+    """The person's requested address changes (by link or by SMS), without their secrets."""
+    if person.user_id is None:
+        return []
+    return [{"kind": row.kind, "new_email": row.new_email, "requested_at": row.created_at,
+             "used_at": row.used_at, "closed_at": row.closed_at}
+            for row in LoginChange.objects.filter(user_id=person.user_id).order_by("created_at", "pk")]
+
+
+def login_changes_erase(person: Person) -> int:
+    if person.user_id is None:
+        return 0
+    return LoginChange.objects.filter(user_id=person.user_id).delete()[0]
+
+
+privacy.register_exporter("login_changes", login_changes_export)
+privacy.register_eraser("login_changes", login_changes_erase)
