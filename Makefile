@@ -53,13 +53,13 @@ check: install
 
 # Hardening: CSP, security headers, cookies, 2FA, audit log, `check --deploy`, the permission matrix,
 # bad input (hypothesis on every form, upload attacks, CSRF, open redirects, mail headers) and the
-# client address behind reverse proxies, with the figures they measured (pages scanned, headers
+# client address behind reverse proxies, every identity-change path (password, login address), with the figures they measured (pages scanned, headers
 # checked, audit actions covered, URL × role × object cases, examples run) at the end.
 check-security: install
 	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_csp.py tests/test_security_headers.py \
 		tests/test_security_2fa.py tests/test_security_audit.py tests/test_security_browser.py tests/test_settings.py \
 		tests/test_permission_matrix.py tests/test_bad_input.py tests/test_upload_attacks.py tests/test_csrf_redirects.py \
-		tests/test_client_ip.py
+		tests/test_client_ip.py tests/test_security_identity.py
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache
