@@ -161,7 +161,16 @@ def test_first_login_with_issued_password_forces_own_password(client, kita, offe
                                                         "new_password2": "Sonnenblume-2027"}, HTTP_HOST="kita.test")
     assert "nicht identisch" in " ".join(mismatch.context["form"].errors["new_password2"])
 
-    ok = client.post("/workpro/konto/passwort/", {"new_password1": "Sonnenblume-2026",
+    page = client.get("/workpro/konto/passwort/", HTTP_HOST="kita.test").content.decode()
+    assert "Zugesandtes Passwort" in page  # the issued password is the current one
+    no_current = client.post("/workpro/konto/passwort/", {"new_password1": "Sonnenblume-2026",
+                                                          "new_password2": "Sonnenblume-2026"}, HTTP_HOST="kita.test")
+    assert no_current.status_code == 400 and no_current.context["form"].errors["old_password"]
+    wrong = client.post("/workpro/konto/passwort/", {"old_password": "falsch-falsch", "new_password1": "Sonnenblume-2026",
+                                                     "new_password2": "Sonnenblume-2026"}, HTTP_HOST="kita.test")
+    assert "nicht korrekt" in " ".join(wrong.context["form"].errors["old_password"])
+    assert Person.objects.get(user__username=email).must_set_password  # nothing changed
+    ok = client.post("/workpro/konto/passwort/", {"old_password": password, "new_password1": "Sonnenblume-2026",
                                                   "new_password2": "Sonnenblume-2026"}, HTTP_HOST="kita.test")
     assert ok.status_code == 302
     person = Person.objects.get(user__username=email)
@@ -244,12 +253,20 @@ def test_password_request_with_matching_mobile_sends_sms(client, known_person, r
 
 def test_password_request_by_customer_number_with_new_email(client, known_person, run_on_commit, sms_outbox):
     _request(client, run_on_commit, mobile="", customer_number="k-000042", email="erika@neu.example")
-    assert len(sms_outbox) == 1
+    assert len(sms_outbox) == 1 and "erika@neu.example" in sms_outbox[0].body
     user = User.objects.get(pk=known_person.user_id)
-    assert user.username == user.email == "erika@neu.example"
+    assert user.username == user.email == "erika.muster@example.org"  # pending until the SMS password is used
     notice = mail.outbox[-1]
     assert notice.to == ["erika.muster@example.org"]
-    assert "erika@neu.example" in notice.body
+    assert "erika@neu.example" in notice.body and "bisheriges Passwort gelten weiter" in notice.body
+
+    password = PASSWORD_RE.search(sms_outbox[0].body).group(1)
+    with run_on_commit():
+        assert _login(client, "erika@neu.example", password).status_code == 302
+    user.refresh_from_db()
+    assert user.username == user.email == User.objects.get(pk=known_person.user_id).workpro_person.email \
+        == "erika@neu.example"
+    assert mail.outbox[-1].to == ["erika.muster@example.org"] and "geändert" in mail.outbox[-1].subject
 
 
 def test_password_request_without_mobile_shows_institution_contact(client, kita, known_person, run_on_commit,

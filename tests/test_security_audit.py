@@ -17,7 +17,7 @@ from workpro_plugin.models import AuditAction, AuditEvent, Document, Enrollment
 from workpro_plugin.services import audit
 from workpro_plugin.services import documents as documents_svc
 from workpro_plugin.services import enrollments as enrollments_svc
-from workpro_plugin.services.accounts import EMAIL_CHANGE_SALT
+from workpro_plugin.services.accounts import account_request_email_change
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
@@ -113,20 +113,20 @@ def test_documents_deposited_are_audited(world):
     assert (event.object_id, event.actor, event.person) == (str(document.pk), world.holder, enrollment.participant)
 
 
-def test_meine_daten_changes_record_field_names_not_values(world, client, run_on_commit):
+def test_meine_daten_changes_record_field_names_not_values(world, holder_with_password, client, run_on_commit):
     client.force_login(world.holder)
     with run_on_commit():
         response = client.post("/workpro/konto/daten/", {
             "email": world.holder.email, "street": "Geheimweg 7", "postcode": "04109", "city": "Leipzig",
-            "mobile": "0151 98765432", "language": "de"}, **HOST)
+            "mobile": "0151 98765432", "language": "de", "current_password": PASSWORD}, **HOST)
     assert response.status_code == 302
     event = _events("person.changed").get()
     assert event.person == world.holder.workpro_person and event.actor == world.holder
     assert sorted(event.detail["fields"]) == ["city", "mobile", "postcode", "street"]
     assert "Geheimweg" not in json.dumps(event.detail) and "98765432" not in json.dumps(event.detail)
 
-    token = signing.dumps({"user": world.holder.pk, "email": "neu@example.org"}, salt=EMAIL_CHANGE_SALT)
-    client.get(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **HOST)
+    token = account_request_email_change(user=world.holder, new_email="neu@example.org")
+    client.post(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **HOST)
     assert _events("person.email_changed", actor=world.holder).count() == 1
 
 
@@ -218,8 +218,8 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
     with run_on_commit():
         client.post("/workpro/konto/daten/", {"email": world.holder.email, "street": "Neu 1", "postcode": "04109",
                                               "city": "Leipzig", "mobile": "", "language": "de"}, **HOST)
-    token = signing.dumps({"user": world.holder.pk, "email": "neu@example.org"}, salt=EMAIL_CHANGE_SALT)
-    client.get(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **HOST)
+    token = account_request_email_change(user=world.holder, new_email="neu@example.org")
+    client.post(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **HOST)
     enrollment = enrollment_in(S.ANGEBOT, offer=world.offer, institution=world.kita, holder=world.holder)
     document = documents_svc.deposit(kind=Document.Kind.UPLOAD, title="Scan", content=pdf_bytes(),
                                      enrollment=enrollment, by=world.holder)

@@ -13,18 +13,21 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/workpro/konto/daten/"
+PASSWORD = "Eltern-Passwort-2026"
 
 
 @pytest.fixture
 def holder(client):
     user = make_user("eltern@example.org", mobile="+4915112345678", street="Alt 1", postcode="04109", city="Leipzig")
+    user.set_password(PASSWORD)
+    user.save()
     client.force_login(user)
     return user
 
 
 def _post(client, run_on_commit, **overrides):
     data = {"email": "eltern@example.org", "street": "Neu 2", "postcode": "04109", "city": "Leipzig",
-            "mobile": "0151 98765432", "language": "de"}
+            "mobile": "0151 98765432", "language": "de", "current_password": PASSWORD}
     data.update(overrides)
     with run_on_commit():
         return client.post(URL, data)
@@ -58,11 +61,14 @@ def test_email_change_needs_the_link_and_tells_the_old_address(client, holder, r
     path = re.search(r"(/workpro/konto/daten/mail-bestaetigen/[^/\s]+/)", confirm.body).group(1)
     stranger = Client()
     stranger.force_login(make_user("fremd@example.org"))
-    stranger.get(path)
+    stranger.post(path)
     holder.refresh_from_db()
     assert holder.email == "eltern@example.org"  # someone else's session cannot use the link
+    assert "neu@example.org" in client.get(path).content.decode()  # GET only asks
+    holder.refresh_from_db()
+    assert holder.email == "eltern@example.org"
     with run_on_commit():
-        client.get(path)
+        client.post(path)
     holder.refresh_from_db()
     assert holder.username == holder.email == "neu@example.org"
     assert mail.outbox[-1].to == ["eltern@example.org"] and "neu@example.org" in mail.outbox[-1].body
@@ -85,7 +91,7 @@ def test_email_taken_by_another_account_is_refused_on_confirmation(client, holde
     make_user("vergeben@example.org")
     _post(client, run_on_commit, email="vergeben@example.org", mobile="0151 12345678")
     path = re.search(r"(/workpro/konto/daten/mail-bestaetigen/[^/\s]+/)", mail.outbox[-1].body).group(1)
-    response = client.get(path, follow=True)
+    response = client.post(path, follow=True)
     assert "bereits für ein anderes Konto" in response.content.decode()
     holder.refresh_from_db()
     assert holder.email == "eltern@example.org"
@@ -93,3 +99,18 @@ def test_email_taken_by_another_account_is_refused_on_confirmation(client, holde
 
 def test_contact_data_needs_login(client):
     assert client.get(URL).status_code == 302
+
+
+@pytest.mark.parametrize("password", ["", "falsch-falsch"])
+@pytest.mark.parametrize("change", [{"email": "neu@example.org"}, {"mobile": "0151 55555555"}])
+def test_address_or_mobile_change_needs_the_current_password(client, holder, run_on_commit, change, password):
+    """Mailadresse and Handynummer lead to a new password: a borrowed session alone cannot redirect them."""
+    response = _post(client, run_on_commit, **{"mobile": "+4915112345678", **change, "current_password": password})
+    assert response.status_code == 400
+    assert "bisheriges Passwort" in " ".join(response.context["form"].errors["current_password"])
+    holder.refresh_from_db()
+    holder.workpro_person.refresh_from_db()
+    assert (holder.email, holder.workpro_person.mobile) == ("eltern@example.org", "+4915112345678")
+    assert mail.outbox == []
+    # Street and language alone need no password.
+    assert _post(client, run_on_commit, mobile="+4915112345678", current_password="").status_code == 302

@@ -14,4 +14,4 @@ class WorkProConfig(AppConfig):
         signals.connect()
         signals.connect_audit()
         # Each module adds its data to the DSGVO export and erasure (services.privacy) on import.
-        from .services import access_logs, addons, apps, audit, chat, minors  # noqa: F401
+        from .services import access_logs, accounts, addons, apps, audit, chat, minors  # noqa: F401

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm
 from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
@@ -50,8 +50,22 @@ class EmailAuthenticationForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
-class SetPasswordForm(DjangoSetPasswordForm):
-    """Choose an own password (Django's validators, German messages)."""
+class SetPasswordForm(PasswordChangeForm):
+    """Choose an own password, proving the current one first (Django's validators, German messages).
+
+    Whoever logged in with an issued password (by mail or SMS) gives that one as the current one:
+    it is the account's password until the own one replaces it.
+    """
+
+    def __init__(self, user, *args, issued: bool = False, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        field = self.fields["old_password"]
+        field.label = _("Zugesandtes Passwort") if issued else _("Bisheriges Passwort")
+        field.error_messages["required"] = _("Bitte Ihr bisheriges Passwort eingeben.")
+        if issued:
+            field.help_text = _("Das Passwort aus der Mail oder SMS, mit dem Sie sich eben angemeldet haben.")
+        self.error_messages = {**self.error_messages, "password_incorrect": _(
+            "Das bisherige Passwort ist nicht korrekt. Bitte geben Sie es erneut ein.")}
 
 
 class RegistrationForm(forms.Form):
@@ -300,6 +314,14 @@ class ContactDataForm(forms.Form):
     mobile = forms.CharField(label=_("Handynummer"), max_length=40, required=False,
                              help_text=_("Für ein neues Passwort per SMS."))
     language = forms.ChoiceField(label=_("Sprache der Mails"), choices=[("de", _("Deutsch")), ("en", _("Englisch"))])
+    current_password = forms.CharField(
+        label=_("Bisheriges Passwort"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Nur nötig, wenn Sie Mailadresse oder Handynummer ändern."))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -307,6 +329,19 @@ class ContactDataForm(forms.Form):
     def clean_mobile(self):
         value = self.cleaned_data["mobile"].strip()
         return normalize_phone(value, mobile=True) if value else ""
+
+    def clean(self):
+        """Mailadresse and Handynummer are the ways to a new password: changing them needs the current one."""
+        cleaned = super().clean()
+        person = getattr(self.user, "workpro_person", None)
+        if self.user is None or person is None or "email" not in cleaned or "mobile" not in cleaned:
+            return cleaned
+        changes_channel = cleaned["email"] != (self.user.email or "").lower() or cleaned["mobile"] != person.mobile
+        if changes_channel and not self.user.check_password(cleaned.get("current_password") or ""):
+            self.add_error("current_password", _(
+                "Bitte geben Sie Ihr bisheriges Passwort ein: Mailadresse und Handynummer sind die Wege zu einem "
+                "neuen Passwort und ändern sich nur damit."))
+        return cleaned
 
 
 class ParticipantLoginForm(forms.Form):

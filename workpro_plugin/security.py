@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
+from wagtail.admin.views import account as wagtail_account
 
 from .backends import AccountLockoutHandler, IssuedPasswordBackend
 
@@ -249,6 +250,7 @@ def check_trusted_proxies(app_configs=None, **kwargs):
 
 ISSUED_PASSWORD_BACKEND = "workpro_plugin.backends.IssuedPasswordBackend"
 ACCOUNT_LOCKOUT_HANDLER = "workpro_plugin.backends.AccountLockoutHandler"
+SMS_PASSWORD_BACKEND = "workpro_plugin.sms_login.SmsPasswordBackend"
 
 
 def _imported(path: str):
@@ -270,6 +272,8 @@ def check_login_protection(app_configs=None, **kwargs):
             hint=f"Use {ISSUED_PASSWORD_BACKEND} instead of django.contrib.auth.backends.ModelBackend.",
             id="workpro.E011"))
     for path, cls in backends:
+        if path == SMS_PASSWORD_BACKEND:  # checks only a pending SMS password, never the account's own
+            continue
         if isinstance(cls, type) and issubclass(cls, ModelBackend) and not issubclass(cls, IssuedPasswordBackend):
             problems.append(checks.Error(
                 f"AUTHENTICATION_BACKENDS contains {path}, which accepts issued passwords after 72 hours.",
@@ -287,6 +291,42 @@ def check_login_protection(app_configs=None, **kwargs):
             "WORKPRO_ACCOUNT_FAILURE_LIMIT must be higher than AXES_FAILURE_LIMIT.",
             hint="Otherwise a few tries from anywhere lock the owner out as well; the default is 20.",
             id="workpro.E014"))
+    return problems
+
+
+# --- identity paths --------------------------------------------------------------------------
+
+
+@checks.register(checks.Tags.security)
+def check_identity_paths(app_configs=None, **kwargs):
+    """Every change of a login identity needs proof of the mailbox or the phone (issue #15).
+
+    Wagtail's password reset mails a reset link to whatever address an account has; WorkPro's
+    addresses are changed through proofs of their own, and staff recover through their Leitung
+    or a superuser, so the reset must be off. Wagtail's account page would let staff change their
+    address without any proof. Without the SMS backend, "Neues Passwort anfordern" sends
+    passwords that nobody can use.
+    """
+    problems = []
+    if wagtail_account.password_reset_enabled():
+        problems.append(checks.Error(
+            "Wagtail's password reset (/admin/password_reset/) is on: it mails a reset link to the account's "
+            "address without any further proof.",
+            hint="Set WAGTAIL_PASSWORD_RESET_ENABLED = False. Portal users request a password by SMS; staff "
+                 "recover through their Leitung or a superuser.",
+            id="workpro.E015"))
+    if wagtail_account.email_management_enabled():
+        problems.append(checks.Error(
+            "Wagtail's account page (/admin/account/) lets staff change their mail address without confirming it.",
+            hint="Set WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False; a superuser changes staff addresses.",
+            id="workpro.E016"))
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", ()))
+    if SMS_PASSWORD_BACKEND not in backends:
+        problems.append(checks.Error(
+            f"{SMS_PASSWORD_BACKEND} is missing from AUTHENTICATION_BACKENDS: passwords sent by "
+            "\"Neues Passwort anfordern\" cannot be used to log in.",
+            hint="Add it after axes.backends.AxesStandaloneBackend and ModelBackend.",
+            id="workpro.E017"))
     return problems
 
 

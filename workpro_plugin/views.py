@@ -118,14 +118,15 @@ def documents(request):
 def set_password(request):
     """Passwort festlegen: required after logging in with an issued password."""
     person = getattr(request.user, "workpro_person", None)
-    form = SetPasswordForm(request.user, request.POST or None)
+    forced = bool(person and person.must_set_password)
+    form = SetPasswordForm(request.user, request.POST or None, issued=forced)
     if request.method == "POST" and form.is_valid():
         account_set_password(user=request.user, password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Ihr Passwort wurde gespeichert."))
         return redirect("workpro:account")
     return render(request, "workpro_plugin/account/set_password.html", {
-        "form": form, "forced": bool(person and person.must_set_password),
+        "form": form, "forced": forced,
     }, status=400 if form.errors else 200)
 
 
@@ -207,7 +208,7 @@ def contact_data(request):
         raise Http404
     initial = {"email": request.user.email, "street": person.street, "postcode": person.postcode,
                "city": person.city, "mobile": person.mobile, "language": person.language}
-    form = ContactDataForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ContactDataForm(request.POST if request.method == "POST" else None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         account_update_contact(user=request.user, street=data["street"], postcode=data["postcode"],
@@ -225,17 +226,28 @@ def contact_data(request):
     }, status=400 if form.errors else 200)
 
 
+@never_cache
 @login_required(login_url=LOGIN_URL)
+@require_http_methods(["GET", "POST"])
 def email_confirm(request, token: str):
-    from .services.accounts import EmailChangeError, account_confirm_email_change
+    """The link from the mail: GET shows the new address and a button, POST confirms it (once).
+
+    A GET changes nothing, so link scanners and prefetching mail clients cannot confirm, and a
+    link that was used, replaced or has expired says so.
+    """
+    from .services.accounts import EmailChangeError, account_confirm_email_change, email_change_pending
 
     try:
-        email = account_confirm_email_change(user=request.user, token=token)
+        if request.method == "POST":
+            email = account_confirm_email_change(user=request.user, token=token)
+        else:
+            new_email = email_change_pending(user=request.user, token=token)
     except EmailChangeError as exc:
-        messages.error(request, str(exc))
-    else:
+        return render(request, "workpro_plugin/account/email_confirm.html", {"error": str(exc)}, status=400)
+    if request.method == "POST":
         messages.success(request, _("Ihre Mailadresse ist jetzt %(email)s.") % {"email": email})
-    return redirect("workpro:contact_data")
+        return redirect("workpro:contact_data")
+    return render(request, "workpro_plugin/account/email_confirm.html", {"new_email": new_email})
 
 
 def registration_done(request):

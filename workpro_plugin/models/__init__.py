@@ -25,7 +25,7 @@ from .offers import (
 )
 from .outbox import OutboxMessage
 from .pages import HelpPage
-from .people import ISSUED_PASSWORD_VALIDITY, Guardian, NumberSequence, Person
+from .people import ISSUED_PASSWORD_VALIDITY, Guardian, LoginChange, NumberSequence, Person
 from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead, Message
 from .privacy import Consent, PrivacyLog
 from .two_factor import TwoFactorEnrolment
@@ -45,6 +45,7 @@ __all__ = [
     "Guardian",
     "NumberSequence",
     "ISSUED_PASSWORD_VALIDITY",
+    "LoginChange",
     "OutboxMessage",
     "Person",
     "AGE_GROUPS",

@@ -148,3 +148,41 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last_value}"
+
+
+class LoginChange(models.Model):
+    """A requested change of the login (address and/or password) awaiting its proof.
+
+    Nothing about the account changes when it is requested: the old address and password keep
+    working. A ``link`` change (Meine Daten → new address) takes effect when the confirmation link
+    mailed to the new address is confirmed by its owner; an ``sms`` change ("Neues Passwort
+    anfordern") when the password sent by SMS to the stored mobile number is used to log in with
+    the requested address. Each proof works once; a newer request of the same kind replaces an
+    open one. ``secret`` holds a hash only (of the link token or of the SMS password) and is
+    blanked as soon as the row is closed.
+    """
+
+    class Kind(models.TextChoices):
+        LINK = "link", _("Bestätigungslink")
+        SMS = "sms", _("Passwort per SMS")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Benutzerkonto"), on_delete=models.CASCADE,
+                             related_name="workpro_login_changes")
+    kind = models.CharField(_("Art"), max_length=10, choices=Kind.choices)
+    new_email = models.EmailField(_("neue Mailadresse"))
+    secret = models.CharField(max_length=128, blank=True, editable=False)
+    created_at = models.DateTimeField(_("angefordert am"), auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(_("verwendet am"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("erledigt am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Änderung der Anmeldedaten")
+        verbose_name_plural = _("Änderungen der Anmeldedaten")
+        indexes = [models.Index(fields=["kind", "new_email"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

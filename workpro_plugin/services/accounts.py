@@ -9,14 +9,24 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from ..models import STANDING_STATUSES, Enrollment, Institution, OfferPage, OutboxMessage, Person
-from . import audit
+from ..models import (
+    ISSUED_PASSWORD_VALIDITY,
+    STANDING_STATUSES,
+    Enrollment,
+    Institution,
+    LoginChange,
+    OfferPage,
+    OutboxMessage,
+    Person,
+)
+from . import audit, privacy
 from .notify import queue_mail, queue_sms
 
 # No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.
@@ -119,9 +129,7 @@ def _registration_mail_just_sent(email: str, offer: OfferPage) -> bool:
 
 def _record_consent(person: Person, offer: OfferPage, text: str | None, ip: str | None) -> None:
     if text:
-        from .privacy import consent_record
-
-        consent_record(kind="privacy", text=text, person=person, subject=offer.title, ip=ip)
+        privacy.consent_record(kind="privacy", text=text, person=person, subject=offer.title, ip=ip)
 
 
 def _record_interest(*, offer: OfferPage, institution: Institution, user) -> Enrollment:
@@ -239,9 +247,28 @@ def _institution_of(person: Person, fallback: Institution | None) -> Institution
     return enrollment.institution if enrollment else fallback
 
 
+def _close_open_changes(user, kind: str, now) -> None:
+    """A newer request replaces an open one of the same kind: its link or SMS password stops working.
+
+    An SMS password's hash is dropped with it; a link keeps the hash of its random token, so that a
+    later click can be told that the link was replaced or used.
+    """
+    rows = LoginChange.objects.filter(user=user, kind=kind, closed_at__isnull=True)
+    if kind == LoginChange.Kind.SMS:
+        rows.update(closed_at=now, secret="")
+    else:
+        rows.update(closed_at=now)
+
+
 @transaction.atomic
 def password_request(*, data: PasswordRequest, site_institution: Institution | None) -> str:
     """Verify identifying data; on a unique match send a new password by SMS.
+
+    Nothing about the account changes here: the SMS password and the address given are stored as
+    a pending login change (LoginChange, kind sms). They take effect only when that password is
+    used to log in with that address (see password_request_redeem): the phone is the proof. Until
+    then the old address and password keep working; when the address given is a new one, the old
+    address is told that a change was requested.
 
     Returns an outcome code for logging and tests ("sms", "no_mobile", "limited",
     "no_match"); the caller shows the same page for every outcome.
@@ -260,38 +287,94 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
         if institution and institution.email:
             # About the person, to the institution: anonymising the person scrubs it (privacy._outbox_of).
             queue_mail(to=institution.email, template="password_request_no_mobile", institution=institution,
-                       person=person, context={"person_name": person.full_name, "customer_number": person.customer_number or "",
-                                "requested_email": data.email})
+                       person=person, context={"person_name": person.full_name,
+                                               "customer_number": person.customer_number or "",
+                                               "requested_email": data.email})
         return "no_mobile"
     if not _sms_allowed(person, now):
         make_password(generate_password())
         return "limited"
 
     User = get_user_model()
+    user = User.objects.select_for_update().get(pk=person.user_id)
     new_email = normalize_email(data.email)
-    old_email = person.user.email
-    email_changed = new_email != normalize_email(old_email)
-    if email_changed and User.objects.filter(username=new_email).exclude(pk=person.user_id).exists():
-        new_email, email_changed = normalize_email(old_email), False  # address belongs to someone else
-    if email_changed:
-        person.user.username = person.user.email = new_email
-        person.user.save(update_fields=["username", "email"])
-        person.email = new_email
-        person.save(update_fields=["email", "updated_at"])
-        audit.record(audit.A.EMAIL_CHANGED, actor=person.user, obj=person, person=person,
-                     detail={"via": "password_request"})
-        queue_mail(to=old_email, template="email_changed", language=person.language, institution=institution,
-                   person=person, context={"first_name": person.first_name, "new_email": new_email})
-    password = _issue_password(person)
+    old_email = normalize_email(user.email or user.username)
+    if new_email != old_email and User.objects.filter(username=new_email).exclude(pk=user.pk).exists():
+        new_email = old_email  # the address belongs to someone else: the password is for the known one
+    password = generate_password()
+    _close_open_changes(user, LoginChange.Kind.SMS, now)
+    LoginChange.objects.create(user=user, kind=LoginChange.Kind.SMS, new_email=new_email,
+                               secret=make_password(password))
+    if new_email != old_email and user.email:
+        queue_mail(to=user.email, template="login_change_requested", language=person.language,
+                   institution=institution, person=person,
+                   context={"first_name": person.first_name, "new_email": new_email})
     queue_sms(to=person.mobile, template="password_issued", language=person.language, institution=institution,
               person=person, secret_keys=("password",), context={"password": password, "email": new_email})
     return "sms"
 
 
+def password_request_redeem(*, email: str, password: str):
+    """Log in with a password sent by "Neues Passwort anfordern": the proof of the phone.
+
+    Called by the authentication backend (workpro_plugin.sms_login) on every login path. When
+    `password` is the open SMS password requested for `email` (within 72 hours), the request is
+    used up: `email` becomes the login address (the old one is told), the SMS password becomes
+    the account's password, and the person must choose an own one next. Returns the user, or
+    None when nothing matches (then nothing changes).
+    """
+    email = normalize_email(email or "")
+    if not email or not password:
+        return None
+    now = timezone.now()
+    candidates = LoginChange.objects.filter(kind=LoginChange.Kind.SMS, new_email=email, closed_at__isnull=True,
+                                            created_at__gte=now - ISSUED_PASSWORD_VALIDITY).exclude(secret="")
+    change = next((row for row in candidates if check_password(password, row.secret)), None)
+    if change is None:
+        return None
+    with transaction.atomic():
+        User = get_user_model()
+        change = LoginChange.objects.select_for_update().filter(pk=change.pk, closed_at__isnull=True).first()
+        if change is None:  # a parallel login used it first
+            return None
+        user = User.objects.select_for_update().get(pk=change.user_id)
+        if not user.is_active:
+            return None
+        if User.objects.filter(username=email).exclude(pk=user.pk).exists():
+            change.closed_at, change.secret = now, ""  # the address was taken meanwhile: refuse, once
+            change.save(update_fields=["closed_at", "secret"])
+            return None
+        person = Person.objects.select_for_update().filter(user=user).first()
+        old_email = user.email
+        user.password = change.secret  # already a hash: the SMS password is now the account's
+        fields = ["password"]
+        if email != normalize_email(user.username) or email != normalize_email(old_email or ""):
+            user.username = user.email = email
+            fields += ["username", "email"]
+        user.save(update_fields=fields)
+        change.used_at = change.closed_at = now
+        change.secret = ""
+        change.save(update_fields=["used_at", "closed_at", "secret"])
+        _close_open_changes(user, LoginChange.Kind.SMS, now)
+        if person is not None:
+            person.email = email
+            person.must_set_password = True
+            person.password_issued_at = change.created_at
+            person.save(update_fields=["email", "must_set_password", "password_issued_at", "updated_at"])
+        if "email" in fields:
+            audit.record(audit.A.EMAIL_CHANGED, actor=user, obj=person or user, person=person,
+                         detail={"via": "password_request"})
+            if old_email and normalize_email(old_email) != email:
+                queue_mail(to=old_email, template="email_changed", language=person.language if person else None,
+                           institution=_institution_of(person, None) if person else None, person=person,
+                           context={"first_name": person.first_name if person else user.first_name,
+                                    "new_email": email})
+    return user
+
+
 # --- Meine Daten ---------------------------------------------------------------------------
 
-EMAIL_CHANGE_SALT = "workpro.email-change"
-EMAIL_CHANGE_MAX_AGE = 3 * 24 * 3600
+EMAIL_CHANGE_MAX_AGE = timedelta(days=3)
 
 
 @transaction.atomic
@@ -314,42 +397,69 @@ def account_update_contact(*, user, street: str, postcode: str, city: str, mobil
     return person
 
 
-def account_request_email_change(*, user, new_email: str) -> None:
-    """Send a confirmation link to the new address; nothing changes until it is opened."""
-    from django.core import signing
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
+
+@transaction.atomic
+def account_request_email_change(*, user, new_email: str) -> str:
+    """Mail a confirmation link to the new address; nothing changes until its owner confirms it.
+
+    The link works once, for three days, and only the newest one; returns its token.
+    """
+    now = timezone.now()
     new_email = normalize_email(new_email)
     person = Person.objects.filter(user=user).first()
-    token = signing.dumps({"user": user.pk, "email": new_email}, salt=EMAIL_CHANGE_SALT)
-    with transaction.atomic():
-        queue_mail(to=new_email, template="email_change_confirm", language=person.language if person else None,
-                   person=person, secret_keys=("confirm_path",),
-                   context={"first_name": person.first_name if person else user.first_name,
-                            "confirm_path": reverse("workpro:email_confirm", args=[token]), "new_email": new_email})
+    token = secrets.token_urlsafe(32)
+    _close_open_changes(user, LoginChange.Kind.LINK, now)
+    LoginChange.objects.create(user=user, kind=LoginChange.Kind.LINK, new_email=new_email, secret=_token_hash(token))
+    queue_mail(to=new_email, template="email_change_confirm", language=person.language if person else None,
+               person=person, secret_keys=("confirm_path",),
+               context={"first_name": person.first_name if person else user.first_name,
+                        "confirm_path": reverse("workpro:email_confirm", args=[token]), "new_email": new_email})
+    return token
 
 
 class EmailChangeError(Exception):
     pass
 
 
+def _link_change(*, user, token: str, lock: bool = False) -> LoginChange:
+    """The open change behind a confirmation link of `user`, or EmailChangeError saying why not."""
+    rows = LoginChange.objects.filter(kind=LoginChange.Kind.LINK, secret=_token_hash(token or ""))
+    change = (rows.select_for_update() if lock else rows).first()
+    if change is None:
+        raise EmailChangeError(_("Der Bestätigungslink ist ungültig."))
+    if change.user_id != user.pk:
+        raise EmailChangeError(_("Der Bestätigungslink gehört zu einem anderen Konto."))
+    if change.used_at is not None:
+        raise EmailChangeError(_("Dieser Bestätigungslink wurde bereits verwendet: er gilt nur einmal. "
+                                 "Ihre Mailadresse ist %(email)s.") % {"email": user.email})
+    if change.closed_at is not None:
+        raise EmailChangeError(_("Dieser Bestätigungslink gilt nicht mehr: Sie haben danach eine andere "
+                                 "Mailadresse angegeben. Bitte nutzen Sie den neuesten Link."))
+    if timezone.now() - change.created_at > EMAIL_CHANGE_MAX_AGE:
+        raise EmailChangeError(_("Der Bestätigungslink ist abgelaufen. Bitte ändern Sie die Mailadresse erneut."))
+    return change
+
+
+def email_change_pending(*, user, token: str) -> str:
+    """The address a confirmation link would make the login (for its confirmation page)."""
+    return _link_change(user=user, token=token).new_email
+
+
 @transaction.atomic
 def account_confirm_email_change(*, user, token: str) -> str:
-    """Switch the login to the confirmed address and tell the old one."""
-    from django.core import signing
-    from django.utils.translation import gettext as _
-
-    try:
-        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise EmailChangeError(_("Der Bestätigungslink ist abgelaufen. Bitte ändern Sie die Mailadresse erneut.")) from exc
-    except signing.BadSignature as exc:
-        raise EmailChangeError(_("Der Bestätigungslink ist ungültig.")) from exc
-    if data.get("user") != user.pk:
-        raise EmailChangeError(_("Der Bestätigungslink gehört zu einem anderen Konto."))
+    """Switch the login to the confirmed address and tell the old one; the link is used up."""
     User = get_user_model()
-    new_email = data["email"]
+    change = _link_change(user=user, token=token, lock=True)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    new_email = change.new_email
     if User.objects.filter(username=new_email).exclude(pk=user.pk).exists():
         raise EmailChangeError(_("Diese Mailadresse wird bereits für ein anderes Konto verwendet."))
+    now = timezone.now()
+    change.used_at = change.closed_at = now  # a second use is refused
+    change.save(update_fields=["used_at", "closed_at"])
     old_email = user.email
     user.username = user.email = new_email
     user.save(update_fields=["username", "email"])
@@ -363,3 +473,24 @@ def account_confirm_email_change(*, user, token: str) -> str:
         queue_mail(to=old_email, template="email_changed", language=person.language if person else None,
                    person=person, context={"first_name": person.first_name if person else "", "new_email": new_email})
     return new_email
+
+
+# --- DSGVO: requested login changes ---------------------------------------------------------
+
+def login_changes_export(person: Person) -> list[dict]:
+    """The person's requested address changes (by link or by SMS), without their secrets."""
+    if person.user_id is None:
+        return []
+    return [{"kind": row.kind, "new_email": row.new_email, "requested_at": row.created_at,
+             "used_at": row.used_at, "closed_at": row.closed_at}
+            for row in LoginChange.objects.filter(user_id=person.user_id).order_by("created_at", "pk")]
+
+
+def login_changes_erase(person: Person) -> int:
+    if person.user_id is None:
+        return 0
+    return LoginChange.objects.filter(user_id=person.user_id).delete()[0]
+
+
+privacy.register_exporter("login_changes", login_changes_export)
+privacy.register_eraser("login_changes", login_changes_erase)

@@ -149,7 +149,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # ModelBackend that refuses issued passwords after 72 hours, on every login path.
     "workpro_plugin.backends.IssuedPasswordBackend",
+    # The password sent by SMS ("Neues Passwort anfordern") with the address it was requested for.
+    "workpro_plugin.sms_login.SmsPasswordBackend",
 ]
+# Nobody resets a password by mail: portal users request one by SMS ("Neues Passwort anfordern"),
+# staff through their Leitung or a superuser (system checks workpro.E015, E016). Staff addresses are
+# changed by a superuser, not on the staff member's own account page.
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 LOGIN_URL = "workpro:login"
 
 # Login throttling (django-axes): 5 failures per email and IP lock for 15 minutes; the plugin's
