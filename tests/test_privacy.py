@@ -222,16 +222,16 @@ def test_retention_deletes_documents_and_anonymises_people_once(world, closed_ca
     enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=open_user)
 
     assert privacy.apply_retention() == {"documents_deleted": 0, "persons_anonymised": 0,
-                                         "person_documents_deleted": 0, "access_log_deleted": 0}
+                                         "person_documents_deleted": 0, "access_log_deleted": 0, "login_changes_deleted": 0}
 
     with time_machine.travel(timezone.now() + timedelta(days=184)), run_on_commit():  # files go after commit
         figures = privacy.apply_retention()
         again = privacy.apply_retention()
     print(f"\nretention after 184 days: {figures}; second run: {again}")
     assert figures == {"documents_deleted": 1, "persons_anonymised": 3, "person_documents_deleted": 0,
-                       "access_log_deleted": 0}
+                       "access_log_deleted": 0, "login_changes_deleted": 0}
     assert again == {"documents_deleted": 0, "persons_anonymised": 0, "person_documents_deleted": 0,
-                     "access_log_deleted": 0}
+                     "access_log_deleted": 0, "login_changes_deleted": 0}
     assert not any(storage.exists(name) for name in rejected_files)
     assert all(storage.exists(name) for name in contract_files)
     anonymised = set(Person.objects.exclude(anonymised_at=None).values_list("pk", flat=True))
@@ -260,7 +260,7 @@ def test_retention_deletes_documents_and_anonymises_people_once(world, closed_ca
         late = privacy.apply_retention()
     print(f"retention 10 years after the contract end: {late}")
     assert late == {"documents_deleted": 2, "persons_anonymised": 1, "person_documents_deleted": 0,
-                    "access_log_deleted": 0}
+                    "access_log_deleted": 0, "login_changes_deleted": 0}
     assert not any(storage.exists(name) for name in contract_files)
     contracted.refresh_from_db()
     assert contracted.anonymised_at is not None

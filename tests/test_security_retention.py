@@ -20,7 +20,7 @@ from django.utils import timezone
 from tests.factories import make_user
 from tests.security_figures import note
 from workpro_plugin import tasks
-from workpro_plugin.models import OutboxMessage, Person
+from workpro_plugin.models import LoginChange, OutboxMessage, Person
 from workpro_plugin.services import access_logs, accounts, notify, privacy
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +185,15 @@ def test_a_session_that_expires_later_is_cleared_later(world):
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         assert tasks.clear_expired_sessions_task() == 1
     assert not Session.objects.exists()
+
+
+# --- requested login changes (LoginChange) ------------------------------------------------------------
+
+def test_requested_login_changes_go_with_the_daily_retention_run(world):
+    old = LoginChange.objects.create(user=world.holder, kind=LoginChange.Kind.SMS, new_email="alt@example.org")
+    recent = LoginChange.objects.create(user=world.holder, kind=LoginChange.Kind.LINK, new_email="neu@example.org")
+    LoginChange.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    figures = tasks.apply_retention_task()
+    assert figures["login_changes_deleted"] == 1
+    assert list(LoginChange.objects.values_list("pk", flat=True)) == [recent.pk]
+    note("retention: requested login changes purged past 30 days / kept", "1/1")

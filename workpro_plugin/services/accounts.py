@@ -492,5 +492,14 @@ def login_changes_erase(person: Person) -> int:
     return LoginChange.objects.filter(user_id=person.user_id).delete()[0]
 
 
+def login_changes_purge(*, now=None) -> int:
+    """Requested login changes are worth nothing after their proof expired (3 days at most): the
+    rows, with the address someone typed, go after WORKPRO_LOGIN_CHANGE_RETENTION_DAYS (30)."""
+    days = int(getattr(settings, "WORKPRO_LOGIN_CHANGE_RETENTION_DAYS", 30))
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return LoginChange.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
 privacy.register_exporter("login_changes", login_changes_export)
 privacy.register_eraser("login_changes", login_changes_erase)
+privacy.register_retention("login_changes", login_changes_purge)
