@@ -142,6 +142,7 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url(re.compile(r"/konto/passwort/"))
     shots(page, "eigenes passwort")
+    field(page, "Zugesandtes Passwort").fill(issued)  # the current password, even right after the login
     field(page, "Neues Passwort").fill("Sonnenblume-2026!")
     page.get_by_label(re.compile("bestätigen|Bestätigung")).fill("Sonnenblume-2026!")
     page.get_by_role("button", name="Passwort speichern").click()
@@ -359,6 +360,19 @@ def test_password_request_with_sms(page, live_server, journey_world, sms_outbox,
     page.wait_for_url(re.compile(r"/gesendet/"))
     shots(page, "neues passwort gesendet")
     assert len(sms_outbox) == 1 and sms_outbox[0].to == "+4915112345678"
+
+    # The phone is the proof: the SMS password logs in with the address given, then an own one is set.
+    sms_password = re.search(r": (\S+) \(72", sms_outbox[0].body).group(1)
+    page.goto(live_server.url + reverse("workpro:login"))
+    field(page, "Mailadresse").fill("eltern@example.org")
+    field(page, "Passwort").fill(sms_password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(re.compile(r"/konto/passwort/"))
+    field(page, "Zugesandtes Passwort").fill(sms_password)
+    field(page, "Neues Passwort").fill("Sonnenblume-2026!")
+    page.get_by_label(re.compile("bestätigen|Bestätigung")).fill("Sonnenblume-2026!")
+    page.get_by_role("button", name="Passwort speichern").click()
+    page.wait_for_url(re.compile(r"/konto/$"))
 
 
 def test_public_part_with_the_keyboard_only(page, live_server, journey_world):
