@@ -236,6 +236,13 @@ def _match(data: PasswordRequest) -> Person | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _is_staff_account(user) -> bool:
+    """Staff recover through their Leitung or a superuser, never by SMS: the phone alone would move the
+    login to an address of the requester's choosing, where the 2FA enrolment link is mailed next."""
+    return bool(user.is_staff or user.is_superuser or user.groups.exists()
+                or user.has_perm("wagtailadmin.access_admin"))
+
+
 def _sms_allowed(person: Person, now) -> bool:
     sent = OutboxMessage.objects.filter(person=person, channel=OutboxMessage.Channel.SMS,
                                         template="password_issued")
@@ -270,7 +277,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     then the old address and password keep working; when the address given is a new one, the old
     address is told that a change was requested.
 
-    Returns an outcome code for logging and tests ("sms", "no_mobile", "limited",
+    Staff accounts get nothing (they recover through their Leitung or a superuser).
+
+    Returns an outcome code for logging and tests ("sms", "no_mobile", "limited", "staff",
     "no_match"); the caller shows the same page for every outcome.
     """
     now = timezone.now()
@@ -281,6 +290,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     # One request per person at a time: the SMS limit counts the rows earlier requests wrote,
     # so parallel requests must wait here until those are committed.
     person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
+    if _is_staff_account(person.user):
+        make_password(generate_password())
+        return "staff"
     institution = _institution_of(person, site_institution)
     if not person.mobile:
         make_password(generate_password())
@@ -338,7 +350,7 @@ def password_request_redeem(*, email: str, password: str):
         if change is None:  # a parallel login used it first
             return None
         user = User.objects.select_for_update().get(pk=change.user_id)
-        if not user.is_active:
+        if not user.is_active or _is_staff_account(user):  # staff since the request: not by SMS
             return None
         if User.objects.filter(username=email).exclude(pk=user.pk).exists():
             change.closed_at, change.secret = now, ""  # the address was taken meanwhile: refuse, once
