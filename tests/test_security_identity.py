@@ -459,3 +459,19 @@ def test_an_sms_password_requested_before_becoming_staff_is_refused(client, vict
         assert _login(client, ATTACKER, sms_password, url=url).status_code in (200, 400), url
         assert identities() == before, url
     assert not LoginChange.objects.filter(used_at__isnull=False).exists()
+
+
+def test_no_login_moves_to_the_address_of_an_account_with_another_username(client, victim, run_on_commit,
+                                                                            sms_outbox):
+    """An account whose username is not its address (a superuser made by createsuperuser): its address
+    is taken all the same, for the SMS request and for the confirmation link."""
+    User.objects.create(username="chef", email="Chef@Example.org", is_superuser=True, is_staff=True)
+    _password_request(client, run_on_commit, "chef@example.org")
+    assert "chef@example.org" not in sms_outbox[0].body and VICTIM in sms_outbox[0].body
+    assert LoginChange.objects.get(kind=LoginChange.Kind.SMS).new_email == VICTIM
+
+    with run_on_commit():
+        token = accounts.account_request_email_change(user=victim, new_email="chef@example.org")
+    with pytest.raises(accounts.EmailChangeError):
+        accounts.account_confirm_email_change(user=victim, token=token)
+    assert User.objects.filter(email__iexact="chef@example.org").count() == 1

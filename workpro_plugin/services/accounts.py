@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -243,6 +244,12 @@ def _is_staff_account(user) -> bool:
                 or user.has_perm("wagtailadmin.access_admin"))
 
 
+def _address_taken(email: str, *, user) -> bool:
+    """Another account logs in with `email` or has it as its address (a username that is not an address,
+    e.g. a superuser made by createsuperuser): no login moves there."""
+    return get_user_model().objects.filter(Q(username=email) | Q(email__iexact=email)).exclude(pk=user.pk).exists()
+
+
 def _sms_allowed(person: Person, now) -> bool:
     sent = OutboxMessage.objects.filter(person=person, channel=OutboxMessage.Channel.SMS,
                                         template="password_issued")
@@ -311,7 +318,7 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     user = User.objects.select_for_update().get(pk=person.user_id)
     new_email = normalize_email(data.email)
     old_email = normalize_email(user.email or user.username)
-    if new_email != old_email and User.objects.filter(username=new_email).exclude(pk=user.pk).exists():
+    if new_email != old_email and _address_taken(new_email, user=user):
         new_email = old_email  # the address belongs to someone else: the password is for the known one
     password = generate_password()
     _close_open_changes(user, LoginChange.Kind.SMS, now)
@@ -352,7 +359,7 @@ def password_request_redeem(*, email: str, password: str):
         user = User.objects.select_for_update().get(pk=change.user_id)
         if not user.is_active or _is_staff_account(user):  # staff since the request: not by SMS
             return None
-        if User.objects.filter(username=email).exclude(pk=user.pk).exists():
+        if _address_taken(email, user=user):
             change.closed_at, change.secret = now, ""  # the address was taken meanwhile: refuse, once
             change.save(update_fields=["closed_at", "secret"])
             return None
@@ -467,7 +474,7 @@ def account_confirm_email_change(*, user, token: str) -> str:
     change = _link_change(user=user, token=token, lock=True)
     user = User.objects.select_for_update().get(pk=user.pk)
     new_email = change.new_email
-    if User.objects.filter(username=new_email).exclude(pk=user.pk).exists():
+    if _address_taken(new_email, user=user):
         raise EmailChangeError(_("Diese Mailadresse wird bereits für ein anderes Konto verwendet."))
     now = timezone.now()
     change.used_at = change.closed_at = now  # a second use is refused
