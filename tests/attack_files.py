@@ -197,6 +197,8 @@ LINK_ACTIONS = {
     "import_data": b"<< /S /ImportData /F (daten.fdf) >>",
     "javascript": b"<< /S /JavaScript /JS (app.alert(1)) >>",
     "rendition": b"<< /S /Rendition /OP 0 >>",
+    # An article thread in another file: /F names that file, here on a network share.
+    "thread_unc": b"<< /S /Thread /F " + UNC + b" /D 0 >>",
 }
 # What a plain document may do: a link to a web page or a mail address, a link within the document,
 # an /OpenAction that shows the first page.

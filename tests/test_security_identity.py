@@ -430,3 +430,48 @@ def test_requested_login_changes_are_exported_and_erased(client, victim, run_on_
     assert "secret" not in str(exported)
     privacy.person_anonymise(person=person)
     assert not LoginChange.objects.filter(user=victim).exists()
+
+
+# --- staff accounts recover through their Leitung or a superuser ---------------------------------
+
+@override_settings(WORKPRO_REQUIRE_STAFF_2FA=True)
+def test_the_sms_request_changes_no_staff_account(client, victim, world, run_on_commit, sms_outbox):
+    """A staff account with a person record (a parent who also works at the KiTa): the phone alone
+    would move its login to the attacker's address, where the 2FA enrolment link is mailed next."""
+    victim.groups.add(world.kita.staff_group)
+    before = identities()
+    assert _password_request(client, run_on_commit, ATTACKER).status_code == 302  # the same page as ever
+    assert sms_outbox == [] and not LoginChange.objects.exists()
+    assert identities() == before
+    assert accounts.password_request(data=accounts.PasswordRequest(
+        last_name="Muster", first_name="Erika", date_of_birth=date(1985, 4, 12), email=VICTIM,
+        customer_number="K-000042"), site_institution=None) == "staff"
+
+
+def test_an_sms_password_requested_before_becoming_staff_is_refused(client, victim, world, run_on_commit,
+                                                                     sms_outbox):
+    _password_request(client, run_on_commit, ATTACKER)
+    sms_password = PASSWORD_RE.search(sms_outbox[0].body).group(1)
+    victim.groups.add(world.kita.staff_group)
+    before = identities()
+    for url in ("/workpro/konto/anmelden/", "/admin/login/", "/_util/login/"):
+        client.logout()
+        assert _login(client, ATTACKER, sms_password, url=url).status_code in (200, 400), url
+        assert identities() == before, url
+    assert not LoginChange.objects.filter(used_at__isnull=False).exists()
+
+
+def test_no_login_moves_to_the_address_of_an_account_with_another_username(client, victim, run_on_commit,
+                                                                            sms_outbox):
+    """An account whose username is not its address (a superuser made by createsuperuser): its address
+    is taken all the same, for the SMS request and for the confirmation link."""
+    User.objects.create(username="chef", email="Chef@Example.org", is_superuser=True, is_staff=True)
+    _password_request(client, run_on_commit, "chef@example.org")
+    assert "chef@example.org" not in sms_outbox[0].body and VICTIM in sms_outbox[0].body
+    assert LoginChange.objects.get(kind=LoginChange.Kind.SMS).new_email == VICTIM
+
+    with run_on_commit():
+        token = accounts.account_request_email_change(user=victim, new_email="chef@example.org")
+    with pytest.raises(accounts.EmailChangeError):
+        accounts.account_confirm_email_change(user=victim, token=token)
+    assert User.objects.filter(email__iexact="chef@example.org").count() == 1

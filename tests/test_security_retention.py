@@ -197,3 +197,33 @@ def test_requested_login_changes_go_with_the_daily_retention_run(world):
     assert figures["login_changes_deleted"] == 1
     assert list(LoginChange.objects.values_list("pk", flat=True)) == [recent.pk]
     note("retention: requested login changes purged past 30 days / kept", "1/1")
+
+
+def test_axes_records_under_a_former_address_are_the_person_s_until_it_changed(world):
+    """After "Meine Daten" or the SMS password moved the login to a new address, the logins under the
+    old one are still the person's (export, anonymisation); what that address logs later is not."""
+    person = world.holder.workpro_person
+    _axes_rows("eltern@example.org", days_old=2, ip="198.51.100.40")
+    token = accounts.account_request_email_change(user=world.holder, new_email="neu@example.org")
+    accounts.account_confirm_email_change(user=world.holder, token=token)
+    person.refresh_from_db()
+    _axes_rows("neu@example.org", days_old=0, ip="198.51.100.41")
+    make_user("eltern@example.org")  # someone else registers the freed address and logs in with it
+    _axes_rows("eltern@example.org", days_old=0, ip="203.0.113.99")
+    from workpro_plugin.models import AuditEvent
+    from workpro_plugin.models.audit import AuditAction
+
+    for days, ip in ((2, "198.51.100.40"), (0, "203.0.113.99")):  # failed logins under the old address
+        AuditEvent.objects.create(action=AuditAction.LOGIN_FAILED, actor_label="eltern@example.org", ip=ip,
+                                  at=timezone.now() - timedelta(days=days))
+    assert [e["at"].date() for e in privacy.person_export_data(person)["audit"]
+            if e["action"] == AuditAction.LOGIN_FAILED] == [(timezone.now() - timedelta(days=2)).date()]
+
+    data = privacy.person_export_data(person)["access_log"]
+    assert sorted(e["ip"] for e in data["logins"]) == ["198.51.100.40", "198.51.100.41"]
+    assert len(data["failed_logins"]) == 2 and len(data["lockout_counters"]) == 2
+    figures = privacy.person_anonymise(person=person)
+    assert figures["access_log"] == 6
+    assert set(AccessLog.objects.values_list("ip_address", flat=True)) == {"203.0.113.99"}
+    assert set(AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).values_list("actor_label", "ip")) == {
+        ("", None), ("eltern@example.org", "203.0.113.99")}

@@ -41,12 +41,12 @@ def purge(*, now=None) -> int:
 
 
 def _named(person) -> Q:
-    names = privacy.login_names(person)
-    if not names:
-        return Q(pk__in=[])
-    where = Q()
-    for name in names:
+    """Rows under the person's login names, and under a former address up to when it changed."""
+    where = Q(pk__in=[])
+    for name in privacy.login_names(person):
         where |= Q(username__iexact=name)
+    for name, until in privacy.former_login_names(person):
+        where |= Q(username__iexact=name, attempt_time__lte=until)
     return where
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -236,6 +237,19 @@ def _match(data: PasswordRequest) -> Person | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _is_staff_account(user) -> bool:
+    """Staff recover through their Leitung or a superuser, never by SMS: the phone alone would move the
+    login to an address of the requester's choosing, where the 2FA enrolment link is mailed next."""
+    return bool(user.is_staff or user.is_superuser or user.groups.exists()
+                or user.has_perm("wagtailadmin.access_admin"))
+
+
+def _address_taken(email: str, *, user) -> bool:
+    """Another account logs in with `email` or has it as its address (a username that is not an address,
+    e.g. a superuser made by createsuperuser): no login moves there."""
+    return get_user_model().objects.filter(Q(username=email) | Q(email__iexact=email)).exclude(pk=user.pk).exists()
+
+
 def _sms_allowed(person: Person, now) -> bool:
     sent = OutboxMessage.objects.filter(person=person, channel=OutboxMessage.Channel.SMS,
                                         template="password_issued")
@@ -270,7 +284,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     then the old address and password keep working; when the address given is a new one, the old
     address is told that a change was requested.
 
-    Returns an outcome code for logging and tests ("sms", "no_mobile", "limited",
+    Staff accounts get nothing (they recover through their Leitung or a superuser).
+
+    Returns an outcome code for logging and tests ("sms", "no_mobile", "limited", "staff",
     "no_match"); the caller shows the same page for every outcome.
     """
     now = timezone.now()
@@ -281,6 +297,9 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     # One request per person at a time: the SMS limit counts the rows earlier requests wrote,
     # so parallel requests must wait here until those are committed.
     person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
+    if _is_staff_account(person.user):
+        make_password(generate_password())
+        return "staff"
     institution = _institution_of(person, site_institution)
     if not person.mobile:
         make_password(generate_password())
@@ -299,7 +318,7 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     user = User.objects.select_for_update().get(pk=person.user_id)
     new_email = normalize_email(data.email)
     old_email = normalize_email(user.email or user.username)
-    if new_email != old_email and User.objects.filter(username=new_email).exclude(pk=user.pk).exists():
+    if new_email != old_email and _address_taken(new_email, user=user):
         new_email = old_email  # the address belongs to someone else: the password is for the known one
     password = generate_password()
     _close_open_changes(user, LoginChange.Kind.SMS, now)
@@ -338,9 +357,9 @@ def password_request_redeem(*, email: str, password: str):
         if change is None:  # a parallel login used it first
             return None
         user = User.objects.select_for_update().get(pk=change.user_id)
-        if not user.is_active:
+        if not user.is_active or _is_staff_account(user):  # staff since the request: not by SMS
             return None
-        if User.objects.filter(username=email).exclude(pk=user.pk).exists():
+        if _address_taken(email, user=user):
             change.closed_at, change.secret = now, ""  # the address was taken meanwhile: refuse, once
             change.save(update_fields=["closed_at", "secret"])
             return None
@@ -455,7 +474,7 @@ def account_confirm_email_change(*, user, token: str) -> str:
     change = _link_change(user=user, token=token, lock=True)
     user = User.objects.select_for_update().get(pk=user.pk)
     new_email = change.new_email
-    if User.objects.filter(username=new_email).exclude(pk=user.pk).exists():
+    if _address_taken(new_email, user=user):
         raise EmailChangeError(_("Diese Mailadresse wird bereits für ein anderes Konto verwendet."))
     now = timezone.now()
     change.used_at = change.closed_at = now  # a second use is refused

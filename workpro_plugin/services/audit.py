@@ -106,9 +106,17 @@ def _events_of(person) -> Q:
     where = Q(person=person)
     if person.user_id:
         where |= Q(actor_id=person.user_id)
+    return where | _named_attempts(person)
+
+
+def _named_attempts(person) -> Q:
+    """Failed logins under the person's login names, and under a former address up to when it changed."""
+    where = Q(pk__in=[])
     names = _login_names(person)
     if names:
         where |= Q(actor__isnull=True, action__in=_NAMED_ATTEMPTS, actor_label__in=names)
+    for name, until in privacy.former_login_names(person):
+        where |= Q(actor__isnull=True, action__in=_NAMED_ATTEMPTS, actor_label=name, at__lte=until)
     return where
 
 
@@ -138,10 +146,7 @@ def audit_erase(person) -> int:
     if person.user_id:
         touched += AuditEvent.objects.filter(actor_id=person.user_id).update(
             actor_label=f"anonymisiert-{person.user_id}", ip=None)
-    names = _login_names(person)
-    if names:
-        touched += AuditEvent.objects.filter(actor__isnull=True, action__in=_NAMED_ATTEMPTS,
-                                             actor_label__in=names).update(actor_label="", ip=None)
+    touched += AuditEvent.objects.filter(_named_attempts(person)).update(actor_label="", ip=None)
     return touched
 
 

@@ -156,6 +156,8 @@ def _leaves_document(item) -> bool:
     kind = _resolved(item, "/S")
     if kind in PDF_FOREIGN_ACTIONS:
         return True
+    if kind == "/Thread" and item.get("/F") is not None:  # an article thread in another file
+        return True
     if kind == "/URI":
         uri = _resolved(item, "/URI")
         if isinstance(uri, bytes):

@@ -230,6 +230,14 @@ def login_names(person: Person) -> set[str]:
     return {n.strip().lower() for n in names if n}
 
 
+def former_login_names(person: Person) -> list[tuple[str, object]]:
+    """Addresses the person logged in with before the login moved to a new one ("Meine Daten" or the SMS
+    password), each with the time it stopped being theirs: the mail telling that old address of the
+    change. Someone else may use the address afterwards, so only what came before that time is theirs."""
+    rows = OutboxMessage.objects.filter(person=person, template="email_changed").exclude(recipient="")
+    return [(recipient.strip().lower(), at) for recipient, at in rows.values_list("recipient", "created_at")]
+
+
 def actor_name(user) -> str:
     if user is None:
         return "System"
@@ -544,11 +552,12 @@ def person_anonymise(*, person: Person, by=None) -> dict:
     as_participant.update(interview_note="", decision_reason="", withdrawn_reason="", costs_reason="",
                           printed_fingerprint="")
     EnrollmentLog.objects.filter(enrollment__in=as_participant).update(note="")
+    # The erasers first: they find the person's former addresses in the mails scrubbed below.
+    for name, eraser in sorted(_erasers.items()):
+        figures[name] = eraser(person)
     _outbox_of(person).filter(state=OutboxMessage.State.PENDING).update(state=OutboxMessage.State.FAILED)
     figures["messages_scrubbed"] = _outbox_of(person).update(recipient="", context={}, subject="", last_error="")
     Consent.objects.filter(person=person).update(ip=None)
-    for name, eraser in sorted(_erasers.items()):
-        figures[name] = eraser(person)
 
     if person.user_id:
         User = get_user_model()
