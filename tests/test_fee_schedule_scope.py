@@ -192,3 +192,16 @@ def test_editing_an_offer_refuses_another_institutions_schedule(fees, client):
     assert OTHER_INSTITUTION in " ".join(response.context["form"].errors["fee_schedule"])
     offer.refresh_from_db()
     assert offer.fee_schedule_id is None
+
+
+def test_the_institution_filter_names_only_own_institutions(fees, client):
+    client.force_login(fees.staff)
+    url = reverse(f"{SNIPPET}:list")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert set(response.context["filters"].form.fields["institution"].queryset) == {fees.kita}
+    assert fees.other.name not in response.content.decode()
+    assert client.get(f"{url}?institution={fees.kita.pk}").status_code == 200
+    assert client.get(f"{url}?institution={fees.other.pk}").status_code == 400  # not a value it offers
+    client.force_login(fees.superuser)
+    assert set(client.get(url).context["filters"].form.fields["institution"].queryset) == {fees.kita, fees.other}

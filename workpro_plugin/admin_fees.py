@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from functools import wraps
 
+import django_filters
 from django.contrib.admin.utils import unquote
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import ObjectList
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -28,7 +30,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from .admin_export import with_safe_export
-from .models import FeeSchedule
+from .models import FeeSchedule, Institution
 from .models.fees import FeeScheduleForm
 from .selectors import choosable_fee_schedules, editable_fee_schedules, staff_institutions
 
@@ -108,13 +110,30 @@ def _only_editable(view):
     return wrapped
 
 
+def _filter_institutions(request):
+    """The institution filter names only the user's institutions (superusers: all)."""
+    if request is None:
+        return Institution.objects.none()
+    if request.user.is_superuser:
+        return Institution.objects.all()
+    return staff_institutions(request.user)
+
+
+class FeeScheduleFilterSet(WagtailFilterSet):
+    institution = django_filters.ModelChoiceFilter(label=_("Einrichtung"), queryset=_filter_institutions)
+
+    class Meta:
+        model = FeeSchedule
+        fields = ["billing_period", "institution"]
+
+
 class FeeScheduleViewSet(SnippetViewSet):
     model = FeeSchedule
     icon = "table"
     menu_label = _("Gebührenordnungen")
     add_to_admin_menu = False
     list_display = ("name", "institution", "billing_period", "maximum_rate")
-    list_filter = ("billing_period", "institution")
+    filterset_class = FeeScheduleFilterSet
     search_fields = ("name",)
     index_view_class = with_safe_export(snippet_views.IndexView)
     chooser_viewset_class = FeeScheduleChooserViewSet
