@@ -204,6 +204,7 @@ def test_lockout_after_five_failures_keeps_the_email(client, kita, offer, run_on
     assert response.status_code == 429
     soup = BeautifulSoup(response.content, "html.parser")
     assert "Zu viele fehlgeschlagene Anmeldeversuche" in soup.get_text()
+    assert "nach Ablauf der Sperre verwenden" in soup.get_text()  # a new password does not lift the lock
     assert soup.find("input", {"name": "username"})["value"] == email
     assert soup.find("input", {"name": "password"}).get("value") is None
     assert "_auth_user_id" not in client.session

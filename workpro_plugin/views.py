@@ -61,7 +61,8 @@ class LogoutView(LocalNextMixin, auth_views.LogoutView):
 def lockout(request, original_response=None, credentials=None):
     """django-axes: too many failed logins. Same form, a clear message, the email kept."""
     message = _("Zu viele fehlgeschlagene Anmeldeversuche. Der Zugang ist für 15 Minuten gesperrt. "
-                "Sie können ein neues Passwort anfordern.")
+                "Falls Sie Ihr Passwort vergessen haben, können Sie schon jetzt ein neues anfordern und es "
+                "nach Ablauf der Sperre verwenden.")
     match = getattr(request, "resolver_match", None)
     if match is None or match.namespace != "workpro":  # e.g. the Wagtail admin login
         return render(request, "workpro_plugin/account/locked_out.html", {"message": message}, status=429)
