@@ -35,7 +35,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests import form_world
 from tests.security_figures import add, note
 from tests.test_bad_input import FORMS, PASSWORD
-from workpro_plugin.admin_views import ACTIONS
+from workpro_plugin.backoffice.views.enrollments import ACTIONS
 from workpro_plugin.models import AuditEvent, Enrollment, OutboxMessage, Person
 
 pytestmark = pytest.mark.django_db

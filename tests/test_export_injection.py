@@ -21,7 +21,7 @@ from wagtail_modeladmin.options import ModelAdmin
 
 from tests.factories import enrollment_in, make_user
 from tests.security_figures import note
-from workpro_plugin.admin_export import SafeSpreadsheetExportMixin, escape_formula
+from workpro_plugin.backoffice.export import SafeSpreadsheetExportMixin, escape_formula
 from workpro_plugin.models import Enrollment, Person
 
 pytestmark = pytest.mark.django_db

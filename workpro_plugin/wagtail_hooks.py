@@ -15,9 +15,14 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
-from . import admin_addons, admin_apps, admin_canned, admin_fees, admin_views, views_2fa, views_privacy
-from .admin_export import SafeSpreadsheetExportMixin, with_safe_export
-from .admin_helpers import ReadOnlyPermissionHelper, declared_params_only, declared_params_snippets
+from . import views_2fa, views_privacy
+from .backoffice import addons as admin_addons
+from .backoffice import app_assignments as admin_apps
+from .backoffice import canned_replies as admin_canned
+from .backoffice import fees as admin_fees
+from .backoffice.export import SafeSpreadsheetExportMixin, with_safe_export
+from .backoffice.helpers import ReadOnlyPermissionHelper, declared_params_only, declared_params_snippets
+from .backoffice.views import enrollments as admin_views
 from .models import AuditEvent, Enrollment, Institution, Operator, OutboxMessage, Person
 from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
@@ -475,7 +480,7 @@ class ChatMenuItem(MenuItem):
 
 @hooks.register("register_admin_urls")
 def register_chat_admin_urls():
-    from . import admin_views_chat
+    from .backoffice.views import chat as admin_views_chat
 
     return [path("workpro/nachrichten/", include((admin_views_chat.urls, "workpro_chat"), namespace="workpro_chat"))]
 

@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
-from . import admin_helpers
-from .models import CannedReply
-from .selectors_chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
+from . import helpers as admin_helpers
+from ..models import CannedReply
+from ..selectors_chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
 
 
 class CannedReplyPermissionHelper(PermissionHelper):

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from wagtail_modeladmin import views as modeladmin_views
 from wagtail_modeladmin.helpers import PermissionHelper
 
-from .services import audit
+from ..services import audit
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):

@@ -20,10 +20,10 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from .admin_forms import ModelChoiceField
-from . import admin_helpers
-from .models import App, AppAssignment, OfferPage, Person
-from .services import apps as svc
+from .forms import ModelChoiceField
+from . import helpers as admin_helpers
+from ..models import App, AppAssignment, OfferPage, Person
+from ..services import apps as svc
 
 
 class AppPermissionHelper(PermissionHelper):

@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import admin_forms
-from .models import Enrollment
-from .selectors import staff_enrollments
-from .services import enrollments as svc
-from .services.documents import application_context, render_pdf
+from .. import forms as admin_forms
+from ...models import Enrollment
+from ...selectors import staff_enrollments
+from ...services import enrollments as svc
+from ...services.documents import application_context, render_pdf
 
 S = Enrollment.Status
 
@@ -91,7 +91,7 @@ def staff_enrollment(request, pk: int) -> Enrollment:
     try:
         return staff_enrollments(request.user).get(pk=pk)
     except Enrollment.DoesNotExist as exc:
-        from .services import audit
+        from ...services import audit
 
         audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
         raise Http404 from exc

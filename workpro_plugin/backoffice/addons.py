@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from .admin_helpers import ReadOnlyPermissionHelper
-from .forms_addons import AddonConfirmForm, AddonDeclineForm
-from .models import AddonBooking
-from .selectors import staff_institutions
-from .services import addons as svc
+from .helpers import ReadOnlyPermissionHelper
+from ..forms_addons import AddonConfirmForm, AddonDeclineForm
+from ..models import AddonBooking
+from ..selectors import staff_institutions
+from ..services import addons as svc
 
 B = AddonBooking.Status
 

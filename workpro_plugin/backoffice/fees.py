@@ -29,10 +29,10 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
-from .admin_export import with_safe_export
-from .models import FeeSchedule, Institution
-from .models.fees import FeeScheduleForm
-from .selectors import choosable_fee_schedules, editable_fee_schedules, staff_institutions
+from ..models import FeeSchedule, Institution
+from ..models.fees import FeeScheduleForm
+from ..selectors import choosable_fee_schedules, editable_fee_schedules, staff_institutions
+from .export import with_safe_export
 
 
 class FeeSchedulePermissionPolicy(ModelPermissionPolicy):

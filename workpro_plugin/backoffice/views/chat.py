@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .admin_helpers import refuse_undeclared
-from .forms_chat import (
+from ..helpers import refuse_undeclared
+from ...forms_chat import (
     AssignForm,
     CannedReplyPickForm,
     EditMessageForm,
@@ -32,9 +32,9 @@ from .forms_chat import (
     MessageForm,
     canned_pick_form,
 )
-from .models import Conversation, Enrollment, OfferPage
-from .selectors import staff_enrollments
-from .selectors_chat import (
+from ...models import Conversation, Enrollment, OfferPage
+from ...selectors import staff_enrollments
+from ...selectors_chat import (
     canned_choices_for_conversation,
     canned_choices_for_enrollment,
     institution_staff,
@@ -44,9 +44,9 @@ from .selectors_chat import (
     thread_page,
     with_unread,
 )
-from .services import chat as svc
-from .services.documents import UploadError
-from .views_chat import _int, poll_response, poll_seconds, present
+from ...services import chat as svc
+from ...services.documents import UploadError
+from ...views_chat import _int, poll_response, poll_seconds, present
 
 INBOX_PAGE_SIZE = 50
 INSERT = "einfuegen"  # the name of the "Einfügen" button of the reply form
@@ -70,7 +70,7 @@ def thread_url(conversation: Conversation, message=None) -> str:
 
 def inbox(request):
     """Nachrichten: the conversations of the user's institutions, filterable, newest first."""
-    from .selectors import staff_institutions
+    from ...selectors import staff_institutions
 
     institutions = staff_institutions(request.user)
     offer_ids = (Conversation.objects.filter(institution__in=institutions, offer__isnull=False)

@@ -1,0 +1,1 @@
+"""Admin views of the backoffice face, one module per feature."""
