@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import enrollment_in, make_child, make_offer, make_user, make_world
+from workpro_plugin.backoffice.views.two_factor import ENROLMENT_KEY
 from workpro_plugin.models import (
     App,
     CannedReply,
@@ -35,7 +36,6 @@ from workpro_plugin.services import addons as addon_svc
 from workpro_plugin.services import apps as app_svc
 from workpro_plugin.services import chat as chat_svc
 from workpro_plugin.services import two_factor as two_factor_svc
-from workpro_plugin.views_2fa import ENROLMENT_KEY
 
 S = Enrollment.Status
 HOST = {"HTTP_HOST": "kita.test"}

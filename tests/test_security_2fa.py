@@ -17,9 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import enrollment_in, open_two_factor_enrolment, two_factor_link
 from tests.security_figures import add, note
+from workpro_plugin.backoffice.views.two_factor import ENROLMENT_KEY
 from workpro_plugin.models import AuditEvent, Document, Enrollment, OutboxMessage, TwoFactorEnrolment
 from workpro_plugin.services.notify import render_mail
-from workpro_plugin.views_2fa import ENROLMENT_KEY
 
 pytestmark = pytest.mark.django_db
 HOST = {"HTTP_HOST": "kita.test"}

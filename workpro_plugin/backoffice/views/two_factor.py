@@ -31,12 +31,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import TwoFactorEnrolment
-from .security import has_admin_access, two_factor_required
-from .selectors import two_factor_colleagues
-from .services import audit
-from .services import two_factor as service
-from .services.two_factor import TwoFactorError
+from ...models import TwoFactorEnrolment
+from ...security import has_admin_access, two_factor_required
+from ...selectors import two_factor_colleagues
+from ...services import audit
+from ...services import two_factor as service
+from ...services.two_factor import TwoFactorError
 
 DEVICE_NAME = service.DEVICE_NAME
 # Session keys: the token of the link this session opened, and recovery codes to show once.
