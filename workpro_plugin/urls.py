@@ -1,6 +1,10 @@
 from django.urls import path
 
-from . import views, views_chat, views_enrollment, views_minors, views_privacy
+from .portal.views import accounts as views
+from .portal.views import chat as views_chat
+from .portal.views import enrollments as views_enrollment
+from .portal.views import minors as views_minors
+from .portal.views import privacy as views_privacy
 
 app_name = "workpro"
 
@@ -46,7 +50,8 @@ urlpatterns = [
     path("konto/anmeldung/<int:pk>/nachrichten/", views_chat.chat_enrollment, name="chat_enrollment"),
 ]
 
-from . import views_addons, views_apps  # noqa: E402
+from .portal.views import addons as views_addons  # noqa: E402
+from .portal.views import app_assignments as views_apps  # noqa: E402
 
 urlpatterns += [
     path("konto/anmeldung/<int:pk>/zusatzangebote/", views_addons.enrollment_addons, name="enrollment_addons"),

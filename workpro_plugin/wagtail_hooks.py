@@ -15,7 +15,6 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import HistoryView, IndexView, InspectView
 
-from . import views_privacy
 from .backoffice import addons as admin_addons
 from .backoffice import app_assignments as admin_apps
 from .backoffice import canned_replies as admin_canned
@@ -25,6 +24,7 @@ from .backoffice.helpers import ReadOnlyPermissionHelper, declared_params_only, 
 from .backoffice.views import enrollments as admin_views
 from .backoffice.views import two_factor as views_2fa
 from .models import AuditEvent, Enrollment, Institution, Operator, OutboxMessage, Person
+from .portal.views import privacy as views_privacy
 from .security import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services import audit

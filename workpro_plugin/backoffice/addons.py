@@ -18,8 +18,8 @@ from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
 from .helpers import ReadOnlyPermissionHelper
-from ..forms_addons import AddonConfirmForm, AddonDeclineForm
 from ..models import AddonBooking
+from ..portal.forms.addons import AddonConfirmForm, AddonDeclineForm
 from ..selectors import staff_institutions
 from ..services import addons as svc
 

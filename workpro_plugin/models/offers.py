@@ -120,7 +120,7 @@ class OfferIndexPage(Page):
 
     def listing(self, request) -> dict:
         """The filtered, paginated offers of this index for one request."""
-        from ..forms import OfferFilterForm
+        from ..portal.forms.accounts import OfferFilterForm
 
         form = OfferFilterForm(request.GET or None)
         offers = self.offers()
@@ -485,7 +485,7 @@ class OfferPage(Page):
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
 
-        from ..forms import RegistrationForm
+        from ..portal.forms.accounts import RegistrationForm
         from ..security import client_ip
         from ..services.accounts import RateLimited, account_register, check_registration_rate, check_request_rate
 
@@ -518,7 +518,7 @@ class OfferPage(Page):
         return TemplateResponse(request, self.get_template(request, *args, **kwargs), context, status=400)
 
     def get_context(self, request, *args, registration_form=None, **kwargs):
-        from ..forms import RegistrationForm
+        from ..portal.forms.accounts import RegistrationForm
 
         context = super().get_context(request, *args, **kwargs)
         context["registration_form"] = registration_form or RegistrationForm()

@@ -307,7 +307,7 @@ def application_context(enrollment: Enrollment) -> dict:
 
 def section_rows(code: str, data: dict) -> list[tuple[str, str]]:
     """The entered values of a section as (label, value) rows for print and admin."""
-    from ..section_forms import rows_for_section
+    from ..portal.forms.sections import rows_for_section
 
     return rows_for_section(code, data)
 

@@ -167,8 +167,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "workpro_plugin.backends.AccountLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "workpro_plugin.views.lockout"
-AXES_USERNAME_CALLABLE = "workpro_plugin.views.axes_username"
+AXES_LOCKOUT_CALLABLE = "workpro_plugin.portal.views.accounts.lockout"
+AXES_USERNAME_CALLABLE = "workpro_plugin.portal.views.accounts.axes_username"
 AXES_VERBOSE = False
 # The client address for lockouts, rate limits and the audit log (workpro_plugin.security.client_ip):
 # X-Forwarded-For is read only behind the reverse proxies listed here (addresses or networks,

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ..helpers import refuse_undeclared
-from ...forms_chat import (
+from ...models import Conversation, Enrollment, OfferPage
+from ...portal.forms.chat import (
     AssignForm,
     CannedReplyPickForm,
     EditMessageForm,
@@ -32,7 +33,7 @@ from ...forms_chat import (
     MessageForm,
     canned_pick_form,
 )
-from ...models import Conversation, Enrollment, OfferPage
+from ...portal.views.chat import _int, poll_response, poll_seconds, present
 from ...selectors import staff_enrollments
 from ...selectors_chat import (
     canned_choices_for_conversation,
@@ -46,7 +47,6 @@ from ...selectors_chat import (
 )
 from ...services import chat as svc
 from ...services.documents import UploadError
-from ...views_chat import _int, poll_response, poll_seconds, present
 
 INBOX_PAGE_SIZE = 50
 INSERT = "einfuegen"  # the name of the "Einfügen" button of the reply form

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .forms_chat import EditMessageForm, MessageForm
-from .models import Conversation, Document, Enrollment, Message, OfferPage
-from .selectors_chat import (
+from ..forms.chat import EditMessageForm, MessageForm
+from ...models import Conversation, Document, Enrollment, Message, OfferPage
+from ...selectors_chat import (
     Access,
     enrollment_member_access,
     is_chat_staff,
@@ -34,9 +34,9 @@ from .selectors_chat import (
     read_markers,
     thread_page,
 )
-from .services import chat as svc
-from .services.documents import UploadError
-from .views import LOGIN_URL
+from ...services import chat as svc
+from ...services.documents import UploadError
+from .accounts import LOGIN_URL
 
 
 
@@ -291,7 +291,7 @@ def chat_edit(request, pk: int, message_pk: int):
 def chat_attachment(request, pk: int, message_pk: int):
     """An attachment, for the conversation's members and the institution's staff (hidden ones: staff
     only; staff with the second factor where required, as for documents)."""
-    from .security import needs_second_factor
+    from ...security import needs_second_factor
 
     conversation = get_object_or_404(Conversation.objects.select_related("institution", "enrollment__participant"),
                                      pk=pk)

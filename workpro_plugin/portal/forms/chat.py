@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models.chat import MAX_BODY_LENGTH
+from ...models.chat import MAX_BODY_LENGTH
 
 
 class MessageForm(forms.Form):

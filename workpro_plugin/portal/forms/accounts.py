@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .backends import PASSWORD_EXPIRED, login_refusal
-from .phones import normalize_phone
+from ...backends import PASSWORD_EXPIRED, login_refusal
+from ...phones import normalize_phone
 
 NAME_MAX = 150
 
@@ -175,7 +175,7 @@ class OfferFilterForm(forms.Form):
     offen = forms.BooleanField(label=_("nur mit offener Anmeldung"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from .models import AGE_GROUPS, OfferCategory
+        from ...models import AGE_GROUPS, OfferCategory
 
         super().__init__(*args, **kwargs)
         self.fields["kategorie"].choices = [("", _("Alle Kategorien")), *OfferCategory.choices]
@@ -185,7 +185,7 @@ class OfferFilterForm(forms.Form):
         return any(self.cleaned_data.get(name) for name in self.fields)
 
     def filter(self, offers):
-        from .models.offers import AGE_GROUPS_BY_CODE
+        from ...models.offers import AGE_GROUPS_BY_CODE
 
         data = self.cleaned_data
         if data.get("kategorie"):
@@ -391,8 +391,8 @@ class PickupPersonForm(CareContactForm):
         self.photo_required = photo_required
 
     def clean_photo(self):
-        from .services.documents import UploadError
-        from .services.minors import process_passport_photo
+        from ...services.documents import UploadError
+        from ...services.minors import process_passport_photo
 
         photo = self.cleaned_data.get("photo")
         if not photo:

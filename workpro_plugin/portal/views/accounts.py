@@ -12,12 +12,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
-from .help_text import DEFAULT_HELP_HTML
-from .models import Enrollment
-from .selectors import institution_for_request
-from .security import client_ip
-from .services.accounts import (
+from ..forms.accounts import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
+from ...help_text import DEFAULT_HELP_HTML
+from ...models import Enrollment
+from ...selectors import institution_for_request
+from ...security import client_ip
+from ...services.accounts import (
     PasswordRequest,
     RateLimited,
     account_set_password,
@@ -25,8 +25,8 @@ from .services.accounts import (
     check_request_rate,
     password_request,
 )
-from .services.enrollments import EnrollmentActionError, available_transitions
-from .services.enrollments import enrollment_withdraw as enrollment_withdraw_service
+from ...services.enrollments import EnrollmentActionError, available_transitions
+from ...services.enrollments import enrollment_withdraw as enrollment_withdraw_service
 
 LOGIN_URL = reverse_lazy("workpro:login")
 
@@ -76,8 +76,8 @@ def lockout(request, original_response=None, credentials=None):
 @login_required(login_url=LOGIN_URL)
 def account(request):
     """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
-    from .selectors import PortalRole, portal_documents, portal_enrollments, portal_role
-    from .services.minors import outstanding_care, wards_of
+    from ...selectors import PortalRole, portal_documents, portal_enrollments, portal_role
+    from ...services.minors import outstanding_care, wards_of
 
     enrollments = list(
         portal_enrollments(request.user).select_related("offer", "institution", "participant", "account_holder")
@@ -106,7 +106,7 @@ def account(request):
 @login_required(login_url=LOGIN_URL)
 def documents(request):
     """Dokumente: everything deposited for the user, newest first, unread ones marked."""
-    from .selectors import portal_documents
+    from ...selectors import portal_documents
 
     items = (portal_documents(request.user).filter(superseded=False)
              .select_related("enrollment__offer", "owner").order_by("-deposited_at"))
@@ -137,7 +137,7 @@ def _own_enrollment(request, pk: int) -> Enrollment:
         return Enrollment.objects.select_related("offer", "institution", "participant").get(
             pk=pk, account_holder=request.user)
     except Enrollment.DoesNotExist:
-        from .services import audit
+        from ...services import audit
 
         audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
         raise Http404 from None
@@ -145,12 +145,12 @@ def _own_enrollment(request, pk: int) -> Enrollment:
 
 def _portal_enrollment(request, pk: int) -> Enrollment:
     """An enrollment the user may see in the portal in any role; anything else is an audited 404."""
-    from .selectors import portal_enrollments
+    from ...selectors import portal_enrollments
 
     enrollment = portal_enrollments(request.user).select_related("offer", "institution", "participant").filter(
         pk=pk).first()
     if enrollment is None:
-        from .services import audit
+        from ...services import audit
 
         audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
         raise Http404
@@ -160,10 +160,10 @@ def _portal_enrollment(request, pk: int) -> Enrollment:
 @login_required(login_url=LOGIN_URL)
 def enrollment_detail(request, pk: int):
     """One contract. The holder acts; a participant with own login and a former PSB1 only read."""
-    from .selectors import PortalRole, portal_documents, portal_role
-    from .services.applications import editable_sections
-    from .services.minors import care_required, outstanding_care
-    from .views_enrollment import section_menu
+    from ...selectors import PortalRole, portal_documents, portal_role
+    from ...services.applications import editable_sections
+    from ...services.minors import care_required, outstanding_care
+    from .enrollments import section_menu
 
     enrollment = _portal_enrollment(request, pk)
     role = portal_role(request.user, enrollment)
@@ -201,8 +201,8 @@ def enrollment_withdraw(request, pk: int):
 @login_required(login_url=LOGIN_URL)
 def contact_data(request):
     """Meine Daten: the account holder's address, mobile number, mail language and email."""
-    from .forms import ContactDataForm
-    from .services.accounts import account_request_email_change, account_update_contact
+    from ..forms.accounts import ContactDataForm
+    from ...services.accounts import account_request_email_change, account_update_contact
 
     person = getattr(request.user, "workpro_person", None)
     if person is None:
@@ -220,7 +220,7 @@ def contact_data(request):
                                      "gilt, sobald Sie ihn öffnen.") % {"email": data["email"]})
         messages.success(request, _("Ihre Daten wurden gespeichert."))
         return redirect("workpro:contact_data")
-    from .services.privacy import portal_exportable_people
+    from ...services.privacy import portal_exportable_people
 
     return render(request, "workpro_plugin/account/contact_data.html", {
         "form": form, "exportable_people": portal_exportable_people(request.user),
@@ -236,7 +236,7 @@ def email_confirm(request, token: str):
     A GET changes nothing, so link scanners and prefetching mail clients cannot confirm, and a
     link that was used, replaced or has expired says so.
     """
-    from .services.accounts import EmailChangeError, account_confirm_email_change, email_change_pending
+    from ...services.accounts import EmailChangeError, account_confirm_email_change, email_change_pending
 
     try:
         if request.method == "POST":

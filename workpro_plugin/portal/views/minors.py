@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms import CareContactForm, ParticipantLoginForm, PickupPersonForm
-from .models import EmergencyContact, Enrollment, Person, PickupPerson
-from .selectors import PortalRole, portal_role, speaks_for
-from .services import minors as svc
-from .views import LOGIN_URL, _portal_enrollment
+from ..forms.accounts import CareContactForm, ParticipantLoginForm, PickupPersonForm
+from ...models import EmergencyContact, Enrollment, Person, PickupPerson
+from ...selectors import PortalRole, portal_role, speaks_for
+from ...services import minors as svc
+from .accounts import LOGIN_URL, _portal_enrollment
 
 KINDS = {"notfallkontakt": (EmergencyContact, CareContactForm), "abholberechtigt": (PickupPerson, PickupPersonForm)}
 
@@ -132,7 +132,7 @@ def care_remove(request, pk: int, kind: str, contact_id: int):
 def pickup_photo(request, pk: int, contact_id: int):
     """The passport photo: for the contract's holder (and former PSB1 in the handover window) and its
     staff (with the second factor where required, as for documents)."""
-    from .security import needs_second_factor
+    from ...security import needs_second_factor
 
     pickup = get_object_or_404(PickupPerson.objects.select_related("enrollment__institution",
                                                                    "enrollment__participant"),

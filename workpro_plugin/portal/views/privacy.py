@@ -7,9 +7,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from .models import Person
-from .services import privacy
-from .views import LOGIN_URL
+from ...models import Person
+from ...services import privacy
+from .accounts import LOGIN_URL
 
 
 def _zip_response(export: privacy.Export) -> FileResponse:

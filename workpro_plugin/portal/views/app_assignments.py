@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .services import apps as svc
-from .views import LOGIN_URL
+from ...services import apps as svc
+from .accounts import LOGIN_URL
 
 
 def _page(request, *, errors=None, status=200):

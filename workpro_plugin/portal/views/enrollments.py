@@ -10,14 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
-from .models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
-from .section_forms import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
-from .services import applications as app_svc
-from .services import audit
-from .services import enrollments as svc
-from .services.documents import UploadError, render_application_pdf
-from .views import LOGIN_URL, _own_enrollment
+from ..forms.accounts import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
+from ..forms.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
+from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
+from ...services import applications as app_svc
+from ...services import audit
+from ...services import enrollments as svc
+from ...services.documents import UploadError, render_application_pdf
+from .accounts import LOGIN_URL, _own_enrollment
 
 SECTION_LABELS = dict(ApplicationSection.choices)
 
@@ -221,8 +221,8 @@ def _document_for(request, pk: int) -> tuple[Document, bool]:
 
     Returns the document and whether the user opened it as its recipient.
     """
-    from .security import needs_second_factor
-    from .selectors import portal_documents
+    from ...security import needs_second_factor
+    from ...selectors import portal_documents
 
     document = portal_documents(request.user).filter(pk=pk).select_related("enrollment__institution").first()
     if document is not None:

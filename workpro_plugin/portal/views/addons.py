@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms_addons import AddonBookingForm
-from .models import AddonBooking, Enrollment
-from .selectors import PortalRole, portal_enrollments, portal_role
-from .services import addons as svc
-from .views import LOGIN_URL
+from ..forms.addons import AddonBookingForm
+from ...models import AddonBooking, Enrollment
+from ...selectors import PortalRole, portal_enrollments, portal_role
+from ...services import addons as svc
+from .accounts import LOGIN_URL
 
 
 def _portal_enrollment(request, pk: int) -> tuple[Enrollment, str]:

@@ -1,0 +1,1 @@
+"""Portal forms of the "Mein Konto" face, one module per feature."""

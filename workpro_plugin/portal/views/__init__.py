@@ -1,0 +1,1 @@
+"""Portal views of the "Mein Konto" face, one module per feature."""
