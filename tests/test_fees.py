@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from workpro_plugin.fees import (
+from workpro_plugin.lib.fees import (
     REASON_ABOVE_BRACKETS,
     REASON_BRACKET,
     REASON_NO_DECLARATION,

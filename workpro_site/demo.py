@@ -17,7 +17,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
-from workpro_plugin.help_text import DEFAULT_HELP_HTML
+from workpro_plugin.lib.help_text import DEFAULT_HELP_HTML
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_plugin.models import (
     ApplicationSection,

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
+from ..lib.form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
 from ..models import DecisionBasis
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

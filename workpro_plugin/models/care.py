@@ -47,7 +47,7 @@ class CareContact(models.Model):
 
     @property
     def phone_display(self) -> str:
-        from ..phones import format_phone
+        from ..lib.phones import format_phone
 
         return format_phone(self.phone)
 

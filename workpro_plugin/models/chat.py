@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel
 
-from ..form_fields import ModelChoiceField
+from ..lib.form_fields import ModelChoiceField
 
 EDIT_WINDOW = timedelta(minutes=5)
 NOTIFY_INTERVAL = timedelta(minutes=15)

@@ -304,7 +304,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
 
     @property
     def next_step(self) -> str:
-        from ..messages import NEXT_STEPS
+        from ..lib.messages import NEXT_STEPS
 
         return str(NEXT_STEPS.get(self.status, ""))
 
@@ -354,7 +354,7 @@ class EnrollmentLog(models.Model):
 
     @property
     def label(self) -> str:
-        from ..messages import log_label
+        from ..lib.messages import log_label
 
         return log_label(self.action)
 

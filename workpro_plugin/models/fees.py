@@ -10,7 +10,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.models import Orderable
 
-from ..fees import Bracket, Fee, bracket_errors, compute_fee
+from ..lib.fees import Bracket, Fee, bracket_errors, compute_fee
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 

@@ -4,7 +4,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
-from ..help_text import DEFAULT_HELP_HTML
+from ..lib.help_text import DEFAULT_HELP_HTML
 
 
 def default_help_html() -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
-from ..fees import REASON_LABELS, Fee
+from ..lib.fees import REASON_LABELS, Fee
 from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, OfferPage
 from ..selectors import PortalRole, portal_role
 from . import privacy

@@ -87,7 +87,7 @@ def queue_sms(**kwargs) -> OutboxMessage:
 
 
 def _render_context(message: OutboxMessage) -> dict:
-    from ..messages import render_event
+    from ..lib.messages import render_event
 
     context = dict(message.context)
     context["institution"] = message.institution

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ...backends import PASSWORD_EXPIRED, login_refusal
-from ...phones import normalize_phone
+from ...lib.phones import normalize_phone
 
 NAME_MAX = 150
 

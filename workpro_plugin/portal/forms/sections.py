@@ -16,7 +16,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import _clean_name, validate_birth_date
-from ...phones import normalize_phone
+from ...lib.phones import normalize_phone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_ERRORS = {"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben."),

@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms.accounts import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
-from ...help_text import DEFAULT_HELP_HTML
+from ...lib.help_text import DEFAULT_HELP_HTML
 from ...models import Enrollment
 from ...selectors import institution_for_request
 from ...security import client_ip
