@@ -61,7 +61,7 @@ def run() -> None:
     baseline = measure(lambda: admin.get("/admin/account/"), repeat=30)
     report("bare admin page (/admin/account/)", baseline)
     # The overview page lists every contract of the holder (here 5,000), so the unread count is timed alone.
-    from workpro_plugin.selectors_chat import portal_unread_total
+    from workpro_plugin.selectors.chat import portal_unread_total
 
     report("unread total for Mein Konto (5,000 conversations)", measure(lambda: portal_unread_total(parent),
                                                                          repeat=30))

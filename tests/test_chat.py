@@ -209,7 +209,7 @@ def unread_in_list(client, conversation):
 
 
 def test_unread_counts_per_participant(chat, client):
-    from workpro_plugin.selectors_chat import portal_unread_total, unread_count
+    from workpro_plugin.selectors.chat import portal_unread_total, unread_count
 
     conversation = start_enrollment_thread(chat)
     assert unread_count(conversation, chat.holder) == 0  # one's own message is read
@@ -246,7 +246,7 @@ def test_read_status_is_shown_to_the_writer(chat, client):
 
 
 def test_polling_returns_new_and_changed_messages_and_marks_them_read(chat, client):
-    from workpro_plugin.selectors_chat import unread_count
+    from workpro_plugin.selectors.chat import unread_count
 
     conversation = start_enrollment_thread(chat)
     first = conversation.messages.get()

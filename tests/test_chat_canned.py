@@ -16,7 +16,7 @@ from workpro_plugin.models import (
     OutboxMessage,
     Person,
 )
-from workpro_plugin.selectors_chat import fill_placeholders
+from workpro_plugin.selectors.chat import fill_placeholders
 from workpro_plugin.services import chat as svc
 
 pytestmark = pytest.mark.django_db

@@ -150,7 +150,7 @@ def test_demo_command_is_idempotent(db, settings):
 def test_demo_parent_has_a_ratified_contract_for_paul(demo, client):
     """Paul's Kindergartenplatz went through every step: the portal shows what comes after ratification."""
     from workpro_plugin.models import Enrollment
-    from workpro_plugin.selectors_chat import portal_unread_total
+    from workpro_plugin.selectors.chat import portal_unread_total
     from workpro_plugin.services import addons, minors
 
     parent = get_user_model().objects.get(username="eltern@example.org")

@@ -444,7 +444,7 @@ class EnrollmentDashboardPanel(Component):
 
     def get_context_data(self, parent_context):
         from .models import AddonBooking
-        from .selectors_chat import staff_conversations
+        from .selectors.chat import staff_conversations
 
         enrollments = staff_enrollments(self.user).order_by()
         today = timezone.localdate()

@@ -15,7 +15,7 @@ from wagtail_modeladmin.options import ModelAdmin
 
 from . import helpers as admin_helpers
 from ..models import CannedReply
-from ..selectors_chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
+from ..selectors.chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
 
 
 class CannedReplyPermissionHelper(PermissionHelper):

@@ -1,6 +1,6 @@
 """Chat: conversations about an offer (before enrollment) or about an enrollment.
 
-Who may read and write is decided in `selectors_chat`; every change goes through
+Who may read and write is decided in `selectors.chat`; every change goes through
 `services/chat.py`. Messages are never deleted: authors may correct them for a few
 minutes, staff may hide abusive ones (recorded in the conversation's events).
 Textbausteine (CannedReply) are an institution's prepared answers for staff replies.
@@ -197,7 +197,7 @@ class CannedReplyForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         if self.for_user is None:
             return
-        from ..selectors_chat import chat_staff_institutions, institution_offers
+        from ..selectors.chat import chat_staff_institutions, institution_offers
 
         institutions = list(chat_staff_institutions(self.for_user).select_related("site__root_page"))
         if "institution" in self.fields:
@@ -264,7 +264,7 @@ class CannedReply(models.Model):
     def clean(self):
         super().clean()
         if self.offer_id and self.institution_id:
-            from ..selectors_chat import institution_offers
+            from ..selectors.chat import institution_offers
 
             if not institution_offers([self.institution]).filter(pk=self.offer_id).exists():
                 raise ValidationError({"offer": _("Dieses Angebot gehört nicht zu der gewählten Einrichtung.")})

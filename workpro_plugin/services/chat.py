@@ -1,7 +1,7 @@
 """Chat services: start a conversation, post, correct, hide, assign, mark read, notify.
 
 Each write runs in one transaction with the conversation (or message) row locked,
-checks who may do it (selectors_chat), and queues mail through the outbox so it
+checks who may do it (selectors.chat), and queues mail through the outbox so it
 leaves only after commit. Mails never carry the text of a message, only a link.
 """
 
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Conversation, ConversationEvent, ConversationRead, Document, Enrollment, Message, OfferPage
 from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
-from ..selectors_chat import Access, enrollment_member_access, institution_staff, is_chat_staff, member_access
+from ..selectors.chat import Access, enrollment_member_access, institution_staff, is_chat_staff, member_access
 from . import privacy
 from .documents import CheckedFile, check_upload, deposit
 from .notify import queue_mail
@@ -333,7 +333,7 @@ def _mail_context(conversation: Conversation, side: str, count: int = 1) -> dict
 
 def _queue_side(conversation: Conversation, side: str, *, author=None, only_unread: bool) -> int:
     """Queue one mail per recipient of `side`; with `only_unread`, skip those who have read everything."""
-    from ..selectors_chat import unread_count
+    from ..selectors.chat import unread_count
 
     sent = 0
     for recipient in recipients(conversation, side):

@@ -10,7 +10,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def chat_unread_total(context) -> int:
     """Unread messages of the logged-in user over all conversations: `{% chat_unread_total as n %}`."""
-    from ..selectors_chat import portal_unread_total
+    from ..selectors.chat import portal_unread_total
 
     request = context.get("request")
     return portal_unread_total(request.user) if request is not None else 0
@@ -18,7 +18,7 @@ def chat_unread_total(context) -> int:
 
 @register.simple_tag(takes_context=True)
 def chat_enrollment_unread(context, enrollment) -> int:
-    from ..selectors_chat import unread_count
+    from ..selectors.chat import unread_count
 
     request = context.get("request")
     if request is None:
@@ -31,7 +31,7 @@ def chat_inspect_panel(context, enrollment, count: int = 5):
     """The latest messages of an enrollment and a reply form (with the Textbausteine), for the enrollment's
     inspect view."""
     from ..portal.forms.chat import MessageForm, canned_pick_form
-    from ..selectors_chat import (
+    from ..selectors.chat import (
         canned_choices_for_enrollment,
         is_chat_staff,
         thread_page,

@@ -35,7 +35,7 @@ from ...portal.forms.chat import (
 )
 from ...portal.views.chat import _int, poll_response, poll_seconds, present
 from ...selectors import staff_enrollments
-from ...selectors_chat import (
+from ...selectors.chat import (
     canned_choices_for_conversation,
     canned_choices_for_enrollment,
     institution_staff,

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from ..forms.chat import EditMessageForm, MessageForm
 from ...models import Conversation, Document, Enrollment, Message, OfferPage
-from ...selectors_chat import (
+from ...selectors.chat import (
     Access,
     enrollment_member_access,
     is_chat_staff,

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from wagtail.models import Site
 
-from .models import HelpPage, Institution, OfferIndexPage
+from ..models import HelpPage, Institution, OfferIndexPage
 
 CONTENT_GENERATION_KEY = "workpro:content-generation"
 
@@ -112,7 +112,7 @@ def choosable_fee_schedules(user):
     shared ones (no institution); all for superusers, none for admin users without an institution."""
     from django.db.models import Q
 
-    from .models import FeeSchedule
+    from ..models import FeeSchedule
 
     if user is not None and user.is_authenticated and user.is_superuser:
         return FeeSchedule.objects.all()
@@ -125,7 +125,7 @@ def choosable_fee_schedules(user):
 def editable_fee_schedules(user):
     """Fee schedules `user` may manage (with the model permissions): only those of the user's institutions;
     a shared schedule applies to every institution, so only superusers change it."""
-    from .models import FeeSchedule
+    from ..models import FeeSchedule
 
     if user is not None and user.is_authenticated and user.is_superuser:
         return FeeSchedule.objects.all()
@@ -134,7 +134,7 @@ def editable_fee_schedules(user):
 
 def staff_enrollments(user):
     """Enrollments in the user's institutions, with what list and export show."""
-    from .models import Enrollment
+    from ..models import Enrollment
 
     return Enrollment.objects.filter(institution__in=staff_institutions(user)).select_related(
         "participant", "offer", "institution", "account_holder")
@@ -144,7 +144,7 @@ def overdue_q(today):
     """Enrollments with a passed deadline: an unsigned offer, or requested proof of income not received."""
     from django.db.models import Q
 
-    from .models import OPEN_STATUSES, EnrollmentStatus
+    from ..models import OPEN_STATUSES, EnrollmentStatus
 
     return (Q(status=EnrollmentStatus.ANGEBOT, signed_copy_deadline__lt=today)
             | Q(proof_deadline__lt=today, proof_received_at__isnull=True, status__in=OPEN_STATUSES))
@@ -189,7 +189,7 @@ def portal_enrollments(user, today=None):
     from django.db.models import Q
     from django.utils import timezone
 
-    from .models import Enrollment
+    from ..models import Enrollment
 
     if user is None or not user.is_authenticated:
         return Enrollment.objects.none()
@@ -248,7 +248,7 @@ def portal_documents(user, today=None):
     from django.db.models import Q
     from django.utils import timezone
 
-    from .models import Document, Enrollment
+    from ..models import Document, Enrollment
 
     if user is None or not user.is_authenticated:
         return Document.objects.none()

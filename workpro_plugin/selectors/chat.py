@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import CannedReply, Conversation, ConversationRead, Institution, Message, OfferPage
-from .selectors import PortalRole, portal_enrollments, portal_role, staff_institutions
+from ..models import CannedReply, Conversation, ConversationRead, Institution, Message, OfferPage
+from . import PortalRole, portal_enrollments, portal_role, staff_institutions
 
 PAGE_SIZE = 50
 
@@ -54,7 +54,7 @@ def is_chat_staff(user, institution) -> bool:
         return False
     if institution.staff_can(user, "process_enrollment"):
         return True
-    from .models.institutions import user_group_ids
+    from ..models.institutions import user_group_ids
 
     return institution.lead_group_id is not None and institution.lead_group_id in user_group_ids(user)
 
