@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
+from .forms import AddonConfirmForm, AddonDeclineForm
 from .helpers import ReadOnlyPermissionHelper
 from ..models import AddonBooking
-from ..portal.forms.addons import AddonConfirmForm, AddonDeclineForm
 from ..selectors import staff_institutions
 from ..services import addons as svc
 

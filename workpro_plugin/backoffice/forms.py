@@ -84,3 +84,55 @@ class ConfirmForm(forms.Form):
 
 def default_time() -> time:
     return time(10, 0)
+
+
+# --- add-on bookings: the staff decisions ---------------------------------------------------
+
+
+class AddonConfirmForm(forms.Form):
+    cost = forms.DecimalField(label=_("Kosten (€)"), min_value=0, max_digits=10, decimal_places=2, localize=True,
+                              required=False,
+                              help_text=_("Vorgegeben aus der Gebührenordnung des Zusatzangebots."))
+    cost_reason = forms.CharField(label=_("Begründung, falls die Kosten von der Gebührenordnung abweichen"),
+                                  required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AddonDeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Grund (erscheint in der Mail)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("Bitte geben Sie einen Grund an.")})
+
+
+# --- chat: hiding with a reason, assignment, the inbox filter ----------------------------------
+
+
+class HideMessageForm(forms.Form):
+    reason = forms.CharField(label=_("Grund"), max_length=1000, strip=True,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Wird protokolliert. Die Teilnehmer sehen nur, dass die Nachricht "
+                                         "ausgeblendet wurde."),
+                             error_messages={"required": _("Bitte geben Sie einen Grund an.")})
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Zuweisen an"), queryset=None, required=False,
+                                      empty_label=_("– niemand –"))
+
+    def __init__(self, *args, staff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff
+        self.fields["assignee"].label_from_instance = lambda user: user.get_full_name() or user.email
+
+
+class InboxFilterForm(forms.Form):
+    STATUS = [("", _("alle")), ("unbeantwortet", _("unbeantwortet")), ("beantwortet", _("beantwortet"))]
+    ASSIGNED = [("", _("alle")), ("mir", _("mir zugewiesen")), ("niemand", _("niemandem zugewiesen"))]
+
+    angebot = forms.TypedChoiceField(label=_("Angebot"), required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS)
+    zugewiesen = forms.ChoiceField(label=_("Zuweisung"), required=False, choices=ASSIGNED)
+    ungelesen = forms.BooleanField(label=_("nur mit ungelesenen Nachrichten"), required=False)
+
+    def __init__(self, *args, offers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["angebot"].choices = [("", _("alle Angebote")), *offers]

@@ -30,14 +30,14 @@ def chat_enrollment_unread(context, enrollment) -> int:
 def chat_inspect_panel(context, enrollment, count: int = 5):
     """The latest messages of an enrollment and a reply form (with the Textbausteine), for the enrollment's
     inspect view."""
-    from ..portal.forms.chat import MessageForm, canned_pick_form
+    from ..shared.forms import MessageForm, canned_pick_form
     from ..selectors.chat import (
         canned_choices_for_enrollment,
         is_chat_staff,
         thread_page,
         unread_count,
     )
-    from ..portal.views.chat import present
+    from ..shared.chat import present
 
     request = context["request"]
     allowed = is_chat_staff(request.user, enrollment.institution)

@@ -22,18 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from ..forms import AssignForm, HideMessageForm, InboxFilterForm
 from ..helpers import refuse_undeclared
 from ...models import Conversation, Enrollment, OfferPage
-from ...portal.forms.chat import (
-    AssignForm,
-    CannedReplyPickForm,
-    EditMessageForm,
-    HideMessageForm,
-    InboxFilterForm,
-    MessageForm,
-    canned_pick_form,
-)
-from ...portal.views.chat import _int, poll_response, poll_seconds, present
 from ...selectors import staff_enrollments
 from ...selectors.chat import (
     canned_choices_for_conversation,
@@ -47,6 +38,8 @@ from ...selectors.chat import (
 )
 from ...services import chat as svc
 from ...services.documents import UploadError
+from ...shared.chat import _int, poll_response, poll_seconds, present
+from ...shared.forms import CannedReplyPickForm, EditMessageForm, MessageForm, canned_pick_form
 
 INBOX_PAGE_SIZE = 50
 INSERT = "einfuegen"  # the name of the "Einfügen" button of the reply form

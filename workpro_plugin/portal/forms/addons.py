@@ -1,4 +1,4 @@
-"""Forms of the add-on bookings: the holder's booking form and the staff decisions."""
+"""Forms of the add-on bookings: the holder's booking form."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -26,17 +26,3 @@ class AddonBookingForm(forms.Form):
         if start and end and end < start:
             self.add_error("ends_on", _("Das Ende darf nicht vor dem Beginn liegen."))
         return cleaned
-
-
-class AddonConfirmForm(forms.Form):
-    cost = forms.DecimalField(label=_("Kosten (€)"), min_value=0, max_digits=10, decimal_places=2, localize=True,
-                              required=False,
-                              help_text=_("Vorgegeben aus der Gebührenordnung des Zusatzangebots."))
-    cost_reason = forms.CharField(label=_("Begründung, falls die Kosten von der Gebührenordnung abweichen"),
-                                  required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class AddonDeclineForm(forms.Form):
-    reason = forms.CharField(label=_("Grund (erscheint in der Mail)"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             error_messages={"required": _("Bitte geben Sie einen Grund an.")})

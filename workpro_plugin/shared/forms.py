@@ -1,9 +1,9 @@
-"""Chat forms: the message composer, Textbaustein einfügen, a correction, hiding with a reason, assignment."""
+"""Chat forms both faces use: the message composer, Textbaustein einfügen, a correction."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ...models.chat import MAX_BODY_LENGTH
+from ..models.chat import MAX_BODY_LENGTH
 
 
 class MessageForm(forms.Form):
@@ -52,35 +52,3 @@ class EditMessageForm(forms.Form):
     body = forms.CharField(label=_("Nachricht"), max_length=MAX_BODY_LENGTH, strip=True,
                            widget=forms.Textarea(attrs={"rows": 4}),
                            error_messages={"required": _("Bitte schreiben Sie eine Nachricht.")})
-
-
-class HideMessageForm(forms.Form):
-    reason = forms.CharField(label=_("Grund"), max_length=1000, strip=True,
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text=_("Wird protokolliert. Die Teilnehmer sehen nur, dass die Nachricht "
-                                         "ausgeblendet wurde."),
-                             error_messages={"required": _("Bitte geben Sie einen Grund an.")})
-
-
-class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Zuweisen an"), queryset=None, required=False,
-                                      empty_label=_("– niemand –"))
-
-    def __init__(self, *args, staff=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff
-        self.fields["assignee"].label_from_instance = lambda user: user.get_full_name() or user.email
-
-
-class InboxFilterForm(forms.Form):
-    STATUS = [("", _("alle")), ("unbeantwortet", _("unbeantwortet")), ("beantwortet", _("beantwortet"))]
-    ASSIGNED = [("", _("alle")), ("mir", _("mir zugewiesen")), ("niemand", _("niemandem zugewiesen"))]
-
-    angebot = forms.TypedChoiceField(label=_("Angebot"), required=False, coerce=int, empty_value=None)
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS)
-    zugewiesen = forms.ChoiceField(label=_("Zuweisung"), required=False, choices=ASSIGNED)
-    ungelesen = forms.BooleanField(label=_("nur mit ungelesenen Nachrichten"), required=False)
-
-    def __init__(self, *args, offers=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["angebot"].choices = [("", _("alle Angebote")), *offers]

@@ -1,0 +1,1 @@
+"""Presentation both faces use (portal and Wagtail admin): chat thread, chat forms."""
