@@ -48,6 +48,7 @@ messages: install
 	$(PY) scripts/i18n.py
 
 check: install
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
