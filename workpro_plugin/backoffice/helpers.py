@@ -58,13 +58,13 @@ class BadListParameters(Exception):
         self.message = message
 
 
-def _refused_list(request, message, list_url):
+def _refused_list(request, message):
     """400 with a German message and the way back to the plain list; recorded like any other denial."""
     match = request.resolver_match
     audit.denied(request, object_type=match.view_name if match else "", object_id="",
                  reason="undeclared_list_parameter")
     return TemplateResponse(request, "workpro_plugin/admin/list_refused.html",
-                            {"message": message, "list_url": list_url, "header_title": _("Ungültige Anfrage")},
+                            {"message": message, "list_url": request.path, "header_title": _("Ungültige Anfrage")},
                             status=400)
 
 
@@ -93,7 +93,7 @@ class DeclaredParamsIndexView:
         try:
             return super().dispatch(request, *args, **kwargs)
         except BadListParameters as refusal:
-            return _refused_list(request, refusal.message, request.path)
+            return _refused_list(request, refusal.message)
 
     def _check_reserved(self, request):
         get = request.GET
@@ -202,22 +202,10 @@ class DeclaredParamsListingView:
         filters = getattr(self, "filters", None)  # index views (a django-filter FilterSet)
         return filters.form if filters is not None else None
 
-    def _declared_params(self, form) -> set[str]:
-        names = set(self.common_params) | set(getattr(self, "url_filter_parameters", ()) or ())
-        if form is not None:
-            for bound in form:
-                names.add(bound.html_name)
-                for suffix in getattr(bound.field.widget, "suffixes", ()) or ():
-                    names.add(f"{bound.html_name}_{suffix}" if suffix else bound.html_name)
-        return names
-
     def get(self, request, *args, **kwargs):
-        form = self._filter_form()
-        unknown = [key for key in request.GET if key not in self._declared_params(form)]
-        if unknown:
-            return _refused_list(request, _unknown(unknown).message, request.path)
-        if form is not None and request.GET and not form.is_valid():
-            return _refused_list(request, _bad_value(next(iter(form.errors))).message, request.path)
+        declared = self.common_params | set(getattr(self, "url_filter_parameters", ()) or ())
+        if refused := refuse_undeclared(request, declared, self._filter_form() if request.GET else None):
+            return refused
         return super().get(request, *args, **kwargs)
 
 
@@ -243,13 +231,23 @@ def declared_params_snippets(viewset_class):
     })
 
 
-def refuse_undeclared(request, declared, form=None, list_url=None):
-    """For WorkPro's own list views: a 400 response for an undeclared parameter or a value the list's
-    filter form refuses, else None."""
-    names = set(declared) | ({bound.html_name for bound in form} if form is not None else set())
+def _form_params(form) -> set[str]:
+    """The query parameters a (bound) filter form reads, a multi-widget's suffixed names included."""
+    names = set()
+    for bound in form:
+        names.add(bound.html_name)
+        for suffix in getattr(bound.field.widget, "suffixes", ()) or ():
+            names.add(f"{bound.html_name}_{suffix}" if suffix else bound.html_name)
+    return names
+
+
+def refuse_undeclared(request, declared, form=None):
+    """A 400 response for an undeclared parameter or a value the list's filter form refuses, else None.
+    Used by WorkPro's own list views and by ``DeclaredParamsListingView``."""
+    names = set(declared) | (_form_params(form) if form is not None else set())
     unknown = [key for key in request.GET if key not in names]
     if unknown:
-        return _refused_list(request, _unknown(unknown).message, list_url or request.path)
+        return _refused_list(request, _unknown(unknown).message)
     if form is not None and form.is_bound and not form.is_valid():
-        return _refused_list(request, _bad_value(next(iter(form.errors))).message, list_url or request.path)
+        return _refused_list(request, _bad_value(next(iter(form.errors))).message)
     return None
