@@ -4,45 +4,17 @@ Sequential repeats run on every database; parallel ones (threads released togeth
 a barrier) need PostgreSQL's row locks and run when DATABASE_URL points to it.
 """
 
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from tests.factories import complete_sections, enrollment_in, mark_printed
+from tests.helpers import needs_postgres, race
 from workpro_plugin.models import Document, Enrollment, EnrollmentLog, OutboxMessage, Person
 
 S = Enrollment.Status
 PARALLEL = 4
 REGISTRATION = {"last_name": "Muster", "first_name": "Erika", "email": "erika@example.org", "privacy": "on"}
-
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("parallel requests need PostgreSQL row locks (set DATABASE_URL); SQLite serialises writers")
-
-
-def _race(count: int, action) -> list:
-    """Run `action(i)` in `count` threads released at once; returns results (or exceptions)."""
-    results, barrier = [None] * count, threading.Barrier(count)
-
-    def run(i):
-        from django.db import connection as thread_connection
-        try:
-            barrier.wait()
-            results[i] = action(i)
-        except Exception as exc:  # noqa: BLE001 - returned and asserted by the test
-            results[i] = exc
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
 
 def _kita_client(user=None) -> Client:
     client = Client(HTTP_HOST="kita.test")
@@ -73,9 +45,9 @@ def test_registration_sent_twice_makes_one_account_one_interest_one_mail(world, 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_registration_sent_in_parallel_makes_one_account_one_interest_one_mail(world):
-    _needs_postgres()
+    needs_postgres("parallel requests need PostgreSQL row locks (set DATABASE_URL); SQLite serialises writers")
     url = world.offer.relative_url(world.kita.site)
-    responses = _race(PARALLEL, lambda i: _kita_client().post(url, REGISTRATION, REMOTE_ADDR=f"127.0.0.{i + 1}"))
+    responses = race(PARALLEL, lambda i: _kita_client().post(url, REGISTRATION, REMOTE_ADDR=f"127.0.0.{i + 1}"))
     assert [getattr(r, "status_code", r) for r in responses] == [302] * PARALLEL
     people = Person.objects.filter(email="erika@example.org").count()
     interests = Enrollment.objects.filter(account_holder__username="erika@example.org").count()
@@ -100,8 +72,8 @@ def test_zum_angebot_anmelden_twice_makes_one_enrollment(world):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_zum_angebot_anmelden_in_parallel_makes_one_enrollment(world):
-    _needs_postgres()
-    responses = _race(PARALLEL, lambda i: _kita_client(world.holder).post(_enroll_url(world)))
+    needs_postgres("parallel requests need PostgreSQL row locks (set DATABASE_URL); SQLite serialises writers")
+    responses = race(PARALLEL, lambda i: _kita_client(world.holder).post(_enroll_url(world)))
     assert [getattr(r, "status_code", r) for r in responses] == [302] * PARALLEL
     assert len({r["Location"] for r in responses}) == 1
     count = Enrollment.objects.filter(account_holder=world.holder).count()
@@ -138,10 +110,10 @@ def test_participant_chosen_twice_gives_one_number_one_log_one_mail(world, run_o
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("choice", ["self", "new_child"])
 def test_participant_chosen_in_parallel_gives_one_number_one_log(world, choice):
-    _needs_postgres()
+    needs_postgres("parallel requests need PostgreSQL row locks (set DATABASE_URL); SQLite serialises writers")
     enrollment = Enrollment.objects.create(offer=world.offer, institution=world.kita, account_holder=world.holder)
     data = {"participant": str(world.holder.workpro_person.pk)} if choice == "self" else NEW_CHILD
-    responses = _race(PARALLEL, lambda i: _participant_post(_kita_client(world.holder), enrollment, data))
+    responses = race(PARALLEL, lambda i: _participant_post(_kita_client(world.holder), enrollment, data))
     assert [getattr(r, "status_code", r) for r in responses] == [302] * PARALLEL
     enrollment.refresh_from_db()
     logs = EnrollmentLog.objects.filter(enrollment=enrollment, action="workpro.enrollment.participant_enrolled").count()
@@ -185,9 +157,9 @@ def test_anmeldung_absenden_twice_submits_once(world, run_on_commit):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_anmeldung_absenden_in_parallel_submits_once(world):
-    _needs_postgres()
+    needs_postgres("parallel requests need PostgreSQL row locks (set DATABASE_URL); SQLite serialises writers")
     enrollment = _ready_to_submit(world)
-    responses = _race(PARALLEL, lambda i: _submit(_kita_client(world.holder), enrollment))
+    responses = race(PARALLEL, lambda i: _submit(_kita_client(world.holder), enrollment))
     assert [getattr(r, "status_code", r) for r in responses] == [302] * PARALLEL
     enrollment.refresh_from_db()
     logs = EnrollmentLog.objects.filter(enrollment=enrollment, action="workpro.enrollment.submitted").count()

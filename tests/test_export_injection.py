@@ -15,14 +15,14 @@ import io
 import zipfile
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail_modeladmin.options import ModelAdmin
 
 from tests.factories import enrollment_in, make_user
+from tests.helpers import walk_urls
 from tests.security_figures import note
 from workpro_plugin.backoffice.export import SafeSpreadsheetExportMixin, escape_formula
-from workpro_plugin.models import Enrollment, Person
+from workpro_plugin.models import Enrollment
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
@@ -103,18 +103,10 @@ def test_xlsx_export_stores_formula_text_as_strings(hostile, client):
 
 # --- every export view of the admin -------------------------------------------------------------
 
-def _patterns(patterns):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _patterns(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern):
-            yield pattern
-
-
 def export_views() -> list[tuple[str, type, type | None]]:
     """(URL name, view class, model) of every admin URL whose view can export a spreadsheet."""
     found = []
-    for pattern in _patterns(get_resolver().url_patterns):
+    for _name, _route, pattern in walk_urls():
         callback = inspect.unwrap(pattern.callback)
         view_class = getattr(callback, "view_class", None)
         model = (getattr(callback, "view_initkwargs", None) or {}).get("model") or getattr(view_class, "model", None)

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from tests.factories import make_user
+from tests.helpers import walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import FeeSchedule, OfferIndexPage, OfferPage
 
@@ -114,15 +115,8 @@ def test_snippet_object_urls_of_another_institution_are_404(fees, client):
 
 
 def _snippet_url_names() -> list[str]:
-    from django.urls import URLResolver, get_resolver
-
-    def walk(patterns, namespace=None):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif namespace == SNIPPET and pattern.name:
-                yield pattern.name
-    return sorted(set(walk(get_resolver().url_patterns)))
+    return sorted({url.name.rpartition(":")[2] for url in walk_urls()
+                   if url.name and url.name.rpartition(":")[0] == SNIPPET})
 
 
 def _schedule_data(institution, name="Neue Gebühren"):

@@ -30,12 +30,13 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 from wagtail.models import GroupPagePermission
 
 from tests.factories import enrollment_in, make_child, make_user, pdf_bytes, require_sections
+from tests.helpers import walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import (
     App,
@@ -64,17 +65,6 @@ HOLDER, PARTICIPANT, GUARDIAN = "holder", "participant", "guardian"
 
 # --- collecting the URLs ------------------------------------------------------------------------
 
-def _walk(patterns, namespace=None):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace
-            if pattern.namespace:
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), pattern
-
-
 def is_workpro_url(name: str) -> bool:
     namespace, _, url_name = name.rpartition(":")
     return (namespace.split(":")[-1] in ("workpro", "workpro_admin", "workpro_chat")
@@ -83,7 +73,7 @@ def is_workpro_url(name: str) -> bool:
 
 
 def collect_urls() -> list[str]:
-    return sorted({name for name, _pattern in _walk(get_resolver().url_patterns) if is_workpro_url(name)})
+    return sorted({url.name for url in walk_urls() if url.name and is_workpro_url(url.name)})
 
 
 # --- the world ----------------------------------------------------------------------------------

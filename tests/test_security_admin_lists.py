@@ -15,9 +15,10 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from tests.factories import enrollment_in, make_child
+from tests.helpers import walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import AuditEvent, Enrollment
 from workpro_plugin.models.audit import AuditAction
@@ -27,21 +28,12 @@ HOST = {"HTTP_HOST": "kita.test"}
 S = Enrollment.Status
 
 
-def _walk(patterns, namespace=None):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace
-            if pattern.namespace:
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), pattern
-
-
 def collect_lists() -> list[str]:
     """Every list view of WorkPro in the admin, by URL name."""
     names = set()
-    for name, pattern in _walk(get_resolver().url_patterns):
+    for name, _route, pattern in walk_urls():
+        if not name:
+            continue
         namespace, _, url_name = name.rpartition(":")
         if pattern.pattern.converters:  # a list has no object in its path
             continue

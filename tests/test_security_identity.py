@@ -20,12 +20,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tests.factories import make_child, make_user
+from tests.helpers import walk_urls
 from tests.security_figures import note
 from workpro_plugin import security
 from workpro_plugin.models import LoginChange, OutboxMessage, Person
@@ -226,21 +227,9 @@ IDENTITY_URL = re.compile(r"pass(word|wort)|e-?mail|mail-|account|konto/(daten/)
                           r"|users?/", re.I)
 
 
-def _walk(patterns, namespace=None, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace
-            if pattern.namespace:
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, inner, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), prefix + str(pattern.pattern)
-
-
 def identity_urls() -> dict[str, str]:
     """URL name → route of every URL whose name or route speaks of passwords, addresses, accounts, logins."""
-    return {name: route for name, route in _walk(get_resolver().url_patterns)
-            if IDENTITY_URL.search(f"{name} {route}")}
+    return {url.name: url.route for url in walk_urls() if url.name and IDENTITY_URL.search(f"{url.name} {url.route}")}
 
 
 @dataclass

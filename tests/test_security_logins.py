@@ -20,10 +20,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone, translation
 
 from tests.factories import make_user
+from tests.helpers import walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import Person
 
@@ -50,19 +51,6 @@ NOT_A_PASSWORD_LOGIN = {
     "workpro_admin:two_factor_verify": "second factor after a password login (otp_login marks the session)",
     "workpro_admin:two_factor_setup": "second-factor enrolment after a password login",
 }
-
-
-def _walk(patterns, namespace=None, prefix=""):
-    for pattern in patterns:
-        route = prefix + str(getattr(pattern.pattern, "language_prefix", None) or pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            inner = namespace
-            if pattern.namespace:
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, inner, route)
-        elif isinstance(pattern, URLPattern):
-            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
-            yield name or route, route, pattern.callback
 
 
 @lru_cache(maxsize=None)
@@ -93,7 +81,8 @@ def login_candidates() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for language, _label in settings.LANGUAGES:
         with translation.override(language):
-            for name, route, callback in _walk(get_resolver().url_patterns):
+            for url in walk_urls():
+                name, route, callback = url.name or url.route, url.route, url.pattern.callback
                 if _is_login_candidate(name, route, callback):
                     found.setdefault(name, set())
                     if name in PASSWORD_LOGINS:

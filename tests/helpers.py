@@ -1,0 +1,60 @@
+"""Helpers shared by test modules (no test module imports another)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator, NamedTuple
+
+import pytest
+from django.db import connection
+from django.urls import URLPattern, URLResolver, get_resolver
+
+
+class Url(NamedTuple):
+    name: str | None  # namespaced ("workpro:login"), or None for an unnamed pattern
+    route: str        # the whole route, language prefix included
+    pattern: URLPattern
+
+
+def walk_urls(patterns=None, namespace=None, prefix="") -> Iterator[Url]:
+    """Every URL pattern of the project (or below `patterns`), with its namespaced name and full route."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from walk_urls(pattern.url_patterns, inner, route)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield Url(name, route, pattern)
+
+
+def needs_postgres(reason: str = "needs PostgreSQL row locks (set DATABASE_URL); SQLite serialises writers"):
+    """Skip a parallel test on SQLite, where one writer at a time makes every race pass trivially."""
+    if connection.vendor != "postgresql":
+        pytest.skip(reason)
+
+
+def race(count: int, action, timeout: float = 120) -> list:
+    """Run `action(i)` in `count` threads released together, each with its own connection;
+    returns the results (or the exceptions raised)."""
+    results, barrier = [None] * count, threading.Barrier(count)
+
+    def run(i):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            results[i] = action(i)
+        except Exception as exc:  # noqa: BLE001 - returned and asserted by the test
+            results[i] = exc
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results
