@@ -272,8 +272,6 @@ def check_login_protection(app_configs=None, **kwargs):
             hint=f"Use {ISSUED_PASSWORD_BACKEND} instead of django.contrib.auth.backends.ModelBackend.",
             id="workpro.E011"))
     for path, cls in backends:
-        if path == SMS_PASSWORD_BACKEND:  # checks only a pending SMS password, never the account's own
-            continue
         if isinstance(cls, type) and issubclass(cls, ModelBackend) and not issubclass(cls, IssuedPasswordBackend):
             problems.append(checks.Error(
                 f"AUTHENTICATION_BACKENDS contains {path}, which accepts issued passwords after 72 hours.",

@@ -9,12 +9,18 @@ attempts count and lockouts apply (system check workpro.E017).
 """
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 
 from .services.accounts import password_request_redeem
 
 
-class SmsPasswordBackend(ModelBackend):
+class SmsPasswordBackend(BaseBackend):
+    """Not a ModelBackend: it never checks an account's own password (that is IssuedPasswordBackend's
+    job, with the 72-hour expiry), it only loads users the way ModelBackend does."""
+
+    get_user = ModelBackend.get_user
+    user_can_authenticate = ModelBackend.user_can_authenticate
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)
