@@ -6,7 +6,7 @@ from django.test import RequestFactory
 
 from workpro_plugin.models import AuditAction, AuditEvent, Consent
 from tests.security_figures import add
-from workpro_plugin.security import client_ip
+from workpro_plugin.lib.http import client_ip
 
 from .test_accounts import _login, _password_from_mail, _register
 
@@ -49,7 +49,7 @@ def test_client_ip_without_a_usable_peer_is_none(settings):
 
 
 def test_a_broken_trusted_proxy_entry_stops_the_start(settings):
-    from workpro_plugin.security import check_trusted_proxies
+    from workpro_plugin.checks import check_trusted_proxies
 
     settings.WORKPRO_TRUSTED_PROXIES = ["10.0.0.0/8", "proxy.local"]
     assert [problem.id for problem in check_trusted_proxies()] == ["workpro.E001"]

@@ -33,8 +33,8 @@ def test_every_dotted_path_in_the_settings_resolves():
 def test_the_old_axes_paths_of_hosts_keep_working():
     from workpro_plugin.portal.views import accounts
 
-    assert import_string("workpro_plugin.views.lockout") is accounts.lockout
-    assert import_string("workpro_plugin.views.axes_username") is accounts.axes_username
+    assert import_string("workpro_plugin.portal.views.accounts.lockout") is accounts.lockout
+    assert import_string("workpro_plugin.portal.views.accounts.axes_username") is accounts.axes_username
 
 
 def test_every_dotted_path_in_a_migration_resolves():

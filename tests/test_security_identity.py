@@ -28,7 +28,7 @@ from django.utils.http import urlsafe_base64_encode
 from tests.factories import make_child, make_user
 from tests.helpers import walk_urls
 from tests.security_figures import note
-from workpro_plugin import security
+from workpro_plugin import checks as security
 from workpro_plugin.models import LoginChange, OutboxMessage, Person
 from workpro_plugin.services import accounts
 

@@ -158,7 +158,7 @@ def test_an_own_password_never_expires(issued):
 
 
 def test_the_start_stops_without_the_plugin_backend_or_handler(settings):
-    from workpro_plugin.security import check_login_protection
+    from workpro_plugin.checks import check_login_protection
 
     assert check_login_protection() == []
     settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",

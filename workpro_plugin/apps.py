@@ -9,7 +9,7 @@ class WorkProConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks, security, signals  # noqa: F401 - checks and security register system checks
+        from . import checks, signals  # noqa: F401 - checks registers the system checks
 
         signals.connect()
         signals.connect_audit()

@@ -9,8 +9,14 @@
   locks at WORKPRO_ACCOUNT_FAILURE_LIMIT failures within the axes cool-off. That limit is
   higher than the per-address one so a stranger cannot lock a family out with a handful of
   tries, and the lock expires like every axes lock.
+- ``SmsPasswordBackend``: passwords sent by "Neues Passwort anfordern". Such a password does
+  not replace the account's password when it is sent: it is a pending login change (LoginChange, kind sms) that is good only with the address it was requested for.
+  Used to log in, on any login form (the portal, Wagtail's /admin/login/ and /_util/login/),
+  it becomes the account's password and its address the login address; the phone that
+  received it is the proof. List this backend after django-axes' backend, so failed
+  attempts count and lockouts apply (system check workpro.E017).
 
-Named by AUTHENTICATION_BACKENDS and AXES_HANDLER; ``security.check_login_protection`` stops
+Named by AUTHENTICATION_BACKENDS and AXES_HANDLER; ``checks.check_login_protection`` stops
 the start when a host forgets either.
 """
 
@@ -22,18 +28,15 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 
-# Why the backend refused a correct password; the portal form reads it for its own message.
-PASSWORD_EXPIRED = "password_expired"
+from .access import PASSWORD_EXPIRED
+from .services.accounts import password_request_redeem
+
 DEFAULT_ACCOUNT_FAILURE_LIMIT = 20
-
-
-def login_refusal(request) -> str:
-    """"" or the reason (e.g. PASSWORD_EXPIRED) the backend refused this request's login."""
-    return getattr(request, "workpro_login_refused", "") if request is not None else ""
 
 
 class IssuedPasswordBackend(ModelBackend):
@@ -85,3 +88,19 @@ class AccountLockoutHandler(AxesDatabaseHandler):
         if axes_settings.AXES_COOLOFF_TIME is not None:
             attempts = attempts.filter(attempt_time__gte=get_cool_off_threshold(request))
         return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+
+
+class SmsPasswordBackend(BaseBackend):
+    """Not a ModelBackend: it never checks an account's own password (that is IssuedPasswordBackend's
+    job, with the 72-hour expiry), it only loads users the way ModelBackend does."""
+
+    get_user = ModelBackend.get_user
+    user_can_authenticate = ModelBackend.user_can_authenticate
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if not username or not password:
+            return None
+        user = password_request_redeem(email=username, password=password)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -25,7 +25,7 @@ from .backoffice.views import enrollments as admin_views
 from .backoffice.views import two_factor as views_2fa
 from .models import AuditEvent, Enrollment, Institution, Operator, OutboxMessage, Person
 from .portal.views import privacy as views_privacy
-from .security import audit_denials
+from .shared.audit import audit_denials
 from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
 from .services import audit
 from .services.documents import section_rows

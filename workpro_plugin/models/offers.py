@@ -486,7 +486,7 @@ class OfferPage(Page):
         from django.template.response import TemplateResponse
 
         from ..portal.forms.accounts import RegistrationForm
-        from ..security import client_ip
+        from ..lib.http import client_ip
         from ..services.accounts import RateLimited, account_register, check_registration_rate, check_request_rate
 
         if request.method != "POST" or request.user.is_authenticated:

@@ -336,7 +336,7 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
 def password_request_redeem(*, email: str, password: str):
     """Log in with a password sent by "Neues Passwort anfordern": the proof of the phone.
 
-    Called by the authentication backend (workpro_plugin.sms_login) on every login path. When
+    Called by the authentication backend (workpro_plugin.backends) on every login path. When
     `password` is the open SMS password requested for `email` (within 72 hours), the request is
     used up: `email` becomes the login address (the old one is told), the SMS password becomes
     the account's password, and the person must choose an own one next. Returns the user, or

@@ -14,11 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import AuditAction, AuditEvent
-from ..security import client_ip
+from ..lib.http import client_ip, is_admin_path
 from . import privacy
 
 A = AuditAction
-# The request being served (set by security.AuditMiddleware): services log its address.
+# The request being served (set by middleware.AuditMiddleware): services log its address.
 current_request: ContextVar = ContextVar("workpro_audit_request", default=None)
 
 
@@ -88,8 +88,6 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
 
 
 def _is_admin(request) -> bool:
-    from ..security import is_admin_path
-
     return is_admin_path(request.path_info)
 
 

@@ -67,13 +67,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "workpro_plugin.security.StaffTwoFactorMiddleware",
-    "workpro_plugin.security.AuditMiddleware",
+    "workpro_plugin.middleware.StaffTwoFactorMiddleware",
+    "workpro_plugin.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "workpro_plugin.middleware.IssuedPasswordMiddleware",
-    "workpro_plugin.security.WorkProCSPMiddleware",
-    "workpro_plugin.security.SecurityHeadersMiddleware",
+    "workpro_plugin.middleware.WorkProCSPMiddleware",
+    "workpro_plugin.middleware.SecurityHeadersMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, so it sees every failed login (django-axes).
     "axes.middleware.AxesMiddleware",
@@ -150,7 +150,7 @@ AUTHENTICATION_BACKENDS = [
     # ModelBackend that refuses issued passwords after 72 hours, on every login path.
     "workpro_plugin.backends.IssuedPasswordBackend",
     # The password sent by SMS ("Neues Passwort anfordern") with the address it was requested for.
-    "workpro_plugin.sms_login.SmsPasswordBackend",
+    "workpro_plugin.backends.SmsPasswordBackend",
 ]
 # Nobody resets a password by mail: portal users request one by SMS ("Neues Passwort anfordern"),
 # staff through their Leitung or a superuser (system checks workpro.E015, E016). Staff addresses are
@@ -170,11 +170,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "workpro_plugin.portal.views.accounts.lockout"
 AXES_USERNAME_CALLABLE = "workpro_plugin.portal.views.accounts.axes_username"
 AXES_VERBOSE = False
-# The client address for lockouts, rate limits and the audit log (workpro_plugin.security.client_ip):
+# The client address for lockouts, rate limits and the audit log (workpro_plugin.lib.http.client_ip):
 # X-Forwarded-For is read only behind the reverse proxies listed here (addresses or networks,
 # e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8). Empty: the socket peer is the client.
 WORKPRO_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
-AXES_CLIENT_IP_CALLABLE = "workpro_plugin.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "workpro_plugin.lib.http.client_ip"
 
 SESSION_COOKIE_AGE = 60 * 60 * 8  # a working day; portal sessions end after that
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -300,13 +300,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # the portal's links in mails must still find the session
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # Wagtail admin reads the token from the cookie
-# Browser features no WorkPro page uses (sent by workpro_plugin.security.SecurityHeadersMiddleware).
+# Browser features no WorkPro page uses (sent by workpro_plugin.middleware.SecurityHeadersMiddleware).
 WORKPRO_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 # Content Security Policy (django-csp). Everything is served from our own origin, and the
 # public site and the portal run without inline scripts or styles. Only the Wagtail admin
 # (still built with inline styles and scripts) gets 'unsafe-inline' added, per request, by
-# workpro_plugin.security.WorkProCSPMiddleware.
+# workpro_plugin.middleware.WorkProCSPMiddleware.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -32,7 +32,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ...models import TwoFactorEnrolment
-from ...security import has_admin_access, two_factor_required
+from ...access import has_admin_access, two_factor_required
 from ...selectors import two_factor_colleagues
 from ...services import audit
 from ...services import two_factor as service

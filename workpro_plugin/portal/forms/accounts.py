@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ...backends import PASSWORD_EXPIRED, login_refusal
+from ...access import PASSWORD_EXPIRED, login_refusal
 from ...lib.phones import normalize_phone
 
 NAME_MAX = 150

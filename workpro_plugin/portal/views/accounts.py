@@ -16,7 +16,7 @@ from ..forms.accounts import EmailAuthenticationForm, PasswordRequestForm, SetPa
 from ...lib.help_text import DEFAULT_HELP_HTML
 from ...models import Enrollment
 from ...selectors import institution_for_request
-from ...security import client_ip
+from ...lib.http import client_ip
 from ...services.accounts import (
     PasswordRequest,
     RateLimited,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ...access import needs_second_factor
 from ...models import Conversation, Document, Enrollment, Message, OfferPage
 from ...selectors.chat import (
     Access,
@@ -206,7 +207,6 @@ def chat_edit(request, pk: int, message_pk: int):
 def chat_attachment(request, pk: int, message_pk: int):
     """An attachment, for the conversation's members and the institution's staff (hidden ones: staff
     only; staff with the second factor where required, as for documents)."""
-    from ...security import needs_second_factor
 
     conversation = get_object_or_404(Conversation.objects.select_related("institution", "enrollment__participant"),
                                      pk=pk)

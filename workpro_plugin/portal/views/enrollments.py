@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ...access import needs_second_factor
 from ..forms.accounts import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from ..forms.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
@@ -221,7 +222,6 @@ def _document_for(request, pk: int) -> tuple[Document, bool]:
 
     Returns the document and whether the user opened it as its recipient.
     """
-    from ...security import needs_second_factor
     from ...selectors import portal_documents
 
     document = portal_documents(request.user).filter(pk=pk).select_related("enrollment__institution").first()

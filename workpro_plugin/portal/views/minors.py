@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ...access import needs_second_factor
 from ..forms.accounts import CareContactForm, ParticipantLoginForm, PickupPersonForm
 from ...models import EmergencyContact, Enrollment, Person, PickupPerson
 from ...selectors import PortalRole, portal_role, speaks_for
@@ -132,7 +133,6 @@ def care_remove(request, pk: int, kind: str, contact_id: int):
 def pickup_photo(request, pk: int, contact_id: int):
     """The passport photo: for the contract's holder (and former PSB1 in the handover window) and its
     staff (with the second factor where required, as for documents)."""
-    from ...security import needs_second_factor
 
     pickup = get_object_or_404(PickupPerson.objects.select_related("enrollment__institution",
                                                                    "enrollment__participant"),
