@@ -21,7 +21,7 @@ from tests.factories import enrollment_in, make_child
 from tests.helpers import walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import AuditEvent, Enrollment
-from workpro_plugin.models.audit import AuditAction
+from workpro_plugin.lib.choices import AuditAction
 
 pytestmark = pytest.mark.django_db
 HOST = {"HTTP_HOST": "kita.test"}

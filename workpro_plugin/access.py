@@ -7,7 +7,12 @@ enrollments a user may see) are selectors built on the predicates below.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 from django_otp import user_has_device
+
+from .models import Conversation
+from .models.institutions import user_group_ids
 
 # Why the authentication backend refused a correct password; the portal login form reads it.
 PASSWORD_EXPIRED = "password_expired"
@@ -40,3 +45,100 @@ def needs_second_factor(user) -> str:
     if user_has_device(user, confirmed=True):
         return "verify"
     return "setup" if two_factor_required() else ""
+
+
+# --- portal: who may see what in "Mein Konto" -------------------------------------------------
+
+class PortalRole:
+    """How a portal user relates to an enrollment.
+
+    HOLDER manages the contract (the account holder: an adult participant or the PSB1 of
+    a minor). PARTICIPANT is a participant with an own login who is not the holder: apps,
+    messages and their own documents, no contract actions. GUARDIAN is a former PSB1 in
+    the 30 days after the participant came of age: reading only.
+    """
+
+    HOLDER = "holder"
+    PARTICIPANT = "participant"
+    GUARDIAN = "guardian"
+
+
+def active_guardian_q(user, today, prefix: str = "participant__") -> Q:
+    """Enrollments (or, with another prefix, objects) whose participant `user` is a guardian of, while
+    the guardian's access lasts."""
+    return (Q(**{f"{prefix}guardianships__guardian__user": user})
+            & (Q(**{f"{prefix}guardianships__access_ends_on__isnull": True})
+               | Q(**{f"{prefix}guardianships__access_ends_on__gte": today})))
+
+
+def portal_role(user, enrollment, today=None) -> str | None:
+    """The role of `user` for `enrollment` (see PortalRole), or None: then it is a 404."""
+    if user is None or not user.is_authenticated:
+        return None
+    if enrollment.account_holder_id == user.pk:
+        return PortalRole.HOLDER
+    participant = enrollment.participant
+    if participant is None:
+        return None
+    if participant.user_id == user.pk:
+        return PortalRole.PARTICIPANT
+    today = today or timezone.localdate()
+    for link in participant.guardianships.filter(guardian__user=user):
+        if link.has_access_on(today):
+            return PortalRole.GUARDIAN
+    return None
+
+
+def speaks_for(user, person, today=None) -> bool:
+    """May `user` act for `person` in personal matters (accept apps, write messages, read own documents)?
+
+    The person themself with an own login; for a person without own login, their
+    PSB1 while the guardian's access lasts.
+    """
+    if user is None or not user.is_authenticated or person is None:
+        return False
+    if person.user_id == user.pk:
+        return True
+    if person.user_id is not None:
+        return False
+    today = today or timezone.localdate()
+    return any(link.has_access_on(today)
+               for link in person.guardianships.filter(guardian__user=user, is_primary=True))
+
+
+# --- messages ("Nachrichten") ---------------------------------------------------------------
+
+class Access:
+    WRITE = "write"
+    READ = "read"
+
+
+def member_access(user, conversation: Conversation) -> str | None:
+    """Access.WRITE, Access.READ or None (then the conversation does not exist for `user`)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if conversation.kind == Conversation.Kind.OFFER:
+        return Access.WRITE if conversation.started_by_id == user.pk else None
+    role = portal_role(user, conversation.enrollment)
+    if role in (PortalRole.HOLDER, PortalRole.PARTICIPANT):
+        return Access.WRITE
+    if role == PortalRole.GUARDIAN:
+        return Access.READ
+    return None
+
+
+def enrollment_member_access(user, enrollment) -> str | None:
+    """The same rule before an enrollment has a conversation."""
+    role = portal_role(user, enrollment)
+    if role in (PortalRole.HOLDER, PortalRole.PARTICIPANT):
+        return Access.WRITE
+    return Access.READ if role == PortalRole.GUARDIAN else None
+
+
+def is_chat_staff(user, institution) -> bool:
+    """Sachbearbeitung (process permission) or Leitung of the institution; superusers everywhere."""
+    if institution is None or not institution.is_staff_member(user):
+        return False
+    if institution.staff_can(user, "process_enrollment"):
+        return True
+    return institution.lead_group_id is not None and institution.lead_group_id in user_group_ids(user)

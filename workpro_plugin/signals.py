@@ -3,7 +3,7 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
-from .selectors import invalidate_public_content
+from .lib.content_cache import invalidate_public_content
 
 
 def _invalidate(**kwargs):

@@ -5,6 +5,7 @@ from .portal.views import chat as views_chat
 from .portal.views import enrollments as views_enrollment
 from .portal.views import minors as views_minors
 from .portal.views import privacy as views_privacy
+from .portal.views import registration as views_registration
 
 app_name = "workpro"
 
@@ -37,7 +38,7 @@ urlpatterns = [
          name="pickup_photo"),
     path("konto/dokumente/<int:pk>/", views_enrollment.document_download, name="document"),
     path("angebot/<int:offer_id>/anmelden/", views_enrollment.offer_enroll, name="offer_enroll"),
-    path("registriert/", views.registration_done, name="registration_done"),
+    path("registriert/", views_registration.registration_done, name="registration_done"),
     path("hilfe/", views.help_view, name="help"),
     path("konto/daten/herunterladen/", views_privacy.data_export, name="data_export"),
     path("konto/nachrichten/", views_chat.chat_list, name="chat_list"),

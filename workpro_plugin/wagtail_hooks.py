@@ -23,10 +23,12 @@ from .backoffice.export import SafeSpreadsheetExportMixin, with_safe_export
 from .backoffice.helpers import ReadOnlyPermissionHelper, declared_params_only, declared_params_snippets
 from .backoffice.views import enrollments as admin_views
 from .backoffice.views import two_factor as views_2fa
-from .models import AuditEvent, Enrollment, Institution, Operator, OutboxMessage, Person
+from .models import AuditEvent, Enrollment, Institution, OfferPage, Operator, OutboxMessage, Person
 from .portal.views import privacy as views_privacy
+from .portal.views import registration
 from .shared.audit import audit_denials
-from .selectors import overdue_q, staff_enrollments, staff_institutions, today_bounds
+from .selectors.enrollments import overdue_q, staff_enrollments, today_bounds
+from .selectors.institutions import staff_institutions
 from .services import audit
 from .services.documents import section_rows
 from .services.minors import care_required, outstanding_care, years_before
@@ -492,3 +494,11 @@ def register_chat_menu_item():
 
 
 hooks.register("register_account_menu_item", views_2fa.account_menu_item)
+
+
+@hooks.register("before_serve_page")
+def offer_registration(page, request, serve_args, serve_kwargs):
+    """POST on an offer page by an anonymous visitor is "Registrieren" (portal.views.registration)."""
+    if isinstance(page, OfferPage) and request.method == "POST" and not request.user.is_authenticated:
+        return registration.register(request, page, *serve_args, **serve_kwargs)
+    return None

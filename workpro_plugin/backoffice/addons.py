@@ -20,7 +20,7 @@ from wagtail_modeladmin.views import InspectView
 from .forms import AddonConfirmForm, AddonDeclineForm
 from .helpers import ReadOnlyPermissionHelper
 from ..models import AddonBooking
-from ..selectors import staff_institutions
+from ..selectors.institutions import staff_institutions
 from ..services import addons as svc
 
 B = AddonBooking.Status

@@ -15,7 +15,8 @@ from wagtail_modeladmin.options import ModelAdmin
 
 from . import helpers as admin_helpers
 from ..models import CannedReply
-from ..selectors.chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
+from ..selectors.chat import chat_staff_institutions, staff_canned_replies
+from ..access import is_chat_staff
 
 
 class CannedReplyPermissionHelper(PermissionHelper):

@@ -31,7 +31,8 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from ..models import FeeSchedule, Institution
 from ..models.fees import FeeScheduleForm
-from ..selectors import choosable_fee_schedules, editable_fee_schedules, staff_institutions
+from ..selectors.fees import choosable_fee_schedules, editable_fee_schedules
+from ..selectors.institutions import staff_institutions
 from .export import with_safe_export
 
 

@@ -1,8 +1,10 @@
-"""Choice fields that refuse ids no database key can hold (no model imports: models use them too)."""
+"""Form fields and validators both faces and the page forms share (no model imports: models use them too)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def _refuse_huge_ids(values, error: forms.ValidationError) -> None:
@@ -31,3 +33,21 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
             _refuse_huge_ids([pk], forms.ValidationError(self.error_messages["invalid_pk_value"],
                                                          code="invalid_pk_value", params={"pk": pk}))
         return super()._check_values(value)
+
+
+NAME_MAX = 150
+
+
+def validate_birth_date(value):
+    if value > timezone.localdate() or value.year < 1900:
+        raise forms.ValidationError(_("Bitte ein gültiges Geburtsdatum eingeben."))
+    return value
+
+
+def clean_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise forms.ValidationError(_("Bitte einen Namen eingeben."))
+    if any(ch in value for ch in "<>@/\\{}[]|=;:") or any(ch.isdigit() for ch in value):
+        raise forms.ValidationError(_("Namen dürfen keine Ziffern oder Sonderzeichen wie < > @ enthalten."))
+    return value

@@ -8,19 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from ..lib.choices import HOLDING_STATUSES, AddonBookingStatus
+from ..lib.choices import AddonBookingStatus as B
 from .enrollment import Enrollment
-
-
-class AddonBookingStatus(models.TextChoices):
-    REQUESTED = "angefragt", _("Angefragt")
-    CONFIRMED = "bestaetigt", _("Bestätigt")
-    DECLINED = "abgelehnt", _("Abgelehnt")
-    CANCELLED = "storniert", _("Storniert")
-
-
-B = AddonBookingStatus
-# A booking in one of these holds its period: a second one for the same add-on must not overlap.
-HOLDING_STATUSES = (B.REQUESTED, B.CONFIRMED)
 
 
 def is_contract_staff(booking: AddonBooking, user) -> bool:

@@ -8,28 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class AuditAction(models.TextChoices):
-    LOGIN = "auth.login", _("Erfolgreiche Anmeldung")
-    LOGIN_FAILED = "auth.login_failed", _("Fehlgeschlagene Anmeldung")
-    LOCKED_OUT = "auth.locked_out", _("Zugang gesperrt")
-    LOGOUT = "auth.logout", _("Abmeldung")
-    TWO_FACTOR_ENABLED = "auth.2fa_enabled", _("Zwei-Faktor-Authentifizierung eingerichtet")
-    TWO_FACTOR_DISABLED = "auth.2fa_disabled", _("Zwei-Faktor-Authentifizierung entfernt")
-    TWO_FACTOR_VERIFIED = "auth.2fa_verified", _("Zweiter Faktor bestätigt")
-    TWO_FACTOR_FAILED = "auth.2fa_failed", _("Falscher Code (zweiter Faktor)")
-    TWO_FACTOR_LINK_SENT = "auth.2fa_link_sent", _("Einrichtungslink für den zweiten Faktor verschickt")
-    TWO_FACTOR_RECOVERY_CREATED = "auth.2fa_recovery_created", _("Wiederherstellungscodes erzeugt")
-    TWO_FACTOR_RECOVERY_USED = "auth.2fa_recovery_used", _("Wiederherstellungscode verwendet")
-    ACCESS_DENIED = "access.denied", _("Zugriff verweigert")
-    PERSON_VIEWED = "person.viewed", _("Personendaten angesehen")
-    PERSON_CHANGED = "person.changed", _("Personendaten geändert")
-    EMAIL_CHANGED = "person.email_changed", _("Mailadresse geändert")
-    APPLICATION_CHANGED = "enrollment.data_changed", _("Angaben der Anmeldung geändert")
-    STATUS_CHANGED = "enrollment.status", _("Status oder Schritt der Anmeldung")
-    DOCUMENT_VIEWED = "document.viewed", _("Dokument geöffnet")
-    DOCUMENT_DEPOSITED = "document.deposited", _("Dokument hinterlegt")
-    DATA_EXPORTED = "data.exported", _("Liste exportiert")
+from ..lib.choices import AuditAction
 
 
 class AuditEvent(models.Model):

@@ -197,7 +197,8 @@ class CannedReplyForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         if self.for_user is None:
             return
-        from ..selectors.chat import chat_staff_institutions, institution_offers
+        from ..selectors.chat import chat_staff_institutions
+        from ..selectors.offers import institution_offers
 
         institutions = list(chat_staff_institutions(self.for_user).select_related("site__root_page"))
         if "institution" in self.fields:
@@ -264,7 +265,7 @@ class CannedReply(models.Model):
     def clean(self):
         super().clean()
         if self.offer_id and self.institution_id:
-            from ..selectors.chat import institution_offers
+            from ..selectors.offers import institution_offers
 
             if not institution_offers([self.institution]).filter(pk=self.offer_id).exists():
                 raise ValidationError({"offer": _("Dieses Angebot gehört nicht zu der gewählten Einrichtung.")})

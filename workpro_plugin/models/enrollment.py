@@ -10,34 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-
-class EnrollmentStatus(models.TextChoices):
-    INTERESSENT = "interessent", _("Interessent")
-    BEWERBER = "bewerber", _("Bewerber")
-    EINGELADEN = "eingeladen", _("Eingeladen")
-    KANDIDAT = "kandidat", _("Kandidat")
-    ABGELEHNT = "abgelehnt", _("Abgelehnt")
-    EINGESTUFT = "eingestuft", _("Eingestuft")
-    ANGEBOT = "angebot", _("Angebot")
-    ANGENOMMEN = "angenommen", _("Angenommen")
-    RATIFIZIERT = "ratifiziert", _("Ratifiziert")
-    ABGELAUFEN = "abgelaufen", _("Abgelaufen")
-    ZURUECKGEZOGEN = "zurueckgezogen", _("Zurückgezogen")
-
-
-S = EnrollmentStatus
-# An offer's places are taken by accepted and ratified contracts.
-PLACE_TAKING_STATUSES = (S.ANGENOMMEN, S.RATIFIZIERT)
-CLOSED_STATUSES = (S.ABGELEHNT, S.RATIFIZIERT, S.ABGELAUFEN, S.ZURUECKGEZOGEN)
-OPEN_STATUSES = tuple(s for s in S.values if s not in CLOSED_STATUSES)
-# Everything but a dead end: an enrollment in one of these still stands (ratified contracts included).
-STANDING_STATUSES = tuple(s for s in S.values if s not in (S.ABGELEHNT, S.ABGELAUFEN, S.ZURUECKGEZOGEN))
-
-
-class DecisionBasis(models.TextChoices):
-    ATTENDED = "attended", _("nach dem Gespräch")
-    NO_SHOW = "no_show", _("Nichterscheinen zum Gesprächstermin")
-    NO_INTERVIEW = "no_interview", _("ohne Gespräch")
+from ..lib.choices import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    PLACE_TAKING_STATUSES,
+    STANDING_STATUSES,
+    DecisionBasis,
+    EnrollmentStatus,
+)
+from ..lib.choices import EnrollmentStatus as S
 
 
 def private_storage():

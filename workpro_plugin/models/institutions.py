@@ -66,6 +66,14 @@ class Operator(models.Model):
         return self.name
 
 
+class InstitutionQuerySet(models.QuerySet):
+    def for_site(self, site) -> "Institution | None":
+        """The institution a Wagtail site belongs to, with what headers and PDFs show, or None."""
+        if site is None:
+            return None
+        return self.select_related("operator", "logo", "site").filter(site=site).first()
+
+
 class Institution(models.Model):
     """A school, KiTa, training centre or dormitory: one Wagtail Site each."""
 
@@ -153,6 +161,8 @@ class Institution(models.Model):
         MultiFieldPanel([FieldPanel("contract_number_prefix"), FieldPanel("contract_number_format")],
                         heading=_("Vertragsnummern")),
     ]
+
+    objects = InstitutionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("Einrichtung")

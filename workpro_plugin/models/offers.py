@@ -23,62 +23,24 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page, PageManager
+from wagtail.models import Orderable, Page, PageManager, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from ..lib.choices import (
+    AGE_GROUPS,
+    AGE_GROUPS_BY_CODE,
+    COURSE_CATEGORIES,
+    PLACE_TAKING_STATUSES,
+    AgeGroup,
+    ApplicationSection,
+    OfferCategory,
+    SectionPhase,
+)
 from ..blocks import OfferBodyBlock
-from .enrollment import PLACE_TAKING_STATUSES
+from ..lib.content_cache import content_generation
 from .institutions import Institution
-
-
-class OfferCategory(models.TextChoices):
-    AUSBILDUNG = "ausbildung", _("Ausbildung")
-    UMSCHULUNG = "umschulung", _("Umschulung")
-    WEITERBILDUNG = "weiterbildung", _("Weiterbildung")
-    SPRACHKURS = "sprachkurs", _("Sprachkurs")
-    BETREUUNG = "betreuung", _("Betreuung")
-    WOHNEN = "wohnen", _("Wohnen")
-    ZUSATZLEISTUNG = "zusatzleistung", _("Zusatzleistung")
-
-
-COURSE_CATEGORIES = {
-    OfferCategory.AUSBILDUNG, OfferCategory.UMSCHULUNG, OfferCategory.WEITERBILDUNG, OfferCategory.SPRACHKURS,
-}
-
-
-class ApplicationSection(models.TextChoices):
-    """The parts of the application form an offer can require."""
-
-    PERSONAL = "personal", _("Persönliche Daten des Teilnehmers")
-    GUARDIANS = "guardians", _("Personensorgeberechtigte (bei Minderjährigen)")
-    INCOME = "income", _("Haushalt und Jahreseinkommen")
-    EDUCATION = "education", _("Schul- und Ausbildungsweg")
-    HEALTH = "health", _("Gesundheit und Betreuungshinweise")
-    UPLOADS = "uploads", _("Nachweise hochladen")
-
-
-class SectionPhase(models.IntegerChoices):
-    BEFORE_APPLICATION = 1, _("Vor dem Absenden der Bewerbung")
-    AS_CANDIDATE = 2, _("Als Kandidat (vor der Einstufung)")
-
-
-@dataclass(frozen=True)
-class AgeGroup:
-    code: str
-    label: str
-    min_age: int
-    max_age: int | None
-
-
-AGE_GROUPS = [
-    AgeGroup("u3", _("Kinder unter 3 Jahren"), 0, 2),
-    AgeGroup("3-6", _("Kinder von 3 bis 6 Jahren"), 3, 6),
-    AgeGroup("6-12", _("Schulkinder (6 bis 12 Jahre)"), 6, 12),
-    AgeGroup("12-17", _("Jugendliche (12 bis 17 Jahre)"), 12, 17),
-    AgeGroup("18+", _("Erwachsene (ab 18 Jahren)"), 18, None),
-]
-AGE_GROUPS_BY_CODE = {group.code: group for group in AGE_GROUPS}
+from .page_forms import OfferFilterForm, RegistrationForm
 
 
 @dataclass(frozen=True)
@@ -120,8 +82,6 @@ class OfferIndexPage(Page):
 
     def listing(self, request) -> dict:
         """The filtered, paginated offers of this index for one request."""
-        from ..portal.forms.accounts import OfferFilterForm
-
         form = OfferFilterForm(request.GET or None)
         offers = self.offers()
         if form.is_valid():
@@ -154,8 +114,6 @@ def listing_cache_key(request) -> str:
     The generation changes whenever pages, institutions or enrollments change, and
     the day is part of the key because "Anmeldung offen" depends on the date.
     """
-    from ..selectors import content_generation
-
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
     return f"{content_generation()}:{timezone.localdate().isoformat()}:{translation.get_language()}:{query}"
 
@@ -414,11 +372,14 @@ class OfferPage(Page):
         return date_format(self.starts_on) if self.starts_on else ""
 
     def get_institution(self, request=None):
-        from ..selectors import institution_for_request, institution_for_site
-
-        if request is not None:
-            return institution_for_request(request)
-        return institution_for_site(self.get_site())
+        """The institution whose site this offer lives on (looked up once per page object)."""
+        site = Site.find_for_request(request) if request is not None else None
+        site = site or self.get_site()
+        cached = getattr(self, "_workpro_institution", None)
+        if cached is None or cached[0] != getattr(site, "pk", None):
+            cached = (getattr(site, "pk", None), Institution.objects.for_site(site))
+            self._workpro_institution = cached
+        return cached[1]
 
     @cached_property
     def fee_schedule_with_brackets(self):
@@ -480,46 +441,9 @@ class OfferPage(Page):
     def get_meta_description(self) -> str:
         return self.search_description or strip_tags(self.teaser)
 
-    def serve(self, request, *args, **kwargs):
-        """GET shows the offer; POST is the "Registrieren" form of an anonymous visitor."""
-        from django.shortcuts import redirect
-        from django.template.response import TemplateResponse
-
-        from ..portal.forms.accounts import RegistrationForm
-        from ..lib.http import client_ip
-        from ..services.accounts import RateLimited, account_register, check_registration_rate, check_request_rate
-
-        if request.method != "POST" or request.user.is_authenticated:
-            return super().serve(request, *args, **kwargs)
-        form = RegistrationForm(request.POST)
-        state = self.registration_state()
-        if not state.is_open:
-            form.add_error(None, state.reason)
-        elif form.is_valid():
-            try:
-                check_request_rate(client_ip(request) or "", limit=20, scope="register-ip")
-                check_registration_rate(form.cleaned_data["email"])  # addresses can be rotated
-            except RateLimited as refused:
-                if refused.scope == "register-email":
-                    form.add_error("email", _("Für diese Mailadresse gab es zu viele Registrierungen. "
-                                              "Bitte versuchen Sie es später erneut."))
-                else:
-                    form.add_error(None, _("Zu viele Registrierungen von diesem Anschluss. "
-                                           "Bitte später erneut versuchen."))
-            else:
-                data = form.cleaned_data
-                account_register(offer=self, last_name=data["last_name"], first_name=data["first_name"],
-                                 email=data["email"], language=translation.get_language() or "de",
-                                 privacy_text=form.fields["privacy"].label, ip=client_ip(request))
-                request.session["workpro_registered_email"] = data["email"]
-                request.session["workpro_registered_offer"] = self.title
-                return redirect("workpro:registration_done")
-        context = self.get_context(request, *args, registration_form=form, **kwargs)
-        return TemplateResponse(request, self.get_template(request, *args, **kwargs), context, status=400)
-
     def get_context(self, request, *args, registration_form=None, **kwargs):
-        from ..portal.forms.accounts import RegistrationForm
-
+        """`registration_form` is the bound "Registrieren" form a failed POST shows again
+        (portal.views.registration, reached through the `before_serve_page` hook)."""
         context = super().get_context(request, *args, **kwargs)
         context["registration_form"] = registration_form or RegistrationForm()
         schedule = self.fee_schedule_with_brackets

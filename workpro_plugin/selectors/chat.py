@@ -1,6 +1,6 @@
 """Chat reads: who may see a conversation, the lists with their unread counts, a thread's messages.
 
-Access to an enrollment conversation follows the portal roles (selectors.portal_role):
+Access to an enrollment conversation follows the portal roles (access.portal_role):
 the account holder and the participant with an own login read and write, a former
 PSB1 in the 30 days after the participant came of age only reads. An offer question
 belongs to the person who asked it. Staff are the institution's Sachbearbeitung and
@@ -15,48 +15,13 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ..models import CannedReply, Conversation, ConversationRead, Institution, Message, OfferPage
-from . import PortalRole, portal_enrollments, portal_role, staff_institutions
+from ..access import is_chat_staff
+from ..models import CannedReply, Conversation, ConversationRead, Institution, Message
+from .enrollments import portal_enrollments
+from .institutions import staff_institutions
+from .offers import institution_offers
 
 PAGE_SIZE = 50
-
-
-class Access:
-    WRITE = "write"
-    READ = "read"
-
-
-def member_access(user, conversation: Conversation) -> str | None:
-    """Access.WRITE, Access.READ or None (then the conversation does not exist for `user`)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    if conversation.kind == Conversation.Kind.OFFER:
-        return Access.WRITE if conversation.started_by_id == user.pk else None
-    role = portal_role(user, conversation.enrollment)
-    if role in (PortalRole.HOLDER, PortalRole.PARTICIPANT):
-        return Access.WRITE
-    if role == PortalRole.GUARDIAN:
-        return Access.READ
-    return None
-
-
-def enrollment_member_access(user, enrollment) -> str | None:
-    """The same rule before an enrollment has a conversation."""
-    role = portal_role(user, enrollment)
-    if role in (PortalRole.HOLDER, PortalRole.PARTICIPANT):
-        return Access.WRITE
-    return Access.READ if role == PortalRole.GUARDIAN else None
-
-
-def is_chat_staff(user, institution) -> bool:
-    """Sachbearbeitung (process permission) or Leitung of the institution; superusers everywhere."""
-    if institution is None or not institution.is_staff_member(user):
-        return False
-    if institution.staff_can(user, "process_enrollment"):
-        return True
-    from ..models.institutions import user_group_ids
-
-    return institution.lead_group_id is not None and institution.lead_group_id in user_group_ids(user)
 
 
 def with_unread(queryset: QuerySet, user) -> QuerySet:
@@ -171,14 +136,6 @@ def staff_canned_replies(user) -> QuerySet:
     """Textbausteine of the institutions the user answers for, with what the admin list shows."""
     return CannedReply.objects.filter(institution__in=chat_staff_institutions(user)).select_related(
         "institution", "offer")
-
-
-def institution_offers(institutions) -> QuerySet:
-    """The offers below the institutions' homepages, by title."""
-    offers = OfferPage.objects.none()
-    for institution in institutions:
-        offers = offers | OfferPage.objects.descendant_of(institution.site.root_page)
-    return offers.order_by("title")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from ..lib.fees import REASON_LABELS, Fee
 from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, OfferPage
-from ..selectors import PortalRole, portal_role
+from ..access import PortalRole, portal_role
 from . import privacy
 from .errors import FieldError
 from .enrollments import log

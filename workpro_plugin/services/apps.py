@@ -23,7 +23,9 @@ from ..models import (
     OfferPage,
     Person,
 )
-from ..selectors import speaks_for, staff_institutions
+from ..access import speaks_for
+from ..selectors.institutions import staff_institutions
+from ..selectors.offers import institution_offers
 from . import privacy
 from .errors import FieldError
 
@@ -61,7 +63,7 @@ def may_manage(user, app: App) -> bool:
 
 def assignable_offers(app: App):
     """The institution's own offers (below its site's homepage)."""
-    return OfferPage.objects.descendant_of(app.institution.site.root_page).order_by("title")
+    return institution_offers([app.institution])
 
 
 def assignable_participants(app: App):

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from ..models import Conversation, ConversationEvent, ConversationRead, Document, Enrollment, Message, OfferPage
 from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
-from ..selectors.chat import Access, enrollment_member_access, institution_staff, is_chat_staff, member_access
+from ..access import Access, enrollment_member_access, is_chat_staff, member_access
+from ..selectors.chat import institution_staff
 from . import privacy
 from .documents import CheckedFile, check_upload, deposit
 from .notify import queue_mail

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from ..models import STANDING_STATUSES, EmergencyContact, Enrollment, EnrollmentStatus, Guardian, Person, PickupPerson
 from ..models.care import photo_validity_months
-from ..selectors import PortalRole, portal_role, speaks_for
+from ..access import PortalRole, portal_role, speaks_for
 from . import privacy
 from .accounts import _issue_password, normalize_email
 from .documents import UploadError, check_upload

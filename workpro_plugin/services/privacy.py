@@ -128,7 +128,7 @@ def consent_withdraw(*, consent: Consent) -> Consent:
 
 def portal_exportable_people(user) -> list[Person]:
     """The account holder's own person and the people they speak for (their wards as PSB1)."""
-    from ..selectors import speaks_for
+    from ..access import speaks_for
 
     own = getattr(user, "workpro_person", None) if user is not None and user.is_authenticated else None
     if own is None:
@@ -140,7 +140,7 @@ def portal_exportable_people(user) -> list[Person]:
 
 def staff_may_export(user, person: Person) -> bool:
     """Superusers, and staff of an institution the person has an enrollment with."""
-    from ..selectors import staff_institutions
+    from ..selectors.institutions import staff_institutions
 
     if user is None or not user.is_authenticated:
         return False
@@ -153,7 +153,7 @@ def export_scope(user, person: Person) -> frozenset[int] | None:
     """What an export by `user` may hold: None for the complete export (a superuser, or the
     person themself), otherwise the ids of the institutions `user` works for. A staff member
     of institution A never exports what the person has at institution B."""
-    from ..selectors import staff_institutions
+    from ..selectors.institutions import staff_institutions
 
     if user is not None and user.is_authenticated and (
             user.is_superuser or (person.user_id is not None and person.user_id == user.pk)):

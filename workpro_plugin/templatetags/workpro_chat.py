@@ -31,12 +31,8 @@ def chat_inspect_panel(context, enrollment, count: int = 5):
     """The latest messages of an enrollment and a reply form (with the Textbausteine), for the enrollment's
     inspect view."""
     from ..shared.forms import MessageForm, canned_pick_form
-    from ..selectors.chat import (
-        canned_choices_for_enrollment,
-        is_chat_staff,
-        thread_page,
-        unread_count,
-    )
+    from ..selectors.chat import canned_choices_for_enrollment, thread_page, unread_count
+    from ..access import is_chat_staff
     from ..shared.chat import present
 
     request = context["request"]

@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
 
-from ..selectors import institution_for_request, site_nav_for_request
+from ..selectors.sites import institution_for_request, site_nav_for_request
 
 register = template.Library()
 

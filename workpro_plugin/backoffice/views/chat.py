@@ -25,17 +25,17 @@ from django.views.decorators.http import require_GET, require_POST
 from ..forms import AssignForm, HideMessageForm, InboxFilterForm
 from ..helpers import refuse_undeclared
 from ...models import Conversation, Enrollment, OfferPage
-from ...selectors import staff_enrollments
+from ...selectors.enrollments import staff_enrollments
 from ...selectors.chat import (
     canned_choices_for_conversation,
     canned_choices_for_enrollment,
     institution_staff,
-    is_chat_staff,
     read_markers,
     staff_conversations,
     thread_page,
     with_unread,
 )
+from ...access import is_chat_staff
 from ...services import chat as svc
 from ...services.documents import UploadError
 from ...shared.chat import _int, poll_response, poll_seconds, present
@@ -63,7 +63,7 @@ def thread_url(conversation: Conversation, message=None) -> str:
 
 def inbox(request):
     """Nachrichten: the conversations of the user's institutions, filterable, newest first."""
-    from ...selectors import staff_institutions
+    from ...selectors.institutions import staff_institutions
 
     institutions = staff_institutions(request.user)
     offer_ids = (Conversation.objects.filter(institution__in=institutions, offer__isnull=False)

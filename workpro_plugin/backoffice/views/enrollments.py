@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import forms as admin_forms
 from ...models import Enrollment
-from ...selectors import staff_enrollments
+from ...selectors.enrollments import staff_enrollments
 from ...services import enrollments as svc
 from ...services.documents import application_context, render_pdf
 

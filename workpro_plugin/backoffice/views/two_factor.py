@@ -33,7 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ...models import TwoFactorEnrolment
 from ...access import has_admin_access, two_factor_required
-from ...selectors import two_factor_colleagues
+from ...selectors.institutions import two_factor_colleagues
 from ...services import audit
 from ...services import two_factor as service
 from ...services.two_factor import TwoFactorError

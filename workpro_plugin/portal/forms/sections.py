@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import _clean_name, validate_birth_date
+from ...lib.form_fields import clean_name, validate_birth_date
 from ...lib.phones import normalize_phone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -45,10 +45,10 @@ class PersonalForm(forms.Form):
                              help_text=_("Für ein neues Passwort per SMS."))
 
     def clean_last_name(self):
-        return _clean_name(self.cleaned_data["last_name"])
+        return clean_name(self.cleaned_data["last_name"])
 
     def clean_first_name(self):
-        return _clean_name(self.cleaned_data["first_name"])
+        return clean_name(self.cleaned_data["first_name"])
 
     def clean_date_of_birth(self):
         return validate_birth_date(self.cleaned_data["date_of_birth"])

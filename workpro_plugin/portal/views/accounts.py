@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ..forms.accounts import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
 from ...lib.help_text import DEFAULT_HELP_HTML
 from ...models import Enrollment
-from ...selectors import institution_for_request
+from ...selectors.sites import institution_for_request
 from ...lib.http import client_ip
 from ...services.accounts import (
     PasswordRequest,
@@ -76,7 +76,9 @@ def lockout(request, original_response=None, credentials=None):
 @login_required(login_url=LOGIN_URL)
 def account(request):
     """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
-    from ...selectors import PortalRole, portal_documents, portal_enrollments, portal_role
+    from ...access import PortalRole, portal_role
+    from ...selectors.documents import portal_documents
+    from ...selectors.enrollments import portal_enrollments
     from ...services.minors import outstanding_care, wards_of
 
     enrollments = list(
@@ -106,7 +108,7 @@ def account(request):
 @login_required(login_url=LOGIN_URL)
 def documents(request):
     """Dokumente: everything deposited for the user, newest first, unread ones marked."""
-    from ...selectors import portal_documents
+    from ...selectors.documents import portal_documents
 
     items = (portal_documents(request.user).filter(superseded=False)
              .select_related("enrollment__offer", "owner").order_by("-deposited_at"))
@@ -145,7 +147,7 @@ def _own_enrollment(request, pk: int) -> Enrollment:
 
 def _portal_enrollment(request, pk: int) -> Enrollment:
     """An enrollment the user may see in the portal in any role; anything else is an audited 404."""
-    from ...selectors import portal_enrollments
+    from ...selectors.enrollments import portal_enrollments
 
     enrollment = portal_enrollments(request.user).select_related("offer", "institution", "participant").filter(
         pk=pk).first()
@@ -160,7 +162,8 @@ def _portal_enrollment(request, pk: int) -> Enrollment:
 @login_required(login_url=LOGIN_URL)
 def enrollment_detail(request, pk: int):
     """One contract. The holder acts; a participant with own login and a former PSB1 only read."""
-    from ...selectors import PortalRole, portal_documents, portal_role
+    from ...access import PortalRole, portal_role
+    from ...selectors.documents import portal_documents
     from ...services.applications import editable_sections
     from ...services.minors import care_required, outstanding_care
     from .enrollments import section_menu
@@ -249,13 +252,6 @@ def email_confirm(request, token: str):
         messages.success(request, _("Ihre Mailadresse ist jetzt %(email)s.") % {"email": email})
         return redirect("workpro:contact_data")
     return render(request, "workpro_plugin/account/email_confirm.html", {"new_email": new_email})
-
-
-def registration_done(request):
-    return render(request, "workpro_plugin/account/registration_done.html", {
-        "email": request.session.get("workpro_registered_email", ""),
-        "offer_title": request.session.get("workpro_registered_offer", ""),
-    })
 
 
 @sensitive_post_parameters()

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from ..forms.addons import AddonBookingForm
 from ...models import AddonBooking, Enrollment
-from ...selectors import PortalRole, portal_enrollments, portal_role
+from ...access import PortalRole, portal_role
+from ...selectors.enrollments import portal_enrollments
 from ...services import addons as svc
 from .accounts import LOGIN_URL
 

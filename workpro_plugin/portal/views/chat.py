@@ -21,15 +21,8 @@ from django.views.decorators.http import require_GET
 
 from ...access import needs_second_factor
 from ...models import Conversation, Document, Enrollment, Message, OfferPage
-from ...selectors.chat import (
-    Access,
-    enrollment_member_access,
-    is_chat_staff,
-    member_access,
-    portal_conversations,
-    read_markers,
-    thread_page,
-)
+from ...access import Access, enrollment_member_access, is_chat_staff, member_access
+from ...selectors.chat import portal_conversations, read_markers, thread_page
 from ...services import chat as svc
 from ...services.documents import UploadError
 from ...shared.chat import _int, poll_response, poll_seconds, present

@@ -222,7 +222,7 @@ def _document_for(request, pk: int) -> tuple[Document, bool]:
 
     Returns the document and whether the user opened it as its recipient.
     """
-    from ...selectors import portal_documents
+    from ...selectors.documents import portal_documents
 
     document = portal_documents(request.user).filter(pk=pk).select_related("enrollment__institution").first()
     if document is not None:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from ...access import needs_second_factor
 from ..forms.accounts import CareContactForm, ParticipantLoginForm, PickupPersonForm
 from ...models import EmergencyContact, Enrollment, Person, PickupPerson
-from ...selectors import PortalRole, portal_role, speaks_for
+from ...access import PortalRole, portal_role, speaks_for
 from ...services import minors as svc
 from .accounts import LOGIN_URL, _portal_enrollment
 

@@ -1,0 +1,145 @@
+"""Choices and status sets shared by models, forms, services and templates (pure Django, no models).
+
+Models import them from here (and re-export them: `from workpro_plugin.models import EnrollmentStatus`
+keeps working); code that only needs a status value imports this module instead of the models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+# --- offers ---
+
+class OfferCategory(models.TextChoices):
+    AUSBILDUNG = "ausbildung", _("Ausbildung")
+    UMSCHULUNG = "umschulung", _("Umschulung")
+    WEITERBILDUNG = "weiterbildung", _("Weiterbildung")
+    SPRACHKURS = "sprachkurs", _("Sprachkurs")
+    BETREUUNG = "betreuung", _("Betreuung")
+    WOHNEN = "wohnen", _("Wohnen")
+    ZUSATZLEISTUNG = "zusatzleistung", _("Zusatzleistung")
+
+
+COURSE_CATEGORIES = {
+    OfferCategory.AUSBILDUNG, OfferCategory.UMSCHULUNG, OfferCategory.WEITERBILDUNG, OfferCategory.SPRACHKURS,
+}
+
+
+class ApplicationSection(models.TextChoices):
+    """The parts of the application form an offer can require."""
+
+    PERSONAL = "personal", _("Persönliche Daten des Teilnehmers")
+    GUARDIANS = "guardians", _("Personensorgeberechtigte (bei Minderjährigen)")
+    INCOME = "income", _("Haushalt und Jahreseinkommen")
+    EDUCATION = "education", _("Schul- und Ausbildungsweg")
+    HEALTH = "health", _("Gesundheit und Betreuungshinweise")
+    UPLOADS = "uploads", _("Nachweise hochladen")
+
+
+class SectionPhase(models.IntegerChoices):
+    BEFORE_APPLICATION = 1, _("Vor dem Absenden der Bewerbung")
+    AS_CANDIDATE = 2, _("Als Kandidat (vor der Einstufung)")
+
+
+@dataclass(frozen=True)
+class AgeGroup:
+    code: str
+    label: str
+    min_age: int
+    max_age: int | None
+
+
+AGE_GROUPS = [
+    AgeGroup("u3", _("Kinder unter 3 Jahren"), 0, 2),
+    AgeGroup("3-6", _("Kinder von 3 bis 6 Jahren"), 3, 6),
+    AgeGroup("6-12", _("Schulkinder (6 bis 12 Jahre)"), 6, 12),
+    AgeGroup("12-17", _("Jugendliche (12 bis 17 Jahre)"), 12, 17),
+    AgeGroup("18+", _("Erwachsene (ab 18 Jahren)"), 18, None),
+]
+
+
+AGE_GROUPS_BY_CODE = {group.code: group for group in AGE_GROUPS}
+
+
+# --- enrollments ---
+
+class EnrollmentStatus(models.TextChoices):
+    INTERESSENT = "interessent", _("Interessent")
+    BEWERBER = "bewerber", _("Bewerber")
+    EINGELADEN = "eingeladen", _("Eingeladen")
+    KANDIDAT = "kandidat", _("Kandidat")
+    ABGELEHNT = "abgelehnt", _("Abgelehnt")
+    EINGESTUFT = "eingestuft", _("Eingestuft")
+    ANGEBOT = "angebot", _("Angebot")
+    ANGENOMMEN = "angenommen", _("Angenommen")
+    RATIFIZIERT = "ratifiziert", _("Ratifiziert")
+    ABGELAUFEN = "abgelaufen", _("Abgelaufen")
+    ZURUECKGEZOGEN = "zurueckgezogen", _("Zurückgezogen")
+
+
+S = EnrollmentStatus
+
+
+# An offer's places are taken by accepted and ratified contracts.
+PLACE_TAKING_STATUSES = (S.ANGENOMMEN, S.RATIFIZIERT)
+
+
+CLOSED_STATUSES = (S.ABGELEHNT, S.RATIFIZIERT, S.ABGELAUFEN, S.ZURUECKGEZOGEN)
+
+
+OPEN_STATUSES = tuple(s for s in S.values if s not in CLOSED_STATUSES)
+
+
+# Everything but a dead end: an enrollment in one of these still stands (ratified contracts included).
+STANDING_STATUSES = tuple(s for s in S.values if s not in (S.ABGELEHNT, S.ABGELAUFEN, S.ZURUECKGEZOGEN))
+
+
+class DecisionBasis(models.TextChoices):
+    ATTENDED = "attended", _("nach dem Gespräch")
+    NO_SHOW = "no_show", _("Nichterscheinen zum Gesprächstermin")
+    NO_INTERVIEW = "no_interview", _("ohne Gespräch")
+
+
+# --- add-on bookings ---
+
+class AddonBookingStatus(models.TextChoices):
+    REQUESTED = "angefragt", _("Angefragt")
+    CONFIRMED = "bestaetigt", _("Bestätigt")
+    DECLINED = "abgelehnt", _("Abgelehnt")
+    CANCELLED = "storniert", _("Storniert")
+
+
+B = AddonBookingStatus
+
+
+# A booking in one of these holds its period: a second one for the same add-on must not overlap.
+HOLDING_STATUSES = (B.REQUESTED, B.CONFIRMED)
+
+
+# --- audit ---
+
+class AuditAction(models.TextChoices):
+    LOGIN = "auth.login", _("Erfolgreiche Anmeldung")
+    LOGIN_FAILED = "auth.login_failed", _("Fehlgeschlagene Anmeldung")
+    LOCKED_OUT = "auth.locked_out", _("Zugang gesperrt")
+    LOGOUT = "auth.logout", _("Abmeldung")
+    TWO_FACTOR_ENABLED = "auth.2fa_enabled", _("Zwei-Faktor-Authentifizierung eingerichtet")
+    TWO_FACTOR_DISABLED = "auth.2fa_disabled", _("Zwei-Faktor-Authentifizierung entfernt")
+    TWO_FACTOR_VERIFIED = "auth.2fa_verified", _("Zweiter Faktor bestätigt")
+    TWO_FACTOR_FAILED = "auth.2fa_failed", _("Falscher Code (zweiter Faktor)")
+    TWO_FACTOR_LINK_SENT = "auth.2fa_link_sent", _("Einrichtungslink für den zweiten Faktor verschickt")
+    TWO_FACTOR_RECOVERY_CREATED = "auth.2fa_recovery_created", _("Wiederherstellungscodes erzeugt")
+    TWO_FACTOR_RECOVERY_USED = "auth.2fa_recovery_used", _("Wiederherstellungscode verwendet")
+    ACCESS_DENIED = "access.denied", _("Zugriff verweigert")
+    PERSON_VIEWED = "person.viewed", _("Personendaten angesehen")
+    PERSON_CHANGED = "person.changed", _("Personendaten geändert")
+    EMAIL_CHANGED = "person.email_changed", _("Mailadresse geändert")
+    APPLICATION_CHANGED = "enrollment.data_changed", _("Angaben der Anmeldung geändert")
+    STATUS_CHANGED = "enrollment.status", _("Status oder Schritt der Anmeldung")
+    DOCUMENT_VIEWED = "document.viewed", _("Dokument geöffnet")
+    DOCUMENT_DEPOSITED = "document.deposited", _("Dokument hinterlegt")
+    DATA_EXPORTED = "data.exported", _("Liste exportiert")

@@ -1,0 +1,109 @@
+"""The forms offer pages render themselves: the filters of the offer index and "Registrieren".
+
+A page may render its own form (DESIGN.md, layers); what happens after a valid POST is a portal
+view's job (portal.views.registration).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import models
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from ..lib.form_fields import NAME_MAX, clean_name
+from ..lib.choices import AGE_GROUPS, AGE_GROUPS_BY_CODE, OfferCategory
+
+
+class RegistrationForm(forms.Form):
+    """Registrierung on an offer page: Name, Vorname, Mailadresse and consent."""
+
+    last_name = forms.CharField(label=_("Name"), max_length=NAME_MAX,
+                                widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+                                error_messages={"required": _("Bitte Ihren Namen eingeben.")})
+    first_name = forms.CharField(label=_("Vorname"), max_length=NAME_MAX,
+                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+                                 error_messages={"required": _("Bitte Ihren Vornamen eingeben.")})
+    email = forms.EmailField(label=_("Mailadresse"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+                             error_messages={"required": _("Bitte Ihre Mailadresse eingeben."),
+                                             "invalid": _("Bitte eine gültige Mailadresse eingeben.")})
+    privacy = forms.BooleanField(
+        label=_("Ich habe die Datenschutzhinweise gelesen und bin mit der Verarbeitung meiner Angaben einverstanden."),
+        error_messages={"required": _("Bitte bestätigen Sie die Datenschutzhinweise.")},
+    )
+    # Bots fill every field; people never see this one.
+    website = forms.CharField(required=False, label=_("Bitte leer lassen"),
+                              widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+
+    def __init__(self, *args, privacy_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if privacy_url:
+            self.fields["privacy"].help_text = format_html('<a href="{}">{}</a>', privacy_url,
+                                                           _("Datenschutzhinweise lesen"))
+
+    def clean_last_name(self):
+        return clean_name(self.cleaned_data["last_name"])
+
+    def clean_first_name(self):
+        return clean_name(self.cleaned_data["first_name"])
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError(_("Bitte dieses Feld leer lassen."))
+        return ""
+
+
+class OfferFilterForm(forms.Form):
+    """The filters of the offer index (GET, works without JavaScript)."""
+
+    q = forms.CharField(label=_("Suche"), required=False, max_length=100,
+                        widget=forms.SearchInput(attrs={"placeholder": _("Stichwort, z. B. Krippe")}))
+    kategorie = forms.ChoiceField(label=_("Kategorie"), required=False)
+    alter = forms.ChoiceField(label=_("Altersgruppe"), required=False)
+    beginn_ab = forms.DateField(label=_("Beginn ab"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                                error_messages={"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")})
+    freie_plaetze = forms.BooleanField(label=_("nur mit freien Plätzen"), required=False)
+    offen = forms.BooleanField(label=_("nur mit offener Anmeldung"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kategorie"].choices = [("", _("Alle Kategorien")), *OfferCategory.choices]
+        self.fields["alter"].choices = [("", _("Alle Altersgruppen"))] + [(g.code, g.label) for g in AGE_GROUPS]
+
+    def has_filters(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in self.fields)
+
+    def filter(self, offers):
+        data = self.cleaned_data
+        if data.get("kategorie"):
+            offers = offers.filter(category=data["kategorie"])
+        if data.get("alter"):
+            offers = offers.for_age_group(AGE_GROUPS_BY_CODE[data["alter"]])
+        if data.get("beginn_ab"):
+            offers = offers.filter(
+                models.Q(starts_on__gte=data["beginn_ab"]) | models.Q(rolling_admission=True)
+            )
+        if data.get("freie_plaetze"):
+            offers = offers.with_free_places()
+        if data.get("offen"):
+            offers = offers.open_for_applications()
+        if data.get("q"):
+            offers = offers.filter(pk__in=matching_pks(offers.model, data["q"]))
+        return offers
+
+
+def matching_pks(model, query: str):
+    """Primary keys of live pages matching a full-text query.
+
+    The database search backends expose their result as a queryset, so the match
+    stays a subquery instead of loading every matching page into Python.
+    """
+    results = model.objects.live().search(query, order_by_relevance=False)
+    if hasattr(results, "get_queryset"):
+        return results.get_queryset().values("pk")
+    return [page.pk for page in results]

@@ -1,0 +1,35 @@
+"""Institutions a staff member works for, and the colleagues they may manage."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+
+from ..models import Institution
+
+
+def staff_institutions(user):
+    """The institutions whose enrollments `user` processes (all for superusers)."""
+    if user is None or not user.is_authenticated:
+        return Institution.objects.none()
+    if user.is_superuser:
+        return Institution.objects.all()
+    groups = user.groups.all()
+    return Institution.objects.filter(Q(staff_group__in=groups) | Q(lead_group__in=groups)).distinct()
+
+
+def two_factor_colleagues(user):
+    """Accounts `user` may send a 2FA enrolment link to (it goes to their own address): the Sachbearbeitung
+    and Leitung of the institutions `user` leads; for superusers everyone with access to the admin."""
+    User = get_user_model()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return User.objects.none()
+    if user.is_superuser:
+        admin_access = Q(codename="access_admin", content_type__app_label="wagtailadmin")
+        return User.objects.filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=Permission.objects.filter(admin_access))
+            | Q(user_permissions__in=Permission.objects.filter(admin_access)), is_active=True).distinct()
+    led = Institution.objects.filter(lead_group__in=user.groups.all())
+    group_ids = [pk for institution in led for pk in institution.staff_group_ids()]
+    return User.objects.filter(is_active=True, groups__in=group_ids).distinct()

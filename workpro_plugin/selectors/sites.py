@@ -1,0 +1,75 @@
+"""What every page of an institution's site reads: its institution, offer index, help page, header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import translation
+from wagtail.models import Site
+
+from ..lib.content_cache import content_generation
+from ..models import HelpPage, Institution, OfferIndexPage
+
+
+@dataclass(frozen=True)
+class SiteNav:
+    """What every page of an institution site shows in its header and footer."""
+
+    institution: Institution | None
+    offers_url: str | None
+    help_url: str | None
+
+
+def institution_for_site(site: Site | None) -> Institution | None:
+    return Institution.objects.for_site(site)
+
+
+def site_page_of_type(site: Site | None, page_model):
+    """The first live page of `page_model` inside `site`, or None."""
+    if site is None:
+        return None
+    return (
+        page_model.objects.live()
+        .descendant_of(site.root_page, inclusive=True)
+        .order_by("path")
+        .first()
+    )
+
+
+def offer_index_for_site(site: Site | None) -> OfferIndexPage | None:
+    return site_page_of_type(site, OfferIndexPage)
+
+
+def help_page_for_site(site: Site | None) -> HelpPage | None:
+    return site_page_of_type(site, HelpPage)
+
+
+def site_nav(site: Site | None) -> SiteNav:
+    """Header data of a site, cached per site and language until pages change."""
+    if site is None:
+        return SiteNav(None, None, None)
+    key = f"workpro:site-nav:{content_generation()}:{site.pk}:{translation.get_language()}"
+    nav = cache.get(key)
+    if nav is None:
+        offer_index = offer_index_for_site(site)
+        help_page = help_page_for_site(site)
+        nav = SiteNav(
+            institution=institution_for_site(site),
+            offers_url=offer_index.relative_url(site) if offer_index else None,
+            help_url=help_page.relative_url(site) if help_page else None,
+        )
+        cache.set(key, nav, 60 * 60)
+    return nav
+
+
+def site_nav_for_request(request: HttpRequest) -> SiteNav:
+    if not hasattr(request, "_workpro_site_nav"):
+        request._workpro_site_nav = site_nav(Site.find_for_request(request))
+    return request._workpro_site_nav
+
+
+def institution_for_request(request: HttpRequest) -> Institution | None:
+    """The institution whose site serves this request."""
+    return site_nav_for_request(request).institution
