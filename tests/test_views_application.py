@@ -211,7 +211,7 @@ def test_signed_upload_is_checked_by_content(portal, name, content, message):
 
 
 def test_decompression_bomb_is_refused(portal, settings):
-    from workpro_plugin.services import documents
+    from workpro_plugin.services import images
 
     enrollment = enrollment_in(S.ANGEBOT, offer=portal.offer, institution=portal.kita, holder=portal.holder)
     bomb = _png(size=(9000, 9000))  # 81 megapixels of white compress to a few KB
@@ -219,7 +219,7 @@ def test_decompression_bomb_is_refused(portal, settings):
     response = portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/angebot-annehmen/",
                                   {"files": [SimpleUploadedFile("scan.png", bomb)]}, **HOST)
     assert response.status_code == 400 and "zu viele Bildpunkte" in _text(response)
-    assert documents.MAX_IMAGE_PIXELS < 9000 * 9000
+    assert images.MAX_IMAGE_PIXELS < 9000 * 9000
 
 
 def test_too_large_upload_is_refused(portal, monkeypatch):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .errors import ServiceError
 from ..models import (
     ISSUED_PASSWORD_VALIDITY,
     STANDING_STATUSES,
@@ -161,7 +162,7 @@ class PasswordRequest:
     customer_number: str = ""
 
 
-class RateLimited(Exception):
+class RateLimited(ServiceError):
     """A limit was reached; `scope` says which one (e.g. "register-email")."""
 
     def __init__(self, scope: str = ""):
@@ -439,8 +440,8 @@ def account_request_email_change(*, user, new_email: str) -> str:
     return token
 
 
-class EmailChangeError(Exception):
-    pass
+class EmailChangeError(ServiceError):
+    """A mail address change refused; the message says why."""
 
 
 def _link_change(*, user, token: str, lock: bool = False) -> LoginChange:

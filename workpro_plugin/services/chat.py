@@ -7,7 +7,6 @@ leaves only after commit. Mails never carry the text of a message, only a link.
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,18 +18,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .errors import ServiceError
 from ..models import Conversation, ConversationEvent, ConversationRead, Document, Enrollment, Message, OfferPage
 from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
 from ..access import Access, enrollment_member_access, is_chat_staff, member_access
 from ..selectors.chat import institution_staff
 from . import privacy
-from .documents import CheckedFile, check_upload, deposit
+from .documents import CheckedFile, check_upload, deposit, merge_to_pdf
+from .images import clean_image
 from .notify import queue_mail
 
 MEMBER, STAFF = "member", "staff"
 
 
-class ChatError(Exception):
+class ChatError(ServiceError):
     """A refused chat action; the message is shown to the user."""
 
 
@@ -132,20 +133,12 @@ def _deposit_attachment(conversation: Conversation, checked: CheckedFile, by) ->
 
 
 def _without_metadata(checked: CheckedFile) -> tuple[bytes, str]:
-    from .documents import _open_image, merge_to_pdf, without_metadata
-
     if checked.kind == "pdf":
         # Written anew: bytes after %%EOF (a ZIP, HTML), unreferenced objects and comments are gone.
         return merge_to_pdf([checked]), "application/pdf"
-    from PIL import ImageOps
-
-    image = without_metadata(ImageOps.exif_transpose(_open_image(checked.content)))
-    buffer = io.BytesIO()
     if checked.kind == "jpeg":
-        image.convert("RGB").save(buffer, format="JPEG", quality=90)
-        return buffer.getvalue(), "image/jpeg"
-    image.save(buffer, format="PNG")
-    return buffer.getvalue(), "image/png"
+        return clean_image(checked.content, output="JPEG", name=checked.name), "image/jpeg"
+    return clean_image(checked.content, output="PNG", name=checked.name), "image/png"
 
 
 # --- correcting, hiding -----------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,11 +12,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .errors import ServiceError
 from ..models import Document, Enrollment, Person
 from . import audit
+from .images import ImageRefused, check_image, clean_image
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000  # ~ a 7,000 × 5,700 scan; beyond that: a decompression bomb
 PDF_MAGIC = b"%PDF-"
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -40,7 +40,7 @@ PDF_LINK_SCHEMES = ("http://", "https://", "mailto:")
 MAX_ACTION_CHAIN = 100
 
 
-class UploadError(Exception):
+class UploadError(ServiceError):
     """An upload refused by content; the message is shown next to the field."""
 
 
@@ -71,7 +71,10 @@ def check_upload(upload) -> CheckedFile:
         return CheckedFile(name, data, "pdf")
     if data.startswith(JPEG_MAGIC) or data.startswith(PNG_MAGIC):
         kind = "jpeg" if data.startswith(JPEG_MAGIC) else "png"
-        _check_image(name, data, kind)
+        try:
+            check_image(data, name=name, expected_format={"jpeg": "JPEG", "png": "PNG"}[kind])
+        except ImageRefused as exc:
+            raise UploadError(str(exc)) from exc
         return CheckedFile(name, data, kind)
     raise UploadError(_("„%(name)s“ ist keine PDF-, JPEG- oder PNG-Datei.") % {"name": name})
 
@@ -187,39 +190,6 @@ def _runs_by_itself(value) -> bool:
     return True
 
 
-def _open_image(data: bytes):
-    from PIL import Image
-
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    return image
-
-
-def without_metadata(image):
-    """The pixels only. Pillow writes a JPEG comment (COM) and a PNG ICC profile from `image.info`
-    when saving, even into a new file: they would carry whatever the upload smuggled in them."""
-    image.info = {}
-    return image
-
-
-def _check_image(name: str, data: bytes, kind: str) -> None:
-    """Decoded completely, and turned upright and into RGB once, as every storing path does."""
-    from PIL import Image, ImageOps
-
-    try:
-        image = _open_image(data)
-        ImageOps.exif_transpose(image).convert("RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UploadError(_("Das Bild „%(name)s“ ist zu groß (zu viele Bildpunkte).") % {"name": name}) from exc
-    except Exception as exc:  # noqa: BLE001 - a crafted image may raise anything from a decoder
-        raise UploadError(_("Das Bild „%(name)s“ ist beschädigt oder unvollständig.") % {"name": name}) from exc
-    if image.format != {"jpeg": "JPEG", "png": "PNG"}[kind]:
-        raise UploadError(_("„%(name)s“ ist keine PDF-, JPEG- oder PNG-Datei.") % {"name": name})
-
-
 def check_uploads(uploads) -> list[CheckedFile]:
     files = [check_upload(upload) for upload in uploads]
     if not files:
@@ -238,13 +208,7 @@ def merge_to_pdf(files: list[CheckedFile]) -> bytes:
         if checked.kind == "pdf":
             writer.append(PdfReader(io.BytesIO(checked.content), strict=False))
             continue
-        image = _open_image(checked.content)
-        from PIL import ImageOps
-
-        image = without_metadata(ImageOps.exif_transpose(image).convert("RGB"))
-        buffer = io.BytesIO()
-        image.save(buffer, format="PDF", resolution=150.0)
-        writer.append(PdfReader(io.BytesIO(buffer.getvalue())))
+        writer.append(PdfReader(io.BytesIO(clean_image(checked.content, output="PDF", name=checked.name))))
     writer.add_metadata({"/Producer": "WorkPro"})
     output = io.BytesIO()
     writer.write(output)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from .errors import ServiceError
 from ..models import STANDING_STATUSES, Enrollment, EnrollmentLog, Guardian, OfferPage, Person
 from ..models.enrollment import deadline_not_passed, is_account_holder
 from . import audit
@@ -26,7 +27,7 @@ from .numbers import assign_contract_number, assign_customer_number
 S = Enrollment.Status
 
 
-class EnrollmentActionError(Exception):
+class EnrollmentActionError(ServiceError):
     """A refused action, with a message for the user and the unmet guards."""
 
     def __init__(self, message: str, reasons: list[str] | None = None):

@@ -7,7 +7,6 @@ becomes the contact (account holder of their contracts, if they have an own logi
 
 from __future__ import annotations
 
-import io
 import os
 from datetime import date, timedelta
 
@@ -19,12 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .errors import ServiceError
 from ..models import STANDING_STATUSES, EmergencyContact, Enrollment, EnrollmentStatus, Guardian, Person, PickupPerson
 from ..models.care import photo_validity_months
 from ..access import PortalRole, portal_role, speaks_for
 from . import privacy
 from .accounts import _issue_password, normalize_email
 from .documents import UploadError, check_upload
+from .images import ImageRefused, clean_image
 from .enrollments import log
 from .notify import queue_mail
 
@@ -38,7 +39,7 @@ PHOTO_MIN_SIDE = 200
 PHOTO_MAX_SIDE = 1200
 
 
-class MinorsError(Exception):
+class MinorsError(ServiceError):
     """A refused action; the message is shown to the user."""
 
 
@@ -263,24 +264,17 @@ def outstanding_care(enrollment: Enrollment, today: date | None = None) -> list[
 
 def process_passport_photo(upload) -> bytes:
     """A JPEG or PNG checked by content, re-encoded as JPEG: EXIF (location, camera) is gone."""
-    from PIL import ImageOps
-
-    from .documents import _open_image, without_metadata
-
     checked = check_upload(upload)
     if checked.kind not in ("jpeg", "png"):
         raise UploadError(_("Bitte ein Foto als JPEG- oder PNG-Datei hochladen."))
     limit = getattr(settings, "WORKPRO_PICKUP_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
     if len(checked.content) > limit:
         raise UploadError(_("Das Foto ist größer als %(mb)s MB.") % {"mb": limit // (1024 * 1024)})
-    image = ImageOps.exif_transpose(_open_image(checked.content))
-    if min(image.size) < PHOTO_MIN_SIDE:
-        raise UploadError(_("Das Foto ist zu klein: mindestens %(px)s Bildpunkte je Seite.") % {"px": PHOTO_MIN_SIDE})
-    image = without_metadata(image.convert("RGB"))  # a JPEG comment would survive the re-encoding
-    image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-    output = io.BytesIO()
-    image.save(output, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata
-    return output.getvalue()
+    try:
+        return clean_image(checked.content, output="JPEG", quality=85, min_side=PHOTO_MIN_SIDE,
+                           max_side=PHOTO_MAX_SIDE, name=checked.name)
+    except ImageRefused as exc:
+        raise UploadError(str(exc)) from exc
 
 
 def _check_holder(enrollment: Enrollment, by) -> None:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .errors import ServiceError
 from ..models import TwoFactorEnrolment
 from . import audit
 from .notify import queue_mail
@@ -39,7 +40,7 @@ LINKS_PER_HOUR = 3
 KEEP_OLD_LINKS = timedelta(days=30)
 
 
-class TwoFactorError(Exception):
+class TwoFactorError(ServiceError):
     """A refusal with a German message for the user."""
 
 
