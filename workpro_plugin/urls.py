@@ -1,8 +1,12 @@
 from django.urls import path
 
 from .portal.views import accounts as views
+from .portal.views import addons as views_addons
+from .portal.views import app_assignments as views_apps
 from .portal.views import chat as views_chat
+from .portal.views import documents as views_documents
 from .portal.views import enrollments as views_enrollment
+from .portal.views import help as views_help
 from .portal.views import minors as views_minors
 from .portal.views import privacy as views_privacy
 from .portal.views import registration as views_registration
@@ -10,7 +14,7 @@ from .portal.views import registration as views_registration
 app_name = "workpro"
 
 urlpatterns = [
-    path("konto/", views.account, name="account"),
+    path("konto/", views_enrollment.account, name="account"),
     path("konto/anmelden/", views.LoginView.as_view(), name="login"),
     path("konto/abmelden/", views.LogoutView.as_view(), name="logout"),
     path("konto/passwort/", views.set_password, name="set_password"),
@@ -18,8 +22,8 @@ urlpatterns = [
     path("konto/passwort-anfordern/gesendet/", views.password_request_done, name="password_request_done"),
     path("konto/daten/", views.contact_data, name="contact_data"),
     path("konto/daten/mail-bestaetigen/<str:token>/", views.email_confirm, name="email_confirm"),
-    path("konto/anmeldung/<int:pk>/", views.enrollment_detail, name="enrollment_detail"),
-    path("konto/anmeldung/<int:pk>/zurueckziehen/", views.enrollment_withdraw, name="enrollment_withdraw"),
+    path("konto/anmeldung/<int:pk>/", views_enrollment.enrollment_detail, name="enrollment_detail"),
+    path("konto/anmeldung/<int:pk>/zurueckziehen/", views_enrollment.enrollment_withdraw, name="enrollment_withdraw"),
     path("konto/anmeldung/<int:pk>/teilnehmer/", views_enrollment.enrollment_participant,
          name="enrollment_participant"),
     path("konto/anmeldung/<int:pk>/angaben/<slug:section>/", views_enrollment.enrollment_section,
@@ -27,7 +31,7 @@ urlpatterns = [
     path("konto/anmeldung/<int:pk>/drucken/", views_enrollment.enrollment_print, name="enrollment_print"),
     path("konto/anmeldung/<int:pk>/absenden/", views_enrollment.enrollment_submit, name="enrollment_submit"),
     path("konto/anmeldung/<int:pk>/angebot-annehmen/", views_enrollment.enrollment_accept, name="enrollment_accept"),
-    path("konto/dokumente/", views.documents, name="documents"),
+    path("konto/dokumente/", views_documents.documents, name="documents"),
     path("konto/teilnehmer/<int:person_id>/zugang/", views_minors.participant_login, name="participant_login"),
     path("konto/anmeldung/<int:pk>/notfall/", views_minors.care, name="care"),
     path("konto/anmeldung/<int:pk>/notfall/<slug:kind>/<int:contact_id>/", views_minors.care_edit,
@@ -36,10 +40,10 @@ urlpatterns = [
          name="care_remove"),
     path("konto/anmeldung/<int:pk>/abholberechtigt/<int:contact_id>/foto/", views_minors.pickup_photo,
          name="pickup_photo"),
-    path("konto/dokumente/<int:pk>/", views_enrollment.document_download, name="document"),
+    path("konto/dokumente/<int:pk>/", views_documents.document_download, name="document"),
     path("angebot/<int:offer_id>/anmelden/", views_enrollment.offer_enroll, name="offer_enroll"),
     path("registriert/", views_registration.registration_done, name="registration_done"),
-    path("hilfe/", views.help_view, name="help"),
+    path("hilfe/", views_help.help_view, name="help"),
     path("konto/daten/herunterladen/", views_privacy.data_export, name="data_export"),
     path("konto/nachrichten/", views_chat.chat_list, name="chat_list"),
     path("konto/nachrichten/<int:pk>/", views_chat.chat_thread, name="chat_thread"),
@@ -50,9 +54,6 @@ urlpatterns = [
     path("konto/nachrichten/angebot/<int:offer_id>/", views_chat.chat_offer, name="chat_offer"),
     path("konto/anmeldung/<int:pk>/nachrichten/", views_chat.chat_enrollment, name="chat_enrollment"),
 ]
-
-from .portal.views import addons as views_addons  # noqa: E402
-from .portal.views import app_assignments as views_apps  # noqa: E402
 
 urlpatterns += [
     path("konto/anmeldung/<int:pk>/zusatzangebote/", views_addons.enrollment_addons, name="enrollment_addons"),

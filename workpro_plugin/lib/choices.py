@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
 # --- offers ---
 
 class OfferCategory(models.TextChoices):

@@ -1,32 +1,26 @@
-from .audit import AuditAction, AuditEvent
-from .care import EmergencyContact, PickupPerson
-from .enrollment import (
+from ..lib.choices import (
+    AGE_GROUPS,
     CLOSED_STATUSES,
     OPEN_STATUSES,
     PLACE_TAKING_STATUSES,
     STANDING_STATUSES,
-    DecisionBasis,
-    Document,
-    Enrollment,
-    EnrollmentLog,
-    EnrollmentSection,
-    EnrollmentStatus,
-)
-from .fees import FeeBracket, FeeSchedule
-from .institutions import Institution, Operator
-from .offers import (
-    AGE_GROUPS,
     ApplicationSection,
+    AuditAction,
+    DecisionBasis,
+    EnrollmentStatus,
     OfferCategory,
-    OfferIndexPage,
-    OfferPage,
-    OfferSection,
     SectionPhase,
 )
+from .audit import AuditEvent
+from .care import EmergencyContact, PickupPerson
+from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead, Message
+from .enrollment import Document, Enrollment, EnrollmentLog, EnrollmentSection
+from .fees import FeeBracket, FeeSchedule
+from .institutions import Institution, Operator
+from .offers import OfferIndexPage, OfferPage, OfferSection
 from .outbox import OutboxMessage
 from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, LoginChange, NumberSequence, Person
-from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead, Message
 from .privacy import Consent, PrivacyLog
 from .two_factor import TwoFactorEnrolment
 
@@ -73,7 +67,8 @@ __all__ = [
     "TwoFactorEnrolment",
 ]
 
-from .addons import HOLDING_STATUSES, AddonBooking, AddonBookingStatus  # noqa: E402
+from ..lib.choices import HOLDING_STATUSES, AddonBookingStatus  # noqa: E402
+from .addons import AddonBooking  # noqa: E402
 from .apps import App, AppAcceptance, AppAssignment  # noqa: E402
 
 __all__ += ["AddonBooking", "AddonBookingStatus", "HOLDING_STATUSES", "App", "AppAcceptance", "AppAssignment"]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from ..lib.choices import HOLDING_STATUSES, AddonBookingStatus
+from ..lib.choices import AddonBookingStatus
 from ..lib.choices import AddonBookingStatus as B
 from .enrollment import Enrollment
 

@@ -11,10 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from ..lib.choices import (
-    CLOSED_STATUSES,
     OPEN_STATUSES,
-    PLACE_TAKING_STATUSES,
-    STANDING_STATUSES,
     DecisionBasis,
     EnrollmentStatus,
 )

@@ -12,9 +12,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils import translation
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
@@ -27,9 +26,8 @@ from wagtail.models import Orderable, Page, PageManager, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from ..blocks import OfferBodyBlock
 from ..lib.choices import (
-    AGE_GROUPS,
-    AGE_GROUPS_BY_CODE,
     COURSE_CATEGORIES,
     PLACE_TAKING_STATUSES,
     AgeGroup,
@@ -37,7 +35,6 @@ from ..lib.choices import (
     OfferCategory,
     SectionPhase,
 )
-from ..blocks import OfferBodyBlock
 from ..lib.content_cache import content_generation
 from .institutions import Institution
 from .page_forms import OfferFilterForm, RegistrationForm

@@ -11,8 +11,8 @@ from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ..lib.form_fields import NAME_MAX, clean_name
 from ..lib.choices import AGE_GROUPS, AGE_GROUPS_BY_CODE, OfferCategory
+from ..lib.form_fields import NAME_MAX, clean_name
 
 
 class RegistrationForm(forms.Form):

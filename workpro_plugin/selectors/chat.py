@@ -19,7 +19,6 @@ from ..access import is_chat_staff
 from ..models import CannedReply, Conversation, ConversationRead, Institution, Message
 from .enrollments import portal_enrollments
 from .institutions import staff_institutions
-from .offers import institution_offers
 
 PAGE_SIZE = 50
 

@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import ServiceError
 from ..models import (
     ISSUED_PASSWORD_VALIDITY,
     STANDING_STATUSES,
@@ -29,6 +28,7 @@ from ..models import (
     Person,
 )
 from . import audit, privacy
+from .errors import ServiceError
 from .notify import queue_mail, queue_sms
 
 # No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.

@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
+from ..access import PortalRole, portal_role
 from ..lib.fees import REASON_LABELS, Fee
 from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, OfferPage
-from ..access import PortalRole, portal_role
 from . import privacy
-from .errors import FieldError
 from .enrollments import log
+from .errors import FieldError
 from .notify import queue_mail
 
 B = AddonBooking.Status

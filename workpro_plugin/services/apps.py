@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..access import speaks_for
 from ..models import (
     STANDING_STATUSES,
     App,
@@ -23,7 +24,6 @@ from ..models import (
     OfferPage,
     Person,
 )
-from ..access import speaks_for
 from ..selectors.institutions import staff_institutions
 from ..selectors.offers import institution_offers
 from . import privacy

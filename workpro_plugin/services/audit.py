@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import AuditAction, AuditEvent
 from ..lib.http import client_ip, is_admin_path
+from ..models import AuditAction, AuditEvent
 from . import privacy
 
 A = AuditAction

@@ -18,13 +18,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import ServiceError
-from ..models import Conversation, ConversationEvent, ConversationRead, Document, Enrollment, Message, OfferPage
-from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
 from ..access import Access, enrollment_member_access, is_chat_staff, member_access
+from ..models import (
+    Conversation,
+    ConversationEvent,
+    ConversationRead,
+    Document,
+    Enrollment,
+    Message,
+    OfferPage,
+)
+from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
 from ..selectors.chat import institution_staff
 from . import privacy
 from .documents import CheckedFile, check_upload, deposit, merge_to_pdf
+from .errors import ServiceError
 from .images import clean_image
 from .notify import queue_mail
 

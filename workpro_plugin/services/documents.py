@@ -12,9 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .errors import ServiceError
 from ..models import Document, Enrollment, Person
 from . import audit
+from .errors import ServiceError
 from .images import ImageRefused, check_image, clean_image
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -178,7 +178,7 @@ def _runs_by_itself(value) -> bool:
     if not isinstance(first, DictionaryObject):
         return False  # a destination (an array, or a named one)
     pending = [first]
-    for _ in range(MAX_ACTION_CHAIN):
+    for _step in range(MAX_ACTION_CHAIN):
         if not pending:
             return False
         item = pending.pop().get_object()
@@ -228,6 +228,12 @@ def deposit(*, kind: str, title: str, content: bytes, enrollment: Enrollment | N
     audit.record(audit.A.DOCUMENT_DEPOSITED, actor=by, obj=document, person=document.owner,
                  detail={"kind": kind, "enrollment": enrollment.pk if enrollment else None})
     return document
+
+
+def document_mark_opened(*, document: Document) -> None:
+    """Its recipient opened it for the first time: "zugestellt" becomes "gelesen" (once, race-free)."""
+    if document.first_opened_at is None:
+        Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
 
 
 # --- rendering ------------------------------------------------------------------------------

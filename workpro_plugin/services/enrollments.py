@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from .errors import ServiceError
 from ..models import STANDING_STATUSES, Enrollment, EnrollmentLog, Guardian, OfferPage, Person
 from ..models.enrollment import deadline_not_passed, is_account_holder
 from . import audit
+from .errors import ServiceError
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
 

@@ -18,15 +18,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import ServiceError
-from ..models import STANDING_STATUSES, EmergencyContact, Enrollment, EnrollmentStatus, Guardian, Person, PickupPerson
-from ..models.care import photo_validity_months
 from ..access import PortalRole, portal_role, speaks_for
+from ..models import (
+    STANDING_STATUSES,
+    EmergencyContact,
+    Enrollment,
+    EnrollmentStatus,
+    Guardian,
+    Person,
+    PickupPerson,
+)
+from ..models.care import photo_validity_months
 from . import privacy
 from .accounts import _issue_password, normalize_email
 from .documents import UploadError, check_upload
-from .images import ImageRefused, clean_image
 from .enrollments import log
+from .errors import ServiceError
+from .images import ImageRefused, clean_image
 from .notify import queue_mail
 
 S = EnrollmentStatus

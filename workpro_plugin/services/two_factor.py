@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .errors import ServiceError
 from ..models import TwoFactorEnrolment
 from . import audit
+from .errors import ServiceError
 from .notify import queue_mail
 
 DEVICE_NAME = "WorkPro"

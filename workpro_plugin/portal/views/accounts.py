@@ -1,4 +1,6 @@
-"""Portal views: check permission, call a service, render or redirect. No business logic."""
+"""Portal views of the login and the account itself: log in and out, lockout, passwords, contact data.
+
+Every portal view: check permission, call a service, render or redirect. No business logic."""
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -6,29 +8,35 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from ..forms.accounts import EmailAuthenticationForm, PasswordRequestForm, SetPasswordForm
-from ...lib.help_text import DEFAULT_HELP_HTML
-from ...models import Enrollment
-from ...selectors.sites import institution_for_request
 from ...lib.http import client_ip
+from ...selectors.sites import institution_for_request
 from ...services.accounts import (
+    EmailChangeError,
     PasswordRequest,
     RateLimited,
+    account_confirm_email_change,
+    account_request_email_change,
     account_set_password,
+    account_update_contact,
     check_password_request_rate,
     check_request_rate,
+    email_change_pending,
     password_request,
 )
-from ...services.enrollments import EnrollmentActionError, available_transitions
-from ...services.enrollments import enrollment_withdraw as enrollment_withdraw_service
-
-LOGIN_URL = reverse_lazy("workpro:login")
+from ...services.privacy import portal_exportable_people
+from ..forms.accounts import (
+    ContactDataForm,
+    EmailAuthenticationForm,
+    PasswordRequestForm,
+    SetPasswordForm,
+)
+from ..shortcuts import LOGIN_URL
 
 
 class LocalNextMixin:
@@ -73,48 +81,6 @@ def lockout(request, original_response=None, credentials=None):
     return render(request, "workpro_plugin/account/login.html", {"form": form, "locked_out": True}, status=429)
 
 
-@login_required(login_url=LOGIN_URL)
-def account(request):
-    """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
-    from ...access import PortalRole, portal_role
-    from ...selectors.documents import portal_documents
-    from ...selectors.enrollments import portal_enrollments
-    from ...services.minors import outstanding_care, wards_of
-
-    enrollments = list(
-        portal_enrollments(request.user).select_related("offer", "institution", "participant", "account_holder")
-        .prefetch_related("participant__guardianships__guardian", "emergency_contacts", "pickup_persons")
-        .order_by("-created_at")
-    )
-    contracts, participations = [], []
-    for enrollment in enrollments:
-        enrollment.portal_role = portal_role(request.user, enrollment)
-        if enrollment.portal_role == PortalRole.PARTICIPANT:
-            participations.append(enrollment)
-            continue
-        enrollment.care_missing = outstanding_care(enrollment)
-        contracts.append(enrollment)
-    return render(request, "workpro_plugin/account/overview.html", {
-        "institution": institution_for_request(request),
-        "enrollments": contracts,
-        "participations": participations,
-        "wards": wards_of(request.user),
-        "unread_documents": portal_documents(request.user).filter(superseded=False, first_opened_at__isnull=True)
-        .exclude(uploaded_by=request.user).count(),
-        "person": getattr(request.user, "workpro_person", None),
-    })
-
-
-@login_required(login_url=LOGIN_URL)
-def documents(request):
-    """Dokumente: everything deposited for the user, newest first, unread ones marked."""
-    from ...selectors.documents import portal_documents
-
-    items = (portal_documents(request.user).filter(superseded=False)
-             .select_related("enrollment__offer", "owner").order_by("-deposited_at"))
-    return render(request, "workpro_plugin/account/documents.html", {"documents": items})
-
-
 @sensitive_post_parameters()
 @never_cache
 @login_required(login_url=LOGIN_URL)
@@ -133,80 +99,9 @@ def set_password(request):
     }, status=400 if form.errors else 200)
 
 
-def _own_enrollment(request, pk: int) -> Enrollment:
-    """Only the account holder manages an enrollment; anyone else gets a 404 (audited)."""
-    try:
-        return Enrollment.objects.select_related("offer", "institution", "participant").get(
-            pk=pk, account_holder=request.user)
-    except Enrollment.DoesNotExist:
-        from ...services import audit
-
-        audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
-        raise Http404 from None
-
-
-def _portal_enrollment(request, pk: int) -> Enrollment:
-    """An enrollment the user may see in the portal in any role; anything else is an audited 404."""
-    from ...selectors.enrollments import portal_enrollments
-
-    enrollment = portal_enrollments(request.user).select_related("offer", "institution", "participant").filter(
-        pk=pk).first()
-    if enrollment is None:
-        from ...services import audit
-
-        audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
-        raise Http404
-    return enrollment
-
-
-@login_required(login_url=LOGIN_URL)
-def enrollment_detail(request, pk: int):
-    """One contract. The holder acts; a participant with own login and a former PSB1 only read."""
-    from ...access import PortalRole, portal_role
-    from ...selectors.documents import portal_documents
-    from ...services.applications import editable_sections
-    from ...services.minors import care_required, outstanding_care
-    from .enrollments import section_menu
-
-    enrollment = _portal_enrollment(request, pk)
-    role = portal_role(request.user, enrollment)
-    is_holder = role == PortalRole.HOLDER
-    editable = editable_sections(enrollment) if is_holder else []
-    return render(request, "workpro_plugin/account/enrollment_detail.html", {
-        "enrollment": enrollment,
-        "role": role,
-        "is_holder": is_holder,
-        "log_entries": enrollment.log_entries.select_related("by") if role != PortalRole.PARTICIPANT else [],
-        "transitions": available_transitions(enrollment, request.user) if is_holder else [],
-        "menu": section_menu(enrollment) if enrollment.participant_id and is_holder else [],
-        "editable_sections": editable,
-        "print_outdated": bool(editable) and enrollment.printed_fingerprint != enrollment.data_fingerprint(),
-        "documents": portal_documents(request.user).filter(enrollment=enrollment, superseded=False),
-        "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
-        "care_missing": outstanding_care(enrollment),
-    })
-
-
-@login_required(login_url=LOGIN_URL)
-@require_POST
-def enrollment_withdraw(request, pk: int):
-    enrollment = _own_enrollment(request, pk)
-    try:
-        reason = request.POST.get("reason", "").replace("\x00", "")[:1000]  # PostgreSQL refuses NUL in text
-        enrollment_withdraw_service(enrollment=enrollment, by=request.user, reason=reason)
-    except EnrollmentActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Die Anmeldung wurde zurückgezogen."))
-    return redirect("workpro:enrollment_detail", pk=enrollment.pk)
-
-
 @login_required(login_url=LOGIN_URL)
 def contact_data(request):
     """Meine Daten: the account holder's address, mobile number, mail language and email."""
-    from ..forms.accounts import ContactDataForm
-    from ...services.accounts import account_request_email_change, account_update_contact
-
     person = getattr(request.user, "workpro_person", None)
     if person is None:
         raise Http404
@@ -223,8 +118,6 @@ def contact_data(request):
                                      "gilt, sobald Sie ihn öffnen.") % {"email": data["email"]})
         messages.success(request, _("Ihre Daten wurden gespeichert."))
         return redirect("workpro:contact_data")
-    from ...services.privacy import portal_exportable_people
-
     return render(request, "workpro_plugin/account/contact_data.html", {
         "form": form, "exportable_people": portal_exportable_people(request.user),
     }, status=400 if form.errors else 200)
@@ -239,8 +132,6 @@ def email_confirm(request, token: str):
     A GET changes nothing, so link scanners and prefetching mail clients cannot confirm, and a
     link that was used, replaced or has expired says so.
     """
-    from ...services.accounts import EmailChangeError, account_confirm_email_change, email_change_pending
-
     try:
         if request.method == "POST":
             email = account_confirm_email_change(user=request.user, token=token)
@@ -289,11 +180,6 @@ def password_request_done(request):
     return render(request, "workpro_plugin/account/password_request_done.html", {
         "institution": institution_for_request(request),
     })
-
-
-def help_view(request):
-    """Fallback for sites without a help page: the default usage hints."""
-    return render(request, "workpro_plugin/help.html", {"help_html": DEFAULT_HELP_HTML})
 
 
 def axes_username(request, credentials=None) -> str:

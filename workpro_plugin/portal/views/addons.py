@@ -5,34 +5,23 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..forms.addons import AddonBookingForm
+from ...access import PortalRole
 from ...models import AddonBooking, Enrollment
-from ...access import PortalRole, portal_role
 from ...selectors.enrollments import portal_enrollments
 from ...services import addons as svc
-from .accounts import LOGIN_URL
-
-
-def _portal_enrollment(request, pk: int) -> tuple[Enrollment, str]:
-    """An enrollment the user may see in the portal, with their role; anything else is a 404."""
-    enrollment = get_object_or_404(
-        portal_enrollments(request.user).select_related("offer", "institution", "participant"), pk=pk)
-    role = portal_role(request.user, enrollment)
-    if role is None:
-        raise Http404
-    return enrollment, role
+from ..forms.addons import AddonBookingForm
+from ..shortcuts import LOGIN_URL, enrollment_or_404
 
 
 @login_required(login_url=LOGIN_URL)
 def enrollment_addons(request, pk: int):
     """Zusatzangebote: the add-ons of the contract's offer and the bookings made; booking is for the holder."""
-    enrollment, role = _portal_enrollment(request, pk)
+    enrollment, role = enrollment_or_404(request, pk)
     return render(request, "workpro_plugin/account/addons.html", {
         "enrollment": enrollment,
         "may_book": svc.may_book(request.user, enrollment),
@@ -50,7 +39,7 @@ def _initial_period(addon) -> dict:
 
 @login_required(login_url=LOGIN_URL)
 def addon_book(request, pk: int, addon_id: int):
-    enrollment, role = _portal_enrollment(request, pk)
+    enrollment, role = enrollment_or_404(request, pk)
     if role != PortalRole.HOLDER:
         raise PermissionDenied
     if not svc.may_book(request.user, enrollment):
@@ -80,7 +69,7 @@ def addon_book(request, pk: int, addon_id: int):
 def addon_cancel(request, pk: int):
     """Buchung zurückziehen, while staff have not decided yet."""
     booking = get_object_or_404(AddonBooking.objects.filter(enrollment__in=portal_enrollments(request.user)), pk=pk)
-    enrollment, role = _portal_enrollment(request, booking.enrollment_id)
+    enrollment, role = enrollment_or_404(request, booking.enrollment_id)
     if role != PortalRole.HOLDER:
         raise PermissionDenied
     try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ...services import apps as svc
-from .accounts import LOGIN_URL
+from ..shortcuts import LOGIN_URL, assigned_app_or_404
 
 
 def _page(request, *, errors=None, status=200):
@@ -28,10 +28,7 @@ def apps(request):
 @login_required(login_url=LOGIN_URL)
 @require_POST
 def app_accept(request, app_id: int, person_id: int):
-    found = svc.assigned_app(request.user, app_id=app_id, person_id=person_id)
-    if found is None:
-        raise Http404
-    app, person = found
+    app, person = assigned_app_or_404(request, app_id, person_id)
     try:
         svc.app_accept(app=app, person=person, by=request.user, terms_sha256=request.POST.get("terms", ""))
     except svc.AppError as exc:
@@ -43,10 +40,7 @@ def app_accept(request, app_id: int, person_id: int):
 @login_required(login_url=LOGIN_URL)
 def app_open(request, app_id: int, person_id: int):
     """Öffnen: only an assigned app whose current terms are accepted leads on to its address."""
-    found = svc.assigned_app(request.user, app_id=app_id, person_id=person_id)
-    if found is None:
-        raise Http404
-    app, person = found
+    app, person = assigned_app_or_404(request, app_id, person_id)
     if svc.current_acceptance(app, person) is None:
         messages.error(request, _("Bitte nehmen Sie „%(app)s“ zuerst an.") % {"app": app.name})
         return redirect("workpro:apps")

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,39 +19,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ...access import needs_second_factor
-from ...models import Conversation, Document, Enrollment, Message, OfferPage
-from ...access import Access, enrollment_member_access, is_chat_staff, member_access
+from ...access import (
+    Access,
+    enrollment_member_access,
+    is_chat_staff,
+    member_access,
+    needs_second_factor,
+)
+from ...models import Conversation, Message, OfferPage
 from ...selectors.chat import portal_conversations, read_markers, thread_page
 from ...services import chat as svc
 from ...services.documents import UploadError
 from ...shared.chat import _int, poll_response, poll_seconds, present
+from ...shared.files import document_response
 from ...shared.forms import EditMessageForm, MessageForm
-from .accounts import LOGIN_URL
-
-
-def attachment_response(request, message: Message, *, uploader_opens: bool) -> FileResponse:
-    document = message.attachment
-    if not uploader_opens and document.first_opened_at is None:
-        Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
-                            as_attachment=request.GET.get("download") == "1", filename=document.filename)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
+from ..shortcuts import LOGIN_URL, conversation_or_404, enrollment_or_404
 
 # --- portal --------------------------------------------------------------------------------------
-
-def _conversation_for_member(request, pk: int) -> tuple[Conversation, str]:
-    conversation = get_object_or_404(
-        Conversation.objects.select_related("offer", "institution", "enrollment__participant",
-                                            "enrollment__account_holder"), pk=pk)
-    access = member_access(request.user, conversation)
-    if access is None:
-        raise Http404
-    return conversation, access
-
 
 def thread_url(conversation: Conversation, message: Message | None = None) -> str:
     url = reverse("workpro:chat_thread", args=[conversation.pk])
@@ -103,7 +87,7 @@ def _post_message(request, form, run):
 @never_cache
 @login_required(login_url=LOGIN_URL)
 def chat_thread(request, pk: int):
-    conversation, access = _conversation_for_member(request, pk)
+    conversation, access = conversation_or_404(request, pk)
     form = MessageForm(request.POST, request.FILES) if request.method == "POST" else MessageForm()
     if request.method == "POST":
         if access != Access.WRITE:
@@ -120,7 +104,7 @@ def chat_thread(request, pk: int):
 @login_required(login_url=LOGIN_URL)
 @require_GET
 def chat_poll(request, pk: int):
-    conversation, access = _conversation_for_member(request, pk)
+    conversation, access = conversation_or_404(request, pk)
     return poll_response(request, conversation, staff_view=False, can_write=access == Access.WRITE)
 
 
@@ -146,10 +130,8 @@ def chat_offer(request, offer_id: int):
 @login_required(login_url=LOGIN_URL)
 def chat_enrollment(request, pk: int):
     """Nachrichten of an enrollment: opens its conversation, or lets a member start it."""
-    enrollment = get_object_or_404(Enrollment.objects.select_related("offer", "institution", "participant"), pk=pk)
+    enrollment, _role = enrollment_or_404(request, pk)
     access = enrollment_member_access(request.user, enrollment)
-    if access is None:
-        raise Http404
     existing = Conversation.objects.filter(enrollment=enrollment, last_message_at__isnull=False).first()
     if existing is not None:
         return redirect(thread_url(existing))
@@ -177,7 +159,7 @@ def chat_enrollment(request, pk: int):
 @login_required(login_url=LOGIN_URL)
 def chat_edit(request, pk: int, message_pk: int):
     """Correct one's own message within five minutes."""
-    conversation, access = _conversation_for_member(request, pk)
+    conversation, access = conversation_or_404(request, pk)
     message = get_object_or_404(conversation.messages, pk=message_pk, author=request.user)
     if access != Access.WRITE or not message.editable_by(request.user):
         messages.error(request, _("Nachrichten können nur in den ersten 5 Minuten bearbeitet werden."))
@@ -210,4 +192,4 @@ def chat_attachment(request, pk: int, message_pk: int):
                                 attachment__isnull=False)
     if message.is_hidden and not staff:
         raise Http404
-    return attachment_response(request, message, uploader_opens=message.author_id == request.user.pk)
+    return document_response(request, message.attachment, recipient_opens=message.author_id != request.user.pk)

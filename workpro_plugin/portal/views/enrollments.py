@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ...access import needs_second_factor
-from ..forms.accounts import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
-from ..forms.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
+from ...access import PortalRole, portal_role
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
+from ...selectors.documents import portal_documents
+from ...selectors.enrollments import portal_enrollments
+from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
-from ...services import audit
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
-from .accounts import LOGIN_URL, _own_enrollment
+from ...services.minors import care_required, outstanding_care, wards_of
+from ..forms.accounts import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
+from ..forms.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
+from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404
 
 SECTION_LABELS = dict(ApplicationSection.choices)
 
@@ -51,7 +53,7 @@ def offer_enroll(request, offer_id: int):
 
 @login_required(login_url=LOGIN_URL)
 def enrollment_participant(request, pk: int):
-    enrollment = _own_enrollment(request, pk)
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
     if enrollment.participant_id:
         return redirect("workpro:enrollment_detail", pk=pk)
     people = svc.participants_for(request.user)
@@ -116,7 +118,7 @@ def _raw_draft(section: str, form) -> dict:
 
 @login_required(login_url=LOGIN_URL)
 def enrollment_section(request, pk: int, section: str):
-    enrollment = _own_enrollment(request, pk)
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
     menu = section_menu(enrollment)
     codes = [item["code"] for item in menu]
     if section not in codes:
@@ -171,7 +173,7 @@ def enrollment_section(request, pk: int, section: str):
 @require_POST
 def enrollment_print(request, pk: int):
     """Anmeldung drucken: the PDF opens in the browser; what was printed is remembered."""
-    enrollment = _own_enrollment(request, pk)
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
     if enrollment.participant_id is None:
         raise Http404
     svc.enrollment_mark_printed(enrollment=enrollment, by=request.user)
@@ -186,7 +188,7 @@ def enrollment_print(request, pk: int):
 @login_required(login_url=LOGIN_URL)
 @require_POST
 def enrollment_submit(request, pk: int):
-    enrollment = _own_enrollment(request, pk)
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
     try:
         result = svc.enrollment_submit(enrollment=enrollment, by=request.user)
     except svc.EnrollmentActionError as exc:
@@ -200,7 +202,7 @@ def enrollment_submit(request, pk: int):
 @login_required(login_url=LOGIN_URL)
 def enrollment_accept(request, pk: int):
     """Angebot annehmen: upload the signed contract before the deadline."""
-    enrollment = _own_enrollment(request, pk)
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
     form = SignedUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -216,37 +218,63 @@ def enrollment_accept(request, pk: int):
                   {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
 
 
-def _document_for(request, pk: int) -> tuple[Document, bool]:
-    """A document the user may open in the portal, or as staff of its institution (with the
-    second factor where required); anything else is an audited 404.
-
-    Returns the document and whether the user opened it as its recipient.
-    """
-    from ...selectors.documents import portal_documents
-
-    document = portal_documents(request.user).filter(pk=pk).select_related("enrollment__institution").first()
-    if document is not None:
-        return document, True
-    document = Document.objects.select_related("enrollment__institution", "owner").filter(pk=pk).first()
-    user = request.user
-    allowed = (document is not None and document.enrollment is not None
-               and document.enrollment.institution.is_staff_member(user) and not needs_second_factor(user))
-    if not allowed:
-        audit.denied(request, object_type="workpro_plugin.document", object_id=pk)
-        raise Http404
-    return document, False
+@login_required(login_url=LOGIN_URL)
+def account(request):
+    """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
+    enrollments = list(
+        portal_enrollments(request.user).select_related("offer", "institution", "participant", "account_holder")
+        .prefetch_related("participant__guardianships__guardian", "emergency_contacts", "pickup_persons")
+        .order_by("-created_at")
+    )
+    contracts, participations = [], []
+    for enrollment in enrollments:
+        enrollment.portal_role = portal_role(request.user, enrollment)
+        if enrollment.portal_role == PortalRole.PARTICIPANT:
+            participations.append(enrollment)
+            continue
+        enrollment.care_missing = outstanding_care(enrollment)
+        contracts.append(enrollment)
+    return render(request, "workpro_plugin/account/overview.html", {
+        "institution": institution_for_request(request),
+        "enrollments": contracts,
+        "participations": participations,
+        "wards": wards_of(request.user),
+        "unread_documents": portal_documents(request.user).filter(superseded=False, first_opened_at__isnull=True)
+        .exclude(uploaded_by=request.user).count(),
+        "person": getattr(request.user, "workpro_person", None),
+    })
 
 
 @login_required(login_url=LOGIN_URL)
-def document_download(request, pk: int):
-    document, is_recipient = _document_for(request, pk)
-    if is_recipient and document.first_opened_at is None and document.uploaded_by_id != request.user.pk:
-        Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
-    audit.record(audit.A.DOCUMENT_VIEWED, request=request, obj=document,
-                 person=document.owner or (document.enrollment.participant if document.enrollment else None),
-                 detail={"kind": document.kind, "download": request.GET.get("download") == "1"})
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
-                            as_attachment=request.GET.get("download") == "1", filename=document.filename)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+def enrollment_detail(request, pk: int):
+    """One contract. The holder acts; a participant with own login and a former PSB1 only read."""
+    enrollment, role = enrollment_or_404(request, pk)
+    is_holder = role == PortalRole.HOLDER
+    editable = app_svc.editable_sections(enrollment) if is_holder else []
+    return render(request, "workpro_plugin/account/enrollment_detail.html", {
+        "enrollment": enrollment,
+        "role": role,
+        "is_holder": is_holder,
+        "log_entries": enrollment.log_entries.select_related("by") if role != PortalRole.PARTICIPANT else [],
+        "transitions": svc.available_transitions(enrollment, request.user) if is_holder else [],
+        "menu": section_menu(enrollment) if enrollment.participant_id and is_holder else [],
+        "editable_sections": editable,
+        "print_outdated": bool(editable) and enrollment.printed_fingerprint != enrollment.data_fingerprint(),
+        "documents": portal_documents(request.user).filter(enrollment=enrollment, superseded=False),
+        "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
+        "care_missing": outstanding_care(enrollment),
+    })
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def enrollment_withdraw(request, pk: int):
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
+    try:
+        reason = request.POST.get("reason", "").replace("\x00", "")[:1000]  # PostgreSQL refuses NUL in text
+        svc.enrollment_withdraw(enrollment=enrollment, by=request.user, reason=reason)
+    except svc.EnrollmentActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Die Anmeldung wurde zurückgezogen."))
+    return redirect("workpro:enrollment_detail", pk=enrollment.pk)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ...access import needs_second_factor
-from ..forms.accounts import CareContactForm, ParticipantLoginForm, PickupPersonForm
-from ...models import EmergencyContact, Enrollment, Person, PickupPerson
-from ...access import PortalRole, portal_role, speaks_for
+from ...access import PortalRole, needs_second_factor, portal_role
+from ...models import EmergencyContact, Enrollment, PickupPerson
 from ...services import minors as svc
-from .accounts import LOGIN_URL, _portal_enrollment
+from ...shared.files import private_file_response
+from ..forms.accounts import CareContactForm, ParticipantLoginForm, PickupPersonForm
+from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404, person_spoken_for_or_404
 
 KINDS = {"notfallkontakt": (EmergencyContact, CareContactForm), "abholberechtigt": (PickupPerson, PickupPersonForm)}
 
@@ -22,9 +22,9 @@ KINDS = {"notfallkontakt": (EmergencyContact, CareContactForm), "abholberechtigt
 @login_required(login_url=LOGIN_URL)
 def participant_login(request, person_id: int):
     """Eigene Mailadresse zuweisen: PSB1 gives a minor an own login."""
-    participant = get_object_or_404(Person, pk=person_id)
+    participant = person_spoken_for_or_404(request, person_id)
     own = getattr(request.user, "workpro_person", None)
-    if not speaks_for(request.user, participant) or (own is not None and own.pk == participant.pk):
+    if own is not None and own.pk == participant.pk:
         raise Http404
     form = ParticipantLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -42,11 +42,8 @@ def participant_login(request, person_id: int):
 
 
 def _care_enrollment(request, pk: int, *, manage: bool) -> tuple[Enrollment, str]:
-    enrollment = _portal_enrollment(request, pk)
-    role = portal_role(request.user, enrollment)
-    if role is None or (manage and role != PortalRole.HOLDER) or role == PortalRole.PARTICIPANT:
-        raise Http404
-    return enrollment, role
+    """Holders manage Notfallkontakt and Abholberechtigte; a former PSB1 reads them; participants don't."""
+    return enrollment_or_404(request, pk, roles=HOLDER if manage else (PortalRole.HOLDER, PortalRole.GUARDIAN))
 
 
 def _care_context(enrollment: Enrollment, role: str, **forms) -> dict:
@@ -143,7 +140,4 @@ def pickup_photo(request, pk: int, contact_id: int):
         enrollment.institution.is_staff_member(request.user) and not needs_second_factor(request.user))
     if not allowed or not pickup.photo:
         raise Http404
-    response = FileResponse(pickup.photo.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(pickup.photo.open("rb"), content_type="image/jpeg")

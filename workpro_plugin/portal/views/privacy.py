@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from ...models import Person
 from ...services import privacy
-from .accounts import LOGIN_URL
+from ...shared.files import private_file_response
+from ..shortcuts import LOGIN_URL
 
 
-def _zip_response(export: privacy.Export) -> FileResponse:
-    response = FileResponse(export.file, content_type="application/zip", as_attachment=True,
-                            filename=export.filename)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+def _zip_response(export: privacy.Export):
+    return private_file_response(export.file, content_type="application/zip", as_attachment=True,
+                                 filename=export.filename)
 
 
 @login_required(login_url=LOGIN_URL)

@@ -9,7 +9,12 @@ from django.utils.translation import gettext as _
 
 from ...lib.http import client_ip
 from ...models.page_forms import RegistrationForm
-from ...services.accounts import RateLimited, account_register, check_registration_rate, check_request_rate
+from ...services.accounts import (
+    RateLimited,
+    account_register,
+    check_registration_rate,
+    check_request_rate,
+)
 
 
 def register(request, offer, *args, **kwargs):
