@@ -19,13 +19,68 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "workpro_plugin"
 SKIP_PARTS = {"migrations", "__pycache__"}
 
+# DESIGN.md's layers, top (0) to bottom, by the module path below workpro_plugin. FLAT names the
+# modules of the flat package before #16, so the same script draws the "before" picture.
+LAYERS = ["wiring", "faces", "shared", "services", "selectors", "access", "models", "blocks", "lib"]
+PREFIXES = {
+    "wiring": ("urls", "wagtail_hooks", "apps", "tasks", "signals", "middleware", "checks", "templatetags",
+               "management", "backends"),
+    "faces": ("portal", "backoffice"),
+    "shared": ("shared",),
+    "services": ("services",),
+    "selectors": ("selectors", "sms"),
+    "access": ("access",),
+    "models": ("models",),
+    "blocks": ("blocks",),
+    "lib": ("lib",),
+}
+FLAT = {  # module -> (layer, face)
+    **{m: ("faces", "backoffice") for m in ("admin_addons", "admin_apps", "admin_canned", "admin_export", "admin_fees",
+                                           "admin_forms", "admin_helpers", "admin_views", "admin_views_chat",
+                                           "views_2fa")},
+    **{m: ("faces", "portal") for m in ("views", "views_addons", "views_apps", "views_chat", "views_enrollment",
+                                       "views_minors", "views_privacy", "forms", "forms_addons", "forms_chat",
+                                       "section_forms")},
+    **{m: ("selectors", None) for m in ("selectors", "selectors_chat")},
+    **{m: ("lib", None) for m in ("fees", "form_fields", "help_text", "messages", "phones")},
+    **{m: ("wiring", None) for m in ("security", "sms_login")},
+}
+
+
+def placement(module: str) -> tuple[int, str | None] | None:
+    """(layer index, face) of a module, or None when no layer claims it (the package itself)."""
+    rest = module.split(".", 1)[1] if "." in module else ""
+    if rest in FLAT:
+        layer, face = FLAT[rest]
+        return LAYERS.index(layer), face
+    head = rest.split(".")[0]
+    for layer, prefixes in PREFIXES.items():
+        if head in prefixes:
+            return LAYERS.index(layer), head if layer == "faces" else None
+    return None
+
+
+def upward_edges(graph: "Graph") -> list[tuple[str, str]]:
+    """Imports from a lower layer into a higher one (or between the two faces)."""
+    found = []
+    for importer, targets in graph.edges.items():
+        for target in targets:
+            a, b = placement(importer), placement(target)
+            if a is None or b is None:
+                continue
+            if b[0] < a[0] or (a[1] and b[1] and a[1] != b[1]):
+                found.append((importer, target))
+    return sorted(found)
+
 
 @dataclass
 class Graph:
     modules: set[str] = field(default_factory=set)
     edges: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    # (importer, imported, line, enclosing function)
+    # (importer, imported, line, enclosing function), one per imported module
     function_imports: list[tuple[str, str, int, str]] = field(default_factory=list)
+    # (importer, line, enclosing function, statement text), one per import statement
+    function_statements: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
 def module_name(path: Path) -> str:
@@ -70,6 +125,8 @@ def build(root: Path = ROOT) -> Graph:
 
     for importer, (is_package, tree) in trees.items():
         for func, node in _walk(tree):
+            if func:
+                graph.function_statements.append((importer, node.lineno, func, ast.unparse(node)))
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -80,8 +137,6 @@ def build(root: Path = ROOT) -> Graph:
             for target in targets:
                 owner = _owning(graph.modules, target)
                 if owner is None:
-                    if func and target.split(".")[0] == PACKAGE:
-                        pass
                     if func:
                         graph.function_imports.append((importer, target, node.lineno, func))
                     continue
@@ -160,23 +215,26 @@ def own_function_imports(graph: Graph) -> list[tuple[str, str, int, str]]:
 def main(argv: list[str]) -> int:
     graph = build()
     found = cycles(graph)
-    top_level = sorted(m for m in graph.modules if m.count(".") == 1)
+    top_level = sorted(p.stem for p in (ROOT / PACKAGE).glob("*.py"))
     per_folder: dict[str, int] = defaultdict(int)
     for m in graph.modules:
         parts = m.split(".")
         per_folder[".".join(parts[:2]) if len(parts) > 2 else PACKAGE] += 1
     print(f"modules: {len(graph.modules)}")
-    print(f"modules directly in {PACKAGE}/: {len(top_level)}")
+    print(f"modules (.py files) directly in {PACKAGE}/: {len(top_level)}")
     print(f"import edges between WorkPro modules: {sum(len(v) for v in graph.edges.values())}")
+    print(f"upward imports (against DESIGN.md's layers, all imports): {len(upward_edges(graph))}")
     print(f"cycles (strongly connected groups): {len(found)}; largest: {max((len(c) for c in found), default=0)}")
-    print(f"imports inside functions: {len(graph.function_imports)} "
-          f"(of WorkPro modules: {len(own_function_imports(graph))})")
+    print(f"import statements inside functions: {len(graph.function_statements)} "
+          f"(naming WorkPro modules: {len({(i, n) for i, _t, n, _f in own_function_imports(graph)})})")
     print("modules per folder: " + ", ".join(f"{k.split('.')[-1]} {v}" for k, v in sorted(per_folder.items())))
     if "--verbose" in argv:
-        print("\ntop-level modules:", ", ".join(m.split(".")[-1] for m in top_level))
-        print("\nimports inside functions:")
-        for importer, target, line, func in sorted(graph.function_imports):
-            print(f"  {importer}:{line} in {func}() -> {target}")
+        print("\ntop-level modules:", ", ".join(top_level))
+        print("\nimport statements inside functions:")
+        for importer, line, func, text in sorted(graph.function_statements):
+            print(f"  {importer}:{line} in {func}(): {text}")
+        for importer, target in upward_edges(graph):
+            print(f"  upward: {importer} -> {target}")
         for c in found:
             print(f"\ncycle of {len(c)}:\n  " + "\n  ".join(c))
     return 1 if found else 0

@@ -1,9 +1,14 @@
 """Keep cached public content (header data, offer listings) in step with the database."""
 
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib.content_cache import invalidate_public_content
+from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection
+from .services import audit
 
 
 def _invalidate(**kwargs):
@@ -17,10 +22,6 @@ def _invalidate_for_models(sender, instance, **kwargs):
 
 
 def _watched_models() -> tuple[type, ...]:
-    from wagtail.models import Page, Site
-
-    from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection
-
     return (Page, Site, Institution, Enrollment, FeeSchedule, FeeBracket, OfferSection)
 
 
@@ -34,10 +35,6 @@ def connect() -> None:
 
 def connect_audit() -> None:
     """Logins, failed logins, logouts and django-axes lockouts go to the audit log."""
-    from axes.signals import user_locked_out
-    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-
-    from .services import audit
 
     user_logged_in.connect(audit.on_logged_in, dispatch_uid="workpro-audit-login")
     user_logged_out.connect(audit.on_logged_out, dispatch_uid="workpro-audit-logout")

@@ -1,6 +1,7 @@
 """django-q2 entry points: they take ids, fetch, and call services."""
 
 from .models import Institution
+from .services import audit, chat, enrollments, minors, notify, privacy
 
 
 def healthcheck_task(marker: str) -> dict:
@@ -9,66 +10,44 @@ def healthcheck_task(marker: str) -> dict:
 
 
 def deliver_outbox_message_task(message_id: int) -> bool:
-    from .services.notify import deliver
-
-    return deliver(message_id)
+    return notify.deliver(message_id)
 
 
 def sweep_outbox_task() -> int:
-    from .services.notify import sweep
-
-    return sweep()
+    return notify.sweep()
 
 
 def expire_overdue_offers_task() -> int:
-    from .services.enrollments import expire_overdue_offers
-
-    return expire_overdue_offers()
+    return enrollments.expire_overdue_offers()
 
 
 def apply_overdue_proofs_task() -> int:
-    from .services.enrollments import apply_overdue_proofs
-
-    return apply_overdue_proofs()
+    return enrollments.apply_overdue_proofs()
 
 
 def send_deadline_reminders_task() -> int:
-    from .services.enrollments import send_deadline_reminders
-
-    return send_deadline_reminders()
+    return enrollments.send_deadline_reminders()
 
 
 def coming_of_age_task() -> dict:
-    from .services.minors import coming_of_age
-
-    return coming_of_age()
+    return minors.coming_of_age()
 
 
 def send_care_reminders_task() -> int:
-    from .services.minors import send_care_reminders
-
-    return send_care_reminders()
+    return minors.send_care_reminders()
 
 
 def send_chat_notifications_task() -> int:
-    from .services.chat import send_pending_notifications
-
-    return send_pending_notifications()
+    return chat.send_pending_notifications()
 
 
 def purge_audit_events_task() -> int:
-    from .services.audit import purge
-
-    return purge()
+    return audit.purge()
 
 
 def apply_retention_task() -> dict:
-    from .services.privacy import apply_retention
-
-    return apply_retention()
+    return privacy.apply_retention()
 
 
 def clear_expired_sessions_task() -> int:
-    from .services.privacy import clear_expired_sessions
-
-    return clear_expired_sessions()
+    return privacy.clear_expired_sessions()

@@ -4,6 +4,10 @@ Each event has a subject and paragraphs; placeholders are filled from the outbox
 context (participant, offer, contract_number, dates, costs, reason ...).
 """
 
+from datetime import date, datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 ENROLLMENT_EVENTS = {
@@ -139,10 +143,6 @@ ENROLLMENT_EVENTS = {
 
 def _format(value: str, kind: str) -> str:
     """ISO strings from the outbox context, formatted in the active language."""
-    from datetime import date, datetime
-
-    from django.utils import timezone
-    from django.utils.formats import date_format, number_format
 
     if not value:
         return ""

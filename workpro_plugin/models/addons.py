@@ -10,7 +10,9 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..lib.choices import AddonBookingStatus
 from ..lib.choices import AddonBookingStatus as B
+from ..lib.formats import format_date
 from .enrollment import Enrollment
+from .fees import FeeSchedule
 
 
 def is_contract_staff(booking: AddonBooking, user) -> bool:
@@ -67,7 +69,7 @@ class AddonBooking(ConcurrentTransitionMixin, models.Model):
         indexes = [models.Index(fields=["enrollment", "addon", "status"], name="workpro_addon_enr_addon")]
 
     def __str__(self) -> str:
-        return f"{self.addon.title} ({self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y})"
+        return f"{self.addon.title} ({format_date(self.starts_on)}–{format_date(self.ends_on)})"
 
     # --- transitions: they only set fields -------------------------------------------
 
@@ -89,8 +91,6 @@ class AddonBooking(ConcurrentTransitionMixin, models.Model):
 
     @property
     def billing_period_label(self) -> str:
-        from .fees import FeeSchedule
-
         return str(dict(FeeSchedule.BillingPeriod.choices).get(self.billing_period, ""))
 
     def overlaps(self, starts_on, ends_on) -> bool:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..lib.choices import AuditAction
+from ..lib.formats import format_datetime
 
 
 class AuditEvent(models.Model):
@@ -32,4 +33,4 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="workpro_audit_object")]
 
     def __str__(self) -> str:
-        return f"{timezone.localtime(self.at):%d.%m.%Y %H:%M} {self.get_action_display()}"
+        return f"{format_datetime(self.at)} {self.get_action_display()}"

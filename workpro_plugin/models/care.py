@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..lib.phones import format_phone
 from .enrollment import private_storage
 
 DEFAULT_PHOTO_VALIDITY_MONTHS = 24
@@ -20,7 +22,6 @@ def photo_validity_months() -> int:
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later; the 31st becomes the last day of a shorter month."""
-    import calendar
 
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
@@ -47,8 +48,6 @@ class CareContact(models.Model):
 
     @property
     def phone_display(self) -> str:
-        from ..lib.phones import format_phone
-
         return format_phone(self.phone)
 
 

@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,11 +17,12 @@ from ..lib.choices import (
     EnrollmentStatus,
 )
 from ..lib.choices import EnrollmentStatus as S
+from ..lib.formats import format_datetime
+from ..lib.messages import NEXT_STEPS, log_label
 
 
 def private_storage():
     """Documents never live under MEDIA_URL; they are served by permission-checked views."""
-    from django.core.files.storage import storages
 
     return storages["private"]
 
@@ -282,8 +284,6 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
 
     @property
     def next_step(self) -> str:
-        from ..lib.messages import NEXT_STEPS
-
         return str(NEXT_STEPS.get(self.status, ""))
 
     @property
@@ -328,12 +328,10 @@ class EnrollmentLog(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.at:%d.%m.%Y %H:%M} {self.action}"
+        return f"{format_datetime(self.at)} {self.action}"
 
     @property
     def label(self) -> str:
-        from ..lib.messages import log_label
-
         return log_label(self.action)
 
 

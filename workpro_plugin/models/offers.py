@@ -15,7 +15,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.functional import SimpleLazyObject, cached_property
-from django.utils.html import strip_tags
+from django.utils.html import _json_script_escapes, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -36,6 +36,7 @@ from ..lib.choices import (
     SectionPhase,
 )
 from ..lib.content_cache import content_generation
+from .fees import FeeSchedule
 from .institutions import Institution
 from .page_forms import OfferFilterForm, RegistrationForm
 
@@ -380,8 +381,6 @@ class OfferPage(Page):
 
     @cached_property
     def fee_schedule_with_brackets(self):
-        from .fees import FeeSchedule
-
         if not self.fee_schedule_id:
             return None
         return FeeSchedule.objects.prefetch_related("brackets").get(pk=self.fee_schedule_id)
@@ -430,8 +429,6 @@ class OfferPage(Page):
         return _drop_empty(data)
 
     def structured_data_json(self, request=None) -> str:
-        from django.utils.html import _json_script_escapes
-
         text = json.dumps(self.structured_data(request), cls=DjangoJSONEncoder, ensure_ascii=False)
         return mark_safe(text.translate(_json_script_escapes))  # noqa: S308 - escaped for <script>
 

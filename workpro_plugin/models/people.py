@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..lib.formats import format_datetime
+
 ISSUED_PASSWORD_VALIDITY = timedelta(hours=72)
 
 
@@ -181,7 +183,7 @@ class LoginChange(models.Model):
         indexes = [models.Index(fields=["kind", "new_email"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y %H:%M}"
+        return f"{self.get_kind_display()} {format_datetime(self.created_at)}"
 
     @property
     def is_open(self) -> bool:

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..lib.formats import format_datetime
+
 
 class Consent(models.Model):
     """A consent someone gave (and may withdraw): what text, which version, when, from where.
@@ -41,7 +43,7 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["person", "kind"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.given_at:%d.%m.%Y %H:%M}"
+        return f"{self.get_kind_display()} {format_datetime(self.given_at)}"
 
     @property
     def is_active(self) -> bool:
@@ -65,7 +67,7 @@ class PrivacyLog(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.at:%d.%m.%Y %H:%M} {self.action}"
+        return f"{format_datetime(self.at)} {self.action}"
 
     @property
     def label(self) -> str:

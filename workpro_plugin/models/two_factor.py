@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..lib.formats import format_datetime
+
 
 class TwoFactorEnrolment(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Benutzerkonto"), on_delete=models.CASCADE,
@@ -29,4 +31,4 @@ class TwoFactorEnrolment(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {timezone.localtime(self.created_at):%d.%m.%Y %H:%M}"
+        return f"{self.user_id} {format_datetime(self.created_at)}"

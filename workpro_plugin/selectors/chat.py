@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -76,7 +77,6 @@ def staff_conversations(user) -> QuerySet:
 
 def institution_staff(institution) -> QuerySet:
     """Active members of the institution's Sachbearbeitung and Leitung: whom a thread can be assigned to."""
-    from django.contrib.auth import get_user_model
 
     groups = institution.staff_group_ids()
     return (get_user_model().objects.filter(is_active=True, groups__in=groups).distinct()

@@ -21,8 +21,10 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from ..access import PortalRole, portal_role
 from ..lib.fees import REASON_LABELS, Fee
-from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, OfferPage
+from ..lib.formats import format_date
+from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, FeeSchedule, OfferPage
 from . import privacy
+from .documents import _holder_language, _letterhead, deposit, render_pdf
 from .enrollments import log
 from .errors import FieldError
 from .notify import queue_mail
@@ -73,8 +75,6 @@ class AddonChoice:
 
     @property
     def billing_period_label(self) -> str:
-        from ..models import FeeSchedule
-
         return str(dict(FeeSchedule.BillingPeriod.choices).get(self.billing_period, ""))
 
 
@@ -211,8 +211,6 @@ def addon_confirm(*, booking: AddonBooking | int, by, cost: Decimal | None = Non
         return {"by": by, "cost": final, "cost_reason": reason or b.cost_reason}
 
     def confirmation(b: AddonBooking) -> list[Document]:
-        from .documents import deposit
-
         title = _("Buchungsbestätigung %(addon)s (%(number)s)") % {"addon": b.addon.title,
                                                                   "number": b.enrollment.contract_number or ""}
         document = deposit(kind=Document.Kind.ADDON_CONFIRMATION, title=title[:200],
@@ -259,7 +257,7 @@ def _transition(booking, *, by, name: str, event: str, prepare=None, produce=Non
 
 
 def _booking_note(booking: AddonBooking) -> str:
-    return f"{booking.addon.title}, {booking.starts_on:%d.%m.%Y}–{booking.ends_on:%d.%m.%Y}"
+    return f"{booking.addon.title}, {format_date(booking.starts_on)}–{format_date(booking.ends_on)}"
 
 
 def _mail(booking: AddonBooking, event: str, *, documents=()) -> None:
@@ -290,8 +288,6 @@ def _mail(booking: AddonBooking, event: str, *, documents=()) -> None:
 # --- the confirmation document ---------------------------------------------------------------
 
 def render_addon_confirmation_pdf(booking: AddonBooking) -> bytes:
-    from .documents import _holder_language, _letterhead, render_pdf
-
     enrollment = booking.enrollment
     with translation.override(_holder_language(enrollment)):
         return render_pdf("workpro_plugin/pdf/addon_confirmation.html", {

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from ..models import (
     OfferPage,
 )
 from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
-from ..selectors.chat import institution_staff
+from ..selectors.chat import institution_staff, unread_count
 from . import privacy
 from .documents import CheckedFile, check_upload, deposit, merge_to_pdf
 from .errors import ServiceError
@@ -335,7 +335,6 @@ def _mail_context(conversation: Conversation, side: str, count: int = 1) -> dict
 
 def _queue_side(conversation: Conversation, side: str, *, author=None, only_unread: bool) -> int:
     """Queue one mail per recipient of `side`; with `only_unread`, skip those who have read everything."""
-    from ..selectors.chat import unread_count
 
     sent = 0
     for recipient in recipients(conversation, side):
@@ -428,7 +427,6 @@ def chat_export(person, institutions=None) -> list[dict]:
     """The export section: each of the person's conversations with its messages (attachments are
     among the exported documents, referred to by their path in the ZIP); only the conversations
     with `institutions` when given."""
-    from django.db.models import Prefetch
 
     messages = Message.objects.select_related("author", "attachment").order_by("pk")
     conversations = Conversation.objects.filter(_conversations_where(person))

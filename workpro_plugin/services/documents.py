@@ -11,7 +11,11 @@ from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
+from ..lib.choices import ApplicationSection
+from ..lib.sections import rows_for_section
 from ..models import Document, Enrollment, Person
 from . import audit
 from .errors import ServiceError
@@ -81,7 +85,6 @@ def check_upload(upload) -> CheckedFile:
 
 def _check_pdf(name: str, data: bytes) -> None:
     """Parsed, walked for active content, and written anew once: what passes here can be stored."""
-    from pypdf import PdfReader, PdfWriter
 
     active_content = UploadError(_("„%(name)s“ enthält aktive Inhalte (z. B. JavaScript) und wird nicht "
                                    "angenommen.") % {"name": name})
@@ -117,7 +120,6 @@ def _active_content(reader) -> str | None:
     that run by themselves (/AA of the document, a page, an annotation or a widget; an /OpenAction
     other than going to a page) or leave the document (another file, a network path, media, a link
     that is not a web or mail address); None for a plain document."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
     seen: set[tuple[int, int]] = set()
     stack: list = [reader.trailer]
@@ -172,7 +174,6 @@ def _leaves_document(item) -> bool:
 def _runs_by_itself(value) -> bool:
     """An /OpenAction runs when the file is opened: only going to a place in the document is harmless,
     a destination or a chain of /GoTo actions (followed through /Next)."""
-    from pypdf.generic import ArrayObject, DictionaryObject
 
     first = value.get_object()
     if not isinstance(first, DictionaryObject):
@@ -201,7 +202,6 @@ def check_uploads(uploads) -> list[CheckedFile]:
 
 def merge_to_pdf(files: list[CheckedFile]) -> bytes:
     """One PDF from scans and photos; images are re-encoded (EXIF and other metadata dropped)."""
-    from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     for checked in files:
@@ -257,8 +257,6 @@ def _letterhead(enrollment: Enrollment) -> dict:
 
 
 def application_context(enrollment: Enrollment) -> dict:
-    from ..models import ApplicationSection
-
     offer = enrollment.offer.specific
     labels = dict(ApplicationSection.choices)
     sections = []
@@ -277,8 +275,6 @@ def application_context(enrollment: Enrollment) -> dict:
 
 def section_rows(code: str, data: dict) -> list[tuple[str, str]]:
     """The entered values of a section as (label, value) rows for print and admin."""
-    from ..portal.forms.sections import rows_for_section
-
     return rows_for_section(code, data)
 
 
@@ -296,7 +292,6 @@ def render_contract_offer_pdf(enrollment: Enrollment) -> bytes:
 
 def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
     """The signed copy as deposited, followed by a countersignature page with its SHA-256."""
-    from pypdf import PdfReader, PdfWriter
 
     signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False).latest("deposited_at")
     with signed.file.open("rb") as handle:

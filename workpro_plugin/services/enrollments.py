@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,14 @@ from django_fsm import ConcurrentTransition
 from ..models import STANDING_STATUSES, Enrollment, EnrollmentLog, Guardian, OfferPage, Person
 from ..models.enrollment import deadline_not_passed, is_account_holder
 from . import audit
+from .documents import (
+    check_uploads,
+    deposit,
+    merge_to_pdf,
+    render_application_pdf,
+    render_contract_offer_pdf,
+    render_ratified_pdf,
+)
 from .errors import ServiceError
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
@@ -213,7 +222,6 @@ def enrollment_enroll_participant(*, enrollment: Enrollment | int, participant: 
 
 def _lock_account(user) -> None:
     """Serialise one account's enrollment starts: a form sent twice at once creates one enrollment."""
-    from django.contrib.auth import get_user_model
 
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
 
@@ -291,7 +299,6 @@ def enrollment_mark_printed(*, enrollment: Enrollment | int, by) -> Enrollment:
 
 def enrollment_submit(*, enrollment: Enrollment | int, by) -> Enrollment:
     """Anmeldung absenden: interessent → bewerber, or (second time) kandidat → eingestuft."""
-    from .documents import deposit, render_application_pdf
 
     def application(title):
         def produce(e: Enrollment) -> list:
@@ -344,8 +351,6 @@ def enrollment_make_offer(
         e.signed_copy_deadline = deadline or (
             timezone.localdate() + timedelta(days=e.offer.specific.contract_return_days))
 
-    from .documents import deposit, render_contract_offer_pdf
-
     def contract_offer(e: Enrollment) -> list:
         title = _("Angebot %(number)s") % {"number": e.contract_number}
         return [deposit(kind="contract_offer", title=title, content=render_contract_offer_pdf(e), enrollment=e,
@@ -360,7 +365,6 @@ def enrollment_upload_signed(*, enrollment: Enrollment | int, by, files=None) ->
 
     Without `files` the signed copy must already be deposited (e.g. by staff on paper).
     """
-    from .documents import check_uploads, deposit, merge_to_pdf
 
     def prepare(e: Enrollment) -> None:
         if files:
@@ -398,7 +402,6 @@ def enrollment_return_upload(*, enrollment: Enrollment | int, by, reason: str, n
 
 def enrollment_ratify(*, enrollment: Enrollment | int, by) -> Enrollment:
     """Ratifizieren: the countersigned contract (signed copy + countersignature page) is deposited."""
-    from .documents import deposit, render_ratified_pdf
 
     def ratified(e: Enrollment) -> list:
         title = _("Vertrag %(number)s (ratifiziert)") % {"number": e.contract_number}

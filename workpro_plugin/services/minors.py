@@ -12,8 +12,9 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +33,7 @@ from ..models.care import photo_validity_months
 from . import privacy
 from .accounts import _issue_password, normalize_email
 from .documents import UploadError, check_upload
-from .enrollments import log
+from .enrollments import log, notify
 from .errors import ServiceError
 from .images import ImageRefused, clean_image
 from .notify import queue_mail
@@ -213,7 +214,6 @@ def _hand_over(person: Person, *, birthday: date) -> None:
 
 def _end_guardian_access(today: date) -> int:
     """After the 30 days: contracts still held by a former guardian pass to the participant (or to nobody)."""
-    from django.db.models import F
 
     ended = 0
     held = Enrollment.objects.filter(
@@ -307,7 +307,6 @@ def care_save_emergency(*, enrollment: Enrollment, by, name: str, relation: str,
 def care_save_pickup(*, enrollment: Enrollment, by, name: str, relation: str, phone: str,
                      photo_content: bytes | None = None, pickup: PickupPerson | None = None) -> PickupPerson:
     """Save an Abholberechtigte; `photo_content` comes from process_passport_photo and replaces the old photo."""
-    from django.core.files.base import ContentFile
 
     _check_holder(enrollment, by)
     content = photo_content
@@ -341,7 +340,6 @@ def care_remove(*, enrollment: Enrollment, by, contact) -> None:
 
 def send_care_reminders(*, today: date | None = None) -> int:
     """Reminders 14 and 3 days before a minor's contract starts while data is missing; once each."""
-    from .enrollments import notify
 
     today = today or timezone.localdate()
     horizon = today + timedelta(days=max(CARE_REMINDER_DAYS))

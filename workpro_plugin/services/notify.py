@@ -8,19 +8,24 @@ in the recipient's language.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django_q.tasks import async_task
+from icalendar import Calendar, Event
 
-from ..models import ISSUED_PASSWORD_VALIDITY, Institution, OutboxMessage, Person
+from ..lib.messages import render_event
+from ..models import ISSUED_PASSWORD_VALIDITY, Document, Institution, OutboxMessage, Person
 from ..sms import SmsMessage, get_backend
 
 logger = logging.getLogger(__name__)
@@ -50,8 +55,6 @@ def message_id(message: OutboxMessage) -> str:
 
 
 def _enqueue_delivery(message_id: int) -> None:
-    from django_q.tasks import async_task
-
     async_task("workpro_plugin.tasks.deliver_outbox_message_task", message_id,
                task_name=f"outbox-{message_id}-{timezone.now().timestamp():.0f}")
 
@@ -87,8 +90,6 @@ def queue_sms(**kwargs) -> OutboxMessage:
 
 
 def _render_context(message: OutboxMessage) -> dict:
-    from ..lib.messages import render_event
-
     context = dict(message.context)
     context["institution"] = message.institution
     context["site_url"] = message.institution.site.root_url if message.institution else settings.WAGTAILADMIN_BASE_URL
@@ -103,7 +104,6 @@ def _render_context(message: OutboxMessage) -> dict:
 
 def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
     """Files that go with a mail: deposited documents ("zur Ablage"), an invitation as .ics."""
-    from ..models import Document
 
     files = []
     for document in Document.objects.filter(pk__in=message.context.get("document_ids") or []):
@@ -115,10 +115,6 @@ def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
 
 
 def interview_ics(message: OutboxMessage) -> bytes:
-    from datetime import datetime
-
-    from icalendar import Calendar, Event
-
     context = message.context
     start = datetime.fromisoformat(context["interview_at"])
     calendar = Calendar()
@@ -169,8 +165,6 @@ def _one_line(value: str) -> str:
 
 def _single_address(value: str) -> str:
     """One valid address, or "" (then the mail goes without Reply-To rather than not at all)."""
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
 
     value = (value or "").strip()
     try:

@@ -40,6 +40,7 @@ from django.db import transaction
 from django.db.models import PROTECT, Max, Q
 from django.utils import timezone, translation
 
+from ..access import speaks_for
 from ..models import (
     CLOSED_STATUSES,
     Consent,
@@ -53,6 +54,7 @@ from ..models import (
     Person,
     PrivacyLog,
 )
+from ..selectors.institutions import staff_institutions
 
 logger = logging.getLogger(__name__)
 S = Enrollment.Status
@@ -128,7 +130,6 @@ def consent_withdraw(*, consent: Consent) -> Consent:
 
 def portal_exportable_people(user) -> list[Person]:
     """The account holder's own person and the people they speak for (their wards as PSB1)."""
-    from ..access import speaks_for
 
     own = getattr(user, "workpro_person", None) if user is not None and user.is_authenticated else None
     if own is None:
@@ -140,7 +141,6 @@ def portal_exportable_people(user) -> list[Person]:
 
 def staff_may_export(user, person: Person) -> bool:
     """Superusers, and staff of an institution the person has an enrollment with."""
-    from ..selectors.institutions import staff_institutions
 
     if user is None or not user.is_authenticated:
         return False
@@ -153,7 +153,6 @@ def export_scope(user, person: Person) -> frozenset[int] | None:
     """What an export by `user` may hold: None for the complete export (a superuser, or the
     person themself), otherwise the ids of the institutions `user` works for. A staff member
     of institution A never exports what the person has at institution B."""
-    from ..selectors.institutions import staff_institutions
 
     if user is not None and user.is_authenticated and (
             user.is_superuser or (person.user_id is not None and person.user_id == user.pk)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -20,7 +21,6 @@ from ..services import chat as svc
 
 def poll_seconds() -> int:
     """How often an open thread asks for new messages (WORKPRO_CHAT_POLL_SECONDS, default 10)."""
-    from django.conf import settings
 
     return int(getattr(settings, "WORKPRO_CHAT_POLL_SECONDS", 10))
 

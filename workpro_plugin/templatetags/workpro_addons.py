@@ -3,7 +3,9 @@
 from datetime import date
 
 from django import template
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
+
+from ..lib.formats import format_amount
 
 register = template.Library()
 
@@ -21,7 +23,8 @@ def iso_date(value: str) -> str:
 
 @register.filter
 def money(value) -> str:
-    return number_format(value, 2, force_grouping=True) if value not in (None, "") else ""
+    """The amount without the sign (mail texts write "€" themselves); lib.formats.format_amount."""
+    return format_amount(value)
 
 
 @register.filter

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from ...access import PASSWORD_EXPIRED, login_refusal
 from ...lib.form_fields import NAME_MAX, clean_name, validate_birth_date
 from ...lib.phones import normalize_phone
+from ...services.documents import UploadError
+from ...services.minors import process_passport_photo
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -274,9 +276,6 @@ class PickupPersonForm(CareContactForm):
         self.photo_required = photo_required
 
     def clean_photo(self):
-        from ...services.documents import UploadError
-        from ...services.minors import process_passport_photo
-
         photo = self.cleaned_data.get("photo")
         if not photo:
             if self.photo_required:

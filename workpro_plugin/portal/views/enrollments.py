@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ...access import PortalRole, portal_role
+from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.documents import portal_documents
 from ...selectors.enrollments import portal_enrollments
@@ -19,7 +20,6 @@ from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
 from ...services.minors import care_required, outstanding_care, wards_of
 from ..forms.accounts import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
-from ..forms.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
 from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404
 
 SECTION_LABELS = dict(ApplicationSection.choices)

@@ -1,7 +1,8 @@
-"""The application sections as forms: draft data in EnrollmentSection.data (JSON).
+"""The application sections: one schema for the portal forms, the printed application and the admin.
 
-Each section form knows how to load its initial data, how to turn cleaned data
-into JSON, and how to print itself as (label, value) rows.
+Each section is a form (fields, labels, validation); its draft data lives in
+EnrollmentSection.data (JSON). ``rows_for_section`` prints stored data as (label, value) rows
+from the same form fields, so the PDF and the admin show exactly what the form asked for.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from decimal import Decimal
 from django import forms
 from django.forms import formset_factory
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from ...lib.form_fields import clean_name, validate_birth_date
-from ...lib.phones import normalize_phone
+from .form_fields import clean_name, validate_birth_date
+from .formats import format_date, format_money
+from .phones import normalize_phone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_ERRORS = {"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben."),
@@ -127,10 +128,7 @@ def _display(value) -> str:
     if value is False:
         return str(_("nein"))
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return date.fromisoformat(value).strftime("%d.%m.%Y")
-        except ValueError:
-            return value
+        return format_date(value)
     return str(value)
 
 
@@ -156,8 +154,8 @@ def rows_for_section(code: str, data: dict) -> list[tuple[str, str]]:
             label = entry.get("name", "")
             if entry.get("relation"):
                 label += f" ({entry['relation']})"
-            rows.append((label, f"{number_format(amount, 2, force_grouping=True)} €"))
-        rows.append((str(_("Jahreseinkommen des Haushalts gesamt")), f"{number_format(total, 2, force_grouping=True)} €"))
+            rows.append((label, format_money(amount)))
+        rows.append((str(_("Jahreseinkommen des Haushalts gesamt")), format_money(total)))
         return rows
     if code == "uploads":
         return [(item.get("title", ""), _("hochgeladen am %(date)s") % {"date": _display(item.get("date"))})
