@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-PLUGIN = Path(__file__).resolve().parent.parent / "workpro_plugin"
+PLUGIN = Path(__file__).resolve().parents[2] / "workpro_plugin"
 
 
 def _dotted_paths(value):

@@ -28,7 +28,7 @@ from workpro_plugin.models import Enrollment, EnrollmentLog, OutboxMessage
 from workpro_plugin.services import notify
 from workpro_plugin.services.enrollments import expire_overdue_offers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 S = Enrollment.Status
 
 

@@ -17,7 +17,7 @@ from django.test import override_settings
 from tests.security_figures import add, note
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HOST = {"HTTP_HOST": "kita.test"}
 SECRET = "s" * 20 + "production-secret-key-for-the-headers-test-only-0123456789"
 

@@ -78,7 +78,7 @@ class FlakyBackend:
 
 @pytest.fixture
 def flaky(settings):
-    settings.EMAIL_BACKEND = "tests.test_notify.FlakyBackend"
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
     FlakyBackend.sent = []
     return FlakyBackend
 

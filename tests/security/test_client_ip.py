@@ -8,7 +8,7 @@ from workpro_plugin.models import AuditAction, AuditEvent, Consent
 from tests.security_figures import add
 from workpro_plugin.security import client_ip
 
-from .test_accounts import _login, _password_from_mail, _register
+from tests.portal.test_accounts import _login, _password_from_mail, _register
 
 PROXIES = ["10.0.0.0/8", "127.0.0.1"]
 

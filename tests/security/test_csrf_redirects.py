@@ -34,7 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import form_world
 from tests.security_figures import add, note
-from tests.test_bad_input import FORMS, PASSWORD
+from tests.security.test_bad_input import FORMS, PASSWORD
 from workpro_plugin.backoffice.views.enrollments import ACTIONS
 from workpro_plugin.models import AuditEvent, Enrollment, OutboxMessage, Person
 
@@ -303,7 +303,7 @@ def test_wagtail_admin_login_next(module_world, client, value):
 
 @pytest.mark.parametrize("value", EVIL)
 def test_two_factor_next(module_world, client, value):
-    from tests.test_bad_input import _totp
+    from tests.security.test_bad_input import _totp
 
     w = module_world
     client.force_login(w.admin_2fa)

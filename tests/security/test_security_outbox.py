@@ -49,7 +49,7 @@ class RecordingBackend:
 
 @pytest.fixture
 def backend(settings):
-    settings.EMAIL_BACKEND = "tests.test_security_outbox.RecordingBackend"
+    settings.EMAIL_BACKEND = f"{__name__}.RecordingBackend"
     RecordingBackend.plan, RecordingBackend.attempts = [], []
     return RecordingBackend
 

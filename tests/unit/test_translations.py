@@ -5,7 +5,7 @@ from pathlib import Path
 import polib
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = sorted(ROOT.glob("*/locale/*/LC_MESSAGES/django.po")) + sorted(
     ROOT.glob("locale/*/LC_MESSAGES/django.po")
 )
