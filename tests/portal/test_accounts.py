@@ -1,6 +1,5 @@
 """Registration on an offer, issued passwords (72 hours), login, lockout, password request by SMS."""
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -10,11 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
+from tests.helpers import ISSUED_PASSWORD_RE, password_from_mail, portal_login, register_on_offer
 from workpro_plugin.models import Enrollment, OutboxMessage, Person
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-PASSWORD_RE = re.compile(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b")
 
 
 @pytest.fixture
@@ -31,25 +30,10 @@ def offer(kita, make_offer):
     return make_offer(kita, "Krippenplatz", capacity=10)
 
 
-def _register(client, kita, offer, run_on_commit, path_prefix="", **overrides):
-    data = {"last_name": "Muster", "first_name": "Erika", "email": "Erika.Muster@Example.org", "privacy": "on"}
-    data.update(overrides)
-    with run_on_commit():
-        return client.post(path_prefix + offer.relative_url(kita.site), data, HTTP_HOST="kita.test")
-
-
-def _login(client, email, password):
-    return client.post("/workpro/konto/anmelden/", {"username": email, "password": password}, HTTP_HOST="kita.test")
-
-
-def _password_from_mail(message) -> str:
-    return PASSWORD_RE.search(message.body).group(1)
-
-
 # --- registration ------------------------------------------------------------------
 
 def test_registration_creates_account_enrollment_and_mails_password(client, kita, offer, run_on_commit):
-    response = _register(client, kita, offer, run_on_commit)
+    response = register_on_offer(client, kita, offer, run_on_commit)
     assert response.status_code == 302
     assert response["Location"] == "/workpro/registriert/"
     user = User.objects.get(username="erika.muster@example.org")
@@ -63,7 +47,7 @@ def test_registration_creates_account_enrollment_and_mails_password(client, kita
     assert message.to == ["erika.muster@example.org"]
     assert message.from_email.startswith("Kita <")
     assert "Krippenplatz" in message.subject
-    password = _password_from_mail(message)
+    password = password_from_mail(message)
     assert len(password.replace("-", "")) == 12
     assert "72 Stunden" in message.body and "Zum Angebot anmelden" in message.body
     assert password in message.alternatives[0][0]  # HTML part
@@ -78,10 +62,10 @@ def test_registration_creates_account_enrollment_and_mails_password(client, kita
 def test_registering_again_creates_no_second_account_and_reveals_nothing(
     client, kita, offer, make_offer, run_on_commit
 ):
-    first = _register(client, kita, offer, run_on_commit)
+    first = register_on_offer(client, kita, offer, run_on_commit)
     hort = make_offer(kita, "Hortplatz")
     client.cookies.clear()
-    second = _register(client, kita, hort, run_on_commit, email="erika.muster@example.org")
+    second = register_on_offer(client, kita, hort, run_on_commit, email="erika.muster@example.org")
     assert (first.status_code, first["Location"]) == (second.status_code, second["Location"])
     assert User.objects.filter(username="erika.muster@example.org").count() == 1
     # Nothing is attached to the existing account: the owner decides after logging in.
@@ -90,13 +74,13 @@ def test_registering_again_creates_no_second_account_and_reveals_nothing(
     existing_mail = mail.outbox[-1]
     assert "bereits ein Konto" in existing_mail.body and "nichts an Ihr Konto gebunden" in existing_mail.body
     assert "Zum Angebot anmelden" in existing_mail.body and hort.get_full_url() in existing_mail.body
-    assert PASSWORD_RE.search(existing_mail.body) is None
+    assert ISSUED_PASSWORD_RE.search(existing_mail.body) is None
     assert "/workpro/konto/passwort-anfordern/" in existing_mail.body
 
 
 def test_registering_twice_for_the_same_offer_records_one_interest(client, kita, offer, run_on_commit):
-    _register(client, kita, offer, run_on_commit)
-    _register(client, kita, offer, run_on_commit)
+    register_on_offer(client, kita, offer, run_on_commit)
+    register_on_offer(client, kita, offer, run_on_commit)
     assert Enrollment.objects.filter(offer=offer).count() == 1
 
 
@@ -112,7 +96,7 @@ def test_registering_twice_for_the_same_offer_records_one_interest(client, kita,
     ],
 )
 def test_registration_bad_input_keeps_what_was_typed(client, kita, offer, run_on_commit, overrides, field, message):
-    response = _register(client, kita, offer, run_on_commit, **overrides)
+    response = register_on_offer(client, kita, offer, run_on_commit, **overrides)
     assert response.status_code == 400
     form = response.context["registration_form"]
     assert any(message in error for error in form.errors[field])
@@ -125,13 +109,13 @@ def test_registration_bad_input_keeps_what_was_typed(client, kita, offer, run_on
 
 def test_registration_for_a_closed_offer_is_refused(client, kita, make_offer, run_on_commit):
     closed = make_offer(kita, "Vorbei", applications_close_on=timezone.localdate() - timedelta(days=1))
-    response = _register(client, kita, closed, run_on_commit)
+    response = register_on_offer(client, kita, closed, run_on_commit)
     assert response.status_code == 200 or response.status_code == 400
     assert not User.objects.exists()
 
 
 def test_registration_mail_in_english_for_english_visitors(client, kita, offer, run_on_commit):
-    _register(client, kita, offer, run_on_commit, path_prefix="/en")
+    register_on_offer(client, kita, offer, run_on_commit, path_prefix="/en")
     assert Person.objects.get().language == "en"
     assert "Your registration" in mail.outbox[0].subject
     assert "valid for 72 hours" in mail.outbox[0].body
@@ -140,14 +124,14 @@ def test_registration_mail_in_english_for_english_visitors(client, kita, offer, 
 # --- login with issued passwords ---------------------------------------------------------
 
 def _registered(client, kita, offer, run_on_commit) -> tuple[str, str]:
-    _register(client, kita, offer, run_on_commit)
+    register_on_offer(client, kita, offer, run_on_commit)
     client.cookies.clear()
-    return "erika.muster@example.org", _password_from_mail(mail.outbox[-1])
+    return "erika.muster@example.org", password_from_mail(mail.outbox[-1])
 
 
 def test_first_login_with_issued_password_forces_own_password(client, kita, offer, run_on_commit):
     email, password = _registered(client, kita, offer, run_on_commit)
-    response = _login(client, "  Erika.Muster@example.org ", password)
+    response = portal_login(client, "  Erika.Muster@example.org ", password)
     assert response.status_code == 302
     overview = client.get("/workpro/konto/", HTTP_HOST="kita.test")
     assert overview.status_code == 302 and overview["Location"] == "/workpro/konto/passwort/"
@@ -178,17 +162,17 @@ def test_first_login_with_issued_password_forces_own_password(client, kita, offe
     page = client.get("/workpro/konto/", HTTP_HOST="kita.test")
     assert page.status_code == 200 and "Krippenplatz" in page.content.decode()
     client.post("/workpro/konto/abmelden/", HTTP_HOST="kita.test")
-    assert _login(client, email, password).status_code == 400  # the issued password is gone
-    assert _login(client, email, "Sonnenblume-2026").status_code == 302
+    assert portal_login(client, email, password).status_code == 400  # the issued password is gone
+    assert portal_login(client, email, "Sonnenblume-2026").status_code == 302
 
 
 def test_issued_password_expires_after_72_hours(client, kita, offer, run_on_commit):
     email, password = _registered(client, kita, offer, run_on_commit)
     with time_machine.travel(timezone.now() + timedelta(hours=71, minutes=59)):
-        assert _login(client, email, password).status_code == 302
+        assert portal_login(client, email, password).status_code == 302
         client.post("/workpro/konto/abmelden/", HTTP_HOST="kita.test")
     with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1)):
-        response = _login(client, email, password)
+        response = portal_login(client, email, password)
     assert response.status_code == 400
     text = response.content.decode()
     assert "abgelaufen" in text
@@ -199,8 +183,8 @@ def test_issued_password_expires_after_72_hours(client, kita, offer, run_on_comm
 def test_lockout_after_five_failures_keeps_the_email(client, kita, offer, run_on_commit):
     email, password = _registered(client, kita, offer, run_on_commit)
     for _ in range(5):
-        assert _login(client, email, "falsch").status_code in (400, 429)
-    response = _login(client, email, password)  # even the right password is refused now
+        assert portal_login(client, email, "falsch").status_code in (400, 429)
+    response = portal_login(client, email, password)  # even the right password is refused now
     assert response.status_code == 429
     soup = BeautifulSoup(response.content, "html.parser")
     assert "Zu viele fehlgeschlagene Anmeldeversuche" in soup.get_text()
@@ -212,7 +196,7 @@ def test_lockout_after_five_failures_keeps_the_email(client, kita, offer, run_on
 
 def test_logout_ends_the_session(client, kita, offer, run_on_commit):
     email, password = _registered(client, kita, offer, run_on_commit)
-    _login(client, email, password)
+    portal_login(client, email, password)
     assert client.post("/workpro/konto/abmelden/", HTTP_HOST="kita.test").status_code == 302
     assert client.get("/workpro/konto/", HTTP_HOST="kita.test").status_code == 302
 
@@ -221,7 +205,7 @@ def test_logout_ends_the_session(client, kita, offer, run_on_commit):
 
 @pytest.fixture
 def known_person(client, kita, offer, run_on_commit):
-    _register(client, kita, offer, run_on_commit)
+    register_on_offer(client, kita, offer, run_on_commit)
     client.cookies.clear()
     person = Person.objects.get()
     person.date_of_birth = date(1985, 4, 12)
@@ -247,9 +231,9 @@ def test_password_request_with_matching_mobile_sends_sms(client, known_person, r
     assert response.status_code == 302 and response["Location"] == "/workpro/konto/passwort-anfordern/gesendet/"
     assert len(sms_outbox) == 1
     assert sms_outbox[0].to == "+4915123456789"
-    password = PASSWORD_RE.search(sms_outbox[0].body).group(1)
+    password = ISSUED_PASSWORD_RE.search(sms_outbox[0].body).group(1)
     assert len(sms_outbox[0].body) <= 160
-    assert _login(client, "erika.muster@example.org", password).status_code == 302
+    assert portal_login(client, "erika.muster@example.org", password).status_code == 302
 
 
 def test_password_request_by_customer_number_with_new_email(client, known_person, run_on_commit, sms_outbox):
@@ -261,9 +245,9 @@ def test_password_request_by_customer_number_with_new_email(client, known_person
     assert notice.to == ["erika.muster@example.org"]
     assert "erika@neu.example" in notice.body and "bisheriges Passwort gelten weiter" in notice.body
 
-    password = PASSWORD_RE.search(sms_outbox[0].body).group(1)
+    password = ISSUED_PASSWORD_RE.search(sms_outbox[0].body).group(1)
     with run_on_commit():
-        assert _login(client, "erika@neu.example", password).status_code == 302
+        assert portal_login(client, "erika@neu.example", password).status_code == 302
     user.refresh_from_db()
     assert user.username == user.email == User.objects.get(pk=known_person.user_id).workpro_person.email \
         == "erika@neu.example"

@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from pypdf import PdfReader
 
 from tests.factories import complete_sections, enrollment_in, make_user
+from tests.helpers import HOST
 from workpro_plugin.models import AddonBooking, Document, Enrollment, EnrollmentLog, FeeBracket, FeeSchedule
 from workpro_plugin.services import addons as svc
 
@@ -20,7 +21,6 @@ pytestmark = pytest.mark.django_db
 S = Enrollment.Status
 B = AddonBooking.Status
 TODAY = timezone.localdate()
-HOST = {"HTTP_HOST": "kita.test"}
 
 
 def _day(offset: int) -> str:

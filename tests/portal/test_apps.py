@@ -8,13 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import enrollment_in, make_child, make_user
+from tests.helpers import HOST
 from workpro_plugin.models import App, AppAcceptance, AppAssignment, Enrollment
 from workpro_plugin.models.apps import terms_digest
 from workpro_plugin.services import apps as svc
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
-HOST = {"HTTP_HOST": "kita.test"}
 PAGE = "/workpro/konto/anwendungen/"
 
 

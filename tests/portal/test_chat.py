@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import enrollment_in, make_user, pdf_bytes
+from tests.helpers import HOST
 from workpro_plugin.models import (
     Conversation,
     ConversationEvent,
@@ -29,7 +30,6 @@ from workpro_plugin.services.documents import UploadError
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
-HOST = {"HTTP_HOST": "kita.test"}
 
 
 def thread_url(conversation):

@@ -12,12 +12,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.factories import enrollment_in, pdf_bytes
+from tests.helpers import HOST
 from workpro_plugin.models import Document, Enrollment, FeeBracket, FeeSchedule, OfferSection, Person
 from workpro_plugin.services import enrollments as svc
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
-HOST = {"HTTP_HOST": "kita.test"}
 TODAY = timezone.localdate()
 
 

@@ -5,10 +5,9 @@ from django.core import mail
 from django.test import RequestFactory
 
 from workpro_plugin.models import AuditAction, AuditEvent, Consent
+from tests.helpers import password_from_mail, portal_login, register_on_offer
 from tests.security_figures import add
 from workpro_plugin.security import client_ip
-
-from tests.portal.test_accounts import _login, _password_from_mail, _register
 
 PROXIES = ["10.0.0.0/8", "127.0.0.1"]
 
@@ -79,9 +78,9 @@ def offer(kita, make_offer):
 
 @pytest.fixture
 def account(client, kita, offer, run_on_commit):
-    _register(client, kita, offer, run_on_commit)
+    register_on_offer(client, kita, offer, run_on_commit)
     client.cookies.clear()
-    return "erika.muster@example.org", _password_from_mail(mail.outbox[-1])
+    return "erika.muster@example.org", password_from_mail(mail.outbox[-1])
 
 
 def test_lockout_behind_the_proxy_hits_the_attacker_not_everybody(client, behind_proxy, account):
@@ -126,4 +125,4 @@ def test_registration_consent_records_the_client_behind_the_proxy(client, behind
 
 def test_login_page_still_works_plainly(client, account):
     email, password = account
-    assert _login(client, email, password).status_code == 302
+    assert portal_login(client, email, password).status_code == 302

@@ -33,14 +33,14 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import form_world
+from tests.form_table import FORMS, PASSWORD
+from tests.helpers import HOST, totp
 from tests.security_figures import add, note
-from tests.security.test_bad_input import FORMS, PASSWORD
 from workpro_plugin.backoffice.views.enrollments import ACTIONS
 from workpro_plugin.models import AuditEvent, Enrollment, OutboxMessage, Person
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-HOST = form_world.HOST
 NAMESPACES = {"workpro", "workpro_admin", "workpro_chat"}
 SECRET = "Vq3nQ8sLr2TzW7yB4dKf9hJm1cXp6gAe"  # a CSRF secret: 32 letters and digits
 
@@ -303,17 +303,15 @@ def test_wagtail_admin_login_next(module_world, client, value):
 
 @pytest.mark.parametrize("value", EVIL)
 def test_two_factor_next(module_world, client, value):
-    from tests.security.test_bad_input import _totp
-
     w = module_world
     client.force_login(w.admin_2fa)
-    response = client.post(reverse("workpro_admin:two_factor_verify"), {"token": _totp(w.device), "next": value},
+    response = client.post(reverse("workpro_admin:two_factor_verify"), {"token": totp(w.device), "next": value},
                            **HOST)
     assert_stays_on_site(response, value)
     client.force_login(w.admin_new)
     form_world.open_enrolment(client, w)
     response = client.post(reverse("workpro_admin:two_factor_setup"),
-                           {"token": _totp(w.new_device), "next": value}, **HOST)
+                           {"token": totp(w.new_device), "next": value}, **HOST)
     assert_stays_on_site(response, value)
 
 

@@ -36,7 +36,7 @@ from PIL import Image
 from wagtail.models import GroupPagePermission
 
 from tests.factories import enrollment_in, make_child, make_user, pdf_bytes, require_sections
-from tests.helpers import walk_urls
+from tests.helpers import HOST, walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import (
     App,
@@ -59,7 +59,6 @@ from workpro_plugin.services.accounts import EmailChangeError, account_request_e
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
-HOST = {"HTTP_HOST": "kita.test"}
 HOLDER, PARTICIPANT, GUARDIAN = "holder", "participant", "guardian"
 
 

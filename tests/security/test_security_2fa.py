@@ -16,13 +16,13 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import enrollment_in, open_two_factor_enrolment, two_factor_link
+from tests.helpers import HOST
 from tests.security_figures import add, note
 from workpro_plugin.backoffice.views.two_factor import ENROLMENT_KEY
 from workpro_plugin.models import AuditEvent, Document, Enrollment, OutboxMessage, TwoFactorEnrolment
 from workpro_plugin.services.notify import render_mail
 
 pytestmark = pytest.mark.django_db
-HOST = {"HTTP_HOST": "kita.test"}
 SETUP = "/admin/workpro/zwei-faktor/einrichten/"
 VERIFY = "/admin/workpro/zwei-faktor/code/"
 MANAGE = "/admin/workpro/zwei-faktor/"

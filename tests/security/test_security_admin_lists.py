@@ -18,13 +18,12 @@ from django.db import models
 from django.urls import reverse
 
 from tests.factories import enrollment_in, make_child
-from tests.helpers import walk_urls
+from tests.helpers import HOST, walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import AuditEvent, Enrollment
 from workpro_plugin.models.audit import AuditAction
 
 pytestmark = pytest.mark.django_db
-HOST = {"HTTP_HOST": "kita.test"}
 S = Enrollment.Status
 
 

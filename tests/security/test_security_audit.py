@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from tests.factories import enrollment_in, make_user, pdf_bytes, two_factor_link
+from tests.helpers import HOST
 from tests.security_figures import add, note
 from workpro_plugin.models import AuditAction, AuditEvent, Document, Enrollment
 from workpro_plugin.services import audit
@@ -21,7 +22,7 @@ from workpro_plugin.services.accounts import account_request_email_change
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
-HOST = {"HTTP_HOST": "kita.test", "REMOTE_ADDR": "203.0.113.7"}
+REQUEST = {**HOST, "REMOTE_ADDR": "203.0.113.7"}  # the test host, and the address the log records
 PASSWORD = "Ein-gutes-Passwort-42"
 
 
@@ -30,7 +31,7 @@ def _events(action, **filters):
 
 
 def _login(client, username, password, url="/workpro/konto/anmelden/"):
-    return client.post(url, {"username": username, "password": password}, **HOST)
+    return client.post(url, {"username": username, "password": password}, **REQUEST)
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_logins_failed_logins_logouts_and_lockouts(world, holder_with_password, 
     login = _events("auth.login").get()
     assert login.actor == world.holder and login.actor_label == world.holder.email
     assert str(login.ip) == "203.0.113.7" and login.detail["area"] == "portal"
-    client.post("/workpro/konto/abmelden/", **HOST)
+    client.post("/workpro/konto/abmelden/", **REQUEST)
     assert _events("auth.logout", actor=world.holder).count() == 1
 
     for _ in range(5):
@@ -67,7 +68,7 @@ def test_foreign_enrollments_and_documents_are_audited_as_failed_authorisation(w
     client.force_login(world.stranger)
     for url in (f"/workpro/konto/anmeldung/{own.pk}/", f"/workpro/konto/anmeldung/{own.pk}/angebot-annehmen/",
                 f"/workpro/konto/dokumente/{document.pk}/", "/workpro/konto/dokumente/999999/"):
-        assert client.get(url, **HOST).status_code == 404, url
+        assert client.get(url, **REQUEST).status_code == 404, url
     denied = _events("access.denied", actor=world.stranger)
     assert sorted(denied.values_list("object_type", "object_id")) == sorted([
         ("workpro_plugin.document", "999999"), ("workpro_plugin.document", str(document.pk)),
@@ -76,21 +77,21 @@ def test_foreign_enrollments_and_documents_are_audited_as_failed_authorisation(w
 
     # Staff of another institution in the admin (404), and a caseworker without signing rights (403).
     client.force_login(world.other_staff)
-    assert client.get(f"/admin/workpro/anmeldung/{own.pk}/einladen/", **HOST).status_code == 404
+    assert client.get(f"/admin/workpro/anmeldung/{own.pk}/einladen/", **REQUEST).status_code == 404
     assert _events("access.denied", actor=world.other_staff, object_id=str(own.pk)).exists()
     client.force_login(world.caseworker)  # Wagtail answers a 403 with a redirect to the dashboard
-    assert client.get(f"/admin/workpro/anmeldung/{own.pk}/ratifizieren/", **HOST)["Location"] == "/admin/"
+    assert client.get(f"/admin/workpro/anmeldung/{own.pk}/ratifizieren/", **REQUEST)["Location"] == "/admin/"
     forbidden = _events("access.denied", actor=world.caseworker).get()
     assert forbidden.detail["reason"] == "permission_denied"
     assert (forbidden.object_type, forbidden.object_id) == ("workpro_admin:enrollment_action", str(own.pk))
     # Staff of another institution opening an enrollment's inspect view (modeladmin: 403 → redirect).
     client.force_login(world.other_staff)
-    client.get(f"/admin/workpro_plugin/enrollment/inspect/{own.pk}/", **HOST)
+    client.get(f"/admin/workpro_plugin/enrollment/inspect/{own.pk}/", **REQUEST)
     assert _events("access.denied", actor=world.other_staff, object_id=str(own.pk),
                    detail__reason="permission_denied").exists()
     # A portal user knocking at the admin.
     client.force_login(world.holder)
-    assert client.get("/admin/pages/", **HOST).status_code == 302
+    assert client.get("/admin/pages/", **REQUEST).status_code == 302
     assert _events("access.denied", actor=world.holder, detail__reason="no_admin_access").count() == 1
 
 
@@ -99,7 +100,7 @@ def test_who_opened_which_document(world, client):
     document = Document.objects.filter(enrollment=enrollment).first()
     for user in (world.holder, world.staff):
         client.force_login(user)
-        assert client.get(f"/workpro/konto/dokumente/{document.pk}/?download=1", **HOST).status_code == 200
+        assert client.get(f"/workpro/konto/dokumente/{document.pk}/?download=1", **REQUEST).status_code == 200
     viewed = _events("document.viewed", object_id=str(document.pk))
     assert sorted(viewed.values_list("actor__email", flat=True)) == sorted([world.holder.email, world.staff.email])
     assert {e.person for e in viewed} == {enrollment.participant}
@@ -118,7 +119,7 @@ def test_meine_daten_changes_record_field_names_not_values(world, holder_with_pa
     with run_on_commit():
         response = client.post("/workpro/konto/daten/", {
             "email": world.holder.email, "street": "Geheimweg 7", "postcode": "04109", "city": "Leipzig",
-            "mobile": "0151 98765432", "language": "de", "current_password": PASSWORD}, **HOST)
+            "mobile": "0151 98765432", "language": "de", "current_password": PASSWORD}, **REQUEST)
     assert response.status_code == 302
     event = _events("person.changed").get()
     assert event.person == world.holder.workpro_person and event.actor == world.holder
@@ -126,7 +127,7 @@ def test_meine_daten_changes_record_field_names_not_values(world, holder_with_pa
     assert "Geheimweg" not in json.dumps(event.detail) and "98765432" not in json.dumps(event.detail)
 
     token = account_request_email_change(user=world.holder, new_email="neu@example.org")
-    client.post(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **HOST)
+    client.post(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **REQUEST)
     assert _events("person.email_changed", actor=world.holder).count() == 1
 
 
@@ -141,7 +142,7 @@ def test_status_transitions_and_application_data_are_audited(world, client):
     interest = Enrollment.objects.create(offer=world.offer, institution=world.kita, account_holder=world.holder,
                                          status=S.INTERESSENT, participant=world.holder.workpro_person)
     client.force_login(world.holder)
-    client.post(f"/workpro/konto/anmeldung/{interest.pk}/angaben/personal/", {"last_name": ""}, **HOST)
+    client.post(f"/workpro/konto/anmeldung/{interest.pk}/angaben/personal/", {"last_name": ""}, **REQUEST)
     changed = _events("enrollment.data_changed", object_id=str(interest.pk)).get()
     assert changed.detail == {"section": "personal", "complete": False}
     assert str(changed.ip) == "203.0.113.7"  # the service learnt the address from the request
@@ -150,9 +151,9 @@ def test_status_transitions_and_application_data_are_audited(world, client):
 def test_staff_viewing_personal_data_is_audited(world, client):
     enrollment = enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.holder)
     client.force_login(world.staff)
-    assert client.get(f"/admin/workpro_plugin/enrollment/inspect/{enrollment.pk}/", **HOST).status_code == 200
+    assert client.get(f"/admin/workpro_plugin/enrollment/inspect/{enrollment.pk}/", **REQUEST).status_code == 200
     person = world.holder.workpro_person
-    assert client.get(f"/admin/workpro_plugin/person/inspect/{person.pk}/", **HOST).status_code == 200
+    assert client.get(f"/admin/workpro_plugin/person/inspect/{person.pk}/", **REQUEST).status_code == 200
     viewed = _events("person.viewed", actor=world.staff)
     assert sorted(viewed.values_list("object_type", flat=True)) == ["workpro_plugin.enrollment",
                                                                    "workpro_plugin.person"]
@@ -162,7 +163,7 @@ def test_staff_viewing_personal_data_is_audited(world, client):
 def test_list_exports_are_audited(world, client):
     enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.holder)
     client.force_login(world.staff)
-    response = client.get("/admin/workpro_plugin/enrollment/?export=csv&status__exact=bewerber", **HOST)
+    response = client.get("/admin/workpro_plugin/enrollment/?export=csv&status__exact=bewerber", **REQUEST)
     assert response.status_code == 200
     event = _events("data.exported", actor=world.staff).get()
     assert event.detail == {"format": "csv", "rows": 1, "filters": {"status__exact": "bewerber"}}
@@ -171,20 +172,20 @@ def test_list_exports_are_audited(world, client):
 def test_the_log_is_for_superusers_only(world, client):
     audit.record(AuditAction.LOGIN, actor=world.holder)
     client.force_login(world.superuser)
-    index = client.get("/admin/workpro_plugin/auditevent/", **HOST)
+    index = client.get("/admin/workpro_plugin/auditevent/", **REQUEST)
     assert index.status_code == 200
     assert world.holder.email in index.content.decode()
     event = AuditEvent.objects.get(action="auth.login", actor=world.holder)
-    assert client.get(f"/admin/workpro_plugin/auditevent/inspect/{event.pk}/", **HOST).status_code == 200
-    assert client.get("/admin/workpro_plugin/auditevent/?action__exact=auth.login", **HOST).status_code == 200
-    assert "Protokoll (Audit)" in client.get("/admin/", **HOST).content.decode()
+    assert client.get(f"/admin/workpro_plugin/auditevent/inspect/{event.pk}/", **REQUEST).status_code == 200
+    assert client.get("/admin/workpro_plugin/auditevent/?action__exact=auth.login", **REQUEST).status_code == 200
+    assert "Protokoll (Audit)" in client.get("/admin/", **REQUEST).content.decode()
     for path in ("create/", f"edit/{event.pk}/", f"delete/{event.pk}/"):
-        assert client.get(f"/admin/workpro_plugin/auditevent/{path}", **HOST).status_code in (302, 403, 404)
+        assert client.get(f"/admin/workpro_plugin/auditevent/{path}", **REQUEST).status_code in (302, 403, 404)
     for staff in (world.staff, world.caseworker):
         client.force_login(staff)
-        assert client.get("/admin/workpro_plugin/auditevent/", **HOST).status_code in (302, 403)
-        assert client.get(f"/admin/workpro_plugin/auditevent/inspect/{event.pk}/", **HOST).status_code in (302, 403)
-        assert "Protokoll (Audit)" not in client.get("/admin/", **HOST).content.decode()
+        assert client.get("/admin/workpro_plugin/auditevent/", **REQUEST).status_code in (302, 403)
+        assert client.get(f"/admin/workpro_plugin/auditevent/inspect/{event.pk}/", **REQUEST).status_code in (302, 403)
+        assert "Protokoll (Audit)" not in client.get("/admin/", **REQUEST).content.decode()
 
 
 def test_retention_deletes_old_events_daily(world, settings):
@@ -214,49 +215,49 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
 
     _login(client, world.holder.email, "falsch")
     _login(client, world.holder.email, PASSWORD)
-    client.get("/workpro/konto/daten/", **HOST)
+    client.get("/workpro/konto/daten/", **REQUEST)
     with run_on_commit():
         client.post("/workpro/konto/daten/", {"email": world.holder.email, "street": "Neu 1", "postcode": "04109",
-                                              "city": "Leipzig", "mobile": "", "language": "de"}, **HOST)
+                                              "city": "Leipzig", "mobile": "", "language": "de"}, **REQUEST)
     token = account_request_email_change(user=world.holder, new_email="neu@example.org")
-    client.post(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **HOST)
+    client.post(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **REQUEST)
     enrollment = enrollment_in(S.ANGEBOT, offer=world.offer, institution=world.kita, holder=world.holder)
     document = documents_svc.deposit(kind=Document.Kind.UPLOAD, title="Scan", content=pdf_bytes(),
                                      enrollment=enrollment, by=world.holder)
-    client.get(f"/workpro/konto/dokumente/{document.pk}/", **HOST)
+    client.get(f"/workpro/konto/dokumente/{document.pk}/", **REQUEST)
     interest = Enrollment.objects.create(offer=world.offer, institution=world.kita, account_holder=world.holder,
                                          status=S.INTERESSENT, participant=world.holder.workpro_person)
-    client.post(f"/workpro/konto/anmeldung/{interest.pk}/angaben/personal/", {"last_name": ""}, **HOST)
-    client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/zurueckziehen/", {"reason": "Umzug"}, **HOST)
-    client.post("/workpro/konto/abmelden/", **HOST)
+    client.post(f"/workpro/konto/anmeldung/{interest.pk}/angaben/personal/", {"last_name": ""}, **REQUEST)
+    client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/zurueckziehen/", {"reason": "Umzug"}, **REQUEST)
+    client.post("/workpro/konto/abmelden/", **REQUEST)
     client.force_login(world.stranger)
-    client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/", **HOST)
+    client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/", **REQUEST)
 
     client.force_login(world.staff)
-    client.get(f"/admin/workpro_plugin/person/inspect/{world.holder.workpro_person.pk}/", **HOST)
-    client.get("/admin/workpro_plugin/enrollment/?export=csv", **HOST)
-    client.post("/admin/workpro/zwei-faktor/link-anfordern/", **HOST)
-    client.post(two_factor_link(world.staff), **HOST)
+    client.get(f"/admin/workpro_plugin/person/inspect/{world.holder.workpro_person.pk}/", **REQUEST)
+    client.get("/admin/workpro_plugin/enrollment/?export=csv", **REQUEST)
+    client.post("/admin/workpro/zwei-faktor/link-anfordern/", **REQUEST)
+    client.post(two_factor_link(world.staff), **REQUEST)
     device = TOTPDevice.objects.get(user=world.staff, confirmed=False)
-    client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": "000000"}, **HOST)
+    client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": "000000"}, **REQUEST)
     with time_machine.travel(timezone.now() + timedelta(seconds=2), tick=False):
         device.refresh_from_db()
         current = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-        done = client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": current}, **HOST)
-        codes = re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4})</code>", client.get(done["Location"], **HOST).content.decode())
+        done = client.post("/admin/workpro/zwei-faktor/einrichten/", {"token": current}, **REQUEST)
+        codes = re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4})</code>", client.get(done["Location"], **REQUEST).content.decode())
         client.logout()
         client.force_login(world.staff)
-        client.post("/admin/workpro/zwei-faktor/code/", {"token": codes[0]}, **HOST)
+        client.post("/admin/workpro/zwei-faktor/code/", {"token": codes[0]}, **REQUEST)
         client.logout()
         client.force_login(world.staff)
         with time_machine.travel(timezone.now() + timedelta(seconds=31), tick=False):
             device.refresh_from_db()
             current = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-            client.post("/admin/workpro/zwei-faktor/code/", {"token": current}, **HOST)
+            client.post("/admin/workpro/zwei-faktor/code/", {"token": current}, **REQUEST)
             with time_machine.travel(timezone.now() + timedelta(seconds=31), tick=False):
                 device.refresh_from_db()
                 current = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-                client.post("/admin/workpro/zwei-faktor/", {"token": current}, **HOST)
+                client.post("/admin/workpro/zwei-faktor/", {"token": current}, **REQUEST)
     client.logout()
     for _ in range(5):
         _login(client, "gesperrt@example.org", "falsch")

@@ -10,12 +10,12 @@ from django.core.management import call_command
 from wagtail.rich_text import RichText
 
 from tests.factories import enrollment_in
+from tests.helpers import HOST
 from tests.security_figures import add, note
 from workpro_plugin.models import Enrollment, OfferIndexPage
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
-HOST = {"HTTP_HOST": "kita.test"}
 DATA_BLOCK_TYPES = {"application/ld+json", "application/json"}
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
+from tests.helpers import HOST
 from tests.security_figures import add, note
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-HOST = {"HTTP_HOST": "kita.test"}
 SECRET = "s" * 20 + "production-secret-key-for-the-headers-test-only-0123456789"
 
 # Header → expected value on every HTML response (public site, portal and admin).

@@ -26,7 +26,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tests.factories import make_child, make_user
-from tests.helpers import walk_urls
+from tests.helpers import HOST, walk_urls
 from tests.security_figures import note
 from workpro_plugin import security
 from workpro_plugin.models import LoginChange, OutboxMessage, Person
@@ -34,7 +34,6 @@ from workpro_plugin.services import accounts
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-HOST = {"HTTP_HOST": "kita.test"}
 PASSWORD_RE = re.compile(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b")
 OWN_PASSWORD = "Eigenes-Passwort-2026"
 VICTIM = "eltern@example.org"

@@ -42,11 +42,11 @@ from PIL import Image
 from tests import attack_files as a
 from tests import form_world
 from tests.factories import pdf_bytes
+from tests.helpers import HOST
 from tests.security_figures import add, note
 from workpro_plugin.models import Document, Enrollment, Message, PickupPerson
 
 pytestmark = pytest.mark.django_db
-HOST = form_world.HOST
 MB = 1024 * 1024
 
 NOT_ALLOWED = "ist keine PDF-, JPEG- oder PNG-Datei"
