@@ -60,10 +60,7 @@ check: install
 # secrets, stable Message-IDs), formulas in exports, fee schedules and page rights across institutions,
 # with the figures they measured at the end.
 check-security: install
-	$(PY) -m pytest -n 0 -s -p tests.security_report tests/test_security_*.py tests/test_settings.py \
-		tests/test_permission_matrix.py tests/test_bad_input.py tests/test_upload_attacks.py tests/test_csrf_redirects.py \
-		tests/test_client_ip.py tests/test_export_injection.py tests/test_fee_schedule_scope.py \
-		tests/test_group_page_permissions.py
+	$(PY) -m pytest -n 0 -s -p tests.security_report tests/security/
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache

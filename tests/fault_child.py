@@ -1,4 +1,4 @@
-"""A stand-in for a django-q2 worker that is killed mid-task (run by tests/test_faults.py).
+"""A stand-in for a django-q2 worker that is killed mid-task (run by tests/reliability/test_faults.py).
 
     python -m tests.fault_child deliver <marker-file> <outbox-id>
     python -m tests.fault_child expire <marker-file>

@@ -38,7 +38,6 @@ from workpro_plugin.services import chat as chat_svc
 from workpro_plugin.services import two_factor as two_factor_svc
 
 S = Enrollment.Status
-HOST = {"HTTP_HOST": "kita.test"}
 PASSWORD = "Kita-Passwort-2024!"  # the holder's, set by the module_world fixture (conftest)
 
 

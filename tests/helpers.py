@@ -1,13 +1,18 @@
-"""Helpers shared by test modules (no test module imports another)."""
+"""Helpers shared by test modules (no test module imports another: tests/unit/test_tests_layout.py)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Iterator, NamedTuple
 
 import pytest
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
+
+# The test client's host: the institution "kita" of the `world` fixture and the form world.
+HOST = {"HTTP_HOST": "kita.test"}
+ISSUED_PASSWORD_RE = re.compile(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b")
 
 
 class Url(NamedTuple):
@@ -58,3 +63,29 @@ def race(count: int, action, timeout: float = 120) -> list:
     for thread in threads:
         thread.join(timeout=timeout)
     return results
+
+
+def totp(device) -> str:
+    """The current code of a django-otp TOTP device, as the authenticator app shows it."""
+    from django_otp.oath import totp as oath_totp
+
+    return f"{oath_totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+# --- portal accounts (registration on an offer, the issued password, login) ----------------
+
+def register_on_offer(client, kita, offer, run_on_commit, path_prefix="", **overrides):
+    """Erika Muster registers on `offer` (the `run_on_commit` fixture delivers the welcome mail)."""
+    data = {"last_name": "Muster", "first_name": "Erika", "email": "Erika.Muster@Example.org", "privacy": "on"}
+    data.update(overrides)
+    with run_on_commit():
+        return client.post(path_prefix + offer.relative_url(kita.site), data, **HOST)
+
+
+def portal_login(client, email, password):
+    return client.post("/workpro/konto/anmelden/", {"username": email, "password": password}, **HOST)
+
+
+def password_from_mail(message) -> str:
+    """The issued password in a welcome or password mail."""
+    return ISSUED_PASSWORD_RE.search(message.body).group(1)

@@ -1,0 +1,19 @@
+"""Offer pages and the sections they require."""
+
+from workpro_plugin.models import OfferSection
+
+
+def make_offer(institution, title="Krippenplatz", **fields):
+    from workpro_plugin.models import OfferIndexPage, OfferPage
+
+    index = OfferIndexPage.objects.descendant_of(institution.site.root_page).get()
+    fields.setdefault("category", "betreuung")
+    fields.setdefault("teaser", f"Kurzbeschreibung {title}")
+    offer = OfferPage(title=title, **fields)
+    index.add_child(instance=offer)
+    return offer
+
+
+def require_sections(offer, plan=(("income", 2),)):
+    for section, phase in plan:
+        OfferSection.objects.create(page=offer, section=section, phase=phase)

@@ -1,0 +1,1 @@
+"""Faults, double submits, real task round trips and races."""

@@ -1,0 +1,44 @@
+"""Production settings: secrets from the environment, `check --deploy` clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "x" * 20 + "production-secret-key-for-the-settings-test-only-0123456789"
+
+
+def _manage(*args, env_extra: dict[str, str], drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
+    env = {k: v for k, v in os.environ.items() if k not in drop and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(env_extra)
+    env["DJANGO_SETTINGS_MODULE"] = "workpro_site.settings.production"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_has_no_warnings():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        env_extra={"SECRET_KEY": SECRET, "ALLOWED_HOSTS": "kita.example.org"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_missing_secret_key_fails_loudly():
+    result = _manage("check", env_extra={"ALLOWED_HOSTS": "kita.example.org"}, drop=("SECRET_KEY",))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_argon2_is_the_first_password_hasher():
+    from django.conf import settings as django_settings
+
+    from workpro_site.settings import base
+
+    assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert django_settings.LANGUAGE_CODE == "de"
+    assert django_settings.TIME_ZONE == "Europe/Berlin"

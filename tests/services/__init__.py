@@ -1,0 +1,1 @@
+"""Service-level tests: workflows, the outbox, data protection, called below the views."""
