@@ -83,8 +83,8 @@ class Graph:
     function_statements: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
@@ -119,7 +119,7 @@ def build(root: Path = ROOT) -> Graph:
     ]
     trees = {}
     for path in files:
-        name = module_name(path)
+        name = module_name(path, root)
         graph.modules.add(name)
         trees[name] = (path.name == "__init__.py", ast.parse(path.read_text(), str(path)))
 
