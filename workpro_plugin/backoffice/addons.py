@@ -12,13 +12,14 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
 from .forms import AddonConfirmForm, AddonDeclineForm
-from .helpers import ReadOnlyPermissionHelper
+from .permissions import ReadOnlyPermissionHelper
 from ..models import AddonBooking
 from ..selectors import staff_institutions
 from ..services import addons as svc
@@ -94,8 +95,6 @@ class AddonBookingAdmin(ModelAdmin):
     status_label.admin_order_field = "status"
 
     def cost_label(self, obj):
-        from django.utils.formats import number_format
-
         if obj.cost is None:
             return "–"
         return f"{number_format(obj.cost, 2, force_grouping=True)} € {obj.billing_period_label}".strip()

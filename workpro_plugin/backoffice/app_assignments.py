@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -74,8 +75,6 @@ class AppAdmin(ModelAdmin):
     search_fields = ("name", "description")
 
     def get_queryset(self, request):
-        from django.db.models import Count, Q
-
         return svc.staff_apps(request.user).annotate(
             active_assignments=Count("assignments", filter=Q(assignments__revoked_at__isnull=True)))
 
