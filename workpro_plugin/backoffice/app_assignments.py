@@ -17,11 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.admin.panels import ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from .forms import ModelChoiceField
+from .forms import AppForm, ModelChoiceField
 from . import helpers as admin_helpers
 from ..models import App, AppAssignment, OfferPage, Person
 from ..services import apps as svc
@@ -70,6 +71,7 @@ class AppAdmin(ModelAdmin):
     inspect_view_enabled = True
     inspect_view_class = AppInspectView
     inspect_template_name = "workpro_plugin/admin/app_inspect.html"
+    edit_handler = ObjectList(App.panels, base_form_class=AppForm)
     list_display = ("name", "institution", "launch_url", "active_label", "assignment_count")
     list_filter = (("institution", RelatedOnlyFieldListFilter), "is_active")
     search_fields = ("name", "description")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.admin.panels import ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
 from . import helpers as admin_helpers
+from .forms import CannedReplyForm
 from ..models import CannedReply
 from ..selectors.chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
 
@@ -46,6 +48,7 @@ class CannedReplyAdmin(ModelAdmin):
     permission_helper_class = CannedReplyPermissionHelper
     create_view_class = admin_helpers.CreateView
     edit_view_class = admin_helpers.EditView
+    edit_handler = ObjectList(CannedReply.panels, base_form_class=CannedReplyForm)
     list_display = ("title", "institution", "offer_label", "active_label")
     list_filter = ("is_active",)
     search_fields = ("title", "body")

@@ -30,9 +30,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from ..models import FeeSchedule, Institution
-from ..models.fees import FeeScheduleForm
 from ..selectors import choosable_fee_schedules, editable_fee_schedules, staff_institutions
 from .export import with_safe_export
+from .forms import FeeScheduleForm
 
 
 class FeeSchedulePermissionPolicy(ModelPermissionPolicy):
