@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,6 +23,7 @@ from wagtail_modeladmin.views import InspectView
 
 from .forms import AppForm, ModelChoiceField
 from . import helpers as admin_helpers
+from .shortcuts import staff_object_or_404
 from ..models import App, AppAssignment, OfferPage, Person
 from ..services import apps as svc
 
@@ -118,9 +118,8 @@ class RevokeForm(forms.Form):
 
 
 def _staff_app(request, pk: int) -> App:
-    app = svc.staff_apps(request.user).filter(pk=pk).select_related("institution__site").first()
-    if app is None:
-        raise Http404
+    """An app of the user's institutions (else 404) the user manages (else 403)."""
+    app = staff_object_or_404(svc.staff_apps(request.user).select_related("institution__site"), pk)
     if not svc.may_manage(request.user, app):
         raise PermissionDenied
     return app
@@ -155,10 +154,9 @@ def app_assign(request, pk: int):
 
 
 def app_revoke(request, pk: int):
-    assignment = AppAssignment.objects.filter(pk=pk, app__in=svc.staff_apps(request.user)).select_related(
-        "app__institution", "offer", "participant").first()
-    if assignment is None:
-        raise Http404
+    assignments = AppAssignment.objects.filter(app__in=svc.staff_apps(request.user)).select_related(
+        "app__institution", "offer", "participant")
+    assignment = staff_object_or_404(assignments, pk)
     app = _staff_app(request, assignment.app_id)
     form = RevokeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -7,7 +7,6 @@ views Wagtail's modeladmin looks up by id alone.
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import ObjectList
@@ -16,6 +15,7 @@ from wagtail_modeladmin.options import ModelAdmin
 
 from . import helpers as admin_helpers
 from .forms import CannedReplyForm
+from .shortcuts import staff_object_or_404
 from ..models import CannedReply
 from ..selectors.chat import chat_staff_institutions, is_chat_staff, staff_canned_replies
 
@@ -58,12 +58,7 @@ class CannedReplyAdmin(ModelAdmin):
 
     def _scoped(self, request, instance_pk) -> None:
         """modeladmin finds an instance by id among all rows; outside the user's institutions it is a 404."""
-        try:
-            found = self.get_queryset(request).filter(pk=int(instance_pk)).exists()
-        except (TypeError, ValueError):
-            found = False
-        if not found:
-            raise Http404
+        staff_object_or_404(self.get_queryset(request), instance_pk)
 
     def edit_view(self, request, instance_pk):
         self._scoped(request, instance_pk)
