@@ -139,7 +139,7 @@ def test_every_export_view_escapes_formulas():
 
 
 def test_every_workpro_modeladmin_with_list_export_is_escaped():
-    from workpro_plugin.wagtail_hooks import WorkProAdminGroup
+    from workpro_plugin.backoffice.group import WorkProAdminGroup
 
     for model_admin in WorkProAdminGroup.items:
         assert issubclass(model_admin.index_view_class, SafeSpreadsheetExportMixin), model_admin.__name__

@@ -13,7 +13,7 @@ from tests.factories import enrollment_in, make_user
 from tests.security_figures import note
 from workpro_plugin.models import Consent, Enrollment, OutboxMessage, Person
 from workpro_plugin.services import privacy
-from workpro_plugin.wagtail_hooks import PersonAdmin
+from workpro_plugin.backoffice.people import PersonAdmin
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from .forms import AddonConfirmForm, AddonDeclineForm
-from .helpers import ReadOnlyPermissionHelper
 from ..models import AddonBooking
 from ..selectors.institutions import staff_institutions
 from ..services import addons as svc
+from .forms import AddonConfirmForm, AddonDeclineForm
+from .permissions import ReadOnlyPermissionHelper
+from .shortcuts import staff_object_or_404
 
 B = AddonBooking.Status
 
@@ -94,8 +95,6 @@ class AddonBookingAdmin(ModelAdmin):
     status_label.admin_order_field = "status"
 
     def cost_label(self, obj):
-        from django.utils.formats import number_format
-
         if obj.cost is None:
             return "–"
         return f"{number_format(obj.cost, 2, force_grouping=True)} € {obj.billing_period_label}".strip()
@@ -104,19 +103,12 @@ class AddonBookingAdmin(ModelAdmin):
 
 # --- confirm / decline ------------------------------------------------------------------------
 
-def _staff_booking(request, pk: int) -> AddonBooking:
-    try:
-        return staff_bookings(request.user).get(pk=pk)
-    except AddonBooking.DoesNotExist as exc:
-        raise Http404 from exc
-
-
 def inspect_url(booking: AddonBooking) -> str:
     return reverse("workpro_plugin_addonbooking_modeladmin_inspect", args=[booking.pk])
 
 
 def _decision(request, pk: int, *, form_class, label, initial, run, button_class):
-    booking = _staff_booking(request, pk)
+    booking = staff_object_or_404(staff_bookings(request.user), pk)
     if not booking.enrollment.institution.staff_can(request.user, "process_enrollment"):
         raise PermissionDenied
     form = form_class(request.POST if request.method == "POST" else None, initial=initial(booking))

@@ -10,20 +10,22 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.admin.panels import ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from .forms import ModelChoiceField
-from . import helpers as admin_helpers
 from ..models import App, AppAssignment, OfferPage, Person
 from ..services import apps as svc
+from . import helpers as admin_helpers
+from .forms import AppForm, ModelChoiceField
+from .shortcuts import staff_object_or_404
 
 
 class AppPermissionHelper(PermissionHelper):
@@ -69,13 +71,12 @@ class AppAdmin(ModelAdmin):
     inspect_view_enabled = True
     inspect_view_class = AppInspectView
     inspect_template_name = "workpro_plugin/admin/app_inspect.html"
+    edit_handler = ObjectList(App.panels, base_form_class=AppForm)
     list_display = ("name", "institution", "launch_url", "active_label", "assignment_count")
     list_filter = (("institution", RelatedOnlyFieldListFilter), "is_active")
     search_fields = ("name", "description")
 
     def get_queryset(self, request):
-        from django.db.models import Count, Q
-
         return svc.staff_apps(request.user).annotate(
             active_assignments=Count("assignments", filter=Q(assignments__revoked_at__isnull=True)))
 
@@ -117,9 +118,8 @@ class RevokeForm(forms.Form):
 
 
 def _staff_app(request, pk: int) -> App:
-    app = svc.staff_apps(request.user).filter(pk=pk).select_related("institution__site").first()
-    if app is None:
-        raise Http404
+    """An app of the user's institutions (else 404) the user manages (else 403)."""
+    app = staff_object_or_404(svc.staff_apps(request.user).select_related("institution__site"), pk)
     if not svc.may_manage(request.user, app):
         raise PermissionDenied
     return app
@@ -154,10 +154,9 @@ def app_assign(request, pk: int):
 
 
 def app_revoke(request, pk: int):
-    assignment = AppAssignment.objects.filter(pk=pk, app__in=svc.staff_apps(request.user)).select_related(
-        "app__institution", "offer", "participant").first()
-    if assignment is None:
-        raise Http404
+    assignments = AppAssignment.objects.filter(app__in=svc.staff_apps(request.user)).select_related(
+        "app__institution", "offer", "participant")
+    assignment = staff_object_or_404(assignments, pk)
     app = _staff_app(request, assignment.app_id)
     form = RevokeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -7,16 +7,18 @@ views Wagtail's modeladmin looks up by id alone.
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.admin.panels import ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
-from . import helpers as admin_helpers
+from ..access import is_chat_staff
 from ..models import CannedReply
 from ..selectors.chat import chat_staff_institutions, staff_canned_replies
-from ..access import is_chat_staff
+from . import helpers as admin_helpers
+from .forms import CannedReplyForm
+from .shortcuts import staff_object_or_404
 
 
 class CannedReplyPermissionHelper(PermissionHelper):
@@ -47,6 +49,7 @@ class CannedReplyAdmin(ModelAdmin):
     permission_helper_class = CannedReplyPermissionHelper
     create_view_class = admin_helpers.CreateView
     edit_view_class = admin_helpers.EditView
+    edit_handler = ObjectList(CannedReply.panels, base_form_class=CannedReplyForm)
     list_display = ("title", "institution", "offer_label", "active_label")
     list_filter = ("is_active",)
     search_fields = ("title", "body")
@@ -56,12 +59,7 @@ class CannedReplyAdmin(ModelAdmin):
 
     def _scoped(self, request, instance_pk) -> None:
         """modeladmin finds an instance by id among all rows; outside the user's institutions it is a 404."""
-        try:
-            found = self.get_queryset(request).filter(pk=int(instance_pk)).exists()
-        except (TypeError, ValueError):
-            found = False
-        if not found:
-            raise Http404
+        staff_object_or_404(self.get_queryset(request), instance_pk)
 
     def edit_view(self, request, instance_pk):
         self._scoped(request, instance_pk)

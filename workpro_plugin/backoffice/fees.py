@@ -18,7 +18,6 @@ from functools import wraps
 
 import django_filters
 from django.contrib.admin.utils import unquote
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import ObjectList
@@ -30,10 +29,11 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from ..models import FeeSchedule, Institution
-from ..models.fees import FeeScheduleForm
 from ..selectors.fees import choosable_fee_schedules, editable_fee_schedules
 from ..selectors.institutions import staff_institutions
 from .export import with_safe_export
+from .forms import FeeScheduleForm
+from .shortcuts import staff_object_or_404
 
 
 class FeeSchedulePermissionPolicy(ModelPermissionPolicy):
@@ -101,12 +101,7 @@ def _only_editable(view):
     def wrapped(request, *args, **kwargs):
         pk = kwargs.get("pk")
         if pk is not None:
-            try:
-                visible = editable_fee_schedules(request.user).filter(pk=unquote(str(pk))).exists()
-            except (ValueError, TypeError, OverflowError):
-                visible = False
-            if not visible:
-                raise Http404
+            staff_object_or_404(editable_fee_schedules(request.user), unquote(str(pk)))
         return view(request, *args, **kwargs)
     return wrapped
 

@@ -1,13 +1,19 @@
-"""Forms of the staff transition views in the Wagtail admin."""
+"""Forms of the Wagtail admin: the staff transition views, and the edit forms of apps, Textbausteine and
+Gebührenordnungen (given to their modeladmin or snippet viewset as the edit handler's base form)."""
 
 from datetime import datetime, time
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
 
+from ..lib.fees import Bracket, bracket_errors
 from ..lib.form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
 from ..models import DecisionBasis
+from ..selectors.chat import chat_staff_institutions
+from ..selectors.offers import institution_offers
+from ..services.apps import manageable_institutions
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -136,3 +142,72 @@ class InboxFilterForm(forms.Form):
     def __init__(self, *args, offers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["angebot"].choices = [("", _("alle Angebote")), *offers]
+
+
+# --- edit forms of the modeladmin and snippet views ------------------------------------------
+
+
+class AppForm(WagtailAdminModelForm):
+    """Staff choose among their own institutions only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("institution")
+        if field is not None and self.for_user is not None:
+            field.queryset = manageable_institutions(self.for_user)
+
+
+class CannedReplyForm(WagtailAdminModelForm):
+    """Staff choose among the institutions they answer messages for, and those institutions' offers."""
+
+    class Meta:
+        # An offer id beyond 64 bits is an invalid choice, not a 500 (the key is page_ptr, see form_fields).
+        field_classes = {"offer": ModelChoiceField, "institution": ModelChoiceField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.for_user is None:
+            return
+        institutions = list(chat_staff_institutions(self.for_user).select_related("site__root_page"))
+        if "institution" in self.fields:
+            self.fields["institution"].queryset = chat_staff_institutions(self.for_user)
+            if len(institutions) == 1:
+                self.fields["institution"].empty_label = None
+        if "offer" in self.fields:
+            field = self.fields["offer"]
+            field.queryset = institution_offers(institutions)
+            field.empty_label = _("alle Angebote der Einrichtung")
+            if len(institutions) > 1:  # the same offer title can exist at several institutions
+                names = [(i.site.root_page.path, i.name) for i in institutions]
+                field.label_from_instance = lambda offer: next(
+                    (f"{offer.title} ({name})" for path, name in names if offer.path.startswith(path)), offer.title)
+            else:
+                field.label_from_instance = lambda offer: offer.title
+
+
+class FeeScheduleForm(WagtailAdminModelForm):
+    """Refuses overlapping or gapped brackets and brackets above the maximum rate."""
+
+    def clean(self):
+        cleaned = super().clean()
+        formset = self.formsets.get("brackets")
+        if formset is None or not formset.is_valid():
+            return cleaned
+        forms = [
+            form for form in formset.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        brackets = [
+            Bracket(
+                income_from=form.cleaned_data["income_from"],
+                income_to=form.cleaned_data.get("income_to"),
+                amount=form.cleaned_data["amount"],
+                subsidy=form.cleaned_data.get("subsidy"),
+            )
+            for form in forms
+        ]
+        for index, message in bracket_errors(brackets, cleaned.get("maximum_rate")):
+            forms[index].add_error(None, message)
+        if any(form.errors for form in forms):
+            self.add_error(None, _("Bitte korrigieren Sie die Einkommensstufen."))
+        return cleaned

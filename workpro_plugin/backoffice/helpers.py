@@ -11,23 +11,21 @@ from django.db import models
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from wagtail.snippets.views import chooser as snippet_chooser
+from wagtail.snippets.views import snippets as snippet_views
 from wagtail_modeladmin import views as modeladmin_views
-from wagtail_modeladmin.helpers import PermissionHelper
 
 from ..services import audit
 
 
-class ReadOnlyPermissionHelper(PermissionHelper):
-    """Rows that change only through services: listed and inspected, never edited here."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
+def admin_display(description, ordering):
+    """A list column's header and, if given, the field it sorts by."""
+    def decorate(func):
+        func.short_description = description
+        if ordering:
+            func.admin_order_field = ordering
+        return func
+    return decorate
 
 
 class RefusedIs400:
@@ -211,8 +209,6 @@ class DeclaredParamsListingView:
 
 def declared_params_snippets(viewset_class):
     """A SnippetViewSet whose list, results and chooser views accept only declared parameters."""
-    from wagtail.snippets.views import chooser as snippet_chooser
-    from wagtail.snippets.views import snippets as snippet_views
 
     def strict(view_class):
         if issubclass(view_class, DeclaredParamsListingView):

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel
 
 validate_https_url = URLValidator(
@@ -19,18 +18,6 @@ def terms_digest(text: str) -> str:
     """The version of a terms text: what an acceptance refers to."""
     normalised = "\n".join(line.rstrip() for line in text.strip().splitlines())
     return hashlib.sha256(normalised.encode()).hexdigest()
-
-
-class AppForm(WagtailAdminModelForm):
-    """Staff choose among their own institutions only."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields.get("institution")
-        if field is not None and self.for_user is not None:
-            from ..services.apps import manageable_institutions
-
-            field.queryset = manageable_institutions(self.for_user)
 
 
 class App(models.Model):
@@ -53,7 +40,6 @@ class App(models.Model):
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
 
-    base_form_class = AppForm
     panels = [
         FieldPanel("institution"),
         FieldPanel("name"),

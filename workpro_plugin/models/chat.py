@@ -16,10 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel
 
-from ..lib.form_fields import ModelChoiceField
+from .offers import OfferPage
 
 EDIT_WINDOW = timedelta(minutes=5)
 NOTIFY_INTERVAL = timedelta(minutes=15)
@@ -186,37 +185,6 @@ EVENT_LABELS = {
 }
 
 
-class CannedReplyForm(WagtailAdminModelForm):
-    """Staff choose among the institutions they answer messages for, and those institutions' offers."""
-
-    class Meta:
-        # An offer id beyond 64 bits is an invalid choice, not a 500 (the key is page_ptr, see form_fields).
-        field_classes = {"offer": ModelChoiceField, "institution": ModelChoiceField}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.for_user is None:
-            return
-        from ..selectors.chat import chat_staff_institutions
-        from ..selectors.offers import institution_offers
-
-        institutions = list(chat_staff_institutions(self.for_user).select_related("site__root_page"))
-        if "institution" in self.fields:
-            self.fields["institution"].queryset = chat_staff_institutions(self.for_user)
-            if len(institutions) == 1:
-                self.fields["institution"].empty_label = None
-        if "offer" in self.fields:
-            field = self.fields["offer"]
-            field.queryset = institution_offers(institutions)
-            field.empty_label = _("alle Angebote der Einrichtung")
-            if len(institutions) > 1:  # the same offer title can exist at several institutions
-                names = [(i.site.root_page.path, i.name) for i in institutions]
-                field.label_from_instance = lambda offer: next(
-                    (f"{offer.title} ({name})" for path, name in names if offer.path.startswith(path)), offer.title)
-            else:
-                field.label_from_instance = lambda offer: offer.title
-
-
 class CannedReply(models.Model):
     """A Textbaustein: a prepared answer staff insert into a reply and adapt before sending.
 
@@ -244,7 +212,6 @@ class CannedReply(models.Model):
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
 
-    base_form_class = CannedReplyForm
     panels = [
         FieldPanel("institution"),
         FieldPanel("offer", widget=forms.Select),  # not the page chooser: only the institution's offers
@@ -265,7 +232,6 @@ class CannedReply(models.Model):
     def clean(self):
         super().clean()
         if self.offer_id and self.institution_id:
-            from ..selectors.offers import institution_offers
-
-            if not institution_offers([self.institution]).filter(pk=self.offer_id).exists():
+            offers = OfferPage.objects.descendant_of(self.institution.site.root_page)  # the institution's own
+            if not offers.filter(pk=self.offer_id).exists():
                 raise ValidationError({"offer": _("Dieses Angebot gehört nicht zu der gewählten Einrichtung.")})

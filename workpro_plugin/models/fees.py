@@ -6,41 +6,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
-from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.models import Orderable
 
-from ..lib.fees import Bracket, Fee, bracket_errors, compute_fee
+from ..lib.fees import Bracket, Fee, compute_fee
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
-
-
-class FeeScheduleForm(WagtailAdminModelForm):
-    """Refuses overlapping or gapped brackets and brackets above the maximum rate."""
-
-    def clean(self):
-        cleaned = super().clean()
-        formset = self.formsets.get("brackets")
-        if formset is None or not formset.is_valid():
-            return cleaned
-        forms = [
-            form for form in formset.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        brackets = [
-            Bracket(
-                income_from=form.cleaned_data["income_from"],
-                income_to=form.cleaned_data.get("income_to"),
-                amount=form.cleaned_data["amount"],
-                subsidy=form.cleaned_data.get("subsidy"),
-            )
-            for form in forms
-        ]
-        for index, message in bracket_errors(brackets, cleaned.get("maximum_rate")):
-            forms[index].add_error(None, message)
-        if any(form.errors for form in forms):
-            self.add_error(None, _("Bitte korrigieren Sie die Einkommensstufen."))
-        return cleaned
 
 
 class FeeSchedule(ClusterableModel):
@@ -71,7 +42,6 @@ class FeeSchedule(ClusterableModel):
     )
     notes = models.TextField(_("Hinweise"), blank=True)
 
-    base_form_class = FeeScheduleForm
     panels = [
         FieldPanel("name"),
         FieldPanel("institution"),

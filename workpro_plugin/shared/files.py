@@ -29,3 +29,9 @@ def document_response(request, document: Document, *, recipient_opens: bool) -> 
         document_mark_opened(document=document)
     return private_file_response(document.file.open("rb"), content_type=document.content_type,
                                  filename=document.filename, as_attachment=request.GET.get("download") == "1")
+
+
+def export_response(export) -> FileResponse:
+    """A data export (services.privacy.Export) as a ZIP download."""
+    return private_file_response(export.file, content_type="application/zip", as_attachment=True,
+                                 filename=export.filename)

@@ -6,6 +6,8 @@ from django import template
 from django.utils.formats import date_format
 
 from ..lib.formats import format_amount
+from ..models import FeeSchedule
+from ..services.addons import bookable_addons, bookings_of, may_book
 
 register = template.Library()
 
@@ -29,16 +31,12 @@ def money(value) -> str:
 
 @register.filter
 def billing_period_label(code: str) -> str:
-    from ..models import FeeSchedule
-
     return str(dict(FeeSchedule.BillingPeriod.choices).get(code, ""))
 
 
 @register.inclusion_tag("workpro_plugin/includes/addon_panel.html", takes_context=True)
 def addon_panel(context, enrollment):
     """Bookings and cost with the contract in "Mein Konto", and "Zusatzangebote buchen" for the holder."""
-    from ..services.addons import bookable_addons, bookings_of, may_book
-
     request = context.get("request")
     user = getattr(request, "user", None)
     bookings = list(bookings_of(enrollment))
@@ -50,6 +48,4 @@ def addon_panel(context, enrollment):
 @register.inclusion_tag("workpro_plugin/admin/includes/addon_bookings.html")
 def addon_bookings_admin(enrollment):
     """The bookings on the enrollment's inspect view in the Wagtail admin."""
-    from ..services.addons import bookings_of
-
     return {"enrollment": enrollment, "bookings": list(bookings_of(enrollment))}

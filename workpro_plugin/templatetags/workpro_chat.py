@@ -2,7 +2,16 @@
 
 from django import template
 
+from ..access import is_chat_staff
 from ..models import Conversation
+from ..selectors.chat import (
+    canned_choices_for_enrollment,
+    portal_unread_total,
+    thread_page,
+    unread_count,
+)
+from ..shared.chat import present
+from ..shared.forms import MessageForm, canned_pick_form
 
 register = template.Library()
 
@@ -10,16 +19,12 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def chat_unread_total(context) -> int:
     """Unread messages of the logged-in user over all conversations: `{% chat_unread_total as n %}`."""
-    from ..selectors.chat import portal_unread_total
-
     request = context.get("request")
     return portal_unread_total(request.user) if request is not None else 0
 
 
 @register.simple_tag(takes_context=True)
 def chat_enrollment_unread(context, enrollment) -> int:
-    from ..selectors.chat import unread_count
-
     request = context.get("request")
     if request is None:
         return 0
@@ -30,11 +35,6 @@ def chat_enrollment_unread(context, enrollment) -> int:
 def chat_inspect_panel(context, enrollment, count: int = 5):
     """The latest messages of an enrollment and a reply form (with the Textbausteine), for the enrollment's
     inspect view."""
-    from ..shared.forms import MessageForm, canned_pick_form
-    from ..selectors.chat import canned_choices_for_enrollment, thread_page, unread_count
-    from ..access import is_chat_staff
-    from ..shared.chat import present
-
     request = context["request"]
     allowed = is_chat_staff(request.user, enrollment.institution)
     conversation = (Conversation.objects.select_related("institution", "enrollment").filter(enrollment=enrollment)

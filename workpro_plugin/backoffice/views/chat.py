@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,10 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ..forms import AssignForm, HideMessageForm, InboxFilterForm
-from ..helpers import refuse_undeclared
-from ...models import Conversation, Enrollment, OfferPage
-from ...selectors.enrollments import staff_enrollments
+from ...access import is_chat_staff
+from ...models import Conversation, OfferPage
 from ...selectors.chat import (
     canned_choices_for_conversation,
     canned_choices_for_enrollment,
@@ -35,22 +32,22 @@ from ...selectors.chat import (
     thread_page,
     with_unread,
 )
-from ...access import is_chat_staff
+from ...selectors.institutions import staff_institutions
 from ...services import chat as svc
 from ...services.documents import UploadError
 from ...shared.chat import _int, poll_response, poll_seconds, present
 from ...shared.forms import CannedReplyPickForm, EditMessageForm, MessageForm, canned_pick_form
+from ..forms import AssignForm, HideMessageForm, InboxFilterForm
+from ..helpers import refuse_undeclared
+from ..shortcuts import staff_conversation_or_404, staff_enrollment_or_404
 
 INBOX_PAGE_SIZE = 50
 INSERT = "einfuegen"  # the name of the "Einfügen" button of the reply form
 
 
 def _staff_conversation(request, pk: int) -> Conversation:
-    try:
-        conversation = staff_conversations(request.user).select_related(
-            "enrollment__account_holder__workpro_person", "institution__site").get(pk=pk)
-    except Conversation.DoesNotExist as exc:
-        raise Http404 from exc
+    """A conversation of the user's institutions (else 404) the user may answer (else 403)."""
+    conversation = staff_conversation_or_404(request.user, pk)
     if not is_chat_staff(request.user, conversation.institution):
         raise PermissionDenied
     return conversation
@@ -63,8 +60,6 @@ def thread_url(conversation: Conversation, message=None) -> str:
 
 def inbox(request):
     """Nachrichten: the conversations of the user's institutions, filterable, newest first."""
-    from ...selectors.institutions import staff_institutions
-
     institutions = staff_institutions(request.user)
     offer_ids = (Conversation.objects.filter(institution__in=institutions, offer__isnull=False)
                  .order_by().values("offer_id").distinct())
@@ -254,10 +249,7 @@ def edit(request, pk: int, message_pk: int):
 
 def enrollment_reply(request, pk: int):
     """Reply from the enrollment's inspect view; starts the enrollment's conversation if there is none."""
-    try:
-        enrollment = staff_enrollments(request.user).get(pk=pk)
-    except Enrollment.DoesNotExist as exc:
-        raise Http404 from exc
+    enrollment = staff_enrollment_or_404(request.user, pk)
     if not is_chat_staff(request.user, enrollment.institution):
         raise PermissionDenied
     inspect = reverse("workpro_plugin_enrollment_modeladmin_inspect", args=[enrollment.pk]) + "#nachrichten"

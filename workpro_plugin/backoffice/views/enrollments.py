@@ -21,11 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import forms as admin_forms
 from ...models import Enrollment
 from ...selectors.enrollments import staff_enrollments
 from ...services import enrollments as svc
 from ...services.documents import application_context, render_pdf
+from .. import forms as admin_forms
+from ..shortcuts import staff_enrollment_or_404
 
 S = Enrollment.Status
 
@@ -86,17 +87,6 @@ ACTIONS = {action.slug: action for action in [
 ]}
 
 
-def staff_enrollment(request, pk: int) -> Enrollment:
-    """An enrollment of the user's institutions; anything else is a 404."""
-    try:
-        return staff_enrollments(request.user).get(pk=pk)
-    except Enrollment.DoesNotExist as exc:
-        from ...services import audit
-
-        audit.denied(request, object_type="workpro_plugin.enrollment", object_id=pk)
-        raise Http404 from exc
-
-
 def available_actions(enrollment: Enrollment, user) -> list[Action]:
     """The actions this user may start now (the buttons of the inspect view)."""
     transitions = svc.possible_transitions(enrollment, user)
@@ -115,7 +105,7 @@ def available_actions(enrollment: Enrollment, user) -> list[Action]:
 
 
 def enrollment_action(request, pk: int, action: str):
-    enrollment = staff_enrollment(request, pk)
+    enrollment = staff_enrollment_or_404(request.user, pk, request=request)
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404
@@ -139,7 +129,7 @@ def enrollment_action(request, pk: int, action: str):
 
 def offer_preview(request, pk: int):
     """The contract offer PDF with the entered terms, before anything is saved or sent."""
-    enrollment = staff_enrollment(request, pk)
+    enrollment = staff_enrollment_or_404(request.user, pk, request=request)
     if not enrollment.institution.staff_can(request.user, "sign_enrollment"):
         raise PermissionDenied
     form = admin_forms.OfferForm(request.POST or request.GET or None)

@@ -31,7 +31,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ...models import TwoFactorEnrolment
 from ...access import has_admin_access, two_factor_required
 from ...selectors.institutions import two_factor_colleagues
 from ...services import audit

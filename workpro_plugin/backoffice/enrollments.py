@@ -1,0 +1,243 @@
+"""Anmeldungen in the Wagtail admin: the list with its filters, the inspect view and the audited export.
+
+Staff see the enrollments of their institutions; changes go through the actions of
+backoffice/views/enrollments.py, never through an edit form.
+"""
+
+from __future__ import annotations
+
+from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from wagtail_modeladmin.options import ModelAdmin
+from wagtail_modeladmin.views import IndexView, InspectView
+
+from ..models import ApplicationSection, Enrollment, OfferPage
+from ..models.care import add_months, photo_validity_months
+from ..selectors.enrollments import overdue_q, staff_enrollments, today_bounds
+from ..selectors.institutions import staff_institutions
+from ..services import audit
+from ..services.documents import section_rows
+from ..services.minors import CARE_STATUSES, care_required, outstanding_care, years_before
+from .export import SafeSpreadsheetExportMixin
+from .helpers import admin_display
+from .permissions import ReadOnlyPermissionHelper
+from .views import enrollments as admin_views
+
+S = Enrollment.Status
+
+
+class EnrollmentPermissionHelper(ReadOnlyPermissionHelper):
+    """Staff with the view permission see their institution's enrollments; changes go through actions."""
+
+    def user_can_list(self, user):
+        return user.is_superuser or (user.has_perm("workpro_plugin.view_enrollment")
+                                     and staff_institutions(user).exists())
+
+    def user_can_inspect_obj(self, user, obj):
+        return obj.institution.staff_can(user, "view_enrollment")
+
+
+class OfferFilter(SimpleListFilter):
+    title = _("Angebot")
+    parameter_name = "angebot"
+
+    def lookups(self, request, model_admin):
+        # The offers below the institutions' sites: no scan over all enrollments.
+        offers = OfferPage.objects.none()
+        for institution in staff_institutions(request.user).select_related("site__root_page"):
+            offers = offers | OfferPage.objects.descendant_of(institution.site.root_page)
+        return list(offers.order_by("title").values_list("pk", "title"))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(offer_id=self.value()) if self.value() else queryset
+
+
+class DeadlineFilter(SimpleListFilter):
+    title = _("Frist")
+    parameter_name = "frist"
+
+    def lookups(self, request, model_admin):
+        return [("ueberfaellig", _("überfällig")), ("7tage", _("in den nächsten 7 Tagen"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "ueberfaellig":
+            return queryset.filter(overdue_q(today))
+        if self.value() == "7tage":
+            horizon = today + timezone.timedelta(days=7)
+            return queryset.filter(
+                Q(status=S.ANGEBOT, signed_copy_deadline__range=(today, horizon))
+                | Q(proof_deadline__range=(today, horizon), proof_received_at__isnull=True))
+        return queryset
+
+
+class MinorFilter(SimpleListFilter):
+    title = _("Minderjährige")
+    parameter_name = "minderjaehrig"
+
+    def lookups(self, request, model_admin):
+        return [("ja", _("nur Minderjährige")), ("nein", _("nur Volljährige"))]
+
+    @staticmethod
+    def cutoff():
+        """Born after this day: under 18 today."""
+        return years_before(timezone.localdate(), 18)
+
+    def queryset(self, request, queryset):
+        cutoff = self.cutoff()
+        if self.value() == "ja":
+            return queryset.filter(participant__date_of_birth__gt=cutoff)
+        if self.value() == "nein":
+            return queryset.filter(participant__date_of_birth__lte=cutoff)
+        return queryset
+
+
+class InterviewFilter(SimpleListFilter):
+    title = _("Gesprächstermin")
+    parameter_name = "gespraech"
+
+    def lookups(self, request, model_admin):
+        return [("heute", _("heute")), ("woche", _("nächste 7 Tage")), ("vergangen", _("vergangen"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.localtime()
+        start, end = today_bounds()
+        if self.value() == "heute":
+            return queryset.filter(interview_at__gte=start, interview_at__lt=end)
+        if self.value() == "woche":
+            return queryset.filter(interview_at__gte=now, interview_at__lt=end + timezone.timedelta(days=7))
+        if self.value() == "vergangen":
+            return queryset.filter(interview_at__lt=now)
+        return queryset
+
+
+def with_care_counts(queryset):
+    """Counts for the Notfalldaten column: contacts, pick-up persons, pick-up persons with a current photo."""
+    cutoff = add_months(timezone.localdate(), -photo_validity_months())
+    return queryset.annotate(
+        n_emergency=Count("emergency_contacts", distinct=True),
+        n_pickup=Count("pickup_persons", distinct=True),
+        n_pickup_current=Count("pickup_persons", distinct=True,
+                               filter=Q(pickup_persons__photo_uploaded_at__date__gte=cutoff)),
+    )
+
+
+def _care_complete_q():
+    return Q(n_emergency__gt=0, n_pickup__gt=0, n_pickup_current=F("n_pickup"))
+
+
+class CareFilter(SimpleListFilter):
+    title = _("Notfallkontakt/Abholberechtigte")
+    parameter_name = "notfall"
+
+    def lookups(self, request, model_admin):
+        return [("fehlt", _("unvollständig (Minderjährige mit Angebot oder Vertrag)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "fehlt":
+            return queryset
+        return queryset.filter(status__in=CARE_STATUSES, participant__date_of_birth__gt=MinorFilter.cutoff()).exclude(
+            _care_complete_q())
+
+
+class EnrollmentInspectView(InspectView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        enrollment = self.instance
+        audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=enrollment,
+                     person=enrollment.participant if enrollment.participant_id else None)
+        labels = dict(ApplicationSection.choices)
+        stored = {s.section: s for s in enrollment.sections.all()}
+        context.update(
+            actions=admin_views.available_actions(enrollment, self.request.user),
+            fee=enrollment.computed_fee(),
+            care_required=care_required(enrollment),
+            care_missing=outstanding_care(enrollment),
+            emergency_contacts=enrollment.emergency_contacts.all(),
+            pickup_persons=enrollment.pickup_persons.all(),
+            documents=enrollment.documents.all(),
+            sections=[{"label": labels.get(code, code), "complete": bool(stored.get(code) and stored[code].is_complete),
+                       "rows": section_rows(code, stored[code].data if code in stored else {})}
+                      for code in enrollment.offer.specific.required_sections()] if enrollment.participant_id else [],
+        )
+        return context
+
+
+class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
+        audit.record(audit.A.DATA_EXPORTED, request=self.request, object_type="workpro_plugin.enrollment",
+                     detail={"format": spreadsheet_format, "rows": queryset.count(),
+                             "filters": {k: v for k, v in self.request.GET.items() if k != "export"}})
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+
+class EnrollmentAdmin(ModelAdmin):
+    model = Enrollment
+    menu_label = _("Anmeldungen")
+    menu_icon = "form"
+    menu_order = 100
+    permission_helper_class = EnrollmentPermissionHelper
+    inspect_view_enabled = True
+    inspect_view_class = EnrollmentInspectView
+    inspect_template_name = "workpro_plugin/admin/enrollment_inspect.html"
+    index_template_name = "workpro_plugin/admin/enrollment_index.html"
+    index_view_class = EnrollmentIndexView
+    list_display = ("contract_number", "participant_name", "offer", "institution", "status_badge", "deadline",
+                    "care_state", "created_at")
+    # Institutions: only those whose enrollments the user sees (never the names of all of them).
+    list_filter = ("status", OfferFilter, ("institution", RelatedOnlyFieldListFilter), DeadlineFilter, MinorFilter,
+                   InterviewFilter, CareFilter)
+    search_fields = ("contract_number", "participant__last_name", "participant__first_name",
+                     "participant__customer_number", "participant__email", "account_holder__email")
+    list_export = ("contract_number", "participant_name", "customer_number", "offer", "institution", "status_label",
+                   "account_holder_email", "created_at", "contract_start", "contract_end", "costs")
+    export_filename = "anmeldungen"
+    list_per_page = 50
+    ordering = ("-created_at",)
+
+    def get_queryset(self, request):
+        return with_care_counts(staff_enrollments(request.user))
+
+    @admin_display(_("Notfalldaten"), None)
+    def care_state(self, obj):
+        """Only for minors with an offer or contract: complete, or what is missing (in words, not colour)."""
+        participant = obj.participant
+        if obj.status not in CARE_STATUSES or participant is None or participant.date_of_birth is None \
+                or participant.date_of_birth <= MinorFilter.cutoff():
+            return "–"
+        if obj.n_emergency and obj.n_pickup and obj.n_pickup_current == obj.n_pickup:
+            return format_html('<span class="w-status w-status--primary">{}</span>', _("vollständig"))
+        return format_html('<span class="w-status w-status--critical">{}</span>', _("fehlt"))
+
+    @admin_display(_("Teilnehmer"), "participant__last_name")
+    def participant_name(self, obj):
+        return obj.participant.full_name if obj.participant_id else "–"
+
+    @admin_display(_("Status"), "status")
+    def status_badge(self, obj):
+        return format_html('<span class="w-status w-status--primary">{}</span>', obj.get_status_display())
+
+    @admin_display(_("Status"), "status")
+    def status_label(self, obj):
+        return obj.get_status_display()
+
+    @admin_display(_("Frist"), None)
+    def deadline(self, obj):
+        value = obj.current_deadline
+        if value is None:
+            return "–"
+        overdue = value < timezone.localdate()
+        return format_html('<span class="{}">{}</span>', "w-text-critical-200" if overdue else "",
+                           value.strftime("%d.%m.%Y"))
+
+    @admin_display(_("Kundennummer"), None)
+    def customer_number(self, obj):
+        return obj.participant.customer_number if obj.participant_id else ""
+
+    @admin_display(_("Kontoinhaber"), None)
+    def account_holder_email(self, obj):
+        return obj.account_holder.email if obj.account_holder_id else ""
