@@ -1,13 +1,12 @@
+"""Forms of the login and the account itself: log in, passwords, password request, contact data."""
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ...access import PASSWORD_EXPIRED, login_refusal
-from ...lib.form_fields import NAME_MAX, clean_name, validate_birth_date
+from ...lib.form_fields import NAME_MAX, validate_birth_date
 from ...lib.phones import normalize_phone
-from ...services.documents import UploadError
-from ...services.minors import process_passport_photo
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -102,89 +101,6 @@ class PasswordRequestForm(forms.Form):
         return cleaned
 
 
-class ParticipantChoiceForm(forms.Form):
-    """Zum Angebot anmelden: yourself, a person already in the account, or a new child."""
-
-    NEW = "neu"
-
-    participant = forms.ChoiceField(label=_("Wer soll teilnehmen?"), widget=forms.RadioSelect,
-                                    error_messages={"required": _("Bitte wählen Sie den Teilnehmer.")})
-    last_name = forms.CharField(label=_("Name"), max_length=150, required=False)
-    first_name = forms.CharField(label=_("Vorname"), max_length=150, required=False)
-    date_of_birth = forms.DateField(label=_("Geburtsdatum"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                                    error_messages={"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")})
-    relation = forms.ChoiceField(label=_("Ihre Beziehung zum Kind"), required=False, choices=[
-        ("mutter", _("Mutter")), ("vater", _("Vater")), ("vormund", _("Vormund")),
-        ("sonstige", _("Sonstige sorgeberechtigte Person"))])
-    custody = forms.BooleanField(
-        label=_("Ich bin personensorgeberechtigt und übernehme als PSB1 die Anmeldung."), required=False)
-
-    def __init__(self, *args, people=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.people = {str(person.pk): person for person in people}
-        self.fields["participant"].choices = [
-            *[(pk, person.full_name) for pk, person in self.people.items()],
-            (self.NEW, _("ein weiteres Kind, für das ich sorgeberechtigt bin")),
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("participant") != self.NEW:
-            return cleaned
-        for name in ("last_name", "first_name", "date_of_birth"):
-            if not cleaned.get(name):
-                self.add_error(name, _("Bitte ausfüllen."))
-        for name in ("last_name", "first_name"):
-            if cleaned.get(name):
-                try:
-                    cleaned[name] = clean_name(cleaned[name])
-                except forms.ValidationError as exc:
-                    self.add_error(name, exc)
-        born = cleaned.get("date_of_birth")
-        if born:
-            today = timezone.localdate()
-            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-            try:
-                validate_birth_date(born)
-            except forms.ValidationError as exc:
-                self.add_error("date_of_birth", exc)
-            if age >= 18:
-                self.add_error("date_of_birth", _("Volljährige registrieren sich bitte selbst mit eigener Mailadresse."))
-        if not cleaned.get("custody"):
-            self.add_error("custody", _("Nur Personensorgeberechtigte können ein Kind anmelden."))
-        return cleaned
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data] or single(None, initial)
-        return [single(data, initial)]
-
-
-class SignedUploadForm(forms.Form):
-    """Angebot annehmen: the signed contract as scan(s) or photo(s)."""
-
-    files = MultipleFileField(label=_("Unterschriebenes Angebot (PDF, JPEG oder PNG, mehrere Seiten möglich)"),
-                              error_messages={"required": _("Bitte wählen Sie mindestens eine Datei aus.")})
-
-
-class DocumentUploadForm(forms.Form):
-    file = forms.FileField(label=_("Datei (PDF, JPEG oder PNG)"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-                           error_messages={"required": _("Bitte wählen Sie eine Datei aus.")})
-
-
 class ContactDataForm(forms.Form):
     """Meine Daten: address, mobile, language; a new email address is confirmed by link."""
 
@@ -227,62 +143,3 @@ class ContactDataForm(forms.Form):
                 "Bitte geben Sie Ihr bisheriges Passwort ein: Mailadresse und Handynummer sind die Wege zu einem "
                 "neuen Passwort und ändern sich nur damit."))
         return cleaned
-
-
-class ParticipantLoginForm(forms.Form):
-    """PSB1 gives a minor participant an own login."""
-
-    email = forms.EmailField(label=_("Eigene Mailadresse des Teilnehmers"), max_length=254,
-                             help_text=_("An diese Adresse senden wir die Anmeldedaten. Der Teilnehmer kann damit "
-                                         "Anwendungen, Nachrichten und eigene Dokumente nutzen, aber keine "
-                                         "Verträge verwalten."),
-                             error_messages={"required": _("Bitte eine Mailadresse eingeben."),
-                                             "invalid": _("Bitte eine gültige Mailadresse eingeben.")})
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
-
-class CareContactForm(forms.Form):
-    """Notfallkontakt: name, relation and a phone number that can be called."""
-
-    name = forms.CharField(label=_("Name"), max_length=200,
-                           error_messages={"required": _("Bitte den Namen eingeben.")})
-    relation = forms.CharField(label=_("Beziehung zum Kind"), max_length=100,
-                               help_text=_("z. B. Großmutter, Nachbar, Tante"),
-                               error_messages={"required": _("Bitte die Beziehung zum Kind eingeben.")})
-    phone = forms.CharField(label=_("Telefon"), max_length=40,
-                            error_messages={"required": _("Bitte eine Telefonnummer eingeben.")})
-
-    def clean_name(self):
-        return " ".join(self.cleaned_data["name"].split())
-
-    def clean_relation(self):
-        return " ".join(self.cleaned_data["relation"].split())
-
-    def clean_phone(self):
-        return normalize_phone(self.cleaned_data["phone"].strip())
-
-
-class PickupPersonForm(CareContactForm):
-    """Abholberechtigte: as a contact, plus a current passport photo (required for a new person)."""
-
-    photo = forms.FileField(label=_("Aktuelles Passfoto (JPEG oder PNG)"), required=False,
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
-                            help_text=_("Höchstens 8 MB. Wir speichern das Foto ohne Metadaten (z. B. Aufnahmeort)."))
-
-    def __init__(self, *args, photo_required: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.photo_required = photo_required
-
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if not photo:
-            if self.photo_required:
-                raise forms.ValidationError(_("Bitte ein aktuelles Passfoto hochladen."))
-            return None
-        try:
-            self.processed_photo = process_passport_photo(photo)
-        except UploadError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return photo

@@ -19,7 +19,7 @@ from ...services import applications as app_svc
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
 from ...services.minors import care_required, outstanding_care, wards_of
-from ..forms.accounts import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
+from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404
 
 SECTION_LABELS = dict(ApplicationSection.choices)

@@ -13,7 +13,7 @@ from ...access import PortalRole, needs_second_factor, portal_role
 from ...models import EmergencyContact, Enrollment, PickupPerson
 from ...services import minors as svc
 from ...shared.files import private_file_response
-from ..forms.accounts import CareContactForm, ParticipantLoginForm, PickupPersonForm
+from ..forms.minors import CareContactForm, ParticipantLoginForm, PickupPersonForm
 from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404, person_spoken_for_or_404
 
 KINDS = {"notfallkontakt": (EmergencyContact, CareContactForm), "abholberechtigt": (PickupPerson, PickupPersonForm)}
