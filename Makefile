@@ -10,7 +10,10 @@ PORT ?= 8000
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@# The distribution was called "workpro" before 0.2.0 and also installed home/ and workpro_site/.
+	-$(PY) -m pip uninstall --quiet --yes workpro 2>/dev/null
+	@# The plugin, the site-level packages of the demo project ([site]) and the test tools ([test]).
+	$(PY) -m pip install --quiet -e '.[site,test]'
 	touch $@
 
 install: $(VENV)/.installed
