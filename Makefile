@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench load install messages check check-security clean
+.PHONY: run test bench load install messages check check-security host-check clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ check: install
 # with the figures they measured at the end.
 check-security: install
 	$(PY) -m pytest -n 0 -s -p tests.security_report tests/security/
+
+# The built wheel in a fresh `wagtail start` site configured only by the README's install section:
+# check --deploy, makemigrations --check, migrate, then a smoke journey in Chromium (.ci/host_site).
+host-check: install
+	.ci/host_site
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache
