@@ -5,12 +5,15 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench load install messages check check-security clean
+.PHONY: run test bench load install messages check check-security host-check clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@# The distribution was called "workpro" before 0.2.0 and also installed home/ and workpro_site/.
+	-$(PY) -m pip uninstall --quiet --yes workpro 2>/dev/null
+	@# The plugin, the site-level packages of the demo project ([site]) and the test tools ([test]).
+	$(PY) -m pip install --quiet -e '.[site,test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -61,6 +64,11 @@ check: install
 # with the figures they measured at the end.
 check-security: install
 	$(PY) -m pytest -n 0 -s -p tests.security_report tests/security/
+
+# The built wheel in a fresh `wagtail start` site configured only by the README's install section:
+# check --deploy, makemigrations --check, migrate, then a smoke journey in Chromium (.ci/host_site).
+host-check: install
+	.ci/host_site
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media private_media staticfiles test-artifacts .pytest_cache
