@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import pytest
@@ -89,3 +90,15 @@ def portal_login(client, email, password):
 def password_from_mail(message) -> str:
     """The issued password in a welcome or password mail."""
     return ISSUED_PASSWORD_RE.search(message.body).group(1)
+
+
+# --- the template contract (#17): plugin pages inside a host's base.html ---------------------
+
+HOST_BASE_DIR = Path(__file__).resolve().parent / "templates" / "host_base"
+
+
+def host_base_templates(templates: list[dict]) -> list[dict]:
+    """`templates` (settings.TEMPLATES) with tests/templates/host_base first in DIRS: every page,
+    WorkPro's included, then extends the base.html of a fresh `wagtail start` site."""
+    first, *rest = templates
+    return [{**first, "DIRS": [HOST_BASE_DIR, *first.get("DIRS", [])]}, *rest]
