@@ -3,7 +3,7 @@
 Reading a setting: ``conf.get("RETENTION_DAYS")`` is ``settings.WORKPRO_RETENTION_DAYS`` when the
 host set it, else the default below (read per call, so ``override_settings`` works). Defaults that
 depend on ``DEBUG`` are safe for production: staff 2FA is required and no SMS backend is chosen
-(the system check ``workpro.E026`` stops the start) unless ``DEBUG`` is on.
+(the system check ``workpro.E027`` stops the start) unless ``DEBUG`` is on.
 
 Configuring a host: append to its settings module::
 
