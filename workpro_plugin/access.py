@@ -6,11 +6,11 @@ enrollments a user may see) are selectors built on the predicates below.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django_otp import user_has_device
 
+from . import conf
 from .models import Conversation
 from .models.institutions import user_group_ids
 
@@ -30,7 +30,7 @@ def has_admin_access(user) -> bool:
 
 def two_factor_required() -> bool:
     """Read per request, so tests (and a deployment's environment) can switch it."""
-    return bool(getattr(settings, "WORKPRO_REQUIRE_STAFF_2FA", False))
+    return bool(conf.get("REQUIRE_STAFF_2FA"))
 
 
 def needs_second_factor(user) -> str:

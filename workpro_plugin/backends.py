@@ -33,10 +33,11 @@ from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 
+from . import conf
 from .access import PASSWORD_EXPIRED
 from .services.accounts import password_request_redeem
 
-DEFAULT_ACCOUNT_FAILURE_LIMIT = 20
+DEFAULT_ACCOUNT_FAILURE_LIMIT = conf.DEFAULTS["ACCOUNT_FAILURE_LIMIT"]
 
 
 class IssuedPasswordBackend(ModelBackend):
@@ -60,7 +61,7 @@ class IssuedPasswordBackend(ModelBackend):
 
 
 def account_failure_limit() -> int:
-    return int(getattr(settings, "WORKPRO_ACCOUNT_FAILURE_LIMIT", DEFAULT_ACCOUNT_FAILURE_LIMIT))
+    return int(conf.get("ACCOUNT_FAILURE_LIMIT"))
 
 
 class AccountLockoutHandler(AxesDatabaseHandler):

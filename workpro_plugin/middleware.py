@@ -10,13 +10,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from csp.middleware import CSPMiddleware, PolicyParts
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from . import conf
 from .access import has_admin_access, needs_second_factor
 from .lib.http import is_admin_path
+from .portal.guards import ALLOWED_WITH_ISSUED_PASSWORD, must_set_password
 from .services import audit
 from .shared.audit import TWO_FACTOR_OPEN_URL_NAMES, record_denied
 
@@ -30,7 +31,7 @@ class WorkProCSPMiddleware(CSPMiddleware):
         parts = super().get_policy_parts(request, response, report_only)
         if not report_only and is_admin_path(request.path_info):
             update = dict(parts.update or {})
-            for directive in getattr(settings, "WORKPRO_ADMIN_CSP_RELAXED", ("script-src", "style-src")):
+            for directive in conf.get("ADMIN_CSP_RELAXED"):
                 update[directive] = [*(update.get(directive) or ()), UNSAFE_INLINE]
             parts.update = update
         return parts
@@ -44,7 +45,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        policy = getattr(settings, "WORKPRO_PERMISSIONS_POLICY", "")
+        policy = conf.get("PERMISSIONS_POLICY")
         if policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = policy
         return response
@@ -108,12 +109,13 @@ class AuditMiddleware:
         return None
 
 
-# Portal views an account holder with an issued password may still reach.
-ALLOWED_WITH_ISSUED_PASSWORD = {"set_password", "logout", "help", "login"}
 
 
 class IssuedPasswordMiddleware:
-    """An issued password is only good for choosing an own one: portal views redirect there."""
+    """An issued password is only good for choosing an own one: portal views redirect there.
+
+    The portal's URL patterns are guarded themselves too (portal.guards), so this middleware is
+    a second line, not the only one."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -125,10 +127,6 @@ class IssuedPasswordMiddleware:
         match = request.resolver_match
         if match is None or match.namespace != "workpro" or match.url_name in ALLOWED_WITH_ISSUED_PASSWORD:
             return None
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        person = getattr(user, "workpro_person", None)
-        if person is not None and person.must_set_password:
+        if must_set_password(getattr(request, "user", None)):
             return redirect("workpro:set_password")
         return None

@@ -9,6 +9,7 @@ from .portal.views import enrollments as views_enrollment
 from .portal.views import help as views_help
 from .portal.views import minors as views_minors
 from .portal.views import privacy as views_privacy
+from .portal.guards import guard_patterns
 from .portal.views import registration as views_registration
 
 app_name = "workpro"
@@ -64,3 +65,6 @@ urlpatterns += [
     path("konto/anwendungen/<int:app_id>/fuer/<int:person_id>/annehmen/", views_apps.app_accept, name="app_accept"),
     path("konto/anwendungen/<int:app_id>/fuer/<int:person_id>/oeffnen/", views_apps.app_open, name="app_open"),
 ]
+
+# Last: an issued password opens only "Passwort ändern", with or without IssuedPasswordMiddleware.
+urlpatterns = guard_patterns(urlpatterns)

@@ -19,13 +19,24 @@ def _manage(*args, env_extra: dict[str, str], drop: tuple[str, ...] = ()) -> sub
     )
 
 
+# A production environment as the README's "Production deployment" lists it: Redis (shared cache)
+# and an SMS gateway besides the secrets.
+PRODUCTION_ENV = {"SECRET_KEY": SECRET, "ALLOWED_HOSTS": "kita.example.org", "REDIS_URL": "redis://127.0.0.1:6379/0",
+                  "WORKPRO_SMS_GATEWAY_URL": "https://sms.example.org/send"}
+
+
 def test_check_deploy_has_no_warnings():
-    result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        env_extra={"SECRET_KEY": SECRET, "ALLOWED_HOSTS": "kita.example.org"},
-    )
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_extra=PRODUCTION_ENV,
+                     drop=("WORKPRO_SMS_BACKEND",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_without_redis_or_sms_gateway_is_refused():
+    env = {**PRODUCTION_ENV, "REDIS_URL": "", "WORKPRO_SMS_GATEWAY_URL": ""}
+    result = _manage("check", "--deploy", env_extra=env, drop=("WORKPRO_SMS_BACKEND",))
+    assert result.returncode != 0
+    assert "workpro.E027" in result.stderr and "workpro.W020" in result.stderr
 
 
 def test_missing_secret_key_fails_loudly():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+
+from .. import conf
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +52,7 @@ def client_ip(request) -> str | None:
     peer = _parse_ip(meta.get("REMOTE_ADDR") or "")
     if peer is None:
         return None
-    trusted = _trusted_networks(tuple(getattr(settings, "WORKPRO_TRUSTED_PROXIES", ()) or ()))
+    trusted = _trusted_networks(tuple(conf.get("TRUSTED_PROXIES") or ()))
     if not trusted:
         return str(peer)
     hops = [hop for hop in (meta.get("HTTP_X_FORWARDED_FOR") or "").split(",") if hop.strip()]

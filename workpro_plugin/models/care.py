@@ -5,19 +5,19 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import conf
 from ..lib.phones import format_phone
 from .enrollment import private_storage
 
-DEFAULT_PHOTO_VALIDITY_MONTHS = 24
+DEFAULT_PHOTO_VALIDITY_MONTHS = conf.DEFAULTS["PICKUP_PHOTO_VALIDITY_MONTHS"]
 
 
 def photo_validity_months() -> int:
-    return int(getattr(settings, "WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS", DEFAULT_PHOTO_VALIDITY_MONTHS))
+    return int(conf.get("PICKUP_PHOTO_VALIDITY_MONTHS"))
 
 
 def add_months(day: date, months: int) -> date:

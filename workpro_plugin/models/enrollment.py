@@ -5,7 +5,8 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.storage import storages
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,9 +22,21 @@ from ..lib.formats import format_datetime
 from ..lib.messages import NEXT_STEPS, log_label
 
 
+class MissingPrivateStorage(Storage):
+    """Stands in for STORAGES["private"] when the host has not configured it: the models still load,
+    the system check workpro.E023 says what to add, and no document is ever written anywhere else."""
+
+    def _refuse(self, *args, **kwargs):
+        raise ImproperlyConfigured('STORAGES["private"] is not configured (system check workpro.E023).')
+
+    _open = _save = delete = exists = listdir = size = url = path = _refuse
+    get_accessed_time = get_created_time = get_modified_time = _refuse
+
+
 def private_storage():
     """Documents never live under MEDIA_URL; they are served by permission-checked views."""
-
+    if "private" not in settings.STORAGES:
+        return MissingPrivateStorage()
     return storages["private"]
 
 

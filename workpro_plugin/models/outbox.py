@@ -1,7 +1,8 @@
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .. import conf
 
 
 class OutboxMessage(models.Model):
@@ -57,4 +58,4 @@ class OutboxMessage(models.Model):
 
     @property
     def max_attempts(self) -> int:
-        return getattr(settings, "WORKPRO_OUTBOX_MAX_ATTEMPTS", 8)
+        return conf.get("OUTBOX_MAX_ATTEMPTS")

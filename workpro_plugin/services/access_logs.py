@@ -14,13 +14,14 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import conf
 from . import privacy
 
-DEFAULT_RETENTION_DAYS = 90
+DEFAULT_RETENTION_DAYS = conf.DEFAULTS["ACCESS_LOG_RETENTION_DAYS"]
 
 
 def retention_days() -> int:
-    return int(getattr(settings, "WORKPRO_ACCESS_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    return int(conf.get("ACCESS_LOG_RETENTION_DAYS"))
 
 
 def purge(*, now=None) -> int:

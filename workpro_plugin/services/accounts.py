@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import conf
 from ..models import (
     ISSUED_PASSWORD_VALIDITY,
     STANDING_STATUSES,
@@ -190,13 +190,13 @@ def check_request_rate(subject: str, *, limit: int = 10, window: int = 3600, sco
 
 
 # (window in seconds, limit) pairs; a setting of the same name overrides them.
-DEFAULT_REGISTRATION_EMAIL_LIMITS = ((3600, 10), (86400, 20))
-DEFAULT_PASSWORD_REQUEST_IDENTITY_LIMITS = ((3600, 5), (86400, 10))
-DEFAULT_PASSWORD_REQUEST_NAME_LIMITS = ((86400, 30),)
+DEFAULT_REGISTRATION_EMAIL_LIMITS = conf.DEFAULTS["REGISTRATION_EMAIL_LIMITS"]
+DEFAULT_PASSWORD_REQUEST_IDENTITY_LIMITS = conf.DEFAULTS["PASSWORD_REQUEST_IDENTITY_LIMITS"]
+DEFAULT_PASSWORD_REQUEST_NAME_LIMITS = conf.DEFAULTS["PASSWORD_REQUEST_NAME_LIMITS"]
 
 
-def _limits(name: str, default) -> tuple:
-    return tuple(getattr(settings, name, default))
+def _limits(name: str) -> tuple:
+    return tuple(conf.get(name))
 
 
 def _fold(text: str) -> str:
@@ -205,7 +205,7 @@ def _fold(text: str) -> str:
 
 def check_registration_rate(email: str) -> None:
     """Registrations of one mail address, from whatever client address (each can send a mail)."""
-    for window, limit in _limits("WORKPRO_REGISTRATION_EMAIL_LIMITS", DEFAULT_REGISTRATION_EMAIL_LIMITS):
+    for window, limit in _limits("REGISTRATION_EMAIL_LIMITS"):
         check_request_rate(normalize_email(email), limit=limit, window=window, scope="register-email")
 
 
@@ -217,10 +217,10 @@ def check_password_request_rate(data: PasswordRequest) -> None:
     the refusal tells nothing about who exists.
     """
     name = f"{_fold(data.last_name)}|{_fold(data.first_name)}"
-    for window, limit in _limits("WORKPRO_PASSWORD_REQUEST_IDENTITY_LIMITS", DEFAULT_PASSWORD_REQUEST_IDENTITY_LIMITS):
+    for window, limit in _limits("PASSWORD_REQUEST_IDENTITY_LIMITS"):
         check_request_rate(f"{name}|{data.date_of_birth.isoformat()}", limit=limit, window=window,
                            scope="pwrequest-identity")
-    for window, limit in _limits("WORKPRO_PASSWORD_REQUEST_NAME_LIMITS", DEFAULT_PASSWORD_REQUEST_NAME_LIMITS):
+    for window, limit in _limits("PASSWORD_REQUEST_NAME_LIMITS"):
         check_request_rate(name, limit=limit, window=window, scope="pwrequest-name")
 
 
@@ -515,7 +515,7 @@ def login_changes_erase(person: Person) -> int:
 def login_changes_purge(*, now=None) -> int:
     """Requested login changes are worth nothing after their proof expired (3 days at most): the
     rows, with the address someone typed, go after WORKPRO_LOGIN_CHANGE_RETENTION_DAYS (30)."""
-    days = int(getattr(settings, "WORKPRO_LOGIN_CHANGE_RETENTION_DAYS", 30))
+    days = int(conf.get("LOGIN_CHANGE_RETENTION_DAYS"))
     cutoff = (now or timezone.now()) - timedelta(days=days)
     return LoginChange.objects.filter(created_at__lt=cutoff).delete()[0]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import conf
 from ..lib.http import client_ip, is_admin_path
 from ..models import AuditAction, AuditEvent
 from . import privacy
@@ -58,7 +58,7 @@ def denied(request, *, object_type: str = "", object_id="", reason: str = "not_f
 
 def purge(*, now=None) -> int:
     """Delete events older than the retention period; returns how many went."""
-    days = int(getattr(settings, "WORKPRO_AUDIT_RETENTION_DAYS", 730))
+    days = int(conf.get("AUDIT_RETENTION_DAYS"))
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
     return deleted

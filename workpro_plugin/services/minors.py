@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import conf
 from ..access import PortalRole, portal_role, speaks_for
 from ..models import (
     STANDING_STATUSES,
@@ -275,7 +275,7 @@ def process_passport_photo(upload) -> bytes:
     checked = check_upload(upload)
     if checked.kind not in ("jpeg", "png"):
         raise UploadError(_("Bitte ein Foto als JPEG- oder PNG-Datei hochladen."))
-    limit = getattr(settings, "WORKPRO_PICKUP_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+    limit = conf.get("PICKUP_PHOTO_MAX_BYTES")
     if len(checked.content) > limit:
         raise UploadError(_("Das Foto ist größer als %(mb)s MB.") % {"mb": limit // (1024 * 1024)})
     try:

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django_q.tasks import async_task
 from icalendar import Calendar, Event
 
+from .. import conf
 from ..lib.messages import render_event
 from ..models import ISSUED_PASSWORD_VALIDITY, Document, Institution, OutboxMessage, Person
 from ..sms import SmsMessage, get_backend
@@ -48,7 +49,7 @@ def message_id(message: OutboxMessage) -> str:
     Derived from the row's id and creation time (a database restored or reset later never gives
     a new mail an old ID), at WORKPRO_MESSAGE_ID_DOMAIN or the domain of DEFAULT_FROM_EMAIL.
     """
-    domain = getattr(settings, "WORKPRO_MESSAGE_ID_DOMAIN", "") or \
+    domain = conf.get("MESSAGE_ID_DOMAIN") or \
         parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "workpro.localhost"
     stamp = f"{message.created_at.astimezone(dt_timezone.utc):%Y%m%d%H%M%S%f}" if message.created_at else "0"
     return f"<workpro.outbox.{message.pk}.{stamp}@{domain.strip().strip('<>') or 'workpro.localhost'}>"

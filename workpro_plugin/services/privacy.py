@@ -40,6 +40,7 @@ from django.db import transaction
 from django.db.models import PROTECT, Max, Q
 from django.utils import timezone, translation
 
+from .. import conf
 from ..access import speaks_for
 from ..models import (
     CLOSED_STATUSES,
@@ -426,8 +427,10 @@ def person_export(*, person: Person, by, via: str, institutions: frozenset[int] 
 # --- retention and anonymisation --------------------------------------------------------------
 
 def retention_days(key: str) -> int:
-    table = getattr(settings, "WORKPRO_RETENTION_DAYS", {})
-    return int(table.get(key, table.get("other", 183)))
+    """Days per document kind (and "contract", "person", "interest"): WorkPro's defaults (contracts
+    ten years), with the host's WORKPRO_RETENTION_DAYS keys over them; unknown kinds as "other"."""
+    table = conf.get("RETENTION_DAYS")
+    return int(table.get(key, table["other"]))
 
 
 def enrollment_ended_on(enrollment: Enrollment) -> date | None:

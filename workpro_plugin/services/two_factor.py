@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .. import conf
 from ..models import TwoFactorEnrolment
 from . import audit
 from .errors import ServiceError
@@ -45,11 +46,11 @@ class TwoFactorError(ServiceError):
 
 
 def link_hours() -> int:
-    return int(getattr(settings, "WORKPRO_2FA_LINK_HOURS", 24))
+    return int(conf.get("2FA_LINK_HOURS"))
 
 
 def lockout_cap() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "WORKPRO_2FA_LOCKOUT_MAX_SECONDS", 15 * 60)))
+    return timedelta(seconds=int(conf.get("2FA_LOCKOUT_MAX_SECONDS")))
 
 
 def _hash(token: str) -> str:

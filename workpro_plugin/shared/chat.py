@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import conf
 from ..models import Conversation, Message
 from ..selectors.chat import messages_since, read_markers
 from ..services import chat as svc
@@ -22,7 +22,7 @@ from ..services import chat as svc
 def poll_seconds() -> int:
     """How often an open thread asks for new messages (WORKPRO_CHAT_POLL_SECONDS, default 10)."""
 
-    return int(getattr(settings, "WORKPRO_CHAT_POLL_SECONDS", 10))
+    return int(conf.get("CHAT_POLL_SECONDS"))
 
 
 def _int(value) -> int:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+
+from .. import conf
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,10 @@ class SmsMessage:
 
 
 def get_backend():
-    return import_string(settings.WORKPRO_SMS_BACKEND)()
+    path = conf.get("SMS_BACKEND")
+    if not path:  # never fall back to printing passwords (system check workpro.E027)
+        raise ImproperlyConfigured("WORKPRO_SMS_BACKEND is not set and DEBUG is off.")
+    return import_string(path)()
 
 
 def send_sms(to: str, body: str) -> int:

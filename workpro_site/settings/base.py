@@ -6,11 +6,12 @@ code runs the embedded demo (SQLite, ORM broker, console mail) and production
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from workpro_plugin.conf import configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PROJECT_DIR = BASE_DIR / "workpro_site"
@@ -66,18 +67,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "workpro_plugin.middleware.StaffTwoFactorMiddleware",
-    "workpro_plugin.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "workpro_plugin.middleware.IssuedPasswordMiddleware",
-    "workpro_plugin.middleware.WorkProCSPMiddleware",
-    "workpro_plugin.middleware.SecurityHeadersMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    # Last, so it sees every failed login (django-axes).
-    "axes.middleware.AxesMiddleware",
 ]
+# WorkPro's middleware (2FA gate, audit, issued passwords, CSP, headers, django-otp, django-axes
+# last) is added in its place by workpro_plugin.conf.configure() at the end of this module.
 
 ROOT_URLCONF = "workpro_site.urls"
 
@@ -145,36 +140,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    # ModelBackend that refuses issued passwords after 72 hours, on every login path.
-    "workpro_plugin.backends.IssuedPasswordBackend",
-    # The password sent by SMS ("Neues Passwort anfordern") with the address it was requested for.
-    "workpro_plugin.backends.SmsPasswordBackend",
-]
-# Nobody resets a password by mail: portal users request one by SMS ("Neues Passwort anfordern"),
-# staff through their Leitung or a superuser (system checks workpro.E015, E016). Staff addresses are
-# changed by a superuser, not on the staff member's own account page.
-WAGTAIL_PASSWORD_RESET_ENABLED = False
-WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
-LOGIN_URL = "workpro:login"
+# From workpro_plugin.conf.configure() (end of this module): AUTHENTICATION_BACKENDS (axes, then
+# WorkPro's ModelBackend that refuses issued passwords after 72 hours and the SMS password backend),
+# LOGIN_URL = "workpro:login", Wagtail's password reset and address change off (portal users request
+# a password by SMS, staff through their Leitung or a superuser: checks workpro.E015, E016), and
+# django-axes: 5 failures per email and IP lock for 15 minutes; WorkPro's handler also locks the
+# account from every address after WORKPRO_ACCOUNT_FAILURE_LIMIT (20) failures in those 15 minutes.
 
-# Login throttling (django-axes): 5 failures per email and IP lock for 15 minutes; the plugin's
-# handler also locks the account from every address after WORKPRO_ACCOUNT_FAILURE_LIMIT
-# failures within the same 15 minutes (plugin default 20).
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "workpro_plugin.backends.AccountLockoutHandler"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "workpro_plugin.portal.views.accounts.lockout"
-AXES_USERNAME_CALLABLE = "workpro_plugin.portal.views.accounts.axes_username"
-AXES_VERBOSE = False
 # The client address for lockouts, rate limits and the audit log (workpro_plugin.lib.http.client_ip):
 # X-Forwarded-For is read only behind the reverse proxies listed here (addresses or networks,
 # e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8). Empty: the socket peer is the client.
 WORKPRO_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
-AXES_CLIENT_IP_CALLABLE = "workpro_plugin.lib.http.client_ip"
 
 SESSION_COOKIE_AGE = 60 * 60 * 8  # a working day; portal sessions end after that
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -221,9 +197,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_I18N_ENABLED = False
-# No third-party avatar service: it would leak hashed staff emails and break the CSP.
-WAGTAIL_GRAVATAR_PROVIDER_URL = None
-WAGTAIL_ENABLE_UPDATE_CHECK = False  # no calls home from the admin (CSP, data protection)
+# configure() turns off Gravatar (it would leak hashed staff emails and break the CSP) and
+# Wagtail's update check (no calls home from the admin).
 
 # --- Mail and SMS -------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -235,10 +210,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "WorkPro <noreply@workpro.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# SMS backends: console (default), locmem (tests), http (gateway, see README).
-WORKPRO_SMS_BACKEND = os.environ.get(
-    "WORKPRO_SMS_BACKEND", "workpro_plugin.sms.backends.console.SmsBackend"
-)
+# SMS backends: console, file, locmem (tests), http (gateway, see README). WorkPro's default:
+# the HTTP gateway once WORKPRO_SMS_GATEWAY_URL is set, else the console with DEBUG, else none:
+# production refuses to start without a gateway (system check workpro.E027).
+if os.environ.get("WORKPRO_SMS_BACKEND"):
+    WORKPRO_SMS_BACKEND = os.environ["WORKPRO_SMS_BACKEND"]
 WORKPRO_SMS_GATEWAY_URL = os.environ.get("WORKPRO_SMS_GATEWAY_URL", "")
 WORKPRO_SMS_GATEWAY_TOKEN = os.environ.get("WORKPRO_SMS_GATEWAY_TOKEN", "")
 WORKPRO_SMS_SENDER_ID = os.environ.get("WORKPRO_SMS_SENDER_ID", "WorkPro")
@@ -246,29 +222,13 @@ WORKPRO_SMS_FILE_PATH = os.environ.get("WORKPRO_SMS_FILE_PATH", str(BASE_DIR / "
 WORKPRO_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("WORKPRO_OUTBOX_MAX_ATTEMPTS", "8"))
 # Abholberechtigte: a passport photo older than this asks for a new one.
 WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS = int(os.environ.get("WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS", "24"))
-WORKPRO_PICKUP_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
 # --- Data protection: retention (DSGVO) ----------------------------------------
-# Days a document is kept after its enrollment ended (contract end, or the day it was
-# rejected, withdrawn or expired); "contract" applies to every document of a concluded
-# (ratified) contract: 10 years after the contract end (§ 147 AO). A person is
-# anonymised "person" days after their last enrollment ended, once all their
-# documents are gone. The daily schedule workpro-privacy-retention applies this.
-WORKPRO_RETENTION_DAYS = {
-    "application": 183,
-    "invitation": 183,
-    "decision": 183,
-    "contract_offer": 183,
-    "signed_contract": 183,
-    "proof": 183,
-    "upload": 183,
-    "other": 183,
-    "ratified_contract": 3653,
-    "contract": 3653,
-    "person": 183,
-    # An interest never pursued (still "Interessent") counts as ended after two years.
-    "interest": 730,
-}
+# WORKPRO_RETENTION_DAYS: WorkPro's defaults (workpro_plugin.conf.RETENTION_DAYS): 183 days
+# after an enrollment ended per document kind, every document of a concluded contract
+# 10 years after the contract end (§ 147 AO), people 183 days after their last enrollment,
+# an interest never pursued ends after two years. The daily schedule
+# workpro-privacy-retention applies them.
 
 # --- Background tasks (django-q2) ---------------------------------------------
 # One dict for web and worker processes: ack_failures is stamped into each task
@@ -300,29 +260,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # the portal's links in mails must still find the session
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # Wagtail admin reads the token from the cookie
-# Browser features no WorkPro page uses (sent by workpro_plugin.middleware.SecurityHeadersMiddleware).
-WORKPRO_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-
-# Content Security Policy (django-csp). Everything is served from our own origin, and the
-# public site and the portal run without inline scripts or styles. Only the Wagtail admin
-# (still built with inline styles and scripts) gets 'unsafe-inline' added, per request, by
-# workpro_plugin.middleware.WorkProCSPMiddleware.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "font-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "frame-src": ["'self'"],
-        "frame-ancestors": ["'self'"],
-        "form-action": ["'self'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
-    }
-}
-WORKPRO_ADMIN_CSP_RELAXED = ("script-src", "style-src")
+# WorkPro's defaults: Permissions-Policy (WORKPRO_PERMISSIONS_POLICY) denies camera, microphone,
+# geolocation, payment and USB; the Content Security Policy (django-csp, set by configure())
+# serves everything from our own origin without inline scripts or styles. Only the Wagtail admin
+# gets 'unsafe-inline' added, per request, by workpro_plugin.middleware.WorkProCSPMiddleware.
 
 # Two-factor authentication (django-otp, TOTP) for everyone who can open the Wagtail
 # admin. Optional in the demo (staff may set it up under Konto); production.py turns it on.
@@ -342,3 +283,8 @@ LOGGING = {
         "django-q": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- WorkPro ------------------------------------------------------------------
+# The same block a host site appends (README, "Install into an existing Wagtail site"): adds what
+# WorkPro needs and keeps every value set above.
+configure(globals())

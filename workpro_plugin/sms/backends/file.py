@@ -2,8 +2,7 @@ import datetime
 import os
 from pathlib import Path
 
-from django.conf import settings
-
+from ... import conf
 from .base import BaseSmsBackend
 
 
@@ -11,7 +10,7 @@ class SmsBackend(BaseSmsBackend):
     """Writes each SMS to a file in settings.WORKPRO_SMS_FILE_PATH (like Django's file mail backend)."""
 
     def __init__(self, path=None):
-        self.path = Path(path or getattr(settings, "WORKPRO_SMS_FILE_PATH", "sms-outbox"))
+        self.path = Path(path or conf.get("SMS_FILE_PATH"))
 
     def send_messages(self, messages) -> int:
         self.path.mkdir(parents=True, exist_ok=True)

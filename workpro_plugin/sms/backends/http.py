@@ -2,8 +2,7 @@ import json
 import urllib.error
 import urllib.request
 
-from django.conf import settings
-
+from ... import conf
 from .base import BaseSmsBackend
 
 
@@ -19,9 +18,9 @@ class SmsBackend(BaseSmsBackend):
     """
 
     def __init__(self, url=None, token=None, sender=None, timeout=10):
-        self.url = url or settings.WORKPRO_SMS_GATEWAY_URL
-        self.token = token or settings.WORKPRO_SMS_GATEWAY_TOKEN
-        self.sender = sender or getattr(settings, "WORKPRO_SMS_SENDER_ID", "WorkPro")
+        self.url = url or conf.get("SMS_GATEWAY_URL")
+        self.token = token or conf.get("SMS_GATEWAY_TOKEN")
+        self.sender = sender or conf.get("SMS_SENDER_ID")
         self.timeout = timeout
         if not self.url:
             raise SmsGatewayError("WORKPRO_SMS_GATEWAY_URL is not set")
