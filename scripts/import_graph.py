@@ -21,7 +21,7 @@ SKIP_PARTS = {"migrations", "__pycache__"}
 
 # DESIGN.md's layers, top (0) to bottom, by the module path below workpro_plugin. FLAT names the
 # modules of the flat package before #16, so the same script draws the "before" picture.
-LAYERS = ["wiring", "faces", "shared", "services", "selectors", "access", "models", "blocks", "lib"]
+LAYERS = ["wiring", "faces", "shared", "services", "selectors", "access", "models", "blocks", "lib", "conf"]
 PREFIXES = {
     "wiring": ("urls", "wagtail_hooks", "apps", "tasks", "signals", "middleware", "checks", "templatetags",
                "management", "backends"),
@@ -33,6 +33,7 @@ PREFIXES = {
     "models": ("models",),
     "blocks": ("blocks",),
     "lib": ("lib",),
+    "conf": ("conf",),
 }
 FLAT = {  # module -> (layer, face)
     **{m: ("faces", "backoffice") for m in ("admin_addons", "admin_apps", "admin_canned", "admin_export", "admin_fees",
