@@ -247,6 +247,9 @@ WORKPRO_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("WORKPRO_OUTBOX_MAX_ATTEMPTS", 
 # Abholberechtigte: a passport photo older than this asks for a new one.
 WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS = int(os.environ.get("WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS", "24"))
 WORKPRO_PICKUP_PHOTO_MAX_BYTES = 8 * 1024 * 1024
+# The demo keeps the offer index and help page directly under its institution homepages
+# (the plugin's default allows any parent page type).
+WORKPRO_INDEX_PARENT_PAGE_TYPES = ["home.HomePage"]
 
 # --- Data protection: retention (DSGVO) ----------------------------------------
 # Days a document is kept after its enrollment ended (contract end, or the day it was
