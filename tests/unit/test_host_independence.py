@@ -3,6 +3,7 @@ nor freeze the host's settings into the plugin's migrations."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -81,3 +82,67 @@ def test_person_language_offers_the_hosts_languages():
     field = Person._meta.get_field("language")
     assert [code for code, _ in field.choices] == ["fr", "it"]
     assert [code for code, _ in field.formfield().choices if code] == ["fr", "it"]
+
+
+# --- No process-wide library state -------------------------------------------------------------
+
+PLUGIN = ROOT / "workpro_plugin"
+# Calls that change a library's behaviour for the whole process (the host's code included).
+GLOBAL_CALLS = {
+    ("socket", "setdefaulttimeout"), ("locale", "setlocale"), ("logging", "basicConfig"),
+    ("logging", "disable"), ("logging", "captureWarnings"), ("warnings", "filterwarnings"),
+    ("warnings", "simplefilter"), ("sys", "setrecursionlimit"), ("csv", "field_size_limit"),
+    ("mimetypes", "add_type"), ("os", "putenv"), ("translation", "activate"),
+}
+
+
+def _imported_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.update(alias.asname or alias.name for alias in node.names)
+    return names
+
+
+def _global_state_offences(source: str, name: str) -> list[str]:
+    """Assignments to attributes of imported modules or classes (`Image.MAX_IMAGE_PIXELS = ...`,
+    `os.environ[...] = ...`) and process-wide calls outside `with warnings.catch_warnings()`."""
+    tree = ast.parse(source)
+    imported = _imported_names(tree)
+    guarded = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.With)
+               and any("catch_warnings" in ast.unparse(item.context_expr) for item in node.items)
+               for inner in ast.walk(node)}
+    found = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            base = target
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if target is not base and isinstance(base, ast.Name) and base.id in imported:
+                found.append(f"{name}:{node.lineno}: {ast.unparse(target)} = ...")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) \
+                and (node.func.value.id, node.func.attr) in GLOBAL_CALLS and id(node) not in guarded:
+            found.append(f"{name}:{node.lineno}: {ast.unparse(node.func)}(...)")
+    return found
+
+
+def test_the_scan_finds_process_wide_state():
+    source = ("import socket\nfrom PIL import Image\nimport warnings\nimport os\n"
+              "Image.MAX_IMAGE_PIXELS = None\nos.environ['X'] = '1'\n"
+              "def f():\n    socket.setdefaulttimeout(3)\n    warnings.simplefilter('ignore')\n"
+              "    with warnings.catch_warnings():\n        warnings.simplefilter('error')\n")
+    assert len(_global_state_offences(source, "x.py")) == 4
+
+
+def test_the_plugin_changes_no_process_wide_library_state():
+    found = []
+    for path in sorted(PLUGIN.rglob("*.py")):
+        if "migrations" not in path.parts:
+            found += _global_state_offences(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert found == []
