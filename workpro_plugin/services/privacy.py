@@ -181,7 +181,7 @@ def privacy_log_for(user, person: Person):
         return log
     colleagues = Institution.objects.filter(pk__in=scope)
     where = Q(by__isnull=True) | Q(by=user) | Q(by__groups__in=colleagues.values("staff_group")) | Q(
-        by__groups__in=colleagues.values("lead_group"))
+        by__groups__in=colleagues.values("lead_group")) | Q(by__groups__in=colleagues.values("operator__lead_group"))
     if person.user_id:
         where |= Q(by_id=person.user_id)
     return log.filter(where).distinct()
