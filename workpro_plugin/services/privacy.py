@@ -41,6 +41,7 @@ from django.db.models import PROTECT, Max, Q
 from django.utils import timezone, translation
 
 from ..access import speaks_for
+from ..lib.users import login_field
 from ..models import (
     CLOSED_STATUSES,
     Consent,
@@ -561,8 +562,8 @@ def person_anonymise(*, person: Person, by=None) -> dict:
     if person.user_id:
         User = get_user_model()
         user = User.objects.select_for_update().get(pk=person.user_id)
-        user.username = f"anonymisiert-{user.pk}"
         user.email = user.first_name = user.last_name = ""
+        setattr(user, login_field(), f"anonymisiert-{user.pk}")  # after the address: it may be the login
         user.is_active = False
         user.set_unusable_password()
         user.save()
