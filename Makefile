@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench load install messages check check-security host-check clean
+.PHONY: run test test-custom-user bench load install messages check check-security host-check clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ run: install
 # Browser tests run when /usr/bin/chromium exists; otherwise the summary says they were skipped.
 test: install node_modules/.installed
 	$(PY) -m pytest -n auto
+
+# Registration, logins, password requests and participant logins again, with a host's custom user
+# model whose USERNAME_FIELD is `email` (tests/custom_user/); its own settings and test database.
+CUSTOM_USER_TESTS := tests/portal/test_login_field.py tests/portal/test_accounts.py \
+	tests/portal/test_views_contact_data.py tests/portal/test_minors.py
+test-custom-user: install
+	DJANGO_SETTINGS_MODULE=tests.custom_user.settings $(PY) -m pytest -p no:cacheprovider -n 2 $(CUSTOM_USER_TESTS)
 
 bench: install
 	$(PY) bench/run.py

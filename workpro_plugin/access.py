@@ -12,7 +12,6 @@ from django_otp import user_has_device
 
 from . import conf
 from .models import Conversation
-from .models.institutions import user_group_ids
 
 # Why the authentication backend refused a correct password; the portal login form reads it.
 PASSWORD_EXPIRED = "password_expired"
@@ -141,4 +140,4 @@ def is_chat_staff(user, institution) -> bool:
         return False
     if institution.staff_can(user, "process_enrollment"):
         return True
-    return institution.lead_group_id is not None and institution.lead_group_id in user_group_ids(user)
+    return institution.is_lead(user)

@@ -99,6 +99,8 @@ DEFAULTS = {
     "LOGIN_CHANGE_RETENTION_DAYS": 30,
     # --- portal
     "CHAT_POLL_SECONDS": 10,
+    # Page types the offer index and the help page may be created under; None: any page type.
+    "INDEX_PARENT_PAGE_TYPES": None,
     "PICKUP_PHOTO_VALIDITY_MONTHS": 24,
     "PICKUP_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     # --- headers

@@ -7,8 +7,8 @@ from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib.content_cache import invalidate_public_content
-from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection
-from .services import audit
+from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection, Operator
+from .services import audit, institutions
 
 
 def _invalidate(**kwargs):
@@ -31,6 +31,22 @@ def connect() -> None:
     post_save.connect(_invalidate_for_models, dispatch_uid="workpro-content-save")
     post_delete.connect(_invalidate_for_models, dispatch_uid="workpro-content-delete")
     m2m_changed.connect(_invalidate, dispatch_uid="workpro-content-m2m")
+
+
+def _institution_created(sender, instance, created, raw=False, **kwargs):
+    """A new institution (from the admin, a script or the demo) gets its groups and collection."""
+    if created and not raw:
+        institutions.institution_set_up(institution=instance)
+
+
+def _operator_created(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        institutions.ensure_operator_group(instance)
+
+
+def connect_institutions() -> None:
+    post_save.connect(_institution_created, sender=Institution, dispatch_uid="workpro-institution-created")
+    post_save.connect(_operator_created, sender=Operator, dispatch_uid="workpro-operator-created")
 
 
 def connect_audit() -> None:

@@ -1,7 +1,7 @@
 """Institutions: operator, homepage, site, offer index and staff groups."""
 
 
-def make_institution(slug="kita", hostname=None, name=None):
+def make_institution(slug="kita", hostname=None, name=None, operator="Träger GmbH"):
     """A small institution tree: operator, homepage, site, offer index, staff groups."""
     from wagtail.models import Page, Site
 
@@ -9,7 +9,7 @@ def make_institution(slug="kita", hostname=None, name=None):
     from workpro_plugin.models import Institution, OfferIndexPage, Operator
     from workpro_plugin.services.institutions import ensure_staff_groups
 
-    operator, _ = Operator.objects.get_or_create(name="Träger GmbH")
+    operator, _ = Operator.objects.get_or_create(name=operator)
     root = Page.get_first_root_node()
     home = HomePage(title=name or slug.title(), slug=slug)
     root.add_child(instance=home)

@@ -6,11 +6,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from workpro_plugin.lib.users import login_fields
 from workpro_plugin.models import Guardian, Person
 
 
 def make_user(email: str, *, person: bool = True, groups=(), superuser: bool = False, **person_fields):
-    user = get_user_model().objects.create(username=email, email=email, is_superuser=superuser,
+    user = get_user_model().objects.create(**login_fields(email), is_superuser=superuser,
                                            is_staff=superuser)
     for group in groups:
         user.groups.add(group if isinstance(group, Group) else Group.objects.get(name=group))

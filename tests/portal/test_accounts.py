@@ -36,7 +36,7 @@ def test_registration_creates_account_enrollment_and_mails_password(client, kita
     response = register_on_offer(client, kita, offer, run_on_commit)
     assert response.status_code == 302
     assert response["Location"] == "/workpro/registriert/"
-    user = User.objects.get(username="erika.muster@example.org")
+    user = User._default_manager.get_by_natural_key("erika.muster@example.org")
     person = user.workpro_person
     assert (person.last_name, person.first_name, person.must_set_password) == ("Muster", "Erika", True)
     enrollment = Enrollment.objects.get(account_holder=user)
@@ -67,9 +67,9 @@ def test_registering_again_creates_no_second_account_and_reveals_nothing(
     client.cookies.clear()
     second = register_on_offer(client, kita, hort, run_on_commit, email="erika.muster@example.org")
     assert (first.status_code, first["Location"]) == (second.status_code, second["Location"])
-    assert User.objects.filter(username="erika.muster@example.org").count() == 1
+    assert User.objects.filter(email="erika.muster@example.org").count() == 1
     # Nothing is attached to the existing account: the owner decides after logging in.
-    assert list(Enrollment.objects.filter(account_holder__username="erika.muster@example.org")
+    assert list(Enrollment.objects.filter(account_holder__email="erika.muster@example.org")
                 .values_list("offer_id", flat=True)) == [offer.pk]
     existing_mail = mail.outbox[-1]
     assert "bereits ein Konto" in existing_mail.body and "nichts an Ihr Konto gebunden" in existing_mail.body
@@ -153,11 +153,11 @@ def test_first_login_with_issued_password_forces_own_password(client, kita, offe
     wrong = client.post("/workpro/konto/passwort/", {"old_password": "falsch-falsch", "new_password1": "Sonnenblume-2026",
                                                      "new_password2": "Sonnenblume-2026"}, HTTP_HOST="kita.test")
     assert "nicht korrekt" in " ".join(wrong.context["form"].errors["old_password"])
-    assert Person.objects.get(user__username=email).must_set_password  # nothing changed
+    assert Person.objects.get(user__email=email).must_set_password  # nothing changed
     ok = client.post("/workpro/konto/passwort/", {"old_password": password, "new_password1": "Sonnenblume-2026",
                                                   "new_password2": "Sonnenblume-2026"}, HTTP_HOST="kita.test")
     assert ok.status_code == 302
-    person = Person.objects.get(user__username=email)
+    person = Person.objects.get(user__email=email)
     assert not person.must_set_password and person.password_issued_at is None
     page = client.get("/workpro/konto/", HTTP_HOST="kita.test")
     assert page.status_code == 200 and "Krippenplatz" in page.content.decode()
@@ -240,7 +240,7 @@ def test_password_request_by_customer_number_with_new_email(client, known_person
     _request(client, run_on_commit, mobile="", customer_number="k-000042", email="erika@neu.example")
     assert len(sms_outbox) == 1 and "erika@neu.example" in sms_outbox[0].body
     user = User.objects.get(pk=known_person.user_id)
-    assert user.username == user.email == "erika.muster@example.org"  # pending until the SMS password is used
+    assert user.get_username() == user.email == "erika.muster@example.org"  # pending until the SMS password is used
     notice = mail.outbox[-1]
     assert notice.to == ["erika.muster@example.org"]
     assert "erika@neu.example" in notice.body and "bisheriges Passwort gelten weiter" in notice.body
@@ -249,7 +249,7 @@ def test_password_request_by_customer_number_with_new_email(client, known_person
     with run_on_commit():
         assert portal_login(client, "erika@neu.example", password).status_code == 302
     user.refresh_from_db()
-    assert user.username == user.email == User.objects.get(pk=known_person.user_id).workpro_person.email \
+    assert user.get_username() == user.email == User.objects.get(pk=known_person.user_id).workpro_person.email \
         == "erika@neu.example"
     assert mail.outbox[-1].to == ["erika.muster@example.org"] and "geändert" in mail.outbox[-1].subject
 

@@ -70,7 +70,7 @@ def test_email_change_needs_the_link_and_tells_the_old_address(client, holder, r
     with run_on_commit():
         client.post(path)
     holder.refresh_from_db()
-    assert holder.username == holder.email == "neu@example.org"
+    assert holder.get_username() == holder.email == "neu@example.org"
     assert mail.outbox[-1].to == ["eltern@example.org"] and "neu@example.org" in mail.outbox[-1].body
 
 

@@ -16,6 +16,16 @@ def user_group_ids(user) -> set[int]:
     return cached
 
 
+def user_operator_ids(user) -> set[int]:
+    """Ids of the operators whose group ("Träger …") the user belongs to, read once per user object."""
+    cached = getattr(user, "_workpro_operator_ids", None)
+    if cached is None:
+        groups = user_group_ids(user)
+        cached = set(Operator.objects.filter(lead_group__in=groups).values_list("pk", flat=True)) if groups else set()
+        user._workpro_operator_ids = cached
+    return cached
+
+
 def validate_number_format(value: str) -> None:
     """A number format must contain {number} and format with example values."""
     if "{number" not in value:
@@ -45,6 +55,15 @@ class Operator(models.Model):
         help_text=_("Platzhalter: {number}. Beispiel: K-{number:06d} ergibt K-000042."),
         validators=[validate_number_format],
     )
+    lead_group = models.OneToOneField(
+        Group,
+        verbose_name=_("Gruppe Träger"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workpro_operator",
+        help_text=_("Mitglieder dieser Gruppe sind Leitung aller Einrichtungen dieses Trägers."),
+    )
 
     panels = [
         FieldPanel("name"),
@@ -55,6 +74,7 @@ class Operator(models.Model):
         FieldPanel("email"),
         FieldPanel("website"),
         FieldPanel("customer_number_format"),
+        FieldPanel("lead_group"),
     ]
 
     class Meta:
@@ -180,11 +200,17 @@ class Institution(models.Model):
         prefix = self.contract_number_prefix or self.slug.upper()
         return self.contract_number_format.format(prefix=prefix, year=year, number=number)
 
+    def lead_group_ids(self) -> list[int]:
+        """Leitung: the institution's own group and its operator's ("Träger …"), whose members lead
+        every institution of the operator."""
+        return [pk for pk in (self.lead_group_id, self.operator.lead_group_id) if pk is not None]
+
     def staff_group_ids(self) -> list[int]:
-        return [pk for pk in (self.staff_group_id, self.lead_group_id) if pk is not None]
+        return [pk for pk in (self.staff_group_id, *self.lead_group_ids()) if pk is not None]
 
     def is_staff_member(self, user: settings.AUTH_USER_MODEL) -> bool:
-        """Staff of an institution are the members of its Sachbearbeitung or Leitung group (or superusers).
+        """Staff of an institution are the members of its Sachbearbeitung or Leitung group, of its
+        operator's group (or superusers).
 
         Membership scopes *which* enrollments a user sees; Django permissions on the
         groups (view, process, sign) decide *what* they may do with them.
@@ -193,8 +219,17 @@ class Institution(models.Model):
             return False
         if user.is_superuser:
             return True
-        groups = self.staff_group_ids()
-        return bool(groups) and not user_group_ids(user).isdisjoint(groups)
+        own = [pk for pk in (self.staff_group_id, self.lead_group_id) if pk is not None]
+        return not user_group_ids(user).isdisjoint(own) or self.operator_id in user_operator_ids(user)
+
+    def is_lead(self, user) -> bool:
+        """Leitung of this institution: its Leitung group or its operator's group (superusers too)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return False
+        if user.is_superuser:
+            return True
+        return ((self.lead_group_id is not None and self.lead_group_id in user_group_ids(user))
+                or self.operator_id in user_operator_ids(user))
 
     def staff_can(self, user, permission: str) -> bool:
         """Staff of this institution holding `permission` (e.g. "process_enrollment")."""

@@ -38,6 +38,7 @@ from ..lib.choices import (
 from ..lib.content_cache import content_generation
 from .fees import FeeSchedule
 from .institutions import Institution
+from .pages import HostParentPageMixin
 from .page_forms import OfferFilterForm, RegistrationForm
 
 
@@ -49,7 +50,7 @@ class RegistrationState:
     reason: str = ""
 
 
-class OfferIndexPage(Page):
+class OfferIndexPage(HostParentPageMixin, Page):
     """The institution's offers, the target of the "Angebote" button."""
 
     intro = RichTextField(_("Einleitung"), blank=True)
@@ -60,7 +61,6 @@ class OfferIndexPage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro")]
     settings_panels = Page.settings_panels + [FieldPanel("per_page")]
 
-    parent_page_types = ["home.HomePage"]
     subpage_types = ["workpro_plugin.OfferPage"]
     max_count_per_parent = 1
 

@@ -6,17 +6,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
-from ..models import Institution
+from ..models import Institution, Operator
 
 
 def staff_institutions(user):
-    """The institutions whose enrollments `user` processes (all for superusers)."""
+    """The institutions whose enrollments `user` processes (all for superusers): those whose
+    Sachbearbeitung or Leitung they belong to, and every institution of an operator whose
+    "Träger …" group they belong to."""
     if user is None or not user.is_authenticated:
         return Institution.objects.none()
     if user.is_superuser:
         return Institution.objects.all()
     groups = user.groups.all()
-    return Institution.objects.filter(Q(staff_group__in=groups) | Q(lead_group__in=groups)).distinct()
+    return Institution.objects.filter(
+        Q(staff_group__in=groups) | Q(lead_group__in=groups) | Q(operator__lead_group__in=groups)).distinct()
 
 
 def two_factor_colleagues(user):
@@ -30,6 +33,11 @@ def two_factor_colleagues(user):
         return User.objects.filter(
             Q(is_superuser=True) | Q(groups__permissions__in=Permission.objects.filter(admin_access))
             | Q(user_permissions__in=Permission.objects.filter(admin_access)), is_active=True).distinct()
-    led = Institution.objects.filter(lead_group__in=user.groups.all())
-    group_ids = [pk for institution in led for pk in institution.staff_group_ids()]
+    groups = user.groups.all()
+    led = Institution.objects.filter(Q(lead_group__in=groups) | Q(operator__lead_group__in=groups))
+    # The institutions' own groups, and the operator group only for its own members: an
+    # institution's Leitung does not manage the operator's people.
+    group_ids = {pk for institution in led for pk in (institution.staff_group_id, institution.lead_group_id)}
+    group_ids |= set(Operator.objects.filter(lead_group__in=groups).values_list("lead_group_id", flat=True))
+    group_ids.discard(None)
     return User.objects.filter(is_active=True, groups__in=group_ids).distinct()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import conf
+from ..lib.users import by_login, login_fields, set_login
 from ..models import (
     ISSUED_PASSWORD_VALIDITY,
     STANDING_STATUSES,
@@ -84,7 +85,7 @@ def account_register(
     User = get_user_model()
     email = normalize_email(email)
     institution = offer.get_institution()
-    user = User.objects.select_for_update().filter(username=email).first()
+    user = User.objects.select_for_update().filter(by_login(email)).first()
     context = {"offer_title": offer.title, "offer_url": offer.get_url(), "login_url": reverse("workpro:login"),
                "password_request_url": reverse("workpro:password_request"), "email": email,
                "offer_link": offer.get_full_url()}
@@ -92,9 +93,9 @@ def account_register(
         try:
             # A parallel registration of the same address may win the insert; then we are the second one.
             with transaction.atomic():
-                user = User.objects.create(username=email, email=email, first_name=first_name, last_name=last_name)
+                user = User.objects.create(**login_fields(email), first_name=first_name, last_name=last_name)
         except IntegrityError:
-            user = User.objects.select_for_update().get(username=email)
+            user = User.objects.select_for_update().get(by_login(email))
         else:
             person = Person.objects.create(user=user, last_name=last_name, first_name=first_name, email=email,
                                            language=language)
@@ -248,7 +249,7 @@ def _is_staff_account(user) -> bool:
 def _address_taken(email: str, *, user) -> bool:
     """Another account logs in with `email` or has it as its address (a username that is not an address,
     e.g. a superuser made by createsuperuser): no login moves there."""
-    return get_user_model().objects.filter(Q(username=email) | Q(email__iexact=email)).exclude(pk=user.pk).exists()
+    return get_user_model().objects.filter(by_login(email) | Q(email__iexact=email)).exclude(pk=user.pk).exists()
 
 
 def _sms_allowed(person: Person, now) -> bool:
@@ -318,7 +319,7 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     User = get_user_model()
     user = User.objects.select_for_update().get(pk=person.user_id)
     new_email = normalize_email(data.email)
-    old_email = normalize_email(user.email or user.username)
+    old_email = normalize_email(user.email or user.get_username())
     if new_email != old_email and _address_taken(new_email, user=user):
         new_email = old_email  # the address belongs to someone else: the password is for the known one
     password = generate_password()
@@ -368,9 +369,8 @@ def password_request_redeem(*, email: str, password: str):
         old_email = user.email
         user.password = change.secret  # already a hash: the SMS password is now the account's
         fields = ["password"]
-        if email != normalize_email(user.username) or email != normalize_email(old_email or ""):
-            user.username = user.email = email
-            fields += ["username", "email"]
+        if email != normalize_email(user.get_username()) or email != normalize_email(old_email or ""):
+            fields += set_login(user, email)
         user.save(update_fields=fields)
         change.used_at = change.closed_at = now
         change.secret = ""
@@ -481,8 +481,7 @@ def account_confirm_email_change(*, user, token: str) -> str:
     change.used_at = change.closed_at = now  # a second use is refused
     change.save(update_fields=["used_at", "closed_at"])
     old_email = user.email
-    user.username = user.email = new_email
-    user.save(update_fields=["username", "email"])
+    user.save(update_fields=set_login(user, new_email))
     person = Person.objects.filter(user=user).first()
     if person is not None:
         person.email = new_email

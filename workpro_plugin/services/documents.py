@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,6 +22,8 @@ from ..models import Document, Enrollment, Person
 from . import audit
 from .errors import ServiceError
 from .images import ImageRefused, check_image, clean_image
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
@@ -239,21 +243,37 @@ def document_mark_opened(*, document: Document) -> None:
 # --- rendering ------------------------------------------------------------------------------
 
 def render_pdf(template: str, context: dict) -> bytes:
+    """The template as PDF. Everything it shows is in the HTML itself (the logo as a data: URI), so
+    nothing depends on the host's file system or settings such as BASE_DIR."""
     from weasyprint import HTML
 
     html = render_to_string(template, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return HTML(string=html).write_pdf()
+
+
+# The letterhead logo: a rendition (small, re-encoded by Wagtail), read through the storage API so
+# it also works when images live on S3 or another remote storage.
+LOGO_RENDITION = "max-800x300|format-png"
+
+
+def logo_data_uri(institution) -> str:
+    """The institution's logo as a data: URI for the PDFs, or "" without one (or if it cannot be read)."""
+    if not institution.logo_id:
+        return ""
+    try:
+        rendition = institution.logo.get_rendition(LOGO_RENDITION)
+        with rendition.file.open("rb") as handle:
+            data = handle.read()
+    except Exception:  # noqa: BLE001 - a missing or broken logo must not stop a contract
+        logger.warning("Logo of institution %s could not be read for a PDF", institution.pk, exc_info=True)
+        return ""
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _letterhead(enrollment: Enrollment) -> dict:
     institution = enrollment.institution
-    logo_path = ""
-    if institution.logo_id:
-        try:
-            logo_path = "file://" + institution.logo.file.path
-        except (NotImplementedError, ValueError):
-            logo_path = ""
-    return {"institution": institution, "operator": institution.operator, "logo_path": logo_path}
+    # "logo_path" is the name the PDF templates use; it holds the data: URI.
+    return {"institution": institution, "operator": institution.operator, "logo_path": logo_data_uri(institution)}
 
 
 def application_context(enrollment: Enrollment) -> dict:

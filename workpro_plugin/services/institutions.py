@@ -1,4 +1,5 @@
-"""Staff groups of an institution: Sachbearbeitung and Leitung, scoped to its page tree."""
+"""Staff groups of an institution: Sachbearbeitung and Leitung, scoped to its page tree; and the
+operator's group ("Träger …"), whose members lead every institution of the operator."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
-from ..models import Institution
+from ..models import Institution, Operator
 
 PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page")
 COLLECTION_PERMISSIONS = (
@@ -23,6 +24,51 @@ def _perm(app_label: str, codename: str) -> Permission:
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
 
+def _grant_tree(group: Group, institution: Institution, collection: Collection | None) -> None:
+    """Page rights on the institution's homepage (and so its whole tree), media rights on its collection."""
+    for codename in PAGE_PERMISSIONS:
+        GroupPagePermission.objects.get_or_create(group=group, page=institution.site.root_page,
+                                                  permission=_perm("wagtailcore", codename))
+    if collection is not None:
+        for app_label, codename in COLLECTION_PERMISSIONS:
+            GroupCollectionPermission.objects.get_or_create(group=group, collection=collection,
+                                                            permission=_perm(app_label, codename))
+
+
+def institution_collection(institution: Institution) -> Collection:
+    """The institution's media collection: the root collection's child named like the institution
+    (created when missing), so its staff's images and documents stay apart from other institutions'."""
+    root = Collection.get_first_root_node()
+    collection = root.get_children().filter(name=institution.name).first()
+    return collection if collection is not None else root.add_child(name=institution.name)
+
+
+@transaction.atomic
+def institution_set_up(*, institution: Institution) -> Institution:
+    """Everything a new institution needs to be worked on in the admin (idempotent): its media
+    collection, its Sachbearbeitung and Leitung groups with rights on its pages and collection, and
+    its operator's group extended to it. Called for every new Institution (signals.py)."""
+    collection = institution_collection(institution)
+    ensure_staff_groups(institution, collection=collection)
+    ensure_operator_group(institution.operator)
+    return institution
+
+
+@transaction.atomic
+def ensure_operator_group(operator: Operator) -> Operator:
+    """Create or update the operator's group "Träger …" (idempotent): Leitung rights on every
+    institution of the operator, their pages and collections, without being superuser."""
+    group = operator.lead_group or Group.objects.get_or_create(name=f"Träger {operator.name}")[0]
+    group.permissions.add(_perm("wagtailadmin", "access_admin"),
+                          *[_perm("workpro_plugin", codename) for codename in ROLE_PERMISSIONS["lead"]])
+    for institution in operator.institutions.select_related("site__root_page"):
+        _grant_tree(group, institution, institution_collection(institution))
+    if operator.lead_group_id != group.pk:
+        operator.lead_group = group
+        operator.save(update_fields=["lead_group"])
+    return operator
+
+
 @transaction.atomic
 def ensure_staff_groups(institution: Institution, *, collection: Collection | None = None) -> Institution:
     """Create or update the Sachbearbeitung and Leitung groups (idempotent).
@@ -30,17 +76,11 @@ def ensure_staff_groups(institution: Institution, *, collection: Collection | No
     Both may use the Wagtail admin and edit the institution's pages; their
     enrollment permissions differ (only Leitung signs offers and ratifies).
     """
-    home = institution.site.root_page
     for role, label, field in (("staff", "Sachbearbeitung", "staff_group"), ("lead", "Leitung", "lead_group")):
         group = getattr(institution, field) or Group.objects.get_or_create(name=f"{label} {institution.name}")[0]
         group.permissions.add(_perm("wagtailadmin", "access_admin"),
                               *[_perm("workpro_plugin", codename) for codename in ROLE_PERMISSIONS[role]])
-        for codename in PAGE_PERMISSIONS:
-            GroupPagePermission.objects.get_or_create(group=group, page=home, permission=_perm("wagtailcore", codename))
-        if collection is not None:
-            for app_label, codename in COLLECTION_PERMISSIONS:
-                GroupCollectionPermission.objects.get_or_create(group=group, collection=collection,
-                                                                permission=_perm(app_label, codename))
+        _grant_tree(group, institution, collection)
         setattr(institution, field, group)
     institution.save(update_fields=["staff_group", "lead_group"])
     return institution
@@ -54,6 +94,15 @@ def _institution_roots() -> list[tuple[int, str, str]]:
                 .values_list("pk", "name", "site__root_page__path"))
 
 
+def _operator_group_names() -> dict[int, set[str]]:
+    """Operator group id → names of that operator's institutions (the ones its rights may reach)."""
+    names: dict[int, set[str]] = {}
+    for group_id, name in Institution.objects.filter(operator__lead_group__isnull=False).values_list(
+            "operator__lead_group", "name"):
+        names.setdefault(group_id, set()).add(name)
+    return names
+
+
 def institutions_reached(page_paths, roots=None) -> list[str]:
     """Names of the institutions whose pages a permission on these pages reaches: a page inside an
     institution's tree reaches that one, a page above institutions' homepages (the tree root) all below."""
@@ -64,17 +113,18 @@ def institutions_reached(page_paths, roots=None) -> list[str]:
 
 def groups_spanning_institutions() -> list[tuple[Group, list[str]]]:
     """Groups whose page permissions reach pages of more than one institution: a member could edit or
-    publish another institution's offers. Each institution's own groups reach only its homepage."""
+    publish another institution's offers. Each institution's own groups reach only its homepage, an
+    operator's group ("Träger …") the homepages of its own institutions."""
     roots = _institution_roots()
     if len(roots) < 2:
         return []
     paths: dict[int, set[str]] = {}
     for group_id, path in GroupPagePermission.objects.values_list("group_id", "page__path"):
         paths.setdefault(group_id, set()).add(path)
-    spanning = []
+    spanning, operators = [], _operator_group_names()
     for group in Group.objects.filter(pk__in=paths).order_by("name"):
         reached = institutions_reached(paths[group.pk], roots)
-        if len(reached) > 1:
+        if len(reached) > 1 and not set(reached) <= operators.get(group.pk, set()):
             spanning.append((group, reached))
     return spanning
 

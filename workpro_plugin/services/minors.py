@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from .. import conf
 from ..access import PortalRole, portal_role, speaks_for
+from ..lib.users import by_login, login_fields
 from ..models import (
     STANDING_STATUSES,
     EmergencyContact,
@@ -67,9 +68,9 @@ def participant_assign_login(*, participant: Person, email: str, by) -> Person:
         raise MinorsError(_("Diese Aktion ist Ihnen nicht erlaubt."))
     email = normalize_email(email)
     User = get_user_model()
-    if User.objects.filter(Q(username=email) | Q(email__iexact=email)).exists():
+    if User.objects.filter(by_login(email) | Q(email__iexact=email)).exists():
         raise MinorsError(_("Diese Mailadresse wird bereits für ein anderes Konto verwendet."))
-    user = User.objects.create(username=email, email=email, first_name=participant.first_name,
+    user = User.objects.create(**login_fields(email), first_name=participant.first_name,
                                last_name=participant.last_name)
     participant.user = user
     participant.email = email

@@ -42,6 +42,7 @@ from django.utils import timezone, translation
 
 from .. import conf
 from ..access import speaks_for
+from ..lib.users import login_field
 from ..models import (
     CLOSED_STATUSES,
     Consent,
@@ -182,7 +183,7 @@ def privacy_log_for(user, person: Person):
         return log
     colleagues = Institution.objects.filter(pk__in=scope)
     where = Q(by__isnull=True) | Q(by=user) | Q(by__groups__in=colleagues.values("staff_group")) | Q(
-        by__groups__in=colleagues.values("lead_group"))
+        by__groups__in=colleagues.values("lead_group")) | Q(by__groups__in=colleagues.values("operator__lead_group"))
     if person.user_id:
         where |= Q(by_id=person.user_id)
     return log.filter(where).distinct()
@@ -564,8 +565,8 @@ def person_anonymise(*, person: Person, by=None) -> dict:
     if person.user_id:
         User = get_user_model()
         user = User.objects.select_for_update().get(pk=person.user_id)
-        user.username = f"anonymisiert-{user.pk}"
         user.email = user.first_name = user.last_name = ""
+        setattr(user, login_field(), f"anonymisiert-{user.pk}")  # after the address: it may be the login
         user.is_active = False
         user.set_unusable_password()
         user.save()

@@ -222,6 +222,9 @@ WORKPRO_SMS_FILE_PATH = os.environ.get("WORKPRO_SMS_FILE_PATH", str(BASE_DIR / "
 WORKPRO_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("WORKPRO_OUTBOX_MAX_ATTEMPTS", "8"))
 # Abholberechtigte: a passport photo older than this asks for a new one.
 WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS = int(os.environ.get("WORKPRO_PICKUP_PHOTO_VALIDITY_MONTHS", "24"))
+# The demo keeps the offer index and help page directly under its institution homepages
+# (the plugin's default allows any parent page type).
+WORKPRO_INDEX_PARENT_PAGE_TYPES = ["home.HomePage"]
 
 # --- Data protection: retention (DSGVO) ----------------------------------------
 # WORKPRO_RETENTION_DAYS: WorkPro's defaults (workpro_plugin.conf.RETENTION_DAYS): 183 days

@@ -17,7 +17,8 @@ class Command(BaseCommand):
                             help="danach einen Einrichtungslink an die Mailadresse des Kontos senden")
 
     def handle(self, *args, username, link=False, **options):
-        user = get_user_model().objects.filter(username__iexact=username.strip()).first()
+        User = get_user_model()
+        user = User.objects.filter(**{f"{User.USERNAME_FIELD}__iexact": username.strip()}).first()
         if user is None:
             raise CommandError(f"Kein Konto mit dem Benutzernamen {username!r}.")
         deleted = two_factor.devices_remove(user=user, via="workpro_reset_2fa")
