@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Max, OuterRef
 from django.shortcuts import get_object_or_404, redirect
@@ -323,6 +324,13 @@ def _colleagues_or_denied(user):
     return colleagues
 
 
+def _name_order() -> list[str]:
+    """By name where the user model has names, then by its login field (not always `username`)."""
+    model = get_user_model()
+    names = [f for f in ("last_name", "first_name") if any(x.name == f for x in model._meta.get_fields())]
+    return [*names, model.USERNAME_FIELD]
+
+
 @never_cache
 @require_http_methods(["GET"])
 def two_factor_staff(request):
@@ -330,7 +338,7 @@ def two_factor_staff(request):
     colleagues = _colleagues_or_denied(request.user).annotate(
         has_app=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         last_link=Max("workpro_2fa_enrolments__created_at"),
-    ).order_by("last_name", "first_name", "username")
+    ).order_by(*_name_order())
     return TemplateResponse(request, "workpro_plugin/admin/two_factor_staff.html", {
         "colleagues": colleagues, "header_title": _("Zwei-Faktor-Authentifizierung der Mitarbeiter"),
     })
