@@ -118,17 +118,17 @@ def member_access(user, conversation: Conversation) -> str | None:
         return None
     if conversation.kind == Conversation.Kind.OFFER:
         return Access.WRITE if conversation.started_by_id == user.pk else None
-    role = portal_role(user, conversation.enrollment)
-    if role in (PortalRole.HOLDER, PortalRole.PARTICIPANT):
-        return Access.WRITE
-    if role == PortalRole.GUARDIAN:
-        return Access.READ
-    return None
+    return role_access(portal_role(user, conversation.enrollment))
 
 
 def enrollment_member_access(user, enrollment) -> str | None:
     """The same rule before an enrollment has a conversation."""
-    role = portal_role(user, enrollment)
+    return role_access(portal_role(user, enrollment))
+
+
+def role_access(role: str | None) -> str | None:
+    """What a portal role may do in an enrollment's messages: holder and participant write, a former
+    PSB1 reads, anyone else does not see them."""
     if role in (PortalRole.HOLDER, PortalRole.PARTICIPANT):
         return Access.WRITE
     return Access.READ if role == PortalRole.GUARDIAN else None

@@ -4,6 +4,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from tests.host_site import WAGTAIL_START_MIDDLEWARE
+
 BASE_DIR = Path(tempfile.mkdtemp(prefix="workpro-host-"))
 SECRET_KEY = "host-site-secret-key-for-the-system-check-tests-only-0123456789"  # noqa: S105
 DEBUG = os.environ.get("HOST_SITE_DEBUG", "1") == "1"
@@ -32,16 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
 ]
 
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-]
+MIDDLEWARE = list(WAGTAIL_START_MIDDLEWARE)
 
 ROOT_URLCONF = "tests.host_site.urls"
 

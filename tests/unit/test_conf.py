@@ -5,21 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.host_site import WAGTAIL_START_MIDDLEWARE
 from workpro_plugin import conf
 from workpro_plugin.services import privacy
 from workpro_plugin.sms import get_backend
 from workpro_site.settings import base
-
-WAGTAIL_START_MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-]
 
 
 def wagtail_start_namespace(tmp_path) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -17,6 +18,7 @@ from .. import conf
 from ..models import Conversation, Message
 from ..selectors.chat import messages_since, read_markers
 from ..services import chat as svc
+from .forms import EditMessageForm
 
 
 def poll_seconds() -> int:
@@ -95,3 +97,24 @@ def poll_response(request, conversation: Conversation, *, staff_view: bool, can_
     response["X-Chat-Since"] = now.isoformat()
     response["Cache-Control"] = "no-store"
     return response
+
+
+def edit_message(request, message: Message, *, may_write: bool, saved_text: str):
+    """Correct one's own message within five minutes, for both faces.
+
+    Returns (form, done): `done` is True when the thread should be shown again (the window has
+    passed, with an error message, or the change is saved, with `saved_text`); else render `form`.
+    """
+    if not may_write or not message.editable_by(request.user):
+        messages.error(request, _("Nachrichten können nur in den ersten 5 Minuten bearbeitet werden."))
+        return None, True
+    form = EditMessageForm(request.POST or None, initial={"body": message.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.message_edit(message=message, by=request.user, body=form.cleaned_data["body"])
+        except svc.ChatError as exc:
+            form.add_error("body", str(exc))
+        else:
+            messages.success(request, saved_text)
+            return form, True
+    return form, False

@@ -35,8 +35,8 @@ from ...selectors.chat import (
 from ...selectors.institutions import staff_institutions
 from ...services import chat as svc
 from ...services.documents import UploadError
-from ...shared.chat import _int, poll_response, poll_seconds, present
-from ...shared.forms import CannedReplyPickForm, EditMessageForm, MessageForm, canned_pick_form
+from ...shared.chat import _int, edit_message, poll_response, poll_seconds, present
+from ...shared.forms import CannedReplyPickForm, MessageForm, canned_pick_form
 from ..forms import AssignForm, HideMessageForm, InboxFilterForm
 from ..helpers import refuse_undeclared
 from ..shortcuts import staff_conversation_or_404, staff_enrollment_or_404
@@ -229,18 +229,9 @@ def edit(request, pk: int, message_pk: int):
     """Staff, too, may correct their own message only within five minutes."""
     conversation = _staff_conversation(request, pk)
     message = get_object_or_404(conversation.messages, pk=message_pk, author=request.user)
-    if not message.editable_by(request.user):
-        messages.error(request, _("Nachrichten können nur in den ersten 5 Minuten bearbeitet werden."))
+    form, done = edit_message(request, message, may_write=True, saved_text=_("Die Nachricht wurde geändert."))
+    if done:
         return redirect(thread_url(conversation, message))
-    form = EditMessageForm(request.POST or None, initial={"body": message.body})
-    if request.method == "POST" and form.is_valid():
-        try:
-            svc.message_edit(message=message, by=request.user, body=form.cleaned_data["body"])
-        except svc.ChatError as exc:
-            form.add_error("body", str(exc))
-        else:
-            messages.success(request, _("Die Nachricht wurde geändert."))
-            return redirect(thread_url(conversation, message))
     return TemplateResponse(request, "workpro_plugin/admin/chat_edit.html", {
         "conversation": conversation, "message": message, "form": form, "thread_url": thread_url(conversation),
         "header_title": _("Nachricht bearbeiten"),

@@ -21,18 +21,18 @@ from django.views.decorators.http import require_GET
 
 from ...access import (
     Access,
-    enrollment_member_access,
     is_chat_staff,
     member_access,
     needs_second_factor,
+    role_access,
 )
 from ...models import Conversation, Message, OfferPage
 from ...selectors.chat import portal_conversations, read_markers, thread_page
 from ...services import chat as svc
 from ...services.documents import UploadError
-from ...shared.chat import _int, poll_response, poll_seconds, present
+from ...shared.chat import _int, edit_message, poll_response, poll_seconds, present
 from ...shared.files import document_response
-from ...shared.forms import EditMessageForm, MessageForm
+from ...shared.forms import MessageForm
 from ..shortcuts import LOGIN_URL, conversation_or_404, enrollment_or_404
 
 # --- portal --------------------------------------------------------------------------------------
@@ -130,8 +130,8 @@ def chat_offer(request, offer_id: int):
 @login_required(login_url=LOGIN_URL)
 def chat_enrollment(request, pk: int):
     """Nachrichten of an enrollment: opens its conversation, or lets a member start it."""
-    enrollment, _role = enrollment_or_404(request, pk)
-    access = enrollment_member_access(request.user, enrollment)
+    enrollment, role = enrollment_or_404(request, pk)
+    access = role_access(role)
     existing = Conversation.objects.filter(enrollment=enrollment, last_message_at__isnull=False).first()
     if existing is not None:
         return redirect(thread_url(existing))
@@ -161,18 +161,10 @@ def chat_edit(request, pk: int, message_pk: int):
     """Correct one's own message within five minutes."""
     conversation, access = conversation_or_404(request, pk)
     message = get_object_or_404(conversation.messages, pk=message_pk, author=request.user)
-    if access != Access.WRITE or not message.editable_by(request.user):
-        messages.error(request, _("Nachrichten können nur in den ersten 5 Minuten bearbeitet werden."))
+    form, done = edit_message(request, message, may_write=access == Access.WRITE,
+                              saved_text=_("Ihre Nachricht wurde geändert."))
+    if done:
         return redirect(thread_url(conversation, message))
-    form = EditMessageForm(request.POST or None, initial={"body": message.body})
-    if request.method == "POST" and form.is_valid():
-        try:
-            svc.message_edit(message=message, by=request.user, body=form.cleaned_data["body"])
-        except svc.ChatError as exc:
-            form.add_error("body", str(exc))
-        else:
-            messages.success(request, _("Ihre Nachricht wurde geändert."))
-            return redirect(thread_url(conversation, message))
     return render(request, "workpro_plugin/account/chat_edit.html",
                   {"conversation": conversation, "message": message, "form": form},
                   status=400 if form.errors else 200)
