@@ -83,8 +83,13 @@ class EnrollmentStatus(models.TextChoices):
 S = EnrollmentStatus
 
 
-# An offer's places are taken by accepted and ratified contracts.
-PLACE_TAKING_STATUSES = (S.ANGENOMMEN, S.RATIFIZIERT)
+# An offer's places are taken by an outstanding Angebot (it reserves the place until it is
+# accepted, expires or is withdrawn) and by accepted and ratified contracts.
+PLACE_TAKING_STATUSES = (S.ANGEBOT, S.ANGENOMMEN, S.RATIFIZIERT)
+
+# The transitions whose target takes a place: each is checked against the offer's capacity
+# under the offer's row lock (services.enrollments).
+PLACE_TAKING_TRANSITIONS = ("make_offer", "upload_signed", "ratify")
 
 
 CLOSED_STATUSES = (S.ABGELEHNT, S.RATIFIZIERT, S.ABGELAUFEN, S.ZURUECKGEZOGEN)

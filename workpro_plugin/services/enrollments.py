@@ -18,7 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from ..models import STANDING_STATUSES, Enrollment, EnrollmentLog, Guardian, OfferPage, Person
+from ..models import (
+    PLACE_TAKING_STATUSES,
+    PLACE_TAKING_TRANSITIONS,
+    STANDING_STATUSES,
+    Enrollment,
+    EnrollmentLog,
+    Guardian,
+    OfferPage,
+    Person,
+)
 from ..models.enrollment import deadline_not_passed, is_account_holder
 from . import audit
 from .documents import (
@@ -162,10 +171,14 @@ def _run(
     produce: Callable[[Enrollment], list] | None = None,
 ) -> Enrollment:
     with transaction.atomic():
+        if name in PLACE_TAKING_TRANSITIONS:
+            lock_offer(enrollment)
         locked = _locked(enrollment)
         if prepare is not None:
             prepare(locked)
         check_transition(locked, name, by)
+        if name in PLACE_TAKING_TRANSITIONS:
+            check_capacity(locked)
         from_status = locked.status
         getattr(locked, name)(**(kwargs or {}))
         try:
@@ -179,6 +192,38 @@ def _run(
         documents = produce(locked) if produce is not None else []
         notify(locked, event_code, documents=documents, **(mail_extra or {}))
     return locked
+
+
+# --- capacity ---------------------------------------------------------------------------------
+
+def lock_offer(enrollment: Enrollment | int) -> None:
+    """Row-lock the enrollment's offer: every place-taking transition of one offer queues here.
+
+    The offer is always locked before its enrollments (allocation rounds do the same), so
+    two transitions never wait for each other in opposite order.
+    """
+    pk = enrollment.pk if isinstance(enrollment, Enrollment) else enrollment
+    offer_id = Enrollment.objects.filter(pk=pk).values_list("offer_id", flat=True).get()
+    OfferPage.objects.select_for_update(of=("self",)).filter(pk=offer_id).values_list("pk", flat=True).get()
+
+
+def check_capacity(enrollment: Enrollment) -> None:
+    """Refuse a place-taking transition when the offer's places are all taken by others.
+
+    Must run under the offer's row lock (`lock_offer`); an enrollment already holding a
+    place (Angebot → Angenommen → Ratifiziert) is not counted against itself.
+    """
+    capacity = OfferPage.objects.filter(pk=enrollment.offer_id).values_list("capacity", flat=True).get()
+    if capacity is None:
+        return
+    taken = (Enrollment.objects.filter(offer_id=enrollment.offer_id, status__in=PLACE_TAKING_STATUSES)
+             .exclude(pk=enrollment.pk).count())
+    if taken >= capacity:
+        raise EnrollmentActionError(
+            _("Für dieses Angebot sind alle Plätze vergeben (%(taken)s von %(capacity)s). Sobald ein Platz "
+              "frei wird, rückt das nächste Kind von der Warteliste nach.")
+            % {"taken": taken, "capacity": capacity}
+        )
 
 
 # --- starting an enrollment ---------------------------------------------------------------
