@@ -28,6 +28,7 @@ class WorkProConfig(AppConfig):
 
         signals.connect()
         signals.connect_audit()
+        signals.connect_allocation()
         signals.connect_institutions()
         # Each module adds its data to the DSGVO export and erasure (services.privacy) on import.
         from .services import access_logs, accounts, addons, apps, audit, chat, minors  # noqa: F401

@@ -103,6 +103,8 @@ DEFAULTS = {
     "INDEX_PARENT_PAGE_TYPES": None,
     "PICKUP_PHOTO_VALIDITY_MONTHS": 24,
     "PICKUP_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+    # --- Platzvergabe: days a family has to accept a place offered from the waiting list
+    "PLACE_ACCEPT_DAYS": 7,
     # --- headers
     "ADMIN_CSP_RELAXED": ("script-src", "style-src"),
     "PERMISSIONS_POLICY": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",

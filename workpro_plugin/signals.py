@@ -8,7 +8,8 @@ from wagtail.signals import page_published, page_slug_changed, page_unpublished,
 
 from .lib.content_cache import invalidate_public_content
 from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection, Operator
-from .services import audit, institutions
+from .services import allocation, audit, institutions
+from .services.enrollments import place_freed
 
 
 def _invalidate(**kwargs):
@@ -56,3 +57,12 @@ def connect_audit() -> None:
     user_logged_out.connect(audit.on_logged_out, dispatch_uid="workpro-audit-logout")
     user_login_failed.connect(audit.on_login_failed, dispatch_uid="workpro-audit-login-failed")
     user_locked_out.connect(audit.on_locked_out, dispatch_uid="workpro-audit-locked-out")
+
+
+def _place_freed(sender, offer_id, **kwargs):
+    """Nachrücken: a freed place goes to the next child on the offer's waiting list."""
+    allocation.fill_freed_places(offer_id)
+
+
+def connect_allocation() -> None:
+    place_freed.connect(_place_freed, dispatch_uid="workpro-place-freed")

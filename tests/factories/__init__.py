@@ -4,6 +4,7 @@ Import them from here (`from tests.factories import make_user`); the modules are
 the place to add a builder.
 """
 
+from tests.factories.allocation import wish
 from tests.factories.documents import add_signed_copy, pdf_bytes
 from tests.factories.enrollments import S, complete_sections, enrollment_in, mark_printed
 from tests.factories.institutions import make_institution
@@ -27,4 +28,5 @@ __all__ = [
     "pdf_bytes",
     "require_sections",
     "two_factor_link",
+    "wish",
 ]

@@ -102,10 +102,49 @@ OPEN_STATUSES = tuple(s for s in S.values if s not in CLOSED_STATUSES)
 STANDING_STATUSES = tuple(s for s in S.values if s not in (S.ABGELEHNT, S.ABGELAUFEN, S.ZURUECKGEZOGEN))
 
 
+# --- Platzvergabe ---
+
+# Applications that take part in an allocation round: submitted, not yet decided.
+ALLOCATION_POOL_STATUSES = (S.BEWERBER, S.EINGELADEN)
+
+# An enrollment in one of these holds one of the offer's places for allocation purposes: it was
+# admitted (by a round or a decision) and is on its way to a contract, or has one.
+PLACE_HOLDING_STATUSES = (S.KANDIDAT, S.EINGESTUFT, S.ANGEBOT, S.ANGENOMMEN, S.RATIFIZIERT)
+
+
+class CriterionKind(models.TextChoices):
+    SIBLING = "sibling", _("Geschwisterkind in der Einrichtung")
+    RESIDENCE = "residence", _("Wohnsitz in der Gemeinde")
+    EMPLOYMENT = "employment", _("Berufstätigkeit oder Ausbildung der Sorgeberechtigten (von der Einrichtung "
+                                 "bestätigt)")
+    AGE = "age", _("Alter zum Stichtag (Punkte je vollendetem Lebensjahr)")
+    WAITING_TIME = "waiting_time", _("Wartezeit seit der Anmeldung (Punkte je vollem Monat)")
+    HARDSHIP = "hardship", _("Härtefall (von der Einrichtung bestätigt)")
+    CONFIRMED = "confirmed", _("Sonstiges Kriterium (von der Einrichtung bestätigt)")
+
+
+# Criteria whose points come from a staff confirmation with a recorded reason, not from data.
+# Berufstätigkeit is confirmed from the employer's certificate the family hands in.
+CONFIRMED_CRITERIA = (CriterionKind.EMPLOYMENT, CriterionKind.HARDSHIP, CriterionKind.CONFIRMED)
+
+
+class AllocationOutcome(models.TextChoices):
+    PLACED = "placed", _("Platz erhalten")
+    WAITING = "waiting", _("Warteliste")
+    RELEASED = "released", _("nicht mehr nötig (höherer Wunsch erfüllt)")
+    INELIGIBLE = "ineligible", _("nicht möglich")
+
+
+class AllocationRoundStatus(models.TextChoices):
+    DRAFT = "draft", _("Entwurf")
+    CONFIRMED = "confirmed", _("bestätigt")
+
+
 class DecisionBasis(models.TextChoices):
     ATTENDED = "attended", _("nach dem Gespräch")
     NO_SHOW = "no_show", _("Nichterscheinen zum Gesprächstermin")
     NO_INTERVIEW = "no_interview", _("ohne Gespräch")
+    ALLOCATION = "allocation", _("Platzvergabe")
 
 
 # --- add-on bookings ---
@@ -147,3 +186,4 @@ class AuditAction(models.TextChoices):
     DOCUMENT_VIEWED = "document.viewed", _("Dokument geöffnet")
     DOCUMENT_DEPOSITED = "document.deposited", _("Dokument hinterlegt")
     DATA_EXPORTED = "data.exported", _("Liste exportiert")
+    ALLOCATION_CONFIRMED = "allocation.confirmed", _("Vergaberunde bestätigt")

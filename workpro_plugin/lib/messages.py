@@ -132,6 +132,44 @@ ENROLLMENT_EVENTS = {
               "WorkPro zu hinterlegen. Danach verfällt das Angebot."),
         ],
     },
+    "allocation_placed": {
+        "subject": _("Platzvergabe: %(participant)s erhält einen Platz in „%(offer)s“"),
+        "paragraphs": [
+            _("in der Platzvergabe „%(round)s“ hat %(participant)s einen Platz in „%(offer)s“ erhalten "
+              "(%(wish)s. Wunsch)."),
+            _("Bitte melden Sie sich unter „Mein Konto“ an, führen Sie die restlichen angezeigten Aktionen aus und "
+              "drucken, prüfen und senden Sie die Anmeldung erneut ab."),
+        ],
+    },
+    "allocation_waiting": {
+        "subject": _("Platzvergabe: %(participant)s steht auf der Warteliste für „%(offer)s“"),
+        "paragraphs": [
+            _("in der Platzvergabe „%(round)s“ konnte %(participant)s keinen Platz in „%(offer)s“ erhalten "
+              "(%(wish)s. Wunsch)."),
+            "%(reason)s",
+            _("%(participant)s steht auf Platz %(waiting_rank)s der Warteliste. Wird ein Platz frei, bieten wir "
+              "ihn Ihnen mit einer Frist zur Annahme an."),
+        ],
+    },
+    "allocation_ineligible": {
+        "subject": _("Platzvergabe: „%(offer)s“ ist für %(participant)s nicht möglich"),
+        "paragraphs": ["%(reason)s"],
+    },
+    "allocation_released": {
+        "subject": _("Platzvergabe: Wunsch „%(offer)s“ nicht mehr nötig"),
+        "paragraphs": [
+            _("%(participant)s hat einen Platz in einem höheren Wunsch erhalten. Die Anmeldung zu „%(offer)s“ "
+              "(%(wish)s. Wunsch) wurde deshalb geschlossen."),
+        ],
+    },
+    "place_offered": {
+        "subject": _("Ein Platz ist frei geworden: %(offer)s"),
+        "paragraphs": [
+            _("in „%(offer)s“ ist ein Platz frei geworden, und %(participant)s ist als Nächstes auf der Warteliste."),
+            _("Bitte nehmen Sie den Platz bis %(place_deadline)s unter „Mein Konto“ an („Platz annehmen“) oder "
+              "lehnen Sie ihn ab. Ohne Antwort geht der Platz an das nächste Kind auf der Warteliste."),
+        ],
+    },
     "proof_reminder": {
         "subject": _("Erinnerung: Einkommensnachweis bis %(proof_deadline)s"),
         "paragraphs": [
@@ -160,7 +198,7 @@ def render_event(context: dict) -> dict:
     """Subject, paragraphs and an optional extra text of an enrollment event mail."""
     event = ENROLLMENT_EVENTS[context["event"]]
     values = dict(context)
-    for key in ("contract_start", "contract_end", "deadline", "proof_deadline"):
+    for key in ("contract_start", "contract_end", "deadline", "proof_deadline", "place_deadline"):
         values[key] = _format(context.get(key, ""), "date")
     values["costs"] = _format(context.get("costs", ""), "money")
     if context.get("interview_at"):
@@ -203,6 +241,16 @@ LOG_LABELS = {
     "workpro.enrollment.proof_overdue": _("Nachweis überfällig: Höchstsatz"),
     "workpro.enrollment.offer_reminder": _("Erinnerung an die Frist gesendet"),
     "workpro.enrollment.proof_reminder": _("Erinnerung an den Nachweis gesendet"),
+    "workpro.enrollment.allocation_placed": _("Platzvergabe: Platz erhalten"),
+    "workpro.enrollment.allocation_waiting": _("Platzvergabe: Warteliste"),
+    "workpro.enrollment.allocation_ineligible": _("Platzvergabe: nicht möglich"),
+    "workpro.enrollment.allocation_released": _("Platzvergabe: höherer Wunsch erfüllt"),
+    "workpro.enrollment.wishes_ranked": _("Wunschliste geändert"),
+    "workpro.enrollment.criterion_confirmed": _("Kriterium bestätigt"),
+    "workpro.enrollment.place_offered": _("Nachrücken: Platz angeboten"),
+    "workpro.enrollment.place_accepted": _("Nachrücken: Platz angenommen"),
+    "workpro.enrollment.place_declined": _("Nachrücken: Platz abgelehnt"),
+    "workpro.enrollment.place_offer_expired": _("Nachrücken: Frist abgelaufen"),
 }
 
 NEXT_STEPS = {

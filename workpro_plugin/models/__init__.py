@@ -2,6 +2,7 @@ from ..lib.choices import (
     AGE_GROUPS,
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    PLACE_HOLDING_STATUSES,
     PLACE_TAKING_STATUSES,
     PLACE_TAKING_TRANSITIONS,
     STANDING_STATUSES,
@@ -44,6 +45,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "AGE_GROUPS",
+    "PLACE_HOLDING_STATUSES",
     "PLACE_TAKING_STATUSES",
     "PLACE_TAKING_TRANSITIONS",
     "ApplicationSection",
@@ -71,6 +73,7 @@ __all__ = [
 
 from ..lib.choices import HOLDING_STATUSES, AddonBookingStatus  # noqa: E402
 from .addons import AddonBooking  # noqa: E402
+from .allocation import AllocationResult, AllocationRound, Criterion, CriterionConfirmation  # noqa: E402
 from .apps import App, AppAcceptance, AppAssignment  # noqa: E402
 
 __all__ += ["AddonBooking", "AddonBookingStatus", "HOLDING_STATUSES", "App", "AppAcceptance", "AppAssignment"]

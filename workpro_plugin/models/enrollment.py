@@ -121,6 +121,11 @@ def is_account_holder_or_staff(enrollment: Enrollment, user) -> bool:
     return is_account_holder(enrollment, user) or is_institution_staff(enrollment, user)
 
 
+def is_system_holder_or_staff(enrollment: Enrollment, user) -> bool:
+    """Withdrawn by the family, by staff, or by the scheduler (a place offer not accepted in time)."""
+    return user is None or is_account_holder_or_staff(enrollment, user)
+
+
 def is_system_or_staff(enrollment: Enrollment, user) -> bool:
     """Deadlines are enforced by the scheduler (no user) or by staff."""
     return user is None or is_institution_staff(enrollment, user)
@@ -183,6 +188,18 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     ratified_at = models.DateTimeField(_("ratifiziert am"), null=True, blank=True)
     withdrawn_reason = models.TextField(_("Grund der Rücknahme"), blank=True)
 
+    # Wunschliste: one child's applications to several offers, ranked by the family.
+    wish_rank = models.PositiveSmallIntegerField(_("Wunsch"), null=True, blank=True,
+                                                 help_text=_("1 = erster Wunsch"))
+    desired_start = models.DateField(_("gewünschter Beginn"), null=True, blank=True)
+    care_hours = models.PositiveSmallIntegerField(_("Betreuungsumfang (Stunden pro Woche)"), null=True, blank=True)
+    lottery_number = models.PositiveIntegerField(
+        _("Losnummer"), null=True, blank=True,
+        help_text=_("Einmal bei der Anmeldung gezogen; entscheidet bei gleicher Punktzahl (kleinere zuerst)."))
+    # Nachrücken: a freed place offered to the next child on the waiting list.
+    place_offered_at = models.DateTimeField(_("Platz angeboten am"), null=True, blank=True)
+    place_accept_deadline = models.DateField(_("Frist zur Annahme des Platzes"), null=True, blank=True)
+
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
 
@@ -212,8 +229,9 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     def invite(self):
         pass
 
+    # Staff decide; the system decides when a family accepts a place offered from the waiting list.
     @transition(field=status, source=[S.BEWERBER, S.EINGELADEN], target=RETURN_VALUE(S.KANDIDAT, S.ABGELEHNT),
-                permission=is_institution_staff)
+                permission=is_system_or_staff)
     def decide(self, *, accept: bool, basis: str, reason: str = ""):
         self.decision_basis = basis
         self.decision_reason = reason
@@ -250,7 +268,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=status, source=list(OPEN_STATUSES), target=S.ZURUECKGEZOGEN,
-                permission=is_account_holder_or_staff)
+                permission=is_system_holder_or_staff)
     def withdraw(self, *, reason: str = ""):
         self.withdrawn_reason = reason
 

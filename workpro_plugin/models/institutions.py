@@ -136,6 +136,10 @@ class Institution(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    confirm_move_up = models.BooleanField(
+        _("Nachrücken erst nach Bestätigung"), default=False,
+        help_text=_("Wird ein Platz frei, schlägt WorkPro das nächste Kind der Warteliste vor; ein Mitarbeiter "
+                    "bietet den Platz mit „Platz anbieten“ an. Sonst geschieht das automatisch."))
     contract_number_prefix = models.CharField(
         _("Präfix der Vertragsnummern"), max_length=12, blank=True, help_text=_("z. B. KITA")
     )
@@ -180,6 +184,7 @@ class Institution(models.Model):
         FieldPanel("lead_group"),
         MultiFieldPanel([FieldPanel("contract_number_prefix"), FieldPanel("contract_number_format")],
                         heading=_("Vertragsnummern")),
+        FieldPanel("confirm_move_up"),
     ]
 
     objects = InstitutionQuerySet.as_manager()

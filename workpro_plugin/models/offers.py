@@ -215,6 +215,12 @@ class OfferPage(Page):
     age_max = models.PositiveSmallIntegerField(_("Alter bis (Jahre)"), null=True, blank=True,
                                                validators=[MaxValueValidator(120)])
     interview_required = models.BooleanField(_("Persönliches Gespräch erforderlich"), default=True)
+    asks_desired_start = models.BooleanField(
+        _("Gewünschten Beginn erfragen"), default=False,
+        help_text=_("Eltern geben auf der Wunschliste an, ab wann sie den Platz wünschen."))
+    asks_care_hours = models.BooleanField(
+        _("Betreuungsumfang erfragen"), default=False,
+        help_text=_("Eltern geben auf der Wunschliste die gewünschten Stunden pro Woche an."))
     contract_return_days = models.PositiveSmallIntegerField(
         _("Frist für den unterschriebenen Vertrag (Tage)"), default=14, validators=[MaxValueValidator(365)],
         help_text=_("So viele Tage hat der Teilnehmer, um das unterschriebene Angebot zu hinterlegen."),
@@ -261,6 +267,7 @@ class OfferPage(Page):
             [
                 FieldRowPanel([FieldPanel("applications_open_from"), FieldPanel("applications_close_on")]),
                 FieldPanel("interview_required"),
+                FieldRowPanel([FieldPanel("asks_desired_start"), FieldPanel("asks_care_hours")]),
                 FieldPanel("contract_return_days"),
                 FieldPanel("fee_schedule"),
                 FieldPanel("required_documents"),

@@ -14,11 +14,13 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from ..models import (
+    PLACE_HOLDING_STATUSES,
     PLACE_TAKING_STATUSES,
     PLACE_TAKING_TRANSITIONS,
     STANDING_STATUSES,
@@ -43,6 +45,10 @@ from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
 
 S = Enrollment.Status
+
+# Sent after commit when an enrollment gave up a place of its offer (or a place offered to it from
+# the waiting list): signals.py connects it to Nachrücken (services.allocation.fill_freed_places).
+place_freed = Signal()
 
 
 class EnrollmentActionError(ServiceError):
@@ -189,6 +195,10 @@ def _run(
             ) from exc
         event_code = event(locked) if callable(event) else event
         log(locked, action=event_code, by=by, note=note, from_status=from_status, to_status=locked.status)
+        if locked.status not in PLACE_HOLDING_STATUSES and (
+                from_status in PLACE_HOLDING_STATUSES or locked.place_offered_at is not None):
+            offer_id = locked.offer_id
+            transaction.on_commit(lambda: place_freed.send(sender=Enrollment, offer_id=offer_id))
         documents = produce(locked) if produce is not None else []
         notify(locked, event_code, documents=documents, **(mail_extra or {}))
     return locked

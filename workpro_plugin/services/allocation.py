@@ -1,0 +1,649 @@
+"""Platzvergabe: Wunschliste, Kriterienkatalog, Vergaberunden and Nachrücken.
+
+A round reads every submitted application (Bewerber, Eingeladen) to its offers, scores each
+against the offer's Kriterienkatalog, breaks ties by the lottery number drawn once per
+application, and runs child-proposing deferred acceptance (`workpro_plugin.allocation`, pure):
+every child gets the best place no child of higher priority wants. The preview saves nothing;
+confirming locks the offers (before their enrollments, like every place-taking transition),
+moves the placed applications to Kandidat, closes the wishes ranked below a place that was
+given, records everything needed to replay the round, and mails every family its result with
+a reason it can read.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import conf
+from ..allocation import allocate
+from ..lib.choices import (
+    AGE_GROUPS,
+    ALLOCATION_POOL_STATUSES,
+    PLACE_HOLDING_STATUSES,
+    AllocationOutcome,
+    AllocationRoundStatus,
+    CriterionKind,
+    DecisionBasis,
+)
+from ..lib.formats import format_date
+from ..models import (
+    AllocationResult,
+    AllocationRound,
+    Criterion,
+    CriterionConfirmation,
+    Enrollment,
+    Guardian,
+    OfferPage,
+)
+from . import audit
+from . import enrollments as enrollment_services
+from .errors import ServiceError
+
+S = Enrollment.Status
+O = AllocationOutcome
+NO_RANK = 99
+
+
+class AllocationError(ServiceError):
+    """A refused allocation action, with a German message for the user."""
+
+
+# --- lottery numbers -----------------------------------------------------------------------------
+
+LOTTERY_RANGE = 1_000_000_000
+
+
+def draw_lottery_number() -> int:
+    return secrets.randbelow(LOTTERY_RANGE - 1) + 1
+
+
+def ensure_lottery_numbers(enrollment_ids) -> None:
+    """Draw the lottery number of every application that has none yet: once, recorded, never redrawn."""
+    for pk in Enrollment.objects.filter(pk__in=list(enrollment_ids), lottery_number__isnull=True).values_list(
+            "pk", flat=True):
+        Enrollment.objects.filter(pk=pk, lottery_number__isnull=True).update(lottery_number=draw_lottery_number())
+
+
+# --- Wunschliste ---------------------------------------------------------------------------------
+
+def wishes_of(participant) -> list[Enrollment]:
+    """A child's standing applications before a place was given, best wish first."""
+    wishes = list(Enrollment.objects.filter(participant=participant, status__in=(S.INTERESSENT, *ALLOCATION_POOL_STATUSES))
+                  .select_related("offer", "institution").order_by("wish_rank", "created_at", "pk"))
+    return wishes
+
+
+def wishes_locked_on(enrollment: Enrollment, today: date | None = None) -> date | None:
+    """The Stichtag after which this wish can no longer change, if it has passed."""
+    today = today or timezone.localdate()
+    passed = (AllocationRound.objects.filter(offers=enrollment.offer_id, stichtag__lt=today)
+              .order_by("stichtag").values_list("stichtag", flat=True).first())
+    return passed
+
+
+@dataclass
+class WishChange:
+    enrollment_id: int
+    rank: int
+    desired_start: date | None = None
+    care_hours: int | None = None
+
+
+def wishes_rank(*, participant, changes: list[WishChange], by) -> list[Enrollment]:
+    """Save the order of a child's wishes (1., 2., 3. Wunsch), with start date and care hours."""
+    ranks = [change.rank for change in changes]
+    if len(set(ranks)) != len(ranks):
+        raise AllocationError(_("Jeder Wunsch braucht einen eigenen Rang (1., 2., 3. Wunsch …)."), field="rank")
+    with transaction.atomic():
+        mine = {e.pk: e for e in Enrollment.objects.select_for_update().filter(
+            participant=participant, pk__in=[c.enrollment_id for c in changes])}
+        for change in changes:
+            enrollment = mine.get(change.enrollment_id)
+            if enrollment is None or enrollment.account_holder_id != by.pk:
+                raise AllocationError(_("Diese Anmeldung gehört nicht zu Ihrer Wunschliste."))
+            locked_on = wishes_locked_on(enrollment)
+            changed = (enrollment.wish_rank, enrollment.desired_start, enrollment.care_hours) != (
+                change.rank, change.desired_start, change.care_hours)
+            if locked_on and changed:
+                raise AllocationError(
+                    _("Der Stichtag der Platzvergabe (%(date)s) ist vorbei: „%(offer)s“ kann nicht mehr geändert "
+                      "werden.") % {"date": format_date(locked_on), "offer": enrollment.offer.title})
+            if not changed:
+                continue
+            enrollment.wish_rank, enrollment.desired_start, enrollment.care_hours = (
+                change.rank, change.desired_start, change.care_hours)
+            enrollment.save(update_fields=["wish_rank", "desired_start", "care_hours", "updated_at"])
+            enrollment_services.log(enrollment, action="wishes_ranked", by=by,
+                                    note=_("%(rank)s. Wunsch") % {"rank": change.rank},
+                                    from_status=enrollment.status)
+    return wishes_of(participant)
+
+
+# --- Kriterienkatalog ----------------------------------------------------------------------------
+
+@dataclass
+class Score:
+    points: int = 0
+    lines: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    stichtag: date
+    confirmed: set[tuple[int, int]]           # (enrollment_id, criterion_id)
+    siblings_at: dict[int, set[int]]          # institution_id -> guardian person ids with a child holding a place
+    guardians_of: dict[int, set[int]]         # participant id -> guardian person ids
+
+
+def _months_between(start: date, end: date) -> int:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return max(months - (1 if end.day < start.day else 0), 0)
+
+
+def score(enrollment: Enrollment, criteria: list[Criterion], context: Context) -> Score:
+    result = Score()
+    participant = enrollment.participant
+    for criterion in criteria:
+        points = 0
+        if criterion.needs_confirmation:
+            points = criterion.points if (enrollment.pk, criterion.pk) in context.confirmed else 0
+        elif criterion.kind == CriterionKind.SIBLING:
+            guardians = context.guardians_of.get(enrollment.participant_id, set())
+            points = criterion.points if guardians & context.siblings_at.get(enrollment.institution_id, set()) else 0
+        elif criterion.kind == CriterionKind.RESIDENCE:
+            values = criterion.parameter_values()
+            places = {(participant.postcode or "").strip().casefold(), (participant.city or "").strip().casefold()}
+            points = criterion.points if values and places & set(values) else 0
+        elif criterion.kind == CriterionKind.AGE:
+            age = participant.age_on(context.stichtag) or 0
+            points = criterion.points * max(age, 0)
+        elif criterion.kind == CriterionKind.WAITING_TIME:
+            since = (enrollment.submitted_at or enrollment.created_at).date()
+            points = criterion.points * _months_between(since, context.stichtag)
+        if points:
+            result.points += points
+            result.lines.append((criterion.label, points))
+    return result
+
+
+def ineligibility(enrollment: Enrollment, offer: OfferPage) -> str:
+    """Why this child cannot take this offer's place at all ("" when it can)."""
+    start = enrollment.desired_start or offer.starts_on
+    participant = enrollment.participant
+    age = participant.age_on(start) if start and participant.date_of_birth else None
+    if age is not None and offer.age_min is not None and age < offer.age_min:
+        return _("„%(offer)s“ nimmt Kinder ab %(min)s Jahren auf; %(child)s ist zum Beginn am %(date)s erst "
+                 "%(age)s Jahre alt.") % {"offer": offer.title, "min": offer.age_min, "child": participant.first_name,
+                                          "date": format_date(start), "age": age}
+    if age is not None and offer.age_max is not None and age > offer.age_max:
+        return _("„%(offer)s“ nimmt Kinder bis %(max)s Jahre auf; %(child)s ist zum Beginn am %(date)s schon "
+                 "%(age)s Jahre alt.") % {"offer": offer.title, "max": offer.age_max, "child": participant.first_name,
+                                          "date": format_date(start), "age": age}
+    if enrollment.desired_start and offer.ends_on and enrollment.desired_start > offer.ends_on:
+        return _("Der gewünschte Beginn (%(date)s) liegt nach dem Ende des Angebots.") % {
+            "date": format_date(enrollment.desired_start)}
+    return ""
+
+
+# --- a round: inputs, preview, confirmation -----------------------------------------------------
+
+@dataclass
+class Candidate:
+    enrollment: Enrollment
+    points: int
+    lines: list[tuple[str, int]]
+    lottery: int
+    wish: int
+    ineligible: str = ""
+    position: int = 0          # 1-based place in the offer's priority order
+    outcome: str = ""
+    waiting_rank: int | None = None
+    reason: str = ""
+
+
+@dataclass
+class OfferTable:
+    offer: OfferPage
+    capacity: int | None
+    free: int
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def placed(self):
+        return [c for c in self.candidates if c.outcome == O.PLACED]
+
+    @property
+    def lowest_admitted(self) -> int | None:
+        placed = self.placed
+        return min(c.points for c in placed) if placed else None
+
+    @property
+    def unmet(self) -> int:
+        return len([c for c in self.candidates if c.outcome in (O.WAITING,)])
+
+
+@dataclass
+class Plan:
+    round: AllocationRound
+    tables: list[OfferTable]
+    inputs: dict
+    matching: dict
+
+    @property
+    def candidates(self):
+        return [c for table in self.tables for c in table.candidates]
+
+
+def _context(enrollments: list[Enrollment], institution_ids: set[int], stichtag: date) -> Context:
+    participant_ids = {e.participant_id for e in enrollments}
+    guardians_of: dict[int, set[int]] = defaultdict(set)
+    for participant_id, guardian_id in Guardian.objects.filter(participant_id__in=participant_ids).values_list(
+            "participant_id", "guardian_id"):
+        guardians_of[participant_id].add(guardian_id)
+    siblings_at: dict[int, set[int]] = defaultdict(set)
+    holding = Enrollment.objects.filter(institution_id__in=institution_ids, status__in=PLACE_HOLDING_STATUSES)
+    for institution_id, guardian_id in Guardian.objects.filter(
+            participant__enrollments__in=holding).values_list("participant__enrollments__institution_id",
+                                                              "guardian_id"):
+        siblings_at[institution_id].add(guardian_id)
+    confirmed = set(CriterionConfirmation.objects.filter(enrollment__in=[e.pk for e in enrollments]).values_list(
+        "enrollment_id", "criterion_id"))
+    return Context(stichtag=stichtag, confirmed=confirmed, siblings_at=siblings_at, guardians_of=guardians_of)
+
+
+def plan_round(round_: AllocationRound) -> Plan:
+    """Compute a round's outcome without saving anything (the preview; confirm re-plans under locks)."""
+    offers = list(OfferPage.objects.filter(pk__in=round_.offers.values("pk")).annotate(
+        holding=Count("enrollments", filter=Q(enrollments__status__in=PLACE_HOLDING_STATUSES))
+    ).order_by("title", "pk"))
+    pool = list(Enrollment.objects.filter(offer__in=offers, status__in=ALLOCATION_POOL_STATUSES,
+                                          participant__isnull=False)
+                .select_related("participant", "account_holder").order_by("pk"))
+    ensure_lottery_numbers(e.pk for e in pool if e.lottery_number is None)
+    lotteries = dict(Enrollment.objects.filter(pk__in=[e.pk for e in pool]).values_list("pk", "lottery_number"))
+    institutions = {o.pk: o.get_institution() for o in offers}
+    context = _context(pool, {i.pk for i in institutions.values() if i}, round_.stichtag)
+    criteria_by_offer = {o.pk: list(Criterion.objects.for_offer(o, institutions[o.pk])) for o in offers}
+
+    tables, by_offer = [], {}
+    for offer in offers:
+        free = len(pool) if offer.capacity is None else max(offer.capacity - offer.holding, 0)
+        by_offer[offer.pk] = OfferTable(offer=offer, capacity=offer.capacity, free=free)
+        tables.append(by_offer[offer.pk])
+    for enrollment in pool:
+        table = by_offer[enrollment.offer_id]
+        scored = score(enrollment, criteria_by_offer[enrollment.offer_id], context)
+        table.candidates.append(Candidate(
+            enrollment=enrollment, points=scored.points, lines=scored.lines, lottery=lotteries[enrollment.pk],
+            wish=enrollment.wish_rank or NO_RANK, ineligible=ineligibility(enrollment, table.offer)))
+    for table in tables:
+        table.candidates.sort(key=lambda c: (-c.points, c.lottery, c.enrollment.pk))
+        for position, candidate in enumerate(table.candidates, start=1):
+            candidate.position = position
+
+    # The pure inputs: children are participants, offers are offer ids.
+    preferences: dict[int, list[int]] = defaultdict(list)
+    for enrollment in sorted(pool, key=lambda e: (e.wish_rank or NO_RANK, e.created_at, e.pk)):
+        preferences[enrollment.participant_id].append(enrollment.offer_id)
+    priorities = {table.offer.pk: [c.enrollment.participant_id for c in table.candidates if not c.ineligible]
+                  for table in tables}
+    capacities = {table.offer.pk: table.free for table in tables}
+    matching = allocate(dict(preferences), priorities, capacities)
+    inputs = {
+        "stichtag": round_.stichtag.isoformat(),
+        "preferences": {str(k): v for k, v in preferences.items()},
+        "priorities": {str(k): v for k, v in priorities.items()},
+        "capacities": {str(k): v for k, v in capacities.items()},
+        "scores": {str(c.enrollment.pk): {"points": c.points, "lottery": c.lottery, "criteria": c.lines}
+                   for table in tables for c in table.candidates},
+    }
+    _explain(tables, dict(preferences), matching)
+    return Plan(round=round_, tables=tables, inputs=inputs, matching=matching)
+
+
+def _explain(tables: list[OfferTable], preferences: dict, matching: dict) -> None:
+    for table in tables:
+        offer_id = table.offer.pk
+        for candidate in table.candidates:
+            child = candidate.enrollment.participant_id
+            got = matching.get(child)
+            wishes = preferences.get(child, [])
+            if got == offer_id:
+                candidate.outcome = O.PLACED
+                candidate.reason = _("Platz erhalten (%(wish)s. Wunsch, %(points)s Punkte).") % {
+                    "wish": wishes.index(offer_id) + 1, "points": candidate.points}
+            elif got is not None and wishes.index(got) < wishes.index(offer_id):
+                candidate.outcome = O.RELEASED
+                candidate.reason = _("Ein höherer Wunsch wurde erfüllt.")
+            elif candidate.ineligible:
+                candidate.outcome = O.INELIGIBLE
+                candidate.reason = candidate.ineligible
+            else:
+                candidate.outcome = O.WAITING
+        lowest = table.lowest_admitted
+        waiting = [c for c in table.candidates if c.outcome == O.WAITING]
+        for rank, candidate in enumerate(waiting, start=1):
+            candidate.waiting_rank = rank
+            if table.free == 0:
+                candidate.reason = _("Für „%(offer)s“ war kein Platz mehr frei.") % {"offer": table.offer.title}
+            elif lowest is not None and lowest > candidate.points:
+                candidate.reason = _(
+                    "Alle %(free)s freien Plätze gingen an Kinder mit höherer Priorität: die niedrigste "
+                    "aufgenommene Punktzahl war %(lowest)s, %(child)s hatte %(points)s Punkte.") % {
+                    "free": table.free, "lowest": lowest, "points": candidate.points,
+                    "child": candidate.enrollment.participant.first_name}
+            else:
+                candidate.reason = _(
+                    "Alle %(free)s freien Plätze gingen an Kinder mit höherer Priorität: bei gleicher Punktzahl "
+                    "(%(points)s) entschied die Losnummer (%(child)s: %(lottery)s, kleinere zuerst).") % {
+                    "free": table.free, "points": candidate.points, "lottery": candidate.lottery,
+                    "child": candidate.enrollment.participant.first_name}
+
+
+def may_run(user, offers) -> bool:
+    """A round may span several institutions: the user must be allowed to process enrollments in each."""
+    institutions = [offer.get_institution() for offer in offers]
+    return bool(institutions) and all(i is not None and i.staff_can(user, "process_enrollment")
+                                      for i in institutions)
+
+
+def round_create(*, title: str, stichtag: date, offers, by) -> AllocationRound:
+    offers = list(offers)
+    if not offers:
+        raise AllocationError(_("Bitte wählen Sie mindestens ein Angebot."), field="offers")
+    if not may_run(by, offers):
+        raise AllocationError(_("Sie dürfen nur Angebote Ihrer Einrichtungen verteilen."), field="offers")
+    with transaction.atomic():
+        round_ = AllocationRound.objects.create(title=title.strip(), stichtag=stichtag, created_by=by)
+        round_.offers.set(offers)
+    return round_
+
+
+def round_confirm(*, round_: AllocationRound | int, by) -> Plan:
+    """Confirm a round: re-plan under the offers' row locks, then move, close, record and mail."""
+    pk = round_.pk if isinstance(round_, AllocationRound) else round_
+    with transaction.atomic():
+        locked = AllocationRound.objects.select_for_update().get(pk=pk)
+        if locked.is_confirmed:
+            raise AllocationError(_("Diese Vergaberunde wurde bereits bestätigt."))
+        offers = list(locked.offers.order_by("pk"))
+        if not may_run(by, offers):
+            raise AllocationError(_("Sie dürfen nur Angebote Ihrer Einrichtungen verteilen."))
+        if locked.stichtag > timezone.localdate():
+            raise AllocationError(_("Die Vergaberunde kann erst nach dem Stichtag (%(date)s) bestätigt werden: bis "
+                                    "dahin können Eltern ihre Wünsche ändern.") % {"date": format_date(locked.stichtag)})
+        for offer in offers:  # offers before enrollments, in id order: the one lock order
+            OfferPage.objects.select_for_update(of=("self",)).filter(pk=offer.pk).values_list("pk", flat=True).get()
+        plan = plan_round(locked)
+        _apply(plan, by=by)
+        locked.status = AllocationRoundStatus.CONFIRMED
+        locked.confirmed_by, locked.confirmed_at = by, timezone.now()
+        locked.inputs = plan.inputs
+        locked.outcome = {str(c.enrollment.pk): c.outcome for c in plan.candidates}
+        locked.save(update_fields=["status", "confirmed_by", "confirmed_at", "inputs", "outcome"])
+        audit.record(audit.A.ALLOCATION_CONFIRMED, actor=by, obj=locked,
+                     detail={"offers": [o.pk for o in offers],
+                             "placed": sum(1 for c in plan.candidates if c.outcome == O.PLACED),
+                             "waiting": sum(1 for c in plan.candidates if c.outcome == O.WAITING)})
+    plan.round = locked
+    return plan
+
+
+def _apply(plan: Plan, *, by) -> None:
+    title = plan.round.title
+    for table in plan.tables:
+        lowest = table.lowest_admitted
+        for c in table.candidates:
+            AllocationResult.objects.create(
+                round=plan.round, enrollment=c.enrollment, outcome=c.outcome, points=c.points,
+                lottery_number=c.lottery, priority_position=c.position, waiting_rank=c.waiting_rank,
+                lowest_admitted_points=lowest, reason=c.reason)
+    for table in plan.tables:
+        for c in table.candidates:
+            extra = {"round": title, "wish": c.wish if c.wish != NO_RANK else "–", "reason": c.reason,
+                     "waiting_rank": c.waiting_rank or ""}
+            e = c.enrollment
+            if c.outcome == O.PLACED:
+                enrollment_services._run(
+                    e.pk, by=by, name="decide", event="allocation_placed", note=c.reason,
+                    kwargs={"accept": True, "basis": DecisionBasis.ALLOCATION, "reason": c.reason},
+                    mail_extra=extra)
+            elif c.outcome == O.RELEASED:
+                enrollment_services._run(e.pk, by=by, name="withdraw", event="allocation_released", note=c.reason,
+                                         kwargs={"reason": c.reason}, mail_extra=extra)
+            else:
+                event = "allocation_waiting" if c.outcome == O.WAITING else "allocation_ineligible"
+                fresh = Enrollment.objects.select_related("offer", "participant", "account_holder",
+                                                          "institution").get(pk=e.pk)
+                enrollment_services.log(fresh, action=event, by=by, note=c.reason, from_status=fresh.status)
+                enrollment_services.notify(fresh, event, **extra)
+
+
+def replay(round_: AllocationRound) -> dict:
+    """The matching a confirmed round's recorded inputs give (child id -> offer id or None)."""
+    inputs = round_.inputs
+    preferences = {int(k): v for k, v in inputs["preferences"].items()}
+    priorities = {int(k): v for k, v in inputs["priorities"].items()}
+    capacities = {int(k): v for k, v in inputs["capacities"].items()}
+    return allocate(preferences, priorities, capacities)
+
+
+def recorded_matching(round_: AllocationRound) -> dict:
+    """The matching a confirmed round applied, read back from its results."""
+    matching = {int(child): None for child in round_.inputs["preferences"]}
+    for result in round_.results.filter(outcome=O.PLACED).select_related("enrollment"):
+        matching[result.enrollment.participant_id] = result.enrollment.offer_id
+    return matching
+
+
+# --- criteria confirmed by staff -----------------------------------------------------------------
+
+def criterion_confirm(*, enrollment: Enrollment | int, criterion: Criterion, reason: str, by) -> CriterionConfirmation:
+    if not reason.strip():
+        raise AllocationError(_("Bitte begründen Sie die Bestätigung."), field="reason")
+    with transaction.atomic():
+        locked = enrollment_services._locked(enrollment)
+        if not locked.institution.staff_can(by, "process_enrollment"):
+            raise AllocationError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        if not criterion.needs_confirmation or criterion.institution_id != locked.institution_id:
+            raise AllocationError(_("Dieses Kriterium kann hier nicht bestätigt werden."), field="criterion")
+        confirmation, _created = CriterionConfirmation.objects.update_or_create(
+            enrollment=locked, criterion=criterion, defaults={"reason": reason.strip(), "confirmed_by": by})
+        enrollment_services.log(locked, action="criterion_confirmed", by=by,
+                                note=f"{criterion.label}: {reason.strip()}", from_status=locked.status)
+    return confirmation
+
+
+# --- waiting lists and Nachrücken -----------------------------------------------------------------
+
+def latest_results(enrollment_ids) -> dict[int, AllocationResult]:
+    """The newest confirmed result per enrollment."""
+    latest = {}
+    for result in (AllocationResult.objects.filter(enrollment_id__in=list(enrollment_ids))
+                   .select_related("round").order_by("round__confirmed_at", "pk")):
+        latest[result.enrollment_id] = result
+    return latest
+
+
+def waiting_list(offer: OfferPage | int) -> list[tuple[int, Enrollment, AllocationResult]]:
+    """The children still waiting for `offer`, in the order of its last round: (rank now, enrollment, result)."""
+    offer_id = offer.pk if isinstance(offer, OfferPage) else offer
+    pool = {e.pk: e for e in Enrollment.objects.filter(offer_id=offer_id, status__in=ALLOCATION_POOL_STATUSES)
+            .select_related("participant", "account_holder")}
+    results = [r for r in latest_results(pool).values() if r.outcome == O.WAITING]
+    results.sort(key=lambda r: (r.round.confirmed_at, r.priority_position))
+    return [(rank, pool[r.enrollment_id], r) for rank, r in enumerate(results, start=1)]
+
+
+def waiting_rank(enrollment: Enrollment) -> int | None:
+    for rank, waiting, _result in waiting_list(enrollment.offer_id):
+        if waiting.pk == enrollment.pk:
+            return rank
+    return None
+
+
+def free_places(offer: OfferPage) -> int | None:
+    """Places nobody holds and nobody has been offered from the waiting list."""
+    if offer.capacity is None:
+        return None
+    holding = Enrollment.objects.filter(offer=offer, status__in=PLACE_HOLDING_STATUSES).count()
+    offered = Enrollment.objects.filter(offer=offer, status__in=ALLOCATION_POOL_STATUSES,
+                                        place_offered_at__isnull=False).count()
+    return max(offer.capacity - holding - offered, 0)
+
+
+def next_waiting(offer: OfferPage) -> Enrollment | None:
+    for _rank, enrollment, _result in waiting_list(offer):
+        if enrollment.place_offered_at is None:
+            return enrollment
+    return None
+
+
+def fill_freed_places(offer_id: int, *, by=None) -> list[Enrollment]:
+    """Nachrücken: offer each free place to the next child on the offer's waiting list.
+
+    Institutions that want to confirm each move first (`Institution.confirm_move_up`) get no
+    automatic offer; staff see the next child in the waiting list and press "Platz anbieten".
+    """
+    offered = []
+    with transaction.atomic():
+        offer = OfferPage.objects.select_for_update(of=("self",)).get(pk=offer_id)
+        institution = offer.get_institution()
+        if by is None and (institution is None or institution.confirm_move_up):
+            return offered
+        free = free_places(offer)
+        while free is None or free > 0:
+            candidate = next_waiting(offer)
+            if candidate is None:
+                break
+            offered.append(_offer_place(candidate, by=by))
+            if free is not None:
+                free -= 1
+            if free is None:
+                break
+    return offered
+
+
+def place_offer(*, enrollment: Enrollment | int, by) -> Enrollment:
+    """Staff: offer a freed place to this child (the next on the list, after their confirmation)."""
+    with transaction.atomic():
+        enrollment_services.lock_offer(enrollment)
+        locked = enrollment_services._locked(enrollment)
+        if not locked.institution.staff_can(by, "process_enrollment"):
+            raise AllocationError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        offer = locked.offer.specific
+        if locked.status not in ALLOCATION_POOL_STATUSES or locked.place_offered_at is not None:
+            raise AllocationError(_("Diesem Kind kann gerade kein Platz angeboten werden."))
+        if free_places(offer) == 0:
+            raise AllocationError(_("Für „%(offer)s“ ist derzeit kein Platz frei.") % {"offer": offer.title})
+        return _offer_place(locked, by=by)
+
+
+def _offer_place(enrollment: Enrollment, *, by) -> Enrollment:
+    now = timezone.now()
+    deadline = timezone.localdate() + timedelta(days=conf.get("PLACE_ACCEPT_DAYS"))
+    Enrollment.objects.filter(pk=enrollment.pk).update(place_offered_at=now, place_accept_deadline=deadline)
+    enrollment.place_offered_at, enrollment.place_accept_deadline = now, deadline
+    fresh = Enrollment.objects.select_related("offer", "participant", "account_holder", "institution").get(
+        pk=enrollment.pk)
+    enrollment_services.log(fresh, action="place_offered", by=by, from_status=fresh.status,
+                            note=_("Frist: %(date)s") % {"date": format_date(deadline)})
+    enrollment_services.notify(fresh, "place_offered", place_deadline=deadline.isoformat())
+    return fresh
+
+
+def place_accept(*, enrollment: Enrollment | int, by) -> Enrollment:
+    """The family accepts a place offered from the waiting list: the application becomes Kandidat."""
+    with transaction.atomic():
+        locked = enrollment_services._locked(enrollment)
+        if locked.account_holder_id != getattr(by, "pk", None):
+            raise AllocationError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        if locked.place_offered_at is None or locked.status not in ALLOCATION_POOL_STATUSES:
+            raise AllocationError(_("Für diese Anmeldung liegt kein Platzangebot vor."))
+        if locked.place_accept_deadline and locked.place_accept_deadline < timezone.localdate():
+            raise AllocationError(_("Die Frist zur Annahme des Platzes ist abgelaufen."))
+        reason = _("Nachgerückt von der Warteliste.")
+        result = enrollment_services._run(
+            locked.pk, by=None, name="decide", event="decided_kandidat", note=reason,
+            kwargs={"accept": True, "basis": DecisionBasis.ALLOCATION, "reason": reason},
+            prepare=_clear_place_offer, mail_extra={"reason": reason})
+        enrollment_services.log(result, action="place_accepted", by=by, from_status=result.status)
+        _release_lower_wishes(result, by=by)
+    return result
+
+
+def _release_lower_wishes(enrollment: Enrollment, *, by) -> None:
+    """A child moved up into a better wish: its places and applications for lower wishes close."""
+    if enrollment.wish_rank is None:
+        return
+    lower = Enrollment.objects.filter(
+        participant_id=enrollment.participant_id, wish_rank__gt=enrollment.wish_rank,
+        status__in=(*ALLOCATION_POOL_STATUSES, S.KANDIDAT, S.EINGESTUFT, S.ANGEBOT, S.ANGENOMMEN),
+    ).values_list("pk", flat=True)
+    reason = _("Ein höherer Wunsch wurde erfüllt.")
+    for pk in lower:
+        enrollment_services._run(pk, by=by, name="withdraw", event="allocation_released", note=reason,
+                                 kwargs={"reason": reason},
+                                 mail_extra={"reason": reason, "round": "", "wish": "", "waiting_rank": ""})
+
+
+def _clear_place_offer(enrollment: Enrollment) -> None:
+    enrollment.place_offered_at = None
+    enrollment.place_accept_deadline = None
+
+
+def place_decline(*, enrollment: Enrollment | int, by, reason: str = "") -> Enrollment:
+    """The family declines the offered place: the application closes and the next child is asked."""
+    locked = Enrollment.objects.get(pk=enrollment.pk if isinstance(enrollment, Enrollment) else enrollment)
+    if locked.account_holder_id != getattr(by, "pk", None):
+        raise AllocationError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+    if locked.place_offered_at is None:
+        raise AllocationError(_("Für diese Anmeldung liegt kein Platzangebot vor."))
+    note = reason.strip() or _("Nachrückplatz abgelehnt.")
+    with transaction.atomic():
+        result = enrollment_services._run(locked.pk, by=by, name="withdraw", event="withdrawn", note=note,
+                                          kwargs={"reason": note}, mail_extra={"reason": note})
+        enrollment_services.log(result, action="place_declined", by=by, from_status=result.status)
+    return result
+
+
+def expire_place_offers(*, today: date | None = None) -> int:
+    """Daily: an offered place not accepted in time goes to the next child (the wish closes)."""
+    today = today or timezone.localdate()
+    count = 0
+    for pk in Enrollment.objects.filter(place_accept_deadline__lt=today, place_offered_at__isnull=False,
+                                        status__in=ALLOCATION_POOL_STATUSES).values_list("pk", flat=True):
+        note = _("Frist zur Annahme des Nachrückplatzes abgelaufen.")
+        with transaction.atomic():
+            result = enrollment_services._run(pk, by=None, name="withdraw", event="withdrawn", note=note,
+                                              kwargs={"reason": note}, mail_extra={"reason": note})
+            enrollment_services.log(result, action="place_offer_expired", from_status=result.status)
+        count += 1
+    return count
+
+
+# --- planning report -----------------------------------------------------------------------------
+
+def unmet_demand(institutions) -> list[dict]:
+    """Children still waiting, per institution and age group: what a municipality needs for planning."""
+    rows: dict[tuple[str, str], int] = defaultdict(int)
+    pool = Enrollment.objects.filter(institution__in=institutions, status__in=ALLOCATION_POOL_STATUSES).select_related(
+        "institution", "participant", "offer")
+    latest = latest_results(e.pk for e in pool)
+    for enrollment in pool:
+        result = latest.get(enrollment.pk)
+        if result is None or result.outcome != O.WAITING:
+            continue
+        age = enrollment.participant.age_on(result.round.stichtag) if enrollment.participant else None
+        group = next((g for g in AGE_GROUPS if age is not None and g.min_age <= age
+                      and (g.max_age is None or age <= g.max_age)), None)
+        rows[(enrollment.institution.name, str(group.label) if group else _("unbekannt"))] += 1
+    return [{"institution": i, "age_group": g, "waiting": n} for (i, g), n in sorted(rows.items())]
