@@ -211,7 +211,7 @@ def allocate_explained(
     waiting_lists = {}
     waiting_index = {}
     for offer, queue in waiting.items():
-        queue.sort(key=lambda entry: entry[0])
+        queue.sort()  # by rank; ranks in one offer are distinct, children are never compared
         waiting_lists[offer] = tuple(child for _rank, child in queue)
         for position, (_rank, child) in enumerate(queue, start=1):
             waiting_index[(child, offer)] = position
