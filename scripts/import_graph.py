@@ -21,7 +21,9 @@ SKIP_PARTS = {"migrations", "__pycache__"}
 
 # DESIGN.md's layers, top (0) to bottom, by the module path below workpro_plugin. FLAT names the
 # modules of the flat package before #16, so the same script draws the "before" picture.
-LAYERS = ["wiring", "faces", "shared", "services", "selectors", "access", "models", "blocks", "lib", "conf"]
+# `allocation` (pure, standard library only) is the bottom: it may import no WorkPro module at all.
+LAYERS = ["wiring", "faces", "shared", "services", "selectors", "access", "models", "blocks", "lib", "conf",
+          "allocation"]
 PREFIXES = {
     "wiring": ("urls", "wagtail_hooks", "apps", "tasks", "signals", "middleware", "checks", "templatetags",
                "management", "backends"),
@@ -34,6 +36,7 @@ PREFIXES = {
     "blocks": ("blocks",),
     "lib": ("lib",),
     "conf": ("conf",),
+    "allocation": ("allocation",),
 }
 FLAT = {  # module -> (layer, face)
     **{m: ("faces", "backoffice") for m in ("admin_addons", "admin_apps", "admin_canned", "admin_export", "admin_fees",

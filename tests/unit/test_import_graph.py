@@ -4,6 +4,7 @@ import-linter (`lint-imports`) checks module-level imports against DESIGN.md's l
 every import statement, also those inside functions, with scripts/import_graph.py.
 """
 
+import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ ALLOWED_IN_FUNCTIONS = {
     ("workpro_plugin.backoffice.views.two_factor", "_qr_data_uri"),  # qrcode, only on the 2FA setup page
 }
 MAX_IN_FUNCTIONS = 10
-MAX_TOP_LEVEL_MODULES = 12
+MAX_TOP_LEVEL_MODULES = 13  # 12 wiring and conf modules, and the pure allocation.py
 
 
 def _script():
@@ -51,6 +52,18 @@ def test_imports_inside_functions_are_only_the_allowed_ones():
 def test_the_package_root_holds_only_wiring():
     modules = sorted(p.stem for p in (ROOT / "workpro_plugin").glob("*.py"))
     assert len(modules) <= MAX_TOP_LEVEL_MODULES, modules
+
+
+def test_the_allocation_imports_only_the_standard_library():
+    """allocation.py stays pure (DESIGN.md): no Django, no other library, no WorkPro module."""
+    script = _script()
+    assert script.build().edges.get("workpro_plugin.allocation", set()) == set()
+    tree = ast.parse((ROOT / "workpro_plugin" / "allocation.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {"." if node.level else node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom)}
+    assert imported and imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 
 
 def test_the_checker_finds_a_cycle_and_an_upward_import(tmp_path):
