@@ -8,6 +8,7 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail_modeladmin.options import modeladmin_register
 
 from .backoffice import addons as admin_addons
+from .backoffice import allocation as admin_allocation
 from .backoffice import app_assignments as admin_apps
 from .backoffice import dashboard as admin_dashboard
 from .backoffice import fees as admin_fees
@@ -34,6 +35,7 @@ def register_workpro_admin_urls():
         path("anmeldungen/einladen/", admin_views.bulk_invite, name="bulk_invite"),
         path("anmeldungen/entscheiden/", admin_views.bulk_decide, name="bulk_decide"),
         *admin_addons.admin_urls,
+        *admin_allocation.admin_urls,
         *admin_apps.admin_urls,
         path("zwei-faktor/", views_2fa.two_factor_manage, name="two_factor"),
         path("zwei-faktor/einrichten/", views_2fa.two_factor_setup, name="two_factor_setup"),

@@ -8,8 +8,10 @@ from wagtail.admin.menu import MenuItem
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail_modeladmin.options import ModelAdminGroup
 
+from ..selectors.institutions import staff_institutions
 from ..shared.audit import audit_denials
 from .addons import AddonBookingAdmin
+from .allocation import CriterionAdmin
 from .app_assignments import AppAdmin
 from .audit import AuditEventAdmin, ScopedHistoryView
 from .canned_replies import CannedReplyAdmin
@@ -21,18 +23,27 @@ from .outbox import OutboxAdmin
 from .people import PersonAdmin
 
 
+class StaffMenuItem(MenuItem):
+    """Shown to staff of at least one institution (the page behind it is a 404 for anyone else)."""
+
+    def is_shown(self, request):
+        return staff_institutions(request.user).exists()
+
+
 class WorkProAdminGroup(ModelAdminGroup):
     menu_label = _("WorkPro")
     menu_icon = "clipboard-list"
     menu_order = 200
     items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin,
-             AddonBookingAdmin, AppAdmin, CannedReplyAdmin, AuditEventAdmin)
+             AddonBookingAdmin, AppAdmin, CannedReplyAdmin, CriterionAdmin, AuditEventAdmin)
 
     def get_admin_urls_for_registration(self):
         return decorate_urlpatterns(list(super().get_admin_urls_for_registration()), audit_denials)
 
     def get_submenu_items(self):
         items = super().get_submenu_items()
+        items.append(StaffMenuItem(_("Platzvergabe"), reverse("workpro_admin:allocation_index"), icon_name="list-ol",
+                              order=110))
         items.append(MenuItem(_("Gebührenordnungen"), reverse("wagtailsnippets_workpro_plugin_feeschedule:list"),
                               icon_name="table", order=900))
         return items
