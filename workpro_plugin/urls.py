@@ -2,6 +2,7 @@ from django.urls import path
 
 from .portal.views import accounts as views
 from .portal.views import addons as views_addons
+from .portal.views import allocation as views_allocation
 from .portal.views import app_assignments as views_apps
 from .portal.views import chat as views_chat
 from .portal.views import documents as views_documents
@@ -33,6 +34,9 @@ urlpatterns = [
     path("konto/anmeldung/<int:pk>/absenden/", views_enrollment.enrollment_submit, name="enrollment_submit"),
     path("konto/anmeldung/<int:pk>/angebot-annehmen/", views_enrollment.enrollment_accept, name="enrollment_accept"),
     path("konto/dokumente/", views_documents.documents, name="documents"),
+    path("konto/wunschliste/<int:person_id>/", views_allocation.wishlist, name="wishlist"),
+    path("konto/anmeldung/<int:pk>/platz-annehmen/", views_allocation.place_accept, name="place_accept"),
+    path("konto/anmeldung/<int:pk>/platz-ablehnen/", views_allocation.place_decline, name="place_decline"),
     path("konto/teilnehmer/<int:person_id>/zugang/", views_minors.participant_login, name="participant_login"),
     path("konto/anmeldung/<int:pk>/notfall/", views_minors.care, name="care"),
     path("konto/anmeldung/<int:pk>/notfall/<slug:kind>/<int:contact_id>/", views_minors.care_edit,

@@ -1,13 +1,18 @@
 """Platzvergabe in the Wagtail admin: Kriterienkatalog, round preview/confirm/export, waiting list,
 criterion confirmation; every page scoped to the staff member's institutions."""
 
-from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from tests.factories import make_child, make_offer, make_user, wish
-from workpro_plugin.models import AllocationResult, AllocationRound, Criterion, CriterionConfirmation, Enrollment
+from workpro_plugin.models import (
+    AllocationResult,
+    AllocationRound,
+    Criterion,
+    CriterionConfirmation,
+    Enrollment,
+)
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status

@@ -14,14 +14,16 @@ from ..lib.choices import CONFIRMED_CRITERIA, AllocationOutcome, AllocationRound
 
 
 class CriterionQuerySet(models.QuerySet):
-    def for_offer(self, offer, institution=None):
-        """The catalogue that ranks applicants of `offer`: the offer's own criteria where it has any,
-        otherwise its institution's general ones."""
-        own = self.filter(offer_id=offer.pk)
-        if own.exists():
-            return own
+    def for_offer(self, offer, institution=None) -> list:
+        """The catalogue that ranks applicants of `offer` (one query): the offer's own criteria where it
+        has any, otherwise its institution's general ones."""
         institution = institution or offer.get_institution()
-        return self.filter(institution=institution, offer__isnull=True) if institution else self.none()
+        condition = models.Q(offer_id=offer.pk)
+        if institution is not None:
+            condition |= models.Q(institution=institution, offer__isnull=True)
+        rows = list(self.filter(condition))
+        own = [c for c in rows if c.offer_id == offer.pk]
+        return own or rows
 
 
 class Criterion(models.Model):

@@ -37,6 +37,7 @@ from ..lib.choices import (
 )
 from ..lib.content_cache import content_generation
 from .fees import FeeSchedule
+from .allocation import Criterion
 from .institutions import Institution
 from .pages import HostParentPageMixin
 from .page_forms import OfferFilterForm, RegistrationForm
@@ -447,6 +448,7 @@ class OfferPage(Page):
         (portal.views.registration, reached through the `before_serve_page` hook)."""
         context = super().get_context(request, *args, **kwargs)
         context["registration_form"] = registration_form or RegistrationForm()
+        context["criteria"] = Criterion.objects.for_offer(self, self.get_institution(request))
         schedule = self.fee_schedule_with_brackets
         context.update(
             registration=self.registration_state(),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from ..models import AllocationRound, Criterion
+from ..lib.choices import ALLOCATION_POOL_STATUSES, PLACE_HOLDING_STATUSES, AllocationOutcome
+from ..models import AllocationResult, AllocationRound, Criterion, Enrollment, OfferPage
 from .institutions import staff_institutions
 from .offers import institution_offers
 
@@ -29,4 +30,77 @@ def staff_criteria(user) -> QuerySet:
 
 def published_criteria(offer) -> list[Criterion]:
     """The Kriterienkatalog an offer page publishes for parents."""
-    return list(Criterion.objects.for_offer(offer))
+    return Criterion.objects.for_offer(offer)
+
+
+# --- waiting lists --------------------------------------------------------------------------------
+
+def latest_results(enrollment_ids) -> dict[int, AllocationResult]:
+    """The newest confirmed result per enrollment."""
+    latest = {}
+    for result in (AllocationResult.objects.filter(enrollment_id__in=list(enrollment_ids))
+                   .select_related("round").order_by("round__confirmed_at", "pk")):
+        latest[result.enrollment_id] = result
+    return latest
+
+
+def waiting_list(offer: OfferPage | int) -> list[tuple[int, Enrollment, AllocationResult]]:
+    """The children still waiting for `offer`, in the order of its last round: (rank now, enrollment, result)."""
+    offer_id = offer.pk if isinstance(offer, OfferPage) else offer
+    pool = {e.pk: e for e in Enrollment.objects.filter(offer_id=offer_id, status__in=ALLOCATION_POOL_STATUSES)
+            .select_related("participant", "account_holder")}
+    results = [r for r in latest_results(pool).values() if r.outcome == AllocationOutcome.WAITING]
+    results.sort(key=lambda r: (r.round.confirmed_at, r.priority_position))
+    return [(rank, pool[r.enrollment_id], r) for rank, r in enumerate(results, start=1)]
+
+
+def waiting_rank(enrollment: Enrollment) -> int | None:
+    for rank, waiting, _result in waiting_list(enrollment.offer_id):
+        if waiting.pk == enrollment.pk:
+            return rank
+    return None
+
+
+def free_places(offer: OfferPage) -> int | None:
+    """Places nobody holds and nobody has been offered from the waiting list."""
+    if offer.capacity is None:
+        return None
+    holding = Enrollment.objects.filter(offer=offer, status__in=PLACE_HOLDING_STATUSES).count()
+    offered = Enrollment.objects.filter(offer=offer, status__in=ALLOCATION_POOL_STATUSES,
+                                        place_offered_at__isnull=False).count()
+    return max(offer.capacity - holding - offered, 0)
+
+
+def next_waiting(offer: OfferPage) -> Enrollment | None:
+    for _rank, enrollment, _result in waiting_list(offer):
+        if enrollment.place_offered_at is None:
+            return enrollment
+    return None
+
+
+
+def portal_allocation(enrollment: Enrollment) -> dict | None:
+    """What Mein Konto shows of the Platzvergabe for one application: the last round's result, the
+    reason, the current waiting rank and a place offered from the waiting list."""
+    result = latest_results([enrollment.pk]).get(enrollment.pk)
+    if result is None and enrollment.place_offered_at is None:
+        return None
+    rank = waiting_rank(enrollment) if result is not None and result.outcome == AllocationOutcome.WAITING else None
+    return {"result": result, "waiting_rank": rank, "place_offered": enrollment.place_offered_at is not None,
+            "deadline": enrollment.place_accept_deadline}
+
+
+def waiting_ranks(enrollments) -> None:
+    """Set `waiting_rank` on each enrollment (None unless it waits after a round): one query for the
+    results, one waiting list per offer that has a waiting application of this family."""
+    waiting = [e for e in enrollments if e.status in ALLOCATION_POOL_STATUSES]
+    results = latest_results(e.pk for e in waiting) if waiting else {}
+    lists: dict[int, dict[int, int]] = {}
+    for enrollment in enrollments:
+        enrollment.waiting_rank = None
+        result = results.get(enrollment.pk)
+        if result is None or result.outcome != AllocationOutcome.WAITING:
+            continue
+        if enrollment.offer_id not in lists:
+            lists[enrollment.offer_id] = {e.pk: rank for rank, e, _r in waiting_list(enrollment.offer_id)}
+        enrollment.waiting_rank = lists[enrollment.offer_id].get(enrollment.pk)

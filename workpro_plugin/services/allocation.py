@@ -43,6 +43,11 @@ from ..models import (
     Guardian,
     OfferPage,
 )
+from ..selectors.allocation import (
+    free_places,
+    latest_results,
+    next_waiting,
+)
 from . import audit
 from . import enrollments as enrollment_services
 from .errors import ServiceError
@@ -271,7 +276,7 @@ def plan_round(round_: AllocationRound) -> Plan:
     lotteries = dict(Enrollment.objects.filter(pk__in=[e.pk for e in pool]).values_list("pk", "lottery_number"))
     institutions = {o.pk: o.get_institution() for o in offers}
     context = _context(pool, {i.pk for i in institutions.values() if i}, round_.stichtag)
-    criteria_by_offer = {o.pk: list(Criterion.objects.for_offer(o, institutions[o.pk])) for o in offers}
+    criteria_by_offer = {o.pk: Criterion.objects.for_offer(o, institutions[o.pk]) for o in offers}
 
     tables, by_offer = [], {}
     for offer in offers:
@@ -463,49 +468,6 @@ def criterion_confirm(*, enrollment: Enrollment | int, criterion: Criterion, rea
 
 
 # --- waiting lists and Nachrücken -----------------------------------------------------------------
-
-def latest_results(enrollment_ids) -> dict[int, AllocationResult]:
-    """The newest confirmed result per enrollment."""
-    latest = {}
-    for result in (AllocationResult.objects.filter(enrollment_id__in=list(enrollment_ids))
-                   .select_related("round").order_by("round__confirmed_at", "pk")):
-        latest[result.enrollment_id] = result
-    return latest
-
-
-def waiting_list(offer: OfferPage | int) -> list[tuple[int, Enrollment, AllocationResult]]:
-    """The children still waiting for `offer`, in the order of its last round: (rank now, enrollment, result)."""
-    offer_id = offer.pk if isinstance(offer, OfferPage) else offer
-    pool = {e.pk: e for e in Enrollment.objects.filter(offer_id=offer_id, status__in=ALLOCATION_POOL_STATUSES)
-            .select_related("participant", "account_holder")}
-    results = [r for r in latest_results(pool).values() if r.outcome == O.WAITING]
-    results.sort(key=lambda r: (r.round.confirmed_at, r.priority_position))
-    return [(rank, pool[r.enrollment_id], r) for rank, r in enumerate(results, start=1)]
-
-
-def waiting_rank(enrollment: Enrollment) -> int | None:
-    for rank, waiting, _result in waiting_list(enrollment.offer_id):
-        if waiting.pk == enrollment.pk:
-            return rank
-    return None
-
-
-def free_places(offer: OfferPage) -> int | None:
-    """Places nobody holds and nobody has been offered from the waiting list."""
-    if offer.capacity is None:
-        return None
-    holding = Enrollment.objects.filter(offer=offer, status__in=PLACE_HOLDING_STATUSES).count()
-    offered = Enrollment.objects.filter(offer=offer, status__in=ALLOCATION_POOL_STATUSES,
-                                        place_offered_at__isnull=False).count()
-    return max(offer.capacity - holding - offered, 0)
-
-
-def next_waiting(offer: OfferPage) -> Enrollment | None:
-    for _rank, enrollment, _result in waiting_list(offer):
-        if enrollment.place_offered_at is None:
-            return enrollment
-    return None
-
 
 def fill_freed_places(offer_id: int, *, by=None) -> list[Enrollment]:
     """Nachrücken: offer each free place to the next child on the offer's waiting list.

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from ...access import PortalRole, portal_role
 from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
+from ...selectors.allocation import portal_allocation, waiting_ranks
 from ...selectors.documents import portal_documents
 from ...selectors.enrollments import portal_enrollments
 from ...selectors.sites import institution_for_request
@@ -234,6 +235,7 @@ def account(request):
             continue
         enrollment.care_missing = outstanding_care(enrollment)
         contracts.append(enrollment)
+    waiting_ranks(contracts)
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
         "enrollments": contracts,
@@ -263,6 +265,7 @@ def enrollment_detail(request, pk: int):
         "documents": portal_documents(request.user).filter(enrollment=enrollment, superseded=False),
         "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
         "care_missing": outstanding_care(enrollment),
+        "allocation": portal_allocation(enrollment) if role != PortalRole.PARTICIPANT else None,
     })
 
 
