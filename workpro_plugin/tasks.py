@@ -1,7 +1,7 @@
 """django-q2 entry points: they take ids, fetch, and call services."""
 
 from .models import Institution
-from .services import audit, chat, enrollments, minors, notify, privacy
+from .services import allocation, audit, chat, enrollments, minors, notify, privacy
 
 
 def healthcheck_task(marker: str) -> dict:
@@ -51,3 +51,8 @@ def apply_retention_task() -> dict:
 
 def clear_expired_sessions_task() -> int:
     return privacy.clear_expired_sessions()
+
+
+def expire_place_offers_task() -> int:
+    """Daily: a place offered from the waiting list and not accepted in time goes to the next child."""
+    return allocation.expire_place_offers()

@@ -253,3 +253,20 @@ def test_unmet_demand_counts_waiting_children_per_institution_and_age_group(kita
     world, sonne, placed, first, second = _two_waiting(kitas)
     rows = svc.unmet_demand([world.kita])
     assert rows == [{"institution": world.kita.name, "age_group": "Kinder unter 3 Jahren", "waiting": 2}]
+
+
+def test_the_daily_schedule_expires_place_offers(kitas, run_on_commit):
+    from django_q.models import Schedule
+
+    from workpro_plugin import tasks
+
+    schedule = Schedule.objects.get(name="workpro-expire-place-offers")
+    assert (schedule.func, schedule.schedule_type) == ("workpro_plugin.tasks.expire_place_offers_task", "D")
+    world, sonne, placed, first, second = _two_waiting(kitas)
+    with run_on_commit():
+        enrollment_svc.enrollment_withdraw(enrollment=placed, by=world.staff, reason="umgezogen")
+    Enrollment.objects.filter(pk=first.pk).update(place_accept_deadline=TODAY - timedelta(days=1))
+    with run_on_commit():
+        assert tasks.expire_place_offers_task() == 1
+    second.refresh_from_db()
+    assert second.place_offered_at is not None

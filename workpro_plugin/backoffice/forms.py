@@ -39,7 +39,8 @@ class InviteForm(forms.Form):
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(label=_("Entscheidung"), widget=forms.RadioSelect,
                                  choices=[("kandidat", _("Kandidat")), ("abgelehnt", _("Abgelehnt"))])
-    basis = forms.ChoiceField(label=_("Grundlage"), choices=DecisionBasis.choices, widget=forms.RadioSelect)
+    basis = forms.ChoiceField(label=_("Grundlage"), widget=forms.RadioSelect, choices=[
+        (value, label) for value, label in DecisionBasis.choices if value != DecisionBasis.ALLOCATION])
     reason = forms.CharField(label=_("Begründung (erscheint in der Mail)"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
