@@ -17,6 +17,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
+from workpro_site.demo_allocation import ensure_allocation_demo
 from workpro_plugin.lib.help_text import DEFAULT_HELP_HTML
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_plugin.models import (
@@ -109,6 +110,31 @@ INSTITUTIONS = [
         colour="#0b5394",
         contract_prefix="BBZ",
     ),
+    # A second KiTa of the same operator: its Krippen are full and run the Platzvergabe.
+    # Browsers resolve every *.localhost name to this machine, so no /etc/hosts entry is needed.
+    DemoInstitution(
+        slug="kita-regenbogen",
+        name="KiTa Regenbogen",
+        kind=Institution.Kind.KITA,
+        hostname="regenbogen.localhost",
+        is_default_site=False,
+        street="Auenweg 4",
+        postcode="04105",
+        city="Leipzig",
+        phone="0341 777888-0",
+        email="info@kita-regenbogen.example",
+        contact_person="Frau Aylin Demir",
+        intro=(
+            "<p>Die KiTa Regenbogen betreut Kinder unter drei Jahren in zwei Krippengruppen. "
+            "Unsere Plätze vergeben wir einmal im Jahr nach einem veröffentlichten Kriterienkatalog: "
+            "reihen Sie Ihre Wünsche unter <b>Mein Konto</b>.</p>"
+        ),
+        staff_email="mitarbeiter@kita-regenbogen.example",
+        staff_password="Demo-Regenbogen-2026",
+        lead_email="leitung@kita-regenbogen.example",
+        colour="#7b3fa0",
+        contract_prefix="RGB",
+    ),
 ]
 
 OPERATOR = {
@@ -189,6 +215,21 @@ DEMO_OFFERS = {
          "fields": {"category": "wohnen", "is_addon": True, "teaser": "Möbliertes Einzelzimmer am Campus für Auszubildende.", "location": "Werkstraße 7, Leipzig", "rolling_admission": True, "duration": "für die Dauer der Maßnahme", "capacity": 30, "age_min": 16, "interview_required": False, "contract_return_days": 14}},
     ],
 }
+
+DEMO_OFFERS["kita-regenbogen"] = [
+    {"slug": "krippe-regenbogenkinder", "title": "Krippe Regenbogenkinder", "fees": KITA_FEES,
+     "text": "Zwölf Kinder von 1 bis 3 Jahren, drei Erzieherinnen, ein großer Garten am Auenwald.",
+     "facts": [("Gruppengröße", "12 Kinder"), ("Eingewöhnung", "Berliner Modell")],
+     "faq": [("Wie werden die Plätze vergeben?", "Einmal im Jahr nach dem Kriterienkatalog unten; bei gleicher Punktzahl entscheidet das Los.")],
+     "sections": [(S.GUARDIANS, 1), (S.INCOME, 2)],
+     "fields": {"category": "betreuung", "teaser": "Krippe am Auenwald für Kinder von 1 bis 3 Jahren.", "location": "Auenweg 4, Leipzig", "starts_on": (8, 1, 0), "duration": "bis zum 3. Geburtstag", "schedule": "Mo–Fr 7:00–16:30 Uhr", "capacity": 3, "age_min": 0, "age_max": 2, "interview_required": False, "asks_care_hours": True, "contract_return_days": 14}},
+    {"slug": "krippe-wolkenkinder", "title": "Krippe Wolkenkinder", "fees": KITA_FEES,
+     "text": "Die kleine Krippengruppe im Obergeschoss: acht Kinder, viel Ruhe.",
+     "facts": [("Gruppengröße", "8 Kinder")],
+     "faq": [("Wie werden die Plätze vergeben?", "Gemeinsam mit der Krippe Regenbogenkinder nach demselben Kriterienkatalog.")],
+     "sections": [(S.GUARDIANS, 1), (S.INCOME, 2)],
+     "fields": {"category": "betreuung", "teaser": "Kleine Krippengruppe für Kinder von 1 bis 3 Jahren.", "location": "Auenweg 4, Leipzig", "starts_on": (8, 1, 0), "duration": "bis zum 3. Geburtstag", "schedule": "Mo–Fr 7:00–15:00 Uhr", "capacity": 2, "age_min": 0, "age_max": 2, "interview_required": False, "contract_return_days": 14}},
+]
 
 # Anwendungen von WorkPro-Action: (name, description, launch URL, terms, offer slug it is assigned to).
 APP_TERMS = (
@@ -420,6 +461,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
                                                            "must_set_password": False})
     _ensure_demo_application(parent)
     _ensure_demo_contract(parent)
+    ensure_allocation_demo(parent)
     return DemoResult(port=port, institutions=INSTITUTIONS, superuser=SUPERUSER)
 
 

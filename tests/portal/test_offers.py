@@ -197,8 +197,8 @@ def test_registration_state_window_and_capacity(make_institution, make_offer):
     offer = OfferPage.objects.get(pk=offer.pk)
     assert offer.places_taken == 2
     assert offer.places_free == 0
-    state = offer.registration_state()
-    assert not state.is_open and "belegt" in state.reason
+    state = offer.registration_state()  # full: registration goes on, onto the waiting list
+    assert state.is_open and "Warteliste" in state.reason
 
     later = make_offer(kita, "Später", applications_open_from=TODAY + datetime.timedelta(days=3))
     assert not later.registration_state().is_open
@@ -208,14 +208,13 @@ def test_registration_state_window_and_capacity(make_institution, make_offer):
     assert last_day.registration_state().is_open
 
 
-def test_full_offer_page_shows_disabled_button_with_reason(make_institution, make_offer, client):
+def test_full_offer_page_registers_onto_the_waiting_list(make_institution, make_offer, client):
     kita = make_institution("kita")
     offer = make_offer(kita, capacity=1)
-    _take_places(offer, kita, 1)
+    _take_places(offer, kita, 1, status=EnrollmentStatus.KANDIDAT)  # admitted by a round: holds the place
     soup = BeautifulSoup(_get(client, kita, offer.relative_url(kita.site)).content, "html.parser")
-    button = soup.select_one("#registrieren button")
-    assert button.has_attr("disabled")
-    assert soup.select_one(f"#{button['aria-describedby']}").get_text(strip=True) == "Alle Plätze sind belegt."
+    assert soup.select_one("#registrieren button[disabled]") is None
+    assert "neue Anmeldungen kommen auf die Warteliste" in soup.select_one("#cta-waiting").get_text()
 
 
 def test_open_offer_page_shows_registration_call_to_action(make_institution, make_offer, client):

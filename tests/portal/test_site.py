@@ -141,9 +141,11 @@ def test_demo_command_is_idempotent(db, settings):
     first = _counts()
     call_command("workpro_demo", "--quiet")
     assert _counts() == first
-    assert first["institutions"] == 2
-    assert first["sites"] == 2
-    assert (first["enrollments"], first["conversations"], first["messages"]) == (2, 1, 1)  # Lena and Paul
+    assert first["institutions"] == 3  # KiTa Sonnenschein, BBZ Nord, KiTa Regenbogen (Platzvergabe)
+    assert first["sites"] == 3
+    # Lena's Krippenplatz and Paul's contract, and the Platzvergabe at KiTa Regenbogen: Lena's two wishes
+    # and five other families' eight.
+    assert (first["enrollments"], first["conversations"], first["messages"]) == (12, 1, 1)
     assert first["canned_replies"] == 2
 
 

@@ -29,7 +29,7 @@ from wagtail.search import index
 from ..blocks import OfferBodyBlock
 from ..lib.choices import (
     COURSE_CATEGORIES,
-    PLACE_TAKING_STATUSES,
+    PLACE_HOLDING_STATUSES,
     AgeGroup,
     ApplicationSection,
     OfferCategory,
@@ -120,7 +120,7 @@ def listing_cache_key(request) -> str:
 class OfferPageQuerySet(PageQuerySet):
     def with_places_taken(self):
         return self.annotate(
-            places_taken_count=Count("enrollments", filter=Q(enrollments__status__in=PLACE_TAKING_STATUSES))
+            places_taken_count=Count("enrollments", filter=Q(enrollments__status__in=PLACE_HOLDING_STATUSES))
         )
 
     def open_for_applications(self, today: datetime.date | None = None):
@@ -322,7 +322,7 @@ class OfferPage(Page):
         annotated = getattr(self, "places_taken_count", None)
         if annotated is not None:
             return annotated
-        return self.enrollments.filter(status__in=PLACE_TAKING_STATUSES).count()
+        return self.enrollments.filter(status__in=PLACE_HOLDING_STATUSES).count()
 
     @property
     def places_free(self) -> int | None:
@@ -340,8 +340,9 @@ class OfferPage(Page):
                                      % {"date": date_format(self.applications_close_on)})
         if self.ends_on and today > self.ends_on:
             return RegistrationState(False, _("Dieses Angebot ist beendet."))
-        if self.places_free == 0:
-            return RegistrationState(False, _("Alle Plätze sind belegt."))
+        if self.places_free == 0:  # still open: the application waits for a freed place or the next round
+            return RegistrationState(True, _("Alle Plätze sind belegt: neue Anmeldungen kommen auf die Warteliste "
+                                             "und werden bei der nächsten Platzvergabe berücksichtigt."))
         return RegistrationState(True)
 
     def section_plan(self) -> dict[str, int]:

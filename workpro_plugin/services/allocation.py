@@ -80,10 +80,10 @@ def ensure_lottery_numbers(enrollment_ids) -> None:
 # --- Wunschliste ---------------------------------------------------------------------------------
 
 def wishes_of(participant) -> list[Enrollment]:
-    """A child's standing applications before a place was given, best wish first."""
-    wishes = list(Enrollment.objects.filter(participant=participant, status__in=(S.INTERESSENT, *ALLOCATION_POOL_STATUSES))
-                  .select_related("offer", "institution").order_by("wish_rank", "created_at", "pk"))
-    return wishes
+    """A child's standing applications before a place was given, best wish first (unranked ones last)."""
+    wishes = Enrollment.objects.filter(participant=participant, status__in=(S.INTERESSENT, *ALLOCATION_POOL_STATUSES)
+                                       ).select_related("offer", "institution")
+    return sorted(wishes, key=lambda e: (e.wish_rank is None, e.wish_rank or 0, e.created_at, e.pk))
 
 
 def wishes_locked_on(enrollment: Enrollment, today: date | None = None) -> date | None:

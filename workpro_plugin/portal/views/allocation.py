@@ -23,7 +23,7 @@ def wishlist(request, person_id: int):
     forms = []
     for position, enrollment in enumerate(wishes, start=1):
         locked_on = svc.wishes_locked_on(enrollment)
-        initial = {"rank": enrollment.wish_rank or position, "desired_start": enrollment.desired_start,
+        initial = {"rank": position, "desired_start": enrollment.desired_start,
                    "care_hours": enrollment.care_hours}
         form = WishForm(request.POST if request.method == "POST" else None, prefix=f"w{enrollment.pk}",
                         enrollment=enrollment, count=count, locked=bool(locked_on), initial=initial)
