@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .portal.guards import guard_patterns
 from .portal.views import accounts as views
 from .portal.views import addons as views_addons
 from .portal.views import allocation as views_allocation
@@ -10,7 +11,6 @@ from .portal.views import enrollments as views_enrollment
 from .portal.views import help as views_help
 from .portal.views import minors as views_minors
 from .portal.views import privacy as views_privacy
-from .portal.guards import guard_patterns
 from .portal.views import registration as views_registration
 
 app_name = "workpro"

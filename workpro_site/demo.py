@@ -17,9 +17,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
-from workpro_site.demo_allocation import ensure_allocation_demo
 from workpro_plugin.lib.help_text import DEFAULT_HELP_HTML
-from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_plugin.models import (
     ApplicationSection,
     FeeBracket,
@@ -32,6 +30,8 @@ from workpro_plugin.models import (
     Operator,
     Person,
 )
+from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
+from workpro_site.demo_allocation import ensure_allocation_demo
 
 SUPERUSER = ("admin@workpro.localhost", "Demo-Admin-2026")
 # An account holder to try "Mein Konto" and "Neues Passwort anfordern" with.

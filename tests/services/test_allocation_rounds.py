@@ -16,6 +16,7 @@ from workpro_plugin.models import (
     EnrollmentLog,
     OutboxMessage,
 )
+from workpro_plugin.selectors import allocation as selectors
 from workpro_plugin.services import allocation as svc
 from workpro_plugin.services import enrollments as enrollment_svc
 from workpro_plugin.services.allocation import AllocationError, WishChange
@@ -194,7 +195,7 @@ def _two_waiting(kitas):
 
 def test_a_freed_place_is_offered_to_the_next_child_who_accepts(kitas, run_on_commit):
     world, sonne, placed, first, second = _two_waiting(kitas)
-    assert [e.pk for _rank, e, _r in svc.waiting_list(sonne)] == [first.pk, second.pk]
+    assert [e.pk for _rank, e, _r in selectors.waiting_list(sonne)] == [first.pk, second.pk]
     with run_on_commit():
         enrollment_svc.enrollment_withdraw(enrollment=placed, by=world.staff, reason="umgezogen")
     first.refresh_from_db()
@@ -204,7 +205,7 @@ def test_a_freed_place_is_offered_to_the_next_child_who_accepts(kitas, run_on_co
                                         context__event="place_offered").exists()
     accepted = svc.place_accept(enrollment=first, by=first.account_holder)
     assert accepted.status == S.KANDIDAT and accepted.place_offered_at is None
-    assert [e.pk for _rank, e, _r in svc.waiting_list(sonne)] == [second.pk]
+    assert [e.pk for _rank, e, _r in selectors.waiting_list(sonne)] == [second.pk]
 
 
 def test_a_declined_or_expired_place_goes_to_the_next_one(kitas, run_on_commit):
@@ -219,7 +220,7 @@ def test_a_declined_or_expired_place_goes_to_the_next_one(kitas, run_on_commit):
     with run_on_commit():
         assert svc.expire_place_offers() == 1
     second.refresh_from_db()
-    assert second.status == S.ZURUECKGEZOGEN and svc.waiting_list(sonne) == []
+    assert second.status == S.ZURUECKGEZOGEN and selectors.waiting_list(sonne) == []
 
 
 def test_only_the_family_can_accept_and_not_after_the_deadline(kitas, run_on_commit):
@@ -241,7 +242,7 @@ def test_institutions_can_confirm_each_move_up_first(kitas, run_on_commit):
         enrollment_svc.enrollment_withdraw(enrollment=placed, by=world.staff, reason="umgezogen")
     first.refresh_from_db()
     assert first.place_offered_at is None
-    assert svc.next_waiting(sonne).pk == first.pk
+    assert selectors.next_waiting(sonne).pk == first.pk
     with pytest.raises(AllocationError, match="nicht erlaubt"):
         svc.place_offer(enrollment=first, by=world.other_staff)
     assert svc.place_offer(enrollment=first, by=world.staff).place_offered_at is not None

@@ -24,6 +24,7 @@ from wagtail_modeladmin.options import ModelAdmin
 from ..lib.choices import CONFIRMED_CRITERIA
 from ..lib.form_fields import ModelChoiceField
 from ..models import Criterion, Enrollment
+from ..selectors import allocation as selectors
 from ..selectors.allocation import staff_criteria, staff_offers, staff_rounds
 from ..selectors.institutions import staff_institutions
 from ..services import allocation as svc
@@ -162,7 +163,7 @@ def round_index(request):
         raise Http404
     rounds = staff_rounds(request.user).order_by("-created_at")
     offers = staff_offers(request.user)
-    waiting = [(offer, len(svc.waiting_list(offer))) for offer in offers]
+    waiting = [(offer, len(selectors.waiting_list(offer))) for offer in offers]
     return TemplateResponse(request, "workpro_plugin/admin/allocation_index.html", {
         "rounds": rounds, "waiting": [w for w in waiting if w[1]],
         "demand": svc.unmet_demand(staff_institutions(request.user)),
@@ -213,7 +214,7 @@ def _recorded_tables(round_):
         table["candidates"].append({
             "enrollment": result.enrollment, "points": result.points, "lottery": result.lottery_number,
             "position": result.priority_position, "outcome": result.outcome,
-            "get_outcome_display": result.get_outcome_display(), "waiting_rank": result.waiting_rank,
+            "outcome_label": result.get_outcome_display(), "waiting_rank": result.waiting_rank,
             "reason": result.reason, "wish": result.enrollment.wish_rank,
             "lines": round_.inputs.get("scores", {}).get(str(result.enrollment_id), {}).get("criteria", []),
         })
@@ -239,7 +240,7 @@ def round_confirm(request, pk):
 def round_export(request, pk):
     round_ = _round_or_404(request, pk)
     tables = _recorded_tables(round_) if round_.is_confirmed else [
-        {"offer": t.offer, "candidates": [vars(c) | {"get_outcome_display": c.outcome} for c in t.candidates]}
+        {"offer": t.offer, "candidates": [vars(c) | {"outcome_label": c.outcome_label} for c in t.candidates]}
         for t in svc.plan_round(round_).tables]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="vergaberunde-{round_.pk}.csv"'
@@ -252,15 +253,15 @@ def round_export(request, pk):
             child = c["enrollment"].participant
             writer.writerow([escape_formula(v) for v in (
                 table["offer"].title, c["position"], child.full_name if child else "", c["wish"] or "",
-                c["points"], c["lottery"], c["get_outcome_display"], c["waiting_rank"] or "", c["reason"])])
+                c["points"], c["lottery"], c["outcome_label"], c["waiting_rank"] or "", c["reason"])])
     return response
 
 
 def waiting_list(request, offer_pk):
     offer = staff_object_or_404(staff_offers(request.user), offer_pk)
     return TemplateResponse(request, "workpro_plugin/admin/allocation_waiting.html", {
-        "offer": offer, "rows": svc.waiting_list(offer), "free": svc.free_places(offer),
-        "next": svc.next_waiting(offer),
+        "offer": offer, "rows": selectors.waiting_list(offer), "free": selectors.free_places(offer),
+        "next": selectors.next_waiting(offer),
     })
 
 

@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import wagtail.fields
-import workpro_plugin.models.pages
 from django.conf import settings
 from django.db import migrations, models
+
+import workpro_plugin.models.pages
 
 
 class Migration(migrations.Migration):

@@ -2,10 +2,11 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import workpro_plugin.models.enrollment
-import workpro_plugin.models.institutions
 from django.conf import settings
 from django.db import migrations, models
+
+import workpro_plugin.models.enrollment
+import workpro_plugin.models.institutions
 
 
 class Migration(migrations.Migration):

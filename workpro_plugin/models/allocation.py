@@ -10,7 +10,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..lib.choices import CONFIRMED_CRITERIA, AllocationOutcome, AllocationRoundStatus, CriterionKind
+from ..lib.choices import (
+    CONFIRMED_CRITERIA,
+    AllocationOutcome,
+    AllocationRoundStatus,
+    CriterionKind,
+)
 
 
 class CriterionQuerySet(models.QuerySet):

@@ -36,11 +36,11 @@ from ..lib.choices import (
     SectionPhase,
 )
 from ..lib.content_cache import content_generation
-from .fees import FeeSchedule
 from .allocation import Criterion
+from .fees import FeeSchedule
 from .institutions import Institution
-from .pages import HostParentPageMixin
 from .page_forms import OfferFilterForm, RegistrationForm
+from .pages import HostParentPageMixin
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,10 @@ class Candidate:
     waiting_rank: int | None = None
     reason: str = ""
 
+    @property
+    def outcome_label(self) -> str:
+        return str(AllocationOutcome(self.outcome).label) if self.outcome else ""
+
 
 @dataclass
 class OfferTable:
