@@ -103,6 +103,14 @@ DEFAULTS = {
     "INDEX_PARENT_PAGE_TYPES": None,
     "PICKUP_PHOTO_VALIDITY_MONTHS": 24,
     "PICKUP_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+    # --- documents: digital signatures (services/signatures.py)
+    # {institution slug or pk: {"pkcs12": path on the machine, "password_env": "ENV_VAR"}}; without an
+    # entry the institution's uploaded certificate is used, its password from WORKPRO_SIGNING_PASSWORD_<SLUG>.
+    "SIGNING_KEYS": {},
+    # A RFC 3161 timestamp service: signatures become PAdES B-T instead of B-B.
+    "SIGNING_TSA_URL": None,
+    # Root certificates (PEM or DER files) a signature must chain to, to count as trusted.
+    "SIGNING_TRUST_ROOTS": (),
     # --- headers
     "ADMIN_CSP_RELAXED": ("script-src", "style-src"),
     "PERMISSIONS_POLICY": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",

@@ -378,6 +378,10 @@ class Document(models.Model):
     deposited_at = models.DateTimeField(_("zugestellt am"), default=timezone.now)
     first_opened_at = models.DateTimeField(_("zuerst geöffnet am"), null=True, blank=True)
     superseded = models.BooleanField(_("ersetzt oder zurückgewiesen"), default=False)
+    # What services/signatures.py found when the document was deposited (or checked again): one
+    # entry per embedded signature, e.g. {"signer": ..., "signed_at": ISO, "intact": true, ...}.
+    signatures = models.JSONField(_("digitale Signaturen"), default=list, blank=True)
+    signatures_checked_at = models.DateTimeField(_("Signaturen geprüft am"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Dokument")
