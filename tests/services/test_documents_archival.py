@@ -37,7 +37,8 @@ def _catalogue(content: bytes) -> dict:
         for description in reader.xmp_metadata.rdf_root.getElementsByTagNameNS(RDF, "Description"):
             part = part or description.getAttributeNS(PDFAID, "part") or None
             conformance = conformance or description.getAttributeNS(PDFAID, "conformance") or None
-    return {"marked": bool(root.get("/MarkInfo", {}).get("/Marked")), "struct": "/StructTreeRoot" in root,
+    return {"version": str(root.get("/Version", reader.pdf_header[5:])),
+            "marked": bool(root.get("/MarkInfo", {}).get("/Marked")), "struct": "/StructTreeRoot" in root,
             "lang": str(root.get("/Lang", "")), "title": (reader.metadata or {}).get("/Title", ""),
             "pdfa": (part, conformance), "fonts_embedded": _fonts_embedded(reader), "pages": len(reader.pages)}
 
@@ -57,7 +58,7 @@ def _assert_archival(content: bytes, *, title_part: str) -> None:
     found = _catalogue(content)
     assert found["marked"] and found["struct"], found  # tagged
     assert found["lang"] == "de" and title_part in found["title"], found
-    assert found["pdfa"] == ("3", "A"), found
+    assert found["pdfa"] == ("3", "A") and found["version"].lstrip("/") == "1.7", found  # PDF/A-3 is PDF 1.7
     assert found["fonts_embedded"], found
 
 

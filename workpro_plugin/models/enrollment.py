@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from decimal import Decimal
@@ -390,6 +391,21 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def signature_summaries(self) -> list[dict]:
+        """The stored signature checks, for display: who signed (name and role as given in the
+        signature, the certificate's holder), when (a datetime) and pyHanko's verdict."""
+        summaries = []
+        for entry in self.signatures or []:
+            signed_at = entry.get("signed_at") or ""
+            holder = entry.get("signer") or ""
+            who = entry.get("name") or holder or "?"
+            if holder and holder not in who:
+                who = f"{who} ({holder})"
+            summaries.append({**entry, "who": who,
+                              "signed_at": datetime.datetime.fromisoformat(signed_at) if signed_at else None})
+        return summaries
 
     @property
     def filename(self) -> str:

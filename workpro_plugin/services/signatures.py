@@ -83,6 +83,29 @@ def _load_signer(digest: str, data: bytes, password: bytes | None):
     signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=password)
     if signer is None:
         raise ValueError("PKCS#12 file could not be opened (wrong password?)")
+    return _parse_rsa_key_once(signer)
+
+
+def _parse_rsa_key_once(signer):
+    """pyHanko parses the private key again for every signature (twice per document: a dry run sizes
+    the signature), and for RSA `cryptography` then checks the key, a third of a second for 3072 bits.
+    Parse it once per process; other mechanisms keep pyHanko's own path."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+    key = serialization.load_der_private_key(signer.signing_key.dump(), password=None)
+    if not isinstance(key, RSAPrivateKey):
+        return signer
+    pyhanko_sign_raw = signer.sign_raw
+
+    def sign_raw(data: bytes, digest_algorithm: str) -> bytes:
+        if signer.get_signature_mechanism_for_digest(digest_algorithm).signature_algo == "rsassa_pkcs1v15":
+            return key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return pyhanko_sign_raw(data, digest_algorithm)
+
+    signer.sign_raw = sign_raw
     return signer
 
 
@@ -129,9 +152,22 @@ def sign_pdf(content: bytes, *, institution, signatory: Signatory, reason: str, 
     meta = PdfSignatureMetadata(
         field_name=name, reason=reason, location=signatory.location, name=f"{signatory.name}, {signatory.role}",
         subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256")
-    output = signers.sign_pdf(writer, meta, signer=signer,
-                              timestamper=timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None)
-    return output.getvalue()
+    if tsa_url:  # the timestamp token's size is not known beforehand: pyHanko sizes it with a dry run
+        return signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamps.HTTPTimeStamper(tsa_url)).getvalue()
+    try:
+        return signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=_reserve(signer)).getvalue()
+    except Exception:  # noqa: BLE001 - our estimate too small after all: let pyHanko size it (a dry run)
+        logger.warning("Signature did not fit the reserved space; signing again with pyHanko's estimate")
+        writer = IncrementalPdfFileWriter(io.BytesIO(content), strict=False)
+        return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+
+
+def _reserve(signer) -> int:
+    """Room for the CMS object (hex, so twice its size): the certificates it embeds, the signature and
+    the signed attributes. Saves pyHanko's dry run, a second signature per document."""
+    certificates = [signer.signing_cert, *signer.cert_registry]
+    size = sum(len(cert.dump()) for cert in certificates) + 4096
+    return 2 * (size + 1023) // 1024 * 1024
 
 
 def _field_names(writer):
@@ -153,7 +189,11 @@ def _trust_roots():
 
     roots = []
     for path in conf.get("SIGNING_TRUST_ROOTS") or ():
-        data = Path(path).read_bytes()
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            logger.warning("Trust root %s cannot be read", path)
+            continue
         if pem.detect(data):
             roots.extend(x509.Certificate.load(der) for _type, _headers, der in pem.unarmor(data, multiple=True))
         else:
@@ -271,12 +311,14 @@ def demo_pkcs12(ca: DemoCA, *, common_name: str, organisation: str, password: by
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import NameOID
 
     now = datetime.datetime.now(datetime.timezone.utc)
-    key = ec.generate_private_key(ec.SECP256R1())
+    # RSA, not ECDSA: pyHanko marks a document signed with an EC key as PDF 2.0 (ISO 32002), which a
+    # PDF/A-3 file (PDF 1.7) must not become.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64])])
     certificate = (
