@@ -63,12 +63,12 @@ def _signing(enrollment) -> None:
 
     from django.core.files.base import ContentFile
 
-    from workpro_plugin.services import documents, signatures
+    from workpro_plugin.services import documents, pades, signatures
 
     institution = enrollment.institution
     if not signatures.can_sign(institution):  # the bench settings have no demo CA: make a throw-away key
         os.environ.setdefault("WORKPRO_SIGNING_PASSWORD", "bench")
-        key = signatures.demo_pkcs12(signatures.demo_ca(), common_name=institution.name,
+        key = pades.demo_pkcs12(pades.demo_ca(), common_name=institution.name,
                                      organisation=institution.operator.name, password=b"bench")
         os.environ[signatures.password_env_names(institution)[-2]] = "bench"
         institution.signing_certificate.save("bench.p12", ContentFile(key), save=True)

@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -22,7 +24,7 @@ from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
 from workpro_plugin.lib.help_text import DEFAULT_HELP_HTML
-from workpro_plugin.services import signatures
+from workpro_plugin.services import pades, signatures
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_plugin.models import (
     ApplicationSection,
@@ -429,12 +431,9 @@ def load_demo(*, port: int = 8000) -> DemoResult:
     return DemoResult(port=port, institutions=INSTITUTIONS, superuser=SUPERUSER)
 
 
-def _demo_ca() -> signatures.DemoCA | None:
+def _demo_ca() -> pades.DemoCA | None:
     """The demo's self-signed CA in settings.SIGNING_DEMO_DIR (git-ignored), created once and kept, so
     documents signed in an earlier run still validate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     directory = getattr(settings, "SIGNING_DEMO_DIR", None)
     if directory is None:
         return None
@@ -442,9 +441,9 @@ def _demo_ca() -> signatures.DemoCA | None:
     certificate_path, key_path = directory / "demo-ca.pem", directory / "demo-ca.key.pem"
     if certificate_path.exists() and key_path.exists():
         pem = certificate_path.read_bytes()
-        return signatures.DemoCA(pem, serialization.load_pem_private_key(key_path.read_bytes(), password=None),
+        return pades.DemoCA(pem, serialization.load_pem_private_key(key_path.read_bytes(), password=None),
                                  x509.load_pem_x509_certificate(pem))
-    ca = signatures.demo_ca()
+    ca = pades.demo_ca()
     directory.mkdir(parents=True, exist_ok=True)
     key_path.write_bytes(ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption()))
@@ -463,7 +462,7 @@ def _ensure_signing_key(institution: Institution) -> None:
                      if os.environ.get(name)), None)
     if ca is None or password is None:
         return  # the demo then shows what production shows without a key: unsigned documents
-    data = signatures.demo_pkcs12(ca, common_name=institution.name, organisation=institution.operator.name,
+    data = pades.demo_pkcs12(ca, common_name=institution.name, organisation=institution.operator.name,
                                   password=password.encode())
     institution.signing_certificate.save(f"{institution.slug}-demo.p12", ContentFile(data), save=True)
 

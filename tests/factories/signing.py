@@ -4,18 +4,18 @@ import functools
 
 from django.core.files.base import ContentFile
 
-from workpro_plugin.services import signatures
+from workpro_plugin.services import pades, signatures
 
 
 @functools.lru_cache(maxsize=1)
-def test_ca() -> signatures.DemoCA:
-    return signatures.demo_ca("WorkPro Test-CA")
+def test_ca() -> pades.DemoCA:
+    return pades.demo_ca("WorkPro Test-CA")
 
 
 def give_signing_key(institution, *, settings, monkeypatch, tmp_path, password: str = "geheim-im-env"):
     """The institution signs with a key issued by the test CA, which the validator trusts."""
     ca = test_ca()
-    data = signatures.demo_pkcs12(ca, common_name=institution.name, organisation=institution.operator.name,
+    data = pades.demo_pkcs12(ca, common_name=institution.name, organisation=institution.operator.name,
                                   password=password.encode())
     institution.signing_certificate.save(f"{institution.slug}.p12", ContentFile(data), save=True)
     env = signatures.password_env_names(institution)[-2]
@@ -34,7 +34,7 @@ def participant_signed_pdf(content: bytes, *, name: str = "Erika Muster") -> byt
     from pyhanko.sign import signers
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 
-    data = signatures.demo_pkcs12(test_ca(), common_name=name, organisation="Privat", password=b"x")
+    data = pades.demo_pkcs12(test_ca(), common_name=name, organisation="Privat", password=b"x")
     signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=b"x")
     out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(content)),
                            PdfSignatureMetadata(field_name="Teilnehmer", md_algorithm="sha256"), signer=signer)

@@ -54,6 +54,12 @@ def _fonts_embedded(reader) -> bool:
                                for font in fonts)
 
 
+def _signature_widgets(content: bytes) -> list:
+    reader = PdfReader(io.BytesIO(content))
+    return [annotation.get_object() for page in reader.pages for annotation in page.get("/Annots", [])
+            if annotation.get_object().get("/FT") == "/Sig"]
+
+
 def _assert_archival(content: bytes, *, title_part: str) -> None:
     found = _catalogue(content)
     assert found["marked"] and found["struct"], found  # tagged
@@ -132,6 +138,10 @@ def test_the_angebot_is_signed_by_the_institution_and_validates(world, lead, set
     assert found["signer"] == world.kita.name and found["name"] == "Lea Leitner, Einrichtungsleitung"
     assert found["reason"] == f"Angebot {enrollment.contract_number}"
     assert offer_document.signatures == [found | {"signed_at": offer_document.signatures[0]["signed_at"]}]
+    [widget] = _signature_widgets(content)  # visible over the signature block, printable, without own text
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    assert x2 - x1 > 100 and y2 - y1 > 20 and int(widget["/F"]) & 4
+    assert not widget["/AP"]["/N"].get_object().get("/Resources", {}).get("/Font")
 
     tampered = bytearray(content)
     position = content.index(b"Lea Leitner") if b"Lea Leitner" in content else len(content) // 3

@@ -269,10 +269,30 @@ def render_pdf(template: str, context: dict) -> bytes:
     """The template as tagged PDF/A. Everything it shows is in the HTML itself (the logo as a data:
     URI), so nothing depends on the host's file system or settings such as BASE_DIR. The active
     language becomes the document's /Lang (base.html)."""
+    return render_pdf_locating(template, context)[0]
+
+
+def render_pdf_locating(template: str, context: dict, element_id: str = "") -> tuple[bytes, tuple | None]:
+    """render_pdf, and where the element `element_id` landed: (page index, (x1, y1, x2, y2) in PDF
+    points from the bottom left), or None. A visible signature field is laid over that box."""
     from weasyprint import HTML
 
-    html = render_to_string(template, context)
-    return HTML(string=html).write_pdf(pdf_variant=PDF_VARIANT)
+    document = HTML(string=render_to_string(template, context)).render(pdf_variant=PDF_VARIANT)
+    location = _locate(document, element_id) if element_id else None
+    return document.write_pdf(pdf_variant=PDF_VARIANT), location
+
+
+def _locate(document, element_id: str):
+    points = 0.75  # CSS px per PDF point
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or element.get("id") != element_id or box.element_tag is None:
+                continue
+            x, y, width, height = box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height()
+            return index, tuple(round(value * points, 2) for value in (
+                x, page.height - y - height, x + width, page.height - y))
+    return None
 
 
 # The letterhead logo: a rendition (small, re-encoded by Wagtail), read through the storage API so
@@ -353,12 +373,12 @@ def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = T
         signed_on = timezone.localdate(enrollment.offered_at) if enrollment.offered_at else context["printed_on"]
         context.update(is_contract_offer=True, signatory=who, signed_on=signed_on, digitally_signed=will_sign,
                        preview=preview)
-        content = render_pdf("workpro_plugin/pdf/contract_offer.html", context)
+        content, box = render_pdf_locating("workpro_plugin/pdf/contract_offer.html", context, "signature-institution")
         if not will_sign:
             return content
         reason = _("Angebot %(number)s") % {"number": enrollment.contract_number}
         return signatures.sign_pdf(content, institution=enrollment.institution, signatory=who, reason=reason,
-                                   field_name=signatures.FIELD_OFFER)
+                                   field_name=signatures.FIELD_OFFER, box=box)
 
 
 def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
@@ -379,21 +399,25 @@ def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
         title = _("Vertrag %(number)s (ratifiziert)") % {"number": enrollment.contract_number}
         reason = _("Ratifizierung (Gegenzeichnung) des Vertrags %(number)s") % {"number": enrollment.contract_number}
         if signatures.has_signatures(original):
+            box = None  # a signed copy gets no visible field: its pages are the participant's
             merged = original
         else:
-            page = render_pdf("workpro_plugin/pdf/countersignature.html", {
+            page, box = render_pdf_locating("workpro_plugin/pdf/countersignature.html", {
                 **_letterhead(enrollment), "enrollment": enrollment, "signed": signed, "by": by, "signatory": who,
                 "ratified_at": timezone.localtime(), "original_sha256": hashlib.sha256(original).hexdigest(),
                 "digitally_signed": will_sign,
-            })
+            }, "signature-institution")
             writer = PdfWriter()
-            writer.append(PdfReader(io.BytesIO(original), strict=False))
+            scan = PdfReader(io.BytesIO(original), strict=False)
+            writer.append(scan)
             writer.append(PdfReader(io.BytesIO(page)))
             merged = _finish(writer, title=title, lang=language)
+            if box is not None:  # the ratification page follows the scan's pages
+                box = (len(scan.pages) + box[0], box[1])
         if not will_sign:
             return merged
         return signatures.sign_pdf(merged, institution=institution, signatory=who, reason=reason,
-                                   field_name=signatures.FIELD_COUNTERSIGNATURE)
+                                   field_name=signatures.FIELD_COUNTERSIGNATURE, box=box)
 
 
 def _holder_language(enrollment: Enrollment) -> str:
