@@ -32,15 +32,16 @@ def lead(world):
 def _catalogue(content: bytes) -> dict:
     reader = PdfReader(io.BytesIO(content))
     root = reader.trailer["/Root"]
-    part = conformance = None
+    part = conformance = xmp_producer = None
     if reader.xmp_metadata is not None:
         for description in reader.xmp_metadata.rdf_root.getElementsByTagNameNS(RDF, "Description"):
             part = part or description.getAttributeNS(PDFAID, "part") or None
             conformance = conformance or description.getAttributeNS(PDFAID, "conformance") or None
+            xmp_producer = xmp_producer or description.getAttributeNS("http://ns.adobe.com/pdf/1.3/", "Producer")
     return {"version": str(root.get("/Version", reader.pdf_header[5:])),
             "marked": bool(root.get("/MarkInfo", {}).get("/Marked")), "struct": "/StructTreeRoot" in root,
             "lang": str(root.get("/Lang", "")), "title": (reader.metadata or {}).get("/Title", ""),
-            "pdfa": (part, conformance), "fonts_embedded": _fonts_embedded(reader), "pages": len(reader.pages)}
+            "pdfa": (part, conformance), "producers": ((reader.metadata or {}).get("/Producer"), xmp_producer), "fonts_embedded": _fonts_embedded(reader), "pages": len(reader.pages)}
 
 
 def _fonts_embedded(reader) -> bool:
@@ -66,6 +67,7 @@ def _assert_archival(content: bytes, *, title_part: str) -> None:
     assert found["lang"] == "de" and title_part in found["title"], found
     assert found["pdfa"] == ("3", "A") and found["version"].lstrip("/") == "1.7", found  # PDF/A-3 is PDF 1.7
     assert found["fonts_embedded"], found
+    assert found["producers"][0] == found["producers"][1], found  # PDF/A: information dictionary = XMP
 
 
 def _make_offer(world, lead):
@@ -173,6 +175,10 @@ def test_ratified_scan_gets_a_page_and_the_countersignature(world, lead, setting
     assert countersignature["bottom_line"] and countersignature["coverage"] == "ENTIRE_FILE"
     assert countersignature["field"] == signatures.FIELD_COUNTERSIGNATURE
     assert countersignature["reason"].startswith("Ratifizierung")
+    scan_byte = content.index(b"/MediaBox")  # a byte of the participant's scan, covered by the countersignature
+    tampered = content[:scan_byte] + b"/MediaBoy" + content[scan_byte + 9:]
+    [broken] = signatures.validate(tampered, institution=world.kita)
+    assert not broken["intact"] and not broken["bottom_line"]
 
 
 def test_a_digitally_signed_upload_stays_intact_under_the_countersignature(world, lead, settings, monkeypatch,

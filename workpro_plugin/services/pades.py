@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers, timestamps
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter, enumerate_sig_fields
@@ -59,7 +61,7 @@ def _parse_rsa_key_once(signer):
 def sign(content: bytes, *, signer, reason: str, field_name: str, name: str, location: str, box, tsa_url) -> bytes:
     """`content` signed by `signer` as an incremental update: PAdES B-B, B-T with a timestamp service;
     a visible field over `box` (page index, rectangle) with an empty appearance of its own."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(content), strict=False)
+    writer = _writer(content)
     existing = {field for field, *_rest in _field_names(writer)}
     unique, number = field_name, 1
     while unique in existing:  # a second countersignature (e.g. after a returned upload) gets its own field
@@ -77,7 +79,24 @@ def sign(content: bytes, *, signer, reason: str, field_name: str, name: str, loc
         return pdf_signer.sign_pdf(writer, bytes_reserved=_reserve(signer)).getvalue()
     except Exception:  # noqa: BLE001 - our estimate too small after all: let pyHanko size it (a dry run)
         logger.warning("Signature did not fit the reserved space; signing again with pyHanko's estimate")
-        return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(content), strict=False)).getvalue()
+        return pdf_signer.sign_pdf(_writer(content)).getvalue()
+
+
+def _writer(content: bytes) -> IncrementalPdfFileWriter:
+    """An incremental writer whose document information will agree with the XMP packet.
+
+    pyHanko rewrites the XMP packet's pdf:Producer to "pyHanko x.y" (keeping pdfaid, title, ...), but
+    appends itself to the information dictionary's /Producer ("WeasyPrint 70.0; pyHanko x.y"); PDF/A
+    wants both to say the same, so /Producer is set to pyHanko's value, in the same revision."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(content), strict=False)
+    reference = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
+    if not isinstance(reference, generic.IndirectObject) or "/Metadata" not in writer.root:
+        return writer  # no XMP packet to agree with, or an /Info pyHanko handles its own way
+    info = reference.get_object()
+    if str(info.get("/Producer", "")) != VENDOR:
+        info["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.mark_update(reference)
+    return writer
 
 
 def _reserve(signer) -> int:
