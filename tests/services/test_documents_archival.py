@@ -255,3 +255,17 @@ def test_signing_costs_little_next_to_rendering(world, lead, settings, monkeypat
     signatures.sign_pdf(content, institution=world.kita, signatory=who, reason="r", field_name="y")
     signing = time.perf_counter() - started
     assert signing < rendering, (signing, rendering)
+
+
+def test_signatures_are_checked_again_on_demand(world, lead, settings, monkeypatch, tmp_path):
+    from django.core.management import call_command
+
+    give_signing_key(world.kita, settings=settings, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    _enrollment, offer_document = _make_offer(world, lead)
+    assert offer_document.signatures[0]["bottom_line"]
+    settings.WORKPRO_SIGNING_TRUST_ROOTS = []  # the CA is no longer trusted
+    out = io.StringIO()
+    call_command("workpro_check_signatures", stdout=out)
+    offer_document.refresh_from_db()
+    assert not offer_document.signatures[0]["bottom_line"] and offer_document.signatures[0]["intact"]
+    assert f"{offer_document.pk}\t" in out.getvalue() and "1 Dokument(e)" in out.getvalue()

@@ -23,6 +23,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from .. import conf
+from ..models import Document
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +158,15 @@ def check_document(document, content: bytes | None = None) -> list[dict]:
     if document.pk:
         document.save(update_fields=["signatures", "signatures_checked_at"])
     return document.signatures
+
+
+def recheck_documents(*, kinds=("contract_offer", "signed_contract", "ratified_contract")) -> list:
+    """Validate the stored PDFs of `kinds` again (e.g. after WORKPRO_SIGNING_TRUST_ROOTS changed) and
+    remember the new verdict; returns the documents whose verdict is no longer "valid"."""
+    failing = []
+    for document in Document.objects.filter(kind__in=kinds, content_type="application/pdf").select_related(
+            "enrollment__institution").iterator():
+        results = check_document(document)
+        if any(not entry.get("bottom_line") for entry in results):
+            failing.append(document)
+    return failing
