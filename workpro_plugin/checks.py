@@ -23,6 +23,7 @@ from wagtail.admin.views import account as wagtail_account
 from . import conf
 from .access import two_factor_required
 from .middleware import UNSAFE_INLINE
+from .services import signatures
 from .services.institutions import groups_spanning_institutions
 
 
@@ -355,4 +356,33 @@ def check_production_services(app_configs=None, **kwargs):
             f"WORKPRO_SMS_BACKEND is {path}, which never reaches a phone (passwords would end up in logs or files).",
             hint="Use workpro_plugin.sms.backends.http.SmsBackend with WORKPRO_SMS_GATEWAY_URL, or your own backend.",
             id="workpro.W022"))
+    return problems
+
+
+@checks.register(checks.Tags.database)
+def check_signing_keys(app_configs=None, databases=None, **kwargs):
+    """In production every institution signs its Angebote and ratified contracts; without a key (or
+    with one whose password is missing) they are issued unsigned, and the portal says so."""
+    if settings.DEBUG or not databases or "default" not in databases:
+        return []
+    Institution = apps.get_model("workpro_plugin", "Institution")
+    try:
+        institutions = list(Institution.objects.all())
+    except DatabaseError:  # not migrated yet
+        return []
+    problems = []
+    for institution in institutions:
+        if not signatures.has_signing_key(institution):
+            problems.append(checks.Warning(
+                f"The institution {institution.name!r} has no signing certificate: its Angebote and ratified "
+                "contracts are issued without a digital signature.",
+                hint="Upload a PKCS#12 file (.p12) in the institution's settings and set its password in the "
+                     f"environment variable {signatures.password_env_names(institution)[-2]}, or configure "
+                     "WORKPRO_SIGNING_KEYS.", obj=institution, id="workpro.W030"))
+        elif not signatures.can_sign(institution):
+            problems.append(checks.Warning(
+                f"The signing certificate of {institution.name!r} cannot be opened (file missing or wrong "
+                "password): documents are issued unsigned.",
+                hint="Check the file and the environment variables "
+                     f"{', '.join(signatures.password_env_names(institution))}.", obj=institution, id="workpro.W031"))
     return problems

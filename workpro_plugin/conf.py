@@ -105,6 +105,14 @@ DEFAULTS = {
     "PICKUP_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     # --- Platzvergabe: days a family has to accept a place offered from the waiting list
     "PLACE_ACCEPT_DAYS": 7,
+    # --- documents: digital signatures (services/signatures.py)
+    # {institution slug or pk: {"pkcs12": path on the machine, "password_env": "ENV_VAR"}}; without an
+    # entry the institution's uploaded certificate is used, its password from WORKPRO_SIGNING_PASSWORD_<SLUG>.
+    "SIGNING_KEYS": {},
+    # A RFC 3161 timestamp service: signatures become PAdES B-T instead of B-B.
+    "SIGNING_TSA_URL": None,
+    # Root certificates (PEM or DER files) a signature must chain to, to count as trusted.
+    "SIGNING_TRUST_ROOTS": (),
     # --- headers
     "ADMIN_CSP_RELAXED": ("script-src", "style-src"),
     "PERMISSIONS_POLICY": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",

@@ -6,11 +6,17 @@ Idempotent: running it again updates what exists and creates what is missing.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.db import transaction
 from wagtail.images import get_image_model
@@ -18,6 +24,7 @@ from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
 from workpro_plugin.lib.help_text import DEFAULT_HELP_HTML
+from workpro_plugin.services import pades, signatures
 from workpro_plugin.models import (
     ApplicationSection,
     FeeBracket,
@@ -436,6 +443,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
             institution.logo = logo
 
         institution.save()
+        _ensure_signing_key(institution)
         ensure_staff_groups(institution, collection=collection)
         _ensure_offers(institution, offer_index)
         _ensure_apps(institution, offer_index)
@@ -463,6 +471,42 @@ def load_demo(*, port: int = 8000) -> DemoResult:
     _ensure_demo_contract(parent)
     ensure_allocation_demo(parent)
     return DemoResult(port=port, institutions=INSTITUTIONS, superuser=SUPERUSER)
+
+
+def _demo_ca() -> pades.DemoCA | None:
+    """The demo's self-signed CA in settings.SIGNING_DEMO_DIR (git-ignored), created once and kept, so
+    documents signed in an earlier run still validate."""
+    directory = getattr(settings, "SIGNING_DEMO_DIR", None)
+    if directory is None:
+        return None
+    directory = Path(directory)
+    certificate_path, key_path = directory / "demo-ca.pem", directory / "demo-ca.key.pem"
+    if certificate_path.exists() and key_path.exists():
+        pem = certificate_path.read_bytes()
+        return pades.DemoCA(pem, serialization.load_pem_private_key(key_path.read_bytes(), password=None),
+                                 x509.load_pem_x509_certificate(pem))
+    ca = pades.demo_ca()
+    directory.mkdir(parents=True, exist_ok=True)
+    key_path.write_bytes(ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    certificate_path.write_bytes(ca.certificate_pem)
+    return ca
+
+
+def _ensure_signing_key(institution: Institution) -> None:
+    """A signing key for the institution, issued by the demo CA, in private storage; its password is
+    the environment's (settings/dev.py sets a demo default). Kept when it still opens."""
+    if signatures.can_sign(institution):
+        return
+    ca = _demo_ca()
+    password = next((os.environ[name] for name in signatures.password_env_names(institution)
+                     if os.environ.get(name)), None)
+    if ca is None or password is None:
+        return  # the demo then shows what production shows without a key: unsigned documents
+    data = pades.demo_pkcs12(ca, common_name=institution.name, organisation=institution.operator.name,
+                                  password=password.encode())
+    institution.signing_certificate.save(f"{institution.slug}-demo.p12", ContentFile(data), save=True)
 
 
 def _ensure_apps(institution: Institution, offer_index: OfferIndexPage) -> None:

@@ -244,3 +244,19 @@ def test_dashboard_panel_counts_the_institution(office):
     assert rows.get("Bewerber") == "1"
     editor_home = BeautifulSoup(_as(office, "editor").get("/admin/").content, "html.parser")
     assert editor_home.find(id="workpro-dashboard") is None
+
+
+def test_inspect_shows_who_signed_a_document_and_the_verdict(office, settings, monkeypatch, tmp_path):
+    from tests.factories import give_signing_key
+    from workpro_plugin.services import enrollments as svc
+
+    office.staff.first_name, office.staff.last_name = "Lea", "Leitner"
+    office.staff.save()
+    give_signing_key(office.kita, settings=settings, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    enrollment = enrollment_in(S.EINGESTUFT, offer=office.offer, institution=office.kita, holder=office.holder)
+    svc.enrollment_make_offer(enrollment=enrollment, by=office.staff, costs=Decimal("100"),
+                              contract_start=TODAY + timedelta(days=30), contract_end=TODAY + timedelta(days=365))
+    text = BeautifulSoup(_as(office, "staff").get(_inspect(enrollment)).content, "html.parser").get_text(" ",
+                                                                                                         strip=True)
+    assert f"digital unterschrieben von Lea Leitner, Einrichtungsleitung ({office.kita.name}) am " in text
+    assert "Signatur gültig" in text

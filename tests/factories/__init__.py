@@ -10,6 +10,7 @@ from tests.factories.enrollments import S, complete_sections, enrollment_in, mar
 from tests.factories.institutions import make_institution
 from tests.factories.offers import make_offer, require_sections
 from tests.factories.people import make_child, make_user
+from tests.factories.signing import give_signing_key, participant_signed_pdf
 from tests.factories.two_factor import open_two_factor_enrolment, two_factor_link
 from tests.factories.world import make_world
 
@@ -18,6 +19,7 @@ __all__ = [
     "add_signed_copy",
     "complete_sections",
     "enrollment_in",
+    "give_signing_key",
     "make_child",
     "make_institution",
     "make_offer",
@@ -25,6 +27,7 @@ __all__ = [
     "make_world",
     "mark_printed",
     "open_two_factor_enrolment",
+    "participant_signed_pdf",
     "pdf_bytes",
     "require_sections",
     "two_factor_link",

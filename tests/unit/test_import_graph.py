@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # AppConfig.ready(). Anything else inside a function is a hidden cycle or a forgotten import.
 ALLOWED_IN_FUNCTIONS = {
     ("workpro_plugin.apps", "ready"),
-    ("workpro_plugin.services.documents", "render_pdf"),  # WeasyPrint loads Pango and Cairo
+    ("workpro_plugin.services.documents", "render_pdf_locating"),  # WeasyPrint loads Pango and Cairo
+    ("workpro_plugin.services.signatures", "_pades"),  # pyHanko and cryptography: only to sign or validate
     ("workpro_plugin.backoffice.views.two_factor", "_qr_data_uri"),  # qrcode, only on the 2FA setup page
 }
 MAX_IN_FUNCTIONS = 10

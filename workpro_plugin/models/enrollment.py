@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from decimal import Decimal
@@ -396,6 +397,10 @@ class Document(models.Model):
     deposited_at = models.DateTimeField(_("zugestellt am"), default=timezone.now)
     first_opened_at = models.DateTimeField(_("zuerst geöffnet am"), null=True, blank=True)
     superseded = models.BooleanField(_("ersetzt oder zurückgewiesen"), default=False)
+    # What services/signatures.py found when the document was deposited (or checked again): one
+    # entry per embedded signature, e.g. {"signer": ..., "signed_at": ISO, "intact": true, ...}.
+    signatures = models.JSONField(_("digitale Signaturen"), default=list, blank=True)
+    signatures_checked_at = models.DateTimeField(_("Signaturen geprüft am"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Dokument")
@@ -404,6 +409,21 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def signature_summaries(self) -> list[dict]:
+        """The stored signature checks, for display: who signed (name and role as given in the
+        signature, the certificate's holder), when (a datetime) and pyHanko's verdict."""
+        summaries = []
+        for entry in self.signatures or []:
+            signed_at = entry.get("signed_at") or ""
+            holder = entry.get("signer") or ""
+            who = entry.get("name") or holder or "?"
+            if holder and holder not in who:
+                who = f"{who} ({holder})"
+            summaries.append({**entry, "who": who,
+                              "signed_at": datetime.datetime.fromisoformat(signed_at) if signed_at else None})
+        return summaries
 
     @property
     def filename(self) -> str:

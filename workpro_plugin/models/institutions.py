@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Site
 
+from .enrollment import private_storage
+
 
 def user_group_ids(user) -> set[int]:
     """The user's group ids, read once per user object (a request), like Django's permission cache."""
@@ -166,6 +168,18 @@ class Institution(models.Model):
         related_name="workpro_led_institution",
         help_text=_("Mitglieder dieser Gruppe unterschreiben Angebote und ratifizieren Verträge."),
     )
+    # The key that signs Angebote and ratified contracts. Its password is never stored: it comes from
+    # the environment (services/signatures.py says which variable).
+    signing_certificate = models.FileField(
+        _("Signaturzertifikat (PKCS#12)"),
+        upload_to="signing/",
+        storage=private_storage,
+        blank=True,
+        max_length=255,
+        help_text=_("Datei .p12/.pfx mit Schlüssel und Zertifikat der Einrichtung. Das Passwort wird nicht "
+                    "hier gespeichert, sondern in der Umgebungsvariablen WORKPRO_SIGNING_PASSWORD_<KÜRZEL> "
+                    "des Servers hinterlegt."),
+    )
 
     panels = [
         FieldPanel("operator"),
@@ -182,6 +196,7 @@ class Institution(models.Model):
         FieldPanel("logo"),
         FieldPanel("staff_group"),
         FieldPanel("lead_group"),
+        FieldPanel("signing_certificate"),
         MultiFieldPanel([FieldPanel("contract_number_prefix"), FieldPanel("contract_number_format")],
                         heading=_("Vertragsnummern")),
         FieldPanel("confirm_move_up"),

@@ -14,12 +14,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import ArrayObject, BooleanObject, DictionaryObject, IndirectObject, NameObject, TextStringObject
 
 from ..lib.choices import ApplicationSection
 from ..lib.sections import rows_for_section
 from ..models import Document, Enrollment, Person
-from . import audit
+from . import audit, signatures
 from .errors import ServiceError
 from .images import ImageRefused, check_image, clean_image
 
@@ -204,16 +204,32 @@ def check_uploads(uploads) -> list[CheckedFile]:
     return files
 
 
-def merge_to_pdf(files: list[CheckedFile]) -> bytes:
-    """One PDF from scans and photos; images are re-encoded (EXIF and other metadata dropped)."""
+def merge_to_pdf(files: list[CheckedFile], *, title: str = "", lang: str = "") -> bytes:
+    """One PDF from scans and photos; images are re-encoded (EXIF and other metadata dropped).
 
+    A single PDF that carries a digital signature (e.g. signed with an eID app) is kept byte for
+    byte: rewriting it would break the signature. Anything merged gets the document's language and
+    title (/Lang, /Title, shown as window title); it is not tagged and not claimed to be PDF/A,
+    because a scan or another program's PDF cannot be made so by merging."""
+
+    if len(files) == 1 and files[0].kind == "pdf" and signatures.has_signatures(files[0].content):
+        return files[0].content
     writer = PdfWriter()
     for checked in files:
         if checked.kind == "pdf":
             writer.append(PdfReader(io.BytesIO(checked.content), strict=False))
             continue
         writer.append(PdfReader(io.BytesIO(clean_image(checked.content, output="PDF", name=checked.name))))
-    writer.add_metadata({"/Producer": "WorkPro"})
+    return _finish(writer, title=title, lang=lang)
+
+
+def _finish(writer: PdfWriter, *, title: str, lang: str) -> bytes:
+    writer.add_metadata({"/Producer": "WorkPro", **({"/Title": title} if title else {})})
+    root = writer._root_object
+    if lang:
+        root[NameObject("/Lang")] = TextStringObject(lang)
+    if title:
+        root[NameObject("/ViewerPreferences")] = DictionaryObject({NameObject("/DisplayDocTitle"): BooleanObject(True)})
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
@@ -226,6 +242,8 @@ def deposit(*, kind: str, title: str, content: bytes, enrollment: Enrollment | N
     document = Document(kind=kind, title=title, enrollment=enrollment, owner=owner or (
         enrollment.participant if enrollment else None), uploaded_by=by, content_type=content_type, sha256=digest,
         deposited_at=timezone.now())
+    if content_type == "application/pdf" and signatures.has_signatures(content):
+        signatures.check_document(document, content)  # remembered on the row saved below
     document.file.save(f"{digest[:16]}.pdf" if content_type == "application/pdf" else digest[:16],
                        ContentFile(content), save=False)
     document.save()
@@ -242,13 +260,39 @@ def document_mark_opened(*, document: Document) -> None:
 
 # --- rendering ------------------------------------------------------------------------------
 
+# PDF/A-3 level A: archivable (fonts embedded, colours with an output intent, XMP metadata) and
+# tagged (/MarkInfo, /StructTreeRoot, /Lang and the title from the HTML), so screen readers can read it.
+PDF_VARIANT = "pdf/a-3a"
+
+
 def render_pdf(template: str, context: dict) -> bytes:
-    """The template as PDF. Everything it shows is in the HTML itself (the logo as a data: URI), so
-    nothing depends on the host's file system or settings such as BASE_DIR."""
+    """The template as tagged PDF/A. Everything it shows is in the HTML itself (the logo as a data:
+    URI), so nothing depends on the host's file system or settings such as BASE_DIR. The active
+    language becomes the document's /Lang (base.html)."""
+    return render_pdf_locating(template, context)[0]
+
+
+def render_pdf_locating(template: str, context: dict, element_id: str = "") -> tuple[bytes, tuple | None]:
+    """render_pdf, and where the element `element_id` landed: (page index, (x1, y1, x2, y2) in PDF
+    points from the bottom left), or None. A visible signature field is laid over that box."""
     from weasyprint import HTML
 
-    html = render_to_string(template, context)
-    return HTML(string=html).write_pdf()
+    document = HTML(string=render_to_string(template, context)).render(pdf_variant=PDF_VARIANT)
+    location = _locate(document, element_id) if element_id else None
+    return document.write_pdf(pdf_variant=PDF_VARIANT), location
+
+
+def _locate(document, element_id: str):
+    points = 0.75  # CSS px per PDF point
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or element.get("id") != element_id or box.element_tag is None:
+                continue
+            x, y, width, height = box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height()
+            return index, tuple(round(value * points, 2) for value in (
+                x, page.height - y - height, x + width, page.height - y))
+    return None
 
 
 # The letterhead logo: a rendition (small, re-encoded by Wagtail), read through the storage API so
@@ -303,30 +347,77 @@ def render_application_pdf(enrollment: Enrollment) -> bytes:
         return render_pdf("workpro_plugin/pdf/application.html", application_context(enrollment))
 
 
-def render_contract_offer_pdf(enrollment: Enrollment) -> bytes:
+def offer_signatory(enrollment: Enrollment, by=None) -> signatures.Signatory:
+    """Who issues the Angebot: `by`, else the Leitung who made the offer (the enrollment log)."""
+    if by is None:
+        entry = (enrollment.log_entries.filter(action="workpro.enrollment.offer_made").select_related("by")
+                 .order_by("-at").first())
+        by = entry.by if entry else None
+    return signatory(enrollment.institution, by)
+
+
+def signatory(institution, user) -> signatures.Signatory:
+    name = (user.get_full_name() or user.email or user.get_username()) if user is not None else ""
+    role = _("Einrichtungsleitung") if user is not None and institution.is_lead(user) else _("Mitarbeiter")
+    return signatures.Signatory(name=name or institution.contact_person or _("Einrichtungsleitung"), role=str(role),
+                                location=institution.city or institution.name)
+
+
+def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = True, preview: bool = False) -> bytes:
+    """The Angebot, signed by the institution in the name of the Leitung who issues it (when the
+    institution has a signing key; otherwise unsigned, and the PDF and the UI say so)."""
+    who = offer_signatory(enrollment, by)
+    will_sign = sign and not preview and signatures.can_sign(enrollment.institution)
     with translation.override(_holder_language(enrollment)):
         context = application_context(enrollment)
-        context["is_contract_offer"] = True
-        return render_pdf("workpro_plugin/pdf/contract_offer.html", context)
+        signed_on = timezone.localdate(enrollment.offered_at) if enrollment.offered_at else context["printed_on"]
+        context.update(is_contract_offer=True, signatory=who, signed_on=signed_on, digitally_signed=will_sign,
+                       preview=preview)
+        content, box = render_pdf_locating("workpro_plugin/pdf/contract_offer.html", context, "signature-institution")
+        if not will_sign:
+            return content
+        reason = _("Angebot %(number)s") % {"number": enrollment.contract_number}
+        return signatures.sign_pdf(content, institution=enrollment.institution, signatory=who, reason=reason,
+                                   field_name=signatures.FIELD_OFFER, box=box)
 
 
 def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
-    """The signed copy as deposited, followed by a countersignature page with its SHA-256."""
+    """The signed copy as deposited, countersigned by the Leitung with the institution's key.
+
+    A plain scan gets a ratification page (who, when, the SHA-256 of the scan) before the
+    countersignature; a copy that carries digital signatures is left byte for byte as it is and the
+    countersignature is appended as an incremental update, so the participant's signature stays valid."""
 
     signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False).latest("deposited_at")
     with signed.file.open("rb") as handle:
         original = handle.read()
-    with translation.override(_holder_language(enrollment)):
-        page = render_pdf("workpro_plugin/pdf/countersignature.html", {
-            **_letterhead(enrollment), "enrollment": enrollment, "signed": signed, "by": by,
-            "ratified_at": timezone.localtime(), "original_sha256": hashlib.sha256(original).hexdigest(),
-        })
-    writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(original), strict=False))
-    writer.append(PdfReader(io.BytesIO(page)))
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
+    institution = enrollment.institution
+    who = signatory(institution, by)
+    will_sign = signatures.can_sign(institution)
+    language = _holder_language(enrollment)
+    with translation.override(language):
+        title = _("Vertrag %(number)s (ratifiziert)") % {"number": enrollment.contract_number}
+        reason = _("Ratifizierung (Gegenzeichnung) des Vertrags %(number)s") % {"number": enrollment.contract_number}
+        if signatures.has_signatures(original):
+            box = None  # a signed copy gets no visible field: its pages are the participant's
+            merged = original
+        else:
+            page, box = render_pdf_locating("workpro_plugin/pdf/countersignature.html", {
+                **_letterhead(enrollment), "enrollment": enrollment, "signed": signed, "by": by, "signatory": who,
+                "ratified_at": timezone.localtime(), "original_sha256": hashlib.sha256(original).hexdigest(),
+                "digitally_signed": will_sign,
+            }, "signature-institution")
+            writer = PdfWriter()
+            scan = PdfReader(io.BytesIO(original), strict=False)
+            writer.append(scan)
+            writer.append(PdfReader(io.BytesIO(page)))
+            merged = _finish(writer, title=title, lang=language)
+            if box is not None:  # the ratification page follows the scan's pages
+                box = (len(scan.pages) + box[0], box[1])
+        if not will_sign:
+            return merged
+        return signatures.sign_pdf(merged, institution=institution, signatory=who, reason=reason,
+                                   field_name=signatures.FIELD_COUNTERSIGNATURE, box=box)
 
 
 def _holder_language(enrollment: Enrollment) -> str:

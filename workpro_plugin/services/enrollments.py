@@ -33,6 +33,7 @@ from ..models import (
 from ..models.enrollment import deadline_not_passed, is_account_holder
 from . import audit
 from .documents import (
+    _holder_language,
     check_uploads,
     deposit,
     merge_to_pdf,
@@ -408,7 +409,7 @@ def enrollment_make_offer(
 
     def contract_offer(e: Enrollment) -> list:
         title = _("Angebot %(number)s") % {"number": e.contract_number}
-        return [deposit(kind="contract_offer", title=title, content=render_contract_offer_pdf(e), enrollment=e,
+        return [deposit(kind="contract_offer", title=title, content=render_contract_offer_pdf(e, by=by), enrollment=e,
                         by=by)]
 
     return _run(enrollment, by=by, name="make_offer", event="offer_made", prepare=prepare, note=costs_reason,
@@ -430,7 +431,8 @@ def enrollment_upload_signed(*, enrollment: Enrollment | int, by, files=None) ->
                                             % {"status": e.get_status_display()})
             if not deadline_not_passed(e):  # checked before anything is stored
                 raise EnrollmentActionError(_("Die Aktion ist noch nicht möglich:"), reasons=[deadline_not_passed.message])
-            content = merge_to_pdf(check_uploads(files))
+            content = merge_to_pdf(check_uploads(files), lang=_holder_language(e), title=_(
+                "Unterschriebenes Angebot %(number)s") % {"number": e.contract_number})
             e.documents.filter(kind="signed_contract", superseded=False).update(superseded=True)
             deposit(kind="signed_contract", title=_("Unterschriebenes Angebot %(number)s") % {
                 "number": e.contract_number}, content=content, enrollment=e, by=by)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from ...models import Enrollment
 from ...selectors.enrollments import staff_enrollments
 from ...services import enrollments as svc
-from ...services.documents import application_context, render_pdf
+from ...services.documents import render_contract_offer_pdf
 from .. import forms as admin_forms
 from ..shortcuts import staff_enrollment_or_404
 
@@ -140,9 +140,7 @@ def offer_preview(request, pk: int):
     enrollment.costs, enrollment.costs_reason = data["costs"], data["costs_reason"]
     enrollment.contract_start, enrollment.contract_end = data["contract_start"], data["contract_end"]
     enrollment.signed_copy_deadline = data["deadline"]  # in memory only: never saved here
-    context = application_context(enrollment)
-    context["preview"] = True
-    response = HttpResponse(render_pdf("workpro_plugin/pdf/contract_offer.html", context),
+    response = HttpResponse(render_contract_offer_pdf(enrollment, by=request.user, preview=True),
                             content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="Vorschau-Angebot-{enrollment.contract_number}.pdf"'
     return response
