@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.auth import LoginForm
 
 from ..lib.fees import Bracket, bracket_errors
 from ..lib.form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
@@ -16,6 +17,14 @@ from ..models import DecisionBasis
 from ..selectors.chat import chat_staff_institutions
 from ..selectors.offers import institution_offers
 from ..services.apps import manageable_institutions
+
+class AdminLoginForm(LoginForm):
+    """Wagtail's login form with a translated password label (Wagtail leaves it to the field name)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("Passwort")
+
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
