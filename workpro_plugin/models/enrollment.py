@@ -218,7 +218,8 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=[S.BEWERBER, S.EINGELADEN], target=RETURN_VALUE(S.KANDIDAT, S.ABGELEHNT),
                 permission=is_institution_staff)
     def decide(self, *, accept: bool, basis: str, reason: str = ""):
-        if basis not in self.decision_bases():
+        # Only the interview's outcome waits for its date; other bases (a system decision) pass.
+        if basis in (DecisionBasis.ATTENDED, DecisionBasis.NO_SHOW) and basis not in self.decision_bases():
             raise TransitionNotAllowed(f"basis {basis!r} not possible now", object=self, method=self.decide)
         self.decision_basis = basis
         self.decision_reason = reason
