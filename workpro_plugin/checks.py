@@ -211,10 +211,12 @@ MIDDLEWARE_ORDER = (
     (conf.AXES_MIDDLEWARE, conf.AUTHENTICATION_MIDDLEWARE),
 )
 # IssuedPasswordMiddleware is no requirement: the portal's URL patterns enforce the same themselves
-# (portal.guards); configure() still adds it as a second line.
+# (portal.guards); configure() still adds it as a second line. AdminLanguageMiddleware protects
+# nothing: without it the admin follows the browser's language.
+OPTIONAL_MIDDLEWARE = (conf.ISSUED_PASSWORD_MIDDLEWARE, conf.ADMIN_LANGUAGE_MIDDLEWARE)
 REQUIRED_MIDDLEWARE = (
     conf.SESSION_MIDDLEWARE, conf.AUTHENTICATION_MIDDLEWARE, conf.MESSAGE_MIDDLEWARE,
-    *(entry for entry, _after in conf.REQUIRED_MIDDLEWARE if entry != conf.ISSUED_PASSWORD_MIDDLEWARE),
+    *(entry for entry, _after in conf.REQUIRED_MIDDLEWARE if entry not in OPTIONAL_MIDDLEWARE),
 )
 PLACE = {entry: (after[-1] if after else None) for entry, after in conf.REQUIRED_MIDDLEWARE}
 PLACE.update({conf.SESSION_MIDDLEWARE: "django.middleware.security.SecurityMiddleware",

@@ -160,6 +160,7 @@ def missing_apps() -> list[str]:
 
 
 SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
 CLICKJACKING_MIDDLEWARE = "django.middleware.clickjacking.XFrameOptionsMiddleware"
@@ -170,6 +171,7 @@ ISSUED_PASSWORD_MIDDLEWARE = "workpro_plugin.middleware.IssuedPasswordMiddleware
 CSP_MIDDLEWARE = "workpro_plugin.middleware.WorkProCSPMiddleware"
 SECURITY_HEADERS_MIDDLEWARE = "workpro_plugin.middleware.SecurityHeadersMiddleware"
 AXES_MIDDLEWARE = "axes.middleware.AxesMiddleware"
+ADMIN_LANGUAGE_MIDDLEWARE = "workpro_plugin.middleware.AdminLanguageMiddleware"
 
 # (entry, what it must follow): each entry goes right after the last of those present.
 # AxesMiddleware goes last, so it sees every failed login.
@@ -179,6 +181,7 @@ REQUIRED_MIDDLEWARE = (
     (AUDIT_MIDDLEWARE, (STAFF_2FA_MIDDLEWARE,)),
     (ISSUED_PASSWORD_MIDDLEWARE, (AUDIT_MIDDLEWARE, MESSAGE_MIDDLEWARE, CLICKJACKING_MIDDLEWARE)),
     (CSP_MIDDLEWARE, (ISSUED_PASSWORD_MIDDLEWARE,)),
+    (ADMIN_LANGUAGE_MIDDLEWARE, (LOCALE_MIDDLEWARE, AUTHENTICATION_MIDDLEWARE)),
     (SECURITY_HEADERS_MIDDLEWARE, (CSP_MIDDLEWARE,)),
     (AXES_MIDDLEWARE, None),  # None: at the end
 )
@@ -195,6 +198,8 @@ LOGIN_URL = "workpro:login"
 HOST_DEFAULTS = {
     "LOGIN_URL": LOGIN_URL,
     "WAGTAIL_PASSWORD_RESET_ENABLED": False,
+    # Wagtail's login form labels its password field "Password" untranslated (no label set).
+    "WAGTAILADMIN_USER_LOGIN_FORM": "workpro_plugin.backoffice.forms.AdminLoginForm",
     "WAGTAIL_EMAIL_MANAGEMENT_ENABLED": False,
     "AXES_FAILURE_LIMIT": 5,
     "AXES_COOLOFF_TIME": timedelta(minutes=15),

@@ -1,5 +1,6 @@
 """WorkPro's middleware: the admin-only CSP relaxation, extra security headers, the staff
-two-factor gate, failed authorisation in the audit log, and the issued-password redirect.
+two-factor gate, failed authorisation in the audit log, the issued-password redirect, and the
+admin's language.
 
 The public site and the portal run under a CSP without 'unsafe-inline'; the Wagtail admin
 still ships inline styles and scripts, so requests below its URL prefix get them added.
@@ -10,9 +11,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 
 from . import conf
 from .access import has_admin_access, needs_second_factor
@@ -48,6 +51,28 @@ class SecurityHeadersMiddleware:
         policy = conf.get("PERMISSIONS_POLICY")
         if policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = policy
+        return response
+
+
+class AdminLanguageMiddleware:
+    """The Wagtail admin speaks the site's language (LANGUAGE_CODE) unless a user chose another one
+    in their account settings, whatever language the browser asks for.
+
+    Wagtail falls back to the request's language for users without a preferred language, and
+    LocaleMiddleware takes that from the browser's Accept-Language: an English browser turned the
+    login page and a Kita's admin English. Must follow LocaleMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_admin_path(request.path_info):
+            return self.get_response(request)
+        with translation.override(settings.LANGUAGE_CODE):
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)  # LocaleMiddleware keeps it
         return response
 
 

@@ -60,6 +60,7 @@ def register_chat_admin_urls():
 
 
 hooks.register("register_admin_menu_item", admin_menu.chat_menu_item)
+hooks.register("construct_main_menu", admin_menu.arrange_main_menu)
 hooks.register("register_account_menu_item", views_2fa.account_menu_item)
 
 

@@ -107,6 +107,7 @@ def test_invite_form_sends_mail_with_ics(office, run_on_commit):
 
 def test_decide_needs_a_reason_to_reject(office):
     enrollment = enrollment_in(S.EINGELADEN, offer=office.offer, institution=office.kita, holder=office.holder)
+    Enrollment.objects.filter(pk=enrollment.pk).update(interview_at=timezone.now() - timedelta(hours=1))
     client = _as(office, "caseworker")
     response = client.post(_action(enrollment, "entscheiden"), {"decision": "abgelehnt", "basis": "no_show"})
     assert response.status_code == 400 and "begründen" in response.content.decode()
@@ -179,6 +180,7 @@ def test_bulk_invite_and_decide(office, run_on_commit):
     assert response.status_code == 302
     assert Enrollment.objects.filter(status=S.EINGELADEN, interview_place="Aula").count() == 2
     assert len(mail.outbox) == 2
+    Enrollment.objects.filter(status=S.EINGELADEN).update(interview_at=timezone.now() - timedelta(hours=1))
     client.post("/admin/workpro/anmeldungen/entscheiden/", {
         "enrollments": [e.pk for e in enrollments[:2]], "decision": "kandidat", "basis": "attended"})
     assert Enrollment.objects.filter(status=S.KANDIDAT).count() == 2

@@ -205,7 +205,9 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
 
     def decide(p):
         p.locator("input[name=decision][value=kandidat]").check()
-        p.locator("input[name=basis][value=attended]").check()
+        # The interview is in three days: only "ohne Gespräch" can be chosen before it.
+        assert p.locator("input[name=basis][value=attended]").is_disabled()
+        p.locator("input[name=basis][value=no_interview]").check()
 
     staff_action(staff, live_server, enrollment_pk, "Entscheiden", decide, shots)
     assert Enrollment.objects.get(pk=enrollment_pk).status == "kandidat"

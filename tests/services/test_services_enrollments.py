@@ -23,8 +23,8 @@ CALLS = {
     "submit": lambda e, u: svc.enrollment_submit(enrollment=e, by=u),
     "invite": lambda e, u: svc.enrollment_invite(enrollment=e, by=u, at=timezone.now() + timedelta(days=3),
                                                  place="Raum 1"),
-    "decide": lambda e, u: svc.enrollment_decide(
-        enrollment=e, by=u, accept=True,
+    "decide": lambda e, u: svc.enrollment_decide(  # the interview (in two days) is over
+        enrollment=_interview_over(e), by=u, accept=True,
         basis=Enrollment.Basis.ATTENDED if e.status == S.EINGELADEN else Enrollment.Basis.NO_INTERVIEW),
     "make_offer": lambda e, u: svc.enrollment_make_offer(
         enrollment=e, by=u, costs=Decimal("150.00"), contract_start=TODAY + timedelta(days=30),
@@ -36,6 +36,12 @@ CALLS = {
     "withdraw": lambda e, u: svc.enrollment_withdraw(enrollment=e, by=u, reason="umgezogen"),
 }
 STAFF = {"staff", "superuser"}
+
+
+def _interview_over(enrollment):
+    if enrollment.interview_at:
+        Enrollment.objects.filter(pk=enrollment.pk).update(interview_at=timezone.now() - timedelta(hours=1))
+    return enrollment.pk
 ALLOWED = {
     "submit": ({S.INTERESSENT: S.BEWERBER, S.KANDIDAT: S.EINGESTUFT}, {"holder"}),
     "invite": ({S.BEWERBER: S.EINGELADEN}, STAFF),
@@ -93,6 +99,7 @@ def test_full_happy_path_with_mails(world, run_on_commit):
         e = svc.enrollment_submit(enrollment=enrollment, by=holder)
         e = svc.enrollment_invite(enrollment=e, by=staff, at=timezone.now() + timedelta(days=2), place="Raum 3",
                                   note="Bitte Impfpass mitbringen")
+        _interview_over(e)
         e = svc.enrollment_decide(enrollment=e, by=staff, accept=True, basis=Enrollment.Basis.ATTENDED)
         complete_sections(e, phase=2, income=30000)
         svc.enrollment_mark_printed(enrollment=e, by=holder)

@@ -7,13 +7,25 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.auth import LoginForm
 
+from ..lib.choices import DeadlineKind
 from ..lib.fees import Bracket, bracket_errors
 from ..lib.form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
+from ..lib.formats import format_date, format_datetime
 from ..models import DecisionBasis
 from ..selectors.chat import chat_staff_institutions
 from ..selectors.offers import institution_offers
 from ..services.apps import manageable_institutions
+
+
+class AdminLoginForm(LoginForm):
+    """Wagtail's login form with a translated password label (Wagtail leaves it to the field name)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("Passwort")
+
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -36,11 +48,35 @@ class InviteForm(forms.Form):
         return cleaned
 
 
+class RadioSelectSomeDisabled(forms.RadioSelect):
+    """Radio buttons of which some are shown but cannot be chosen (`disabled_values`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values = set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(label=_("Entscheidung"), widget=forms.RadioSelect,
                                  choices=[("kandidat", _("Kandidat")), ("abgelehnt", _("Abgelehnt"))])
-    basis = forms.ChoiceField(label=_("Grundlage"), widget=forms.RadioSelect, choices=[
+    basis = forms.ChoiceField(label=_("Grundlage"), widget=RadioSelectSomeDisabled, choices=[
         (value, label) for value, label in DecisionBasis.choices if value != DecisionBasis.ALLOCATION])
+
+    def for_enrollment(self, enrollment) -> None:
+        """Before the interview's date and time only "ohne Gespräch" can be chosen; the service checks it again."""
+        possible = {str(basis) for basis in enrollment.decision_bases()}
+        self.fields["basis"].widget.disabled_values = {value for value, _label in DecisionBasis.choices
+                                                       if value not in possible}
+        if enrollment.status == "eingeladen" and DecisionBasis.ATTENDED not in possible:
+            self.fields["basis"].help_text = _(
+                "„nach dem Gespräch“ und „Nichterscheinen“ sind erst nach dem Gesprächstermin (%(at)s) möglich."
+            ) % {"at": format_datetime(enrollment.interview_at)}
     reason = forms.CharField(label=_("Begründung (erscheint in der Mail)"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -82,6 +118,55 @@ class OfferForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Grund (erscheint in der Mail)"), max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Grund (erscheint in der Mail)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("Bitte geben Sie einen Grund an.")})
+    deadline = forms.DateField(label=_("Neue Frist für das unterschriebene Angebot"), widget=DATE, required=False,
+                               help_text=_("Nur bei einem abgelaufenen Angebot: bis wann das unterschriebene "
+                                           "Angebot hinterlegt sein muss."))
+
+    def for_enrollment(self, enrollment) -> None:
+        if enrollment.status != "abgelaufen":
+            del self.fields["deadline"]  # a rejection reopens to Bewerber: no deadline to set
+        else:
+            self.fields["deadline"].required = True
+            self.fields["deadline"].error_messages["required"] = _("Bitte geben Sie eine neue Frist an.")
+
+    def clean_deadline(self):
+        value = self.cleaned_data.get("deadline")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError(_("Die Frist darf nicht in der Vergangenheit liegen."))
+        return value
+
+
+class ExtendDeadlineForm(forms.Form):
+    which = forms.ChoiceField(label=_("Frist"), choices=DeadlineKind.choices, widget=forms.RadioSelect)
+    deadline = forms.DateField(label=_("Neue Frist"), widget=DATE)
+    reason = forms.CharField(label=_("Grund (erscheint in der Mail)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("Bitte geben Sie einen Grund an.")})
+
+    def for_enrollment(self, enrollment, kinds=None) -> None:
+        """Only the deadlines this enrollment has, each with its current date."""
+        current = {DeadlineKind.OFFER: enrollment.signed_copy_deadline, DeadlineKind.PROOF: enrollment.proof_deadline,
+                   DeadlineKind.CARE: enrollment.care_deadline_effective}
+        choices = []
+        for value, label in DeadlineKind.choices:
+            if kinds is None or value in kinds:
+                date = current[value]
+                choices.append((value, f"{label} ({_('bisher')} {format_date(date)})" if date else label))
+        self.fields["which"].choices = choices
+        if len(choices) == 1:
+            self.fields["which"].initial = choices[0][0]
+
+    def clean_deadline(self):
+        value = self.cleaned_data["deadline"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("Die Frist darf nicht in der Vergangenheit liegen."))
+        return value
 
 
 class ConfirmForm(forms.Form):

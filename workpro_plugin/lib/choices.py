@@ -147,6 +147,14 @@ class DecisionBasis(models.TextChoices):
     ALLOCATION = "allocation", _("Platzvergabe")
 
 
+class DeadlineKind(models.TextChoices):
+    """The deadlines a Leitung can extend ("Frist verlängern")."""
+
+    OFFER = "offer", _("Frist für das unterschriebene Angebot")
+    PROOF = "proof", _("Frist für den Einkommensnachweis")
+    CARE = "care", _("Frist für Notfallkontakt und Abholberechtigte")
+
+
 # --- add-on bookings ---
 
 class AddonBookingStatus(models.TextChoices):

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
+from .choices import DeadlineKind
+
 ENROLLMENT_EVENTS = {
     "care_reminder": {
         "subject": _("Bitte ergänzen: Notfallkontakt und Abholberechtigte für %(participant)s"),
@@ -57,6 +59,32 @@ ENROLLMENT_EVENTS = {
     "decided_abgelehnt": {
         "subject": _("Entscheidung zu Ihrer Bewerbung: %(offer)s"),
         "paragraphs": [_("leider können wir %(participant)s für „%(offer)s“ nicht aufnehmen.")],
+        "extra": "reason",
+    },
+    # "reopened" is sent in the variant of the state it reopened to.
+    "reopened_bewerber": {
+        "subject": _("Anmeldung wieder geöffnet: %(offer)s"),
+        "paragraphs": [
+            _("die Einrichtung hat die Anmeldung von %(participant)s zu „%(offer)s“ wieder geöffnet. "
+              "Status: Bewerber."),
+            _("Ein Mitarbeiter prüft die Bewerbung erneut und meldet sich bei Ihnen."),
+        ],
+        "extra": "reason",
+    },
+    "reopened_angebot": {
+        "subject": _("Angebot wieder geöffnet: %(offer)s"),
+        "paragraphs": [
+            _("die Einrichtung hat das Angebot für %(participant)s zu „%(offer)s“ wieder geöffnet. Status: Angebot."),
+            _("Bitte hinterlegen Sie bis spätestens %(deadline)s ein vollständig unterschriebenes Angebot "
+              "unter „Mein Konto“."),
+        ],
+        "extra": "reason",
+    },
+    "deadline_extended": {
+        "subject": _("Frist verlängert: %(offer)s"),
+        "paragraphs": [
+            _("die %(which_label)s zu „%(offer)s“ (%(participant)s) ist verlängert bis %(new_deadline)s."),
+        ],
         "extra": "reason",
     },
     "classified": {
@@ -196,10 +224,15 @@ def _format(value: str, kind: str) -> str:
 
 def render_event(context: dict) -> dict:
     """Subject, paragraphs and an optional extra text of an enrollment event mail."""
-    event = ENROLLMENT_EVENTS[context["event"]]
+    name = context["event"]
+    if name == "reopened":
+        name = f"reopened_{context.get('status')}"
+    event = ENROLLMENT_EVENTS[name]
     values = dict(context)
-    for key in ("contract_start", "contract_end", "deadline", "proof_deadline", "place_deadline"):
+    for key in ("contract_start", "contract_end", "deadline", "proof_deadline", "place_deadline", "new_deadline"):
         values[key] = _format(context.get(key, ""), "date")
+    if context.get("which") in DeadlineKind.values:
+        values["which_label"] = str(DeadlineKind(context["which"]).label)
     values["costs"] = _format(context.get("costs", ""), "money")
     if context.get("interview_at"):
         values["interview_date"], values["interview_time"] = _format(context["interview_at"], "datetime")
@@ -236,6 +269,10 @@ LOG_LABELS = {
     "workpro.enrollment.ratified": _("Ratifiziert"),
     "workpro.enrollment.expired": _("Abgelaufen"),
     "workpro.enrollment.withdrawn": _("Zurückgezogen"),
+    "workpro.enrollment.reopened": _("Wieder geöffnet"),
+    "workpro.enrollment.deadline_extended_offer": _("Frist für das unterschriebene Angebot verlängert"),
+    "workpro.enrollment.deadline_extended_proof": _("Frist für den Einkommensnachweis verlängert"),
+    "workpro.enrollment.deadline_extended_care": _("Frist für Notfallkontakt und Abholberechtigte verlängert"),
     "workpro.enrollment.proof_requested": _("Einkommensnachweis angefordert"),
     "workpro.enrollment.proof_received": _("Einkommensnachweis erhalten"),
     "workpro.enrollment.proof_overdue": _("Nachweis überfällig: Höchstsatz"),

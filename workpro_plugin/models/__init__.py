@@ -76,4 +76,5 @@ from .addons import AddonBooking  # noqa: E402
 from .allocation import AllocationResult, AllocationRound, Criterion, CriterionConfirmation  # noqa: E402
 from .apps import App, AppAcceptance, AppAssignment  # noqa: E402
 
-__all__ += ["AddonBooking", "AddonBookingStatus", "HOLDING_STATUSES", "App", "AppAcceptance", "AppAssignment"]
+__all__ += ["AddonBooking", "AddonBookingStatus", "HOLDING_STATUSES", "App", "AppAcceptance", "AppAssignment",
+            "AllocationResult", "AllocationRound", "Criterion", "CriterionConfirmation"]

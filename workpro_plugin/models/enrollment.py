@@ -11,7 +11,13 @@ from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import (
+    RETURN_VALUE,
+    ConcurrentTransitionMixin,
+    FSMField,
+    TransitionNotAllowed,
+    transition,
+)
 
 from ..lib.choices import (
     OPEN_STATUSES,
@@ -184,6 +190,9 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     contract_end = models.DateField(_("Vertragsende"), null=True, blank=True)
     signed_copy_deadline = models.DateField(_("Frist für das unterschriebene Angebot"), null=True, blank=True)
     offer_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    care_deadline = models.DateField(
+        _("Frist für Notfallkontakt und Abholberechtigte"), null=True, blank=True,
+        help_text=_("Leer: bis zum Vertragsbeginn. Von der Leitung verlängert: das neue Datum."))
     offered_at = models.DateTimeField(_("Angebot gesendet am"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("angenommen am"), null=True, blank=True)
     ratified_at = models.DateTimeField(_("ratifiziert am"), null=True, blank=True)
@@ -234,6 +243,9 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=[S.BEWERBER, S.EINGELADEN], target=RETURN_VALUE(S.KANDIDAT, S.ABGELEHNT),
                 permission=is_system_or_staff)
     def decide(self, *, accept: bool, basis: str, reason: str = ""):
+        # Only the interview's outcome waits for its date; other bases (a system decision) pass.
+        if basis in (DecisionBasis.ATTENDED, DecisionBasis.NO_SHOW) and basis not in self.decision_bases():
+            raise TransitionNotAllowed(f"basis {basis!r} not possible now", object=self, method=self.decide)
         self.decision_basis = basis
         self.decision_reason = reason
         self.decided_at = timezone.now()
@@ -268,12 +280,38 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     def expire(self):
         pass
 
+    @transition(field=status, source=[S.ABGELEHNT, S.ABGELAUFEN], target=RETURN_VALUE(S.BEWERBER, S.ANGEBOT),
+                permission=is_institution_lead)
+    def reopen(self, *, deadline=None):
+        """Wieder öffnen: a rejection goes back to Bewerber (invite or decide anew, the old decision is
+        cleared); an expired offer goes back to Angebot with a new deadline for the signed copy."""
+        if self.status == S.ABGELEHNT:
+            self.decision_basis, self.decision_reason, self.decided_at = "", "", None
+            return S.BEWERBER
+        if deadline is None or deadline < timezone.localdate():
+            raise TransitionNotAllowed("an expired offer reopens only with a deadline not in the past",
+                                       object=self, method=self.reopen)
+        self.signed_copy_deadline, self.offer_reminder_sent_at = deadline, None
+        return S.ANGEBOT
+
     @transition(field=status, source=list(OPEN_STATUSES), target=S.ZURUECKGEZOGEN,
                 permission=is_system_holder_or_staff)
     def withdraw(self, *, reason: str = ""):
         self.withdrawn_reason = reason
 
     # --- reads ------------------------------------------------------------------------
+
+    def interview_passed(self, now=None) -> bool:
+        """The interview's date and time has come: only then can staff say how it went."""
+        return self.interview_at is not None and self.interview_at <= (now or timezone.now())
+
+    def decision_bases(self, now=None) -> list[str]:
+        """The bases a decision may have now: "ohne Gespräch" always; "nach dem Gespräch" and
+        "Nichterscheinen" only for an invited applicant once the interview's time has passed."""
+        bases = [DecisionBasis.NO_INTERVIEW]
+        if self.status == S.EINGELADEN and self.interview_passed(now):
+            bases[:0] = [DecisionBasis.ATTENDED, DecisionBasis.NO_SHOW]
+        return bases
 
     def sections_complete(self, *, phase: int) -> bool:
         required = set(self.offer.specific.required_sections(phase=phase))
@@ -317,6 +355,11 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     @property
     def next_step(self) -> str:
         return str(NEXT_STEPS.get(self.status, ""))
+
+    @property
+    def care_deadline_effective(self):
+        """Notfallkontakt and Abholberechtigte are due by the contract start unless a Leitung extended it."""
+        return self.care_deadline or self.contract_start
 
     @property
     def current_deadline(self):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from ..selectors.institutions import staff_institutions
 from ..selectors.offers import institution_offers
 from . import privacy
 from .errors import FieldError
+from .notify import queue_mail
 
 S = Enrollment.Status
 # An offer assignment reaches the participants of these contracts.
@@ -93,9 +95,46 @@ def app_assign(*, app: App, by, participant: Person | None = None, offer: OfferP
             raise AppError(_("Die Anwendung ist bereits zugewiesen."))
         try:
             with transaction.atomic():
-                return AppAssignment.objects.create(app=app, participant=participant, offer=offer, assigned_by=by)
+                assignment = AppAssignment.objects.create(app=app, participant=participant, offer=offer,
+                                                          assigned_by=by)
         except IntegrityError as exc:  # assigned meanwhile by someone else
             raise AppError(_("Die Anwendung ist bereits zugewiesen.")) from exc
+        _mail_assigned(assignment)
+        return assignment
+
+
+def _recipients(assignment: AppAssignment) -> dict[tuple[str, int], tuple[Person | None, Person]]:
+    """{(address, participant id): (recipient person, participant)}: whoever accepts the app for each participant reached by
+    the assignment: the account holder of the participant's contract, and the participant's own login."""
+    contracts = Enrollment.objects.filter(institution=assignment.app.institution)
+    if assignment.offer_id:
+        contracts = contracts.filter(offer_id=assignment.offer_id, status__in=APP_CONTRACT_STATUSES)
+    else:
+        contracts = contracts.filter(participant_id=assignment.participant_id, status__in=STANDING_STATUSES)
+    result: dict[tuple[str, int], tuple[Person | None, Person]] = {}
+    for contract in contracts.select_related("participant__user", "account_holder__workpro_person"):
+        participant, holder = contract.participant, contract.account_holder
+        if participant is None:
+            continue
+        if participant.user_id and participant.user.email:
+            result.setdefault((participant.user.email.lower(), participant.pk), (participant, participant))
+        if holder is not None and holder.email:
+            result.setdefault((holder.email.lower(), participant.pk),
+                              (getattr(holder, "workpro_person", None), participant))
+    return result
+
+
+def _mail_assigned(assignment: AppAssignment) -> None:
+    """Tell whoever accepts the app that it waits in Mein Konto, in their own language."""
+    app = assignment.app
+    if not app.is_active:
+        return  # shown to nobody until it is active again
+    for (address, _participant_id), (recipient, participant) in _recipients(assignment).items():
+        queue_mail(to=address, template="app_assigned", institution=app.institution, person=recipient,
+                   language=recipient.language if recipient else None,
+                   context={"app": app.name, "description": app.description, "participant": participant.full_name,
+                            "own": recipient is not None and recipient.pk == participant.pk,
+                            "apps_path": reverse("workpro:apps")})
 
 
 def app_revoke(*, assignment: AppAssignment | int, by, reason: str = "") -> AppAssignment:

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from ..lib.choices import DeadlineKind
+from ..lib.formats import format_date, format_datetime
 from ..models import (
     PLACE_HOLDING_STATUSES,
     PLACE_TAKING_STATUSES,
@@ -55,8 +57,8 @@ place_freed = Signal()
 class EnrollmentActionError(ServiceError):
     """A refused action, with a message for the user and the unmet guards."""
 
-    def __init__(self, message: str, reasons: list[str] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, reasons: list[str] | None = None, field: str | None = None):
+        super().__init__(message, field)
         self.message = message
         self.reasons = [str(r) for r in reasons or []]
 
@@ -377,13 +379,17 @@ def enrollment_invite(*, enrollment: Enrollment | int, by, at: datetime, place: 
 
 
 def enrollment_decide(*, enrollment: Enrollment | int, by, accept: bool, basis: str, reason: str = "") -> Enrollment:
-    """Kandidat or Abgelehnt: after the interview or a no-show (from eingeladen), or without one."""
+    """Kandidat or Abgelehnt. "ohne Gespräch" is possible at any time; "nach dem Gespräch" and
+    "Nichterscheinen" only for an invited applicant once the interview's date and time has passed."""
     def prepare(e: Enrollment) -> None:
-        allowed = ({Enrollment.Basis.ATTENDED, Enrollment.Basis.NO_SHOW} if e.status == S.EINGELADEN
-                   else {Enrollment.Basis.NO_INTERVIEW})
-        if basis not in allowed:
-            raise EnrollmentActionError(_("Diese Entscheidungsgrundlage passt nicht zum Status „%(status)s“.")
-                                        % {"status": e.get_status_display()})
+        if e.status not in (S.BEWERBER, S.EINGELADEN) or basis in e.decision_bases():
+            return  # a wrong status is refused by check_transition with its own message
+        if e.status == S.EINGELADEN and basis in (Enrollment.Basis.ATTENDED, Enrollment.Basis.NO_SHOW):
+            raise EnrollmentActionError(
+                _("„%(basis)s“ ist erst nach dem Gesprächstermin (%(at)s) möglich; vorher nur „ohne Gespräch“.")
+                % {"basis": Enrollment.Basis(basis).label, "at": format_datetime(e.interview_at)}, field="basis")
+        raise EnrollmentActionError(_("Diese Entscheidungsgrundlage passt nicht zum Status „%(status)s“.")
+                                    % {"status": e.get_status_display()}, field="basis")
 
     return _run(enrollment, by=by, name="decide", event=lambda e: f"decided_{e.status}", prepare=prepare,
                 kwargs={"accept": accept, "basis": basis, "reason": reason.strip()}, note=reason,
@@ -475,6 +481,99 @@ def enrollment_expire(*, enrollment: Enrollment | int, by=None) -> Enrollment:
 def enrollment_withdraw(*, enrollment: Enrollment | int, by, reason: str = "") -> Enrollment:
     return _run(enrollment, by=by, name="withdraw", event="withdrawn", kwargs={"reason": reason.strip()},
                 note=reason, mail_extra={"reason": reason.strip()})
+
+
+# --- reopen and extend (Leitung) -------------------------------------------------------------
+
+Deadline = DeadlineKind
+# Notfallkontakt and Abholberechtigte are asked for once a contract is offered.
+CARE_STATUSES = (S.ANGEBOT, S.ANGENOMMEN, S.RATIFIZIERT)
+
+
+def _check_new_deadline(deadline: date | None, field: str = "deadline") -> date:
+    if deadline is None:
+        raise EnrollmentActionError(_("Bitte geben Sie eine neue Frist an."), field=field)
+    if deadline < timezone.localdate():
+        raise EnrollmentActionError(_("Die Frist darf nicht in der Vergangenheit liegen."), field=field)
+    return deadline
+
+
+def _check_reason(reason: str) -> str:
+    if not reason.strip():
+        raise EnrollmentActionError(_("Bitte geben Sie einen Grund an."), field="reason")
+    return reason.strip()
+
+
+def enrollment_reopen(*, enrollment: Enrollment | int, by, reason: str, deadline: date | None = None) -> Enrollment:
+    """Wieder öffnen (Leitung only): Abgelehnt → Bewerber; Abgelaufen → Angebot with a new deadline for the
+    signed copy (not in the past). The reason is logged and mailed."""
+    reason = _check_reason(reason)
+
+    def prepare(e: Enrollment) -> None:
+        if e.status == S.ABGELAUFEN:
+            _check_new_deadline(deadline)
+
+    return _run(enrollment, by=by, name="reopen", event="reopened", prepare=prepare,
+                kwargs={"deadline": deadline}, note=reason, mail_extra={"reason": reason})
+
+
+def extendable_deadlines(enrollment: Enrollment) -> list[str]:
+    """The deadlines of this enrollment a Leitung can extend now (Frist verlängern)."""
+    kinds = []
+    if enrollment.status in (S.ANGEBOT, S.ABGELAUFEN):
+        kinds.append(Deadline.OFFER)
+    if enrollment.proof_requested_at and not enrollment.proof_received_at and enrollment.is_open:
+        kinds.append(Deadline.PROOF)
+    if enrollment.status in CARE_STATUSES:
+        kinds.append(Deadline.CARE)
+    return kinds
+
+
+def enrollment_extend_deadline(*, enrollment: Enrollment | int, by, which: str, deadline: date, reason: str
+                               ) -> Enrollment:
+    """Frist verlängern (Leitung only), before or after the deadline passed; the new date is mailed.
+
+    A signed-Angebot deadline on an offer the daily job already set to Abgelaufen is extended by reopening it.
+    """
+    reason = _check_reason(reason)
+    _check_new_deadline(deadline)
+    pk = enrollment.pk if isinstance(enrollment, Enrollment) else enrollment
+    if which == Deadline.OFFER and Enrollment.objects.filter(pk=pk, status=S.ABGELAUFEN).exists():
+        return enrollment_reopen(enrollment=enrollment, by=by, reason=reason, deadline=deadline)
+    with transaction.atomic():
+        locked = _locked(enrollment)
+        if not locked.institution.staff_can(by, "sign_enrollment"):
+            raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        if which == Deadline.OFFER:
+            if locked.status != S.ANGEBOT:
+                raise EnrollmentActionError(_("Eine Frist für das unterschriebene Angebot gibt es nur im Status "
+                                              "„Angebot“ oder „Abgelaufen“."), field="which")
+            old = locked.signed_copy_deadline
+            locked.signed_copy_deadline, locked.offer_reminder_sent_at = deadline, None
+            fields = ["signed_copy_deadline", "offer_reminder_sent_at"]
+        elif which == Deadline.PROOF:
+            if not locked.proof_requested_at or locked.proof_received_at or not locked.is_open:
+                raise EnrollmentActionError(_("Es ist kein Einkommensnachweis offen."), field="which")
+            old = locked.proof_deadline
+            # The maximum rate applied for the passed deadline no longer applies to the new one.
+            locked.proof_deadline, locked.proof_overdue, locked.proof_reminder_sent_at = deadline, False, None
+            fields = ["proof_deadline", "proof_overdue", "proof_reminder_sent_at"]
+        elif which == Deadline.CARE:
+            if locked.status not in CARE_STATUSES:
+                raise EnrollmentActionError(_("Notfallkontakt und Abholberechtigte werden erst ab dem Angebot "
+                                              "eingetragen."), field="which")
+            old = locked.care_deadline_effective
+            locked.care_deadline = deadline
+            fields = ["care_deadline"]
+        else:
+            raise EnrollmentActionError(_("Bitte wählen Sie eine Frist."), field="which")
+        locked.save(update_fields=[*fields, "updated_at"])
+        note = _("%(which)s: %(old)s → %(new)s. %(reason)s") % {
+            "which": Deadline(which).label, "old": format_date(old) or "–", "new": format_date(deadline),
+            "reason": reason}
+        log(locked, action=f"deadline_extended_{which}", by=by, note=note, from_status=locked.status)
+        notify(locked, "deadline_extended", reason=reason, which=which, new_deadline=deadline.isoformat())
+    return locked
 
 
 # --- income proof ---------------------------------------------------------------------------

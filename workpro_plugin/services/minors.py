@@ -34,7 +34,7 @@ from ..models.care import photo_validity_months
 from . import privacy
 from .accounts import _issue_password, normalize_email
 from .documents import UploadError, check_upload
-from .enrollments import log, notify
+from .enrollments import CARE_STATUSES, log, notify
 from .errors import ServiceError
 from .images import ImageRefused, clean_image
 from .notify import queue_mail
@@ -43,8 +43,6 @@ S = EnrollmentStatus
 HANDOVER_NOTICE_DAYS = 14
 GUARDIAN_GRACE_DAYS = 30
 CARE_REMINDER_DAYS = (14, 3)
-# Notfallkontakt and Abholberechtigte are asked for once a contract is offered.
-CARE_STATUSES = (S.ANGEBOT, S.ANGENOMMEN, S.RATIFIZIERT)
 PHOTO_MIN_SIDE = 200
 PHOTO_MAX_SIDE = 1200
 
@@ -340,16 +338,19 @@ def care_remove(*, enrollment: Enrollment, by, contact) -> None:
 
 
 def send_care_reminders(*, today: date | None = None) -> int:
-    """Reminders 14 and 3 days before a minor's contract starts while data is missing; once each."""
+    """Reminders 14 and 3 days before the Notfalldaten are due (the contract start, or the date a Leitung
+    extended it to) while data is missing; once each per deadline."""
 
     today = today or timezone.localdate()
     horizon = today + timedelta(days=max(CARE_REMINDER_DAYS))
     sent = 0
-    candidates = (Enrollment.objects.filter(status__in=CARE_STATUSES, contract_start__range=(today, horizon))
+    due = (Q(care_deadline__range=(today, horizon))
+           | Q(care_deadline__isnull=True, contract_start__range=(today, horizon)))
+    candidates = (Enrollment.objects.filter(due, status__in=CARE_STATUSES)
                   .select_related("participant", "institution", "offer", "account_holder__workpro_person")
                   .prefetch_related("emergency_contacts", "pickup_persons"))
     for enrollment in candidates:
-        days_left = (enrollment.contract_start - today).days
+        days_left = (enrollment.care_deadline_effective - today).days
         threshold = min(d for d in CARE_REMINDER_DAYS if days_left <= d)
         action = f"care_reminder_{threshold}"
         if not care_required(enrollment, today):
@@ -359,7 +360,9 @@ def send_care_reminders(*, today: date | None = None) -> int:
             continue
         with transaction.atomic():
             locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-            if locked.log_entries.filter(action=f"workpro.enrollment.{action}").exists():
+            extended = locked.log_entries.filter(action="workpro.enrollment.deadline_extended_care").last()
+            earlier = locked.log_entries.filter(action=f"workpro.enrollment.{action}")
+            if (earlier.filter(at__gt=extended.at) if extended else earlier).exists():
                 continue
             log(enrollment, action=action, note=" ".join(missing))
             notify(enrollment, "care_reminder", missing=" ".join(missing))

@@ -41,6 +41,7 @@ class Action:
     run: Callable
     initial: Callable[[Enrollment], dict] = lambda e: {}
     button_class: str = "button"
+    setup: Callable[[forms.Form, Enrollment], None] | None = None  # fits the form to the enrollment
 
 
 def _offer_initial(enrollment: Enrollment) -> dict:
@@ -62,7 +63,8 @@ ACTIONS = {action.slug: action for action in [
     Action("entscheiden", gettext_lazy("Entscheiden"), "decide", "process_enrollment", admin_forms.DecideForm,
            lambda e, u, d: svc.enrollment_decide(enrollment=e, by=u, accept=d["decision"] == "kandidat",
                                                  basis=d["basis"], reason=d["reason"]),
-           initial=lambda e: {"basis": "attended" if e.status == S.EINGELADEN else "no_interview"}),
+           initial=lambda e: {"basis": e.decision_bases()[0]},
+           setup=lambda form, e: form.for_enrollment(e)),
     Action("nachweis-anfordern", gettext_lazy("Nachweis anfordern"), None, "process_enrollment",
            admin_forms.ProofForm,
            lambda e, u, d: svc.enrollment_request_proof(enrollment=e, by=u, deadline=d["deadline"]),
@@ -81,6 +83,17 @@ ACTIONS = {action.slug: action for action in [
            "process_enrollment", admin_forms.ReasonForm,
            lambda e, u, d: svc.enrollment_return_upload(enrollment=e, by=u, reason=d["reason"]),
            button_class="button button-secondary no"),
+    Action("wieder-oeffnen", gettext_lazy("Wieder öffnen"), "reopen", "sign_enrollment", admin_forms.ReopenForm,
+           lambda e, u, d: svc.enrollment_reopen(enrollment=e, by=u, reason=d["reason"],
+                                                 deadline=d.get("deadline")),
+           initial=lambda e: {"deadline": timezone.localdate() + timedelta(days=e.offer.specific.contract_return_days)},
+           setup=lambda form, e: form.for_enrollment(e)),
+    Action("frist-verlaengern", gettext_lazy("Frist verlängern"), None, "sign_enrollment",
+           admin_forms.ExtendDeadlineForm,
+           lambda e, u, d: svc.enrollment_extend_deadline(enrollment=e, by=u, which=d["which"],
+                                                          deadline=d["deadline"], reason=d["reason"]),
+           initial=lambda e: {"deadline": timezone.localdate() + timedelta(days=14)},
+           setup=lambda form, e: form.for_enrollment(e, svc.extendable_deadlines(e))),
     Action("zurueckziehen", gettext_lazy("Zurückziehen"), "withdraw", "process_enrollment", admin_forms.ReasonForm,
            lambda e, u, d: svc.enrollment_withdraw(enrollment=e, by=u, reason=d["reason"]),
            button_class="button button-secondary no"),
@@ -100,6 +113,8 @@ def available_actions(enrollment: Enrollment, user) -> list[Action]:
             continue
         if action.slug == "nachweis-erhalten" and not (enrollment.proof_requested_at and not enrollment.proof_received_at):
             continue
+        if action.slug == "frist-verlaengern" and not svc.extendable_deadlines(enrollment):
+            continue
         result.append(action)
     return result
 
@@ -112,11 +127,13 @@ def enrollment_action(request, pk: int, action: str):
     if not enrollment.institution.staff_can(request.user, spec.permission):
         raise PermissionDenied
     form = spec.form(request.POST if request.method == "POST" else None, initial=spec.initial(enrollment))
+    if spec.setup is not None:
+        spec.setup(form, enrollment)
     if request.method == "POST" and form.is_valid():
         try:
             spec.run(enrollment, request.user, form.cleaned_data)
         except svc.EnrollmentActionError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, _("%(action)s: erledigt für %(enrollment)s.")
                              % {"action": spec.label, "enrollment": enrollment})
