@@ -12,6 +12,7 @@ from .backoffice import app_assignments as admin_apps
 from .backoffice import dashboard as admin_dashboard
 from .backoffice import fees as admin_fees
 from .backoffice import menu as admin_menu
+from .backoffice import pages as admin_pages
 from .backoffice.group import WorkProAdminGroup
 from .backoffice.helpers import declared_params_snippets
 from .backoffice.views import chat as admin_views_chat
@@ -50,6 +51,7 @@ def register_workpro_admin_urls():
 
 
 hooks.register("construct_homepage_panels", admin_dashboard.add_enrollment_panel)
+hooks.register("construct_page_chooser_queryset", admin_pages.own_pages_only)
 
 
 @hooks.register("register_admin_urls")
