@@ -17,6 +17,7 @@ from .backoffice.group import WorkProAdminGroup
 from .backoffice.helpers import declared_params_snippets
 from .backoffice.views import chat as admin_views_chat
 from .backoffice.views import enrollments as admin_views
+from .backoffice.views import people as admin_people
 from .backoffice.views import privacy as admin_privacy
 from .backoffice.views import two_factor as views_2fa
 from .models import OfferPage
@@ -45,6 +46,8 @@ def register_workpro_admin_urls():
         path("zwei-faktor/mitarbeiter/", views_2fa.two_factor_staff, name="two_factor_staff"),
         path("zwei-faktor/mitarbeiter/<int:pk>/link/", views_2fa.two_factor_staff_link, name="two_factor_staff_link"),
         path("person/<int:pk>/daten-export/", admin_privacy.admin_person_export, name="person_export"),
+        path("person/<int:pk>/kontaktdaten/", admin_people.person_contact, name="person_contact"),
+        path("person/<int:pk>/neues-passwort/", admin_people.person_password, name="person_password"),
     ]
     return [path("workpro/", include((decorate_urlpatterns(urls, audit_denials), "workpro_admin"),
                                      namespace="workpro_admin"))]

@@ -10,10 +10,12 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from ..lib.fees import Bracket, bracket_errors
 from ..lib.form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
+from ..lib.phones import normalize_phone
 from ..models import DecisionBasis
 from ..selectors.chat import chat_staff_institutions
 from ..selectors.offers import institution_offers
 from ..services.apps import manageable_institutions
+from ..services.people import Channel, IdentityCheck
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -142,6 +144,60 @@ class InboxFilterForm(forms.Form):
     def __init__(self, *args, offers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["angebot"].choices = [("", _("alle Angebote")), *offers]
+
+
+# --- help a person: contact data, a new password ------------------------------------------------
+
+REASON_REQUIRED = {"required": _("Bitte geben Sie einen Grund an.")}
+
+
+class PersonContactForm(forms.Form):
+    """Kontaktdaten korrigieren: a new mail address of an account is only proposed to its owner."""
+
+    street = forms.CharField(label=_("Straße und Hausnummer"), max_length=200, required=False)
+    postcode = forms.RegexField(label=_("PLZ"), regex=r"^[0-9]{5}\Z", max_length=5, required=False,
+                                error_messages={"invalid": _("Bitte eine fünfstellige Postleitzahl eingeben.")})
+    city = forms.CharField(label=_("Ort"), max_length=100, required=False)
+    mobile = forms.CharField(label=_("Handynummer"), max_length=40, required=False,
+                             help_text=_("Die Person erhält eine Mail über die Änderung."))
+    email = forms.EmailField(label=_("Mailadresse"), max_length=254, required=False,
+                             help_text=_("Eine neue Adresse gilt erst, wenn die Person sie über den Link in der "
+                                         "Mail an die neue Adresse bestätigt hat."),
+                             error_messages={"invalid": _("Bitte eine gültige Mailadresse eingeben.")})
+    reason = forms.CharField(label=_("Grund"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Wird im Protokoll gespeichert."), error_messages=REASON_REQUIRED)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_mobile(self):
+        value = self.cleaned_data["mobile"].strip()
+        return normalize_phone(value, mobile=True) if value else ""
+
+
+class PasswordSendForm(forms.Form):
+    """Neues Passwort senden: only to a channel already stored, after checking the person's identity."""
+
+    channel = forms.ChoiceField(label=_("Senden an"), widget=forms.RadioSelect,
+                                error_messages={"required": _("Bitte wählen Sie, wohin das Passwort gesendet wird.")})
+    identity_check = forms.ChoiceField(
+        label=_("Identität geprüft"), widget=forms.RadioSelect,
+        choices=[(IdentityCheck.IN_PERSON, _("persönlich (Ausweis vorgelegt)")),
+                 (IdentityCheck.PHONE, _("telefonisch (Rückruf unter bekannter Nummer, Daten abgefragt)"))],
+        error_messages={"required": _("Bitte bestätigen Sie, wie Sie die Identität geprüft haben.")})
+    reason = forms.CharField(label=_("Grund"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Wird im Protokoll gespeichert."), error_messages=REASON_REQUIRED)
+
+    def __init__(self, *args, person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = person.user if person is not None and person.user_id else None
+        mobile = person.mobile[-4:] if person is not None and person.mobile else ""
+        self.fields["channel"].choices = [
+            (Channel.SMS, _("SMS an die hinterlegte Handynummer (endet auf %(end)s)") % {"end": mobile}
+             if mobile else _("SMS (keine Handynummer hinterlegt)")),
+            (Channel.MAIL, _("Mail an %(email)s") % {"email": user.email}
+             if user is not None and user.email else _("Mail (keine Mailadresse hinterlegt)")),
+        ]
 
 
 # --- edit forms of the modeladmin and snippet views ------------------------------------------
