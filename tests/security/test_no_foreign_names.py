@@ -146,6 +146,9 @@ def admin_urls(w) -> list[str]:
                 urls.append(reverse(name, kwargs={"pk": w.app.pk}))
         except NoReverseMatch:
             continue
+    # Searches and autocompletes asked for B's name directly.
+    urls += [f"{url}?q=Nordlicht" for url in list(urls) if "search" in url or "choose" in url or "autocomplete" in url
+             or url.endswith("/api/main/pages/")]
     return urls
 
 

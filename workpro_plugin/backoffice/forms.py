@@ -11,8 +11,9 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from ..lib.fees import Bracket, bracket_errors
 from ..lib.form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
 from ..lib.phones import normalize_phone
-from ..models import DecisionBasis
-from ..selectors.chat import chat_staff_institutions
+from ..models import DecisionBasis, Enrollment
+from ..models.chat import MAX_BODY_LENGTH
+from ..selectors.chat import BROADCAST_GROUPS, chat_staff_institutions
 from ..selectors.offers import institution_offers
 from ..services.apps import manageable_institutions
 from ..services.people import Channel, IdentityCheck
@@ -198,6 +199,48 @@ class PasswordSendForm(forms.Form):
             (Channel.MAIL, _("Mail an %(email)s") % {"email": user.email}
              if user is not None and user.email else _("Mail (keine Mailadresse hinterlegt)")),
         ]
+
+
+class BroadcastForm(forms.Form):
+    """Rundnachricht: to the families of an offer, optionally of one status (or group), of the user's
+    institutions; subject and text become one chat message."""
+
+    angebot = ModelChoiceField(label=_("Angebot"), queryset=None,
+                               error_messages={"required": _("Bitte wählen Sie ein Angebot.")})
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    gruppe = forms.ChoiceField(label=_("Gruppe"), required=False)
+    betreff = forms.CharField(label=_("Betreff"), max_length=200, required=False)
+    text = forms.CharField(label=_("Nachricht"), max_length=MAX_BODY_LENGTH, required=False,
+                           widget=forms.Textarea(attrs={"rows": 8}),
+                           help_text=_("Platzhalter: {vorname}, {name}, {angebot}, {einrichtung}."))
+    textbaustein = forms.TypedChoiceField(label=_("Textbaustein anhängen"), required=False, coerce=int,
+                                          empty_value=None)
+
+    def __init__(self, *args, user=None, canned=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        institutions = list(chat_staff_institutions(user).select_related("site__root_page"))
+        self.fields["angebot"].queryset = institution_offers(institutions).filter(is_addon=False)
+        self.fields["angebot"].label_from_instance = lambda offer: offer.title
+        self.fields["status"].choices = [("", _("alle")), *Enrollment.Status.choices]
+        if BROADCAST_GROUPS:
+            self.fields["gruppe"].choices = [("", _("alle")), *((k, v[0]) for k, v in BROADCAST_GROUPS.items())]
+        else:
+            del self.fields["gruppe"]
+        self.canned = {reply.pk: reply for reply in canned}
+        self.fields["textbaustein"].choices = [("", _("keiner")), *((pk, r.title) for pk, r in self.canned.items())]
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = [cleaned.get("betreff", "").strip(), cleaned.get("text", "").strip()]
+        if cleaned.get("textbaustein"):
+            parts.append(self.canned[cleaned["textbaustein"]].body.strip())
+        body = "\n\n".join(part for part in parts if part)
+        if not self.errors and not body:
+            self.add_error("text", _("Bitte schreiben Sie eine Nachricht."))
+        elif len(body) > MAX_BODY_LENGTH:
+            self.add_error("text", _("Eine Nachricht darf höchstens %(max)s Zeichen lang sein.") % {"max": MAX_BODY_LENGTH})
+        cleaned["body"] = body
+        return cleaned
 
 
 # --- edit forms of the modeladmin and snippet views ------------------------------------------
