@@ -188,3 +188,14 @@ def test_addon_picker_offers_only_own_offers(client, two_worlds):
     assert response.status_code == 200
     choices = {str(o) for o in response.context["form"].fields["addon_for"].queryset}
     assert choices == {"Krippenplatz"}
+
+
+def test_chooser_does_not_browse_into_another_institution(client, two_worlds):
+    client.force_login(two_worlds.staff)
+    foreign_home = two_worlds.other.site.root_page_id
+    assert client.get(reverse("wagtailadmin_choose_page_child", args=[foreign_home]), **HOST).status_code == 404
+    own_home = two_worlds.kita.site.root_page_id
+    own = client.get(reverse("wagtailadmin_choose_page_child", args=[own_home]), **HOST)
+    assert own.status_code == 200 and "Angebote" in own.content.decode()
+    root = client.get(reverse("wagtailadmin_choose_page"), **HOST)
+    assert root.status_code == 200 and FOREIGN_NAME not in root.content.decode()

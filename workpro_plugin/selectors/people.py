@@ -23,7 +23,7 @@ def staff_people(user) -> QuerySet:
 
 def person_institutions(person: Person) -> QuerySet:
     """The institutions `person` has an enrollment with, as participant, account holder or guardian."""
-    return Institution.objects.filter(
-        Q(enrollments__participant=person)
-        | Q(enrollments__account_holder_id=person.user_id if person.user_id else -1)
-        | Q(enrollments__participant__guardianships__guardian=person)).distinct()
+    where = Q(enrollments__participant=person) | Q(enrollments__participant__guardianships__guardian=person)
+    if person.user_id:
+        where |= Q(enrollments__account_holder_id=person.user_id)
+    return Institution.objects.filter(where).distinct()
