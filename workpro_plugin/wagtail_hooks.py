@@ -13,10 +13,12 @@ from .backoffice import app_assignments as admin_apps
 from .backoffice import dashboard as admin_dashboard
 from .backoffice import fees as admin_fees
 from .backoffice import menu as admin_menu
+from .backoffice import pages as admin_pages
 from .backoffice.group import WorkProAdminGroup
 from .backoffice.helpers import declared_params_snippets
 from .backoffice.views import chat as admin_views_chat
 from .backoffice.views import enrollments as admin_views
+from .backoffice.views import people as admin_people
 from .backoffice.views import privacy as admin_privacy
 from .backoffice.views import two_factor as views_2fa
 from .models import OfferPage
@@ -46,12 +48,15 @@ def register_workpro_admin_urls():
         path("zwei-faktor/mitarbeiter/", views_2fa.two_factor_staff, name="two_factor_staff"),
         path("zwei-faktor/mitarbeiter/<int:pk>/link/", views_2fa.two_factor_staff_link, name="two_factor_staff_link"),
         path("person/<int:pk>/daten-export/", admin_privacy.admin_person_export, name="person_export"),
+        path("person/<int:pk>/kontaktdaten/", admin_people.person_contact, name="person_contact"),
+        path("person/<int:pk>/neues-passwort/", admin_people.person_password, name="person_password"),
     ]
     return [path("workpro/", include((decorate_urlpatterns(urls, audit_denials), "workpro_admin"),
                                      namespace="workpro_admin"))]
 
 
 hooks.register("construct_homepage_panels", admin_dashboard.add_enrollment_panel)
+hooks.register("construct_page_chooser_queryset", admin_pages.own_pages_only)
 
 
 @hooks.register("register_admin_urls")

@@ -7,6 +7,7 @@ the place to add a builder.
 from tests.factories.allocation import wish
 from tests.factories.documents import add_signed_copy, pdf_bytes
 from tests.factories.enrollments import S, complete_sections, enrollment_in, mark_printed
+from tests.factories.families import families_in_offer, helped_family, krippe_families
 from tests.factories.institutions import make_institution
 from tests.factories.offers import make_offer, require_sections
 from tests.factories.people import make_child, make_user
@@ -19,6 +20,9 @@ __all__ = [
     "add_signed_copy",
     "complete_sections",
     "enrollment_in",
+    "families_in_offer",
+    "helped_family",
+    "krippe_families",
     "give_signing_key",
     "make_child",
     "make_institution",

@@ -703,8 +703,14 @@ RULES: dict[str, U] = {
         lambda s: [("lead", {"pk": s.institution.lead_group.user_set.order_by("pk").first().pk}, {})],
         admin(lambda c: "denied" if c.role not in LEADS else (302 if c.staff else 404))),
     "workpro_admin:person_export": admin_post(one("person"), admin(lambda c: 200 if c.staff else 404)),
+    # Help a person (#21): staff of the person's institution; a POST without a reason is a 400.
+    "workpro_admin:person_contact": U(one("person"), _staff(200), post=_staff(400), data={"reason": ""}),
+    "workpro_admin:person_password": U(one("person"), _staff(200), post=_staff(400), data={"reason": ""}),
     # --- the chat in the admin
     "workpro_chat:inbox": U(None, admin(200)),
+    # Rundnachricht: staff who answer messages for an institution; an empty form is a 400.
+    "workpro_chat:broadcast": U(None, admin(lambda c: 200 if c.role in STAFF else "denied"),
+                                post=admin(lambda c: 400 if c.role in STAFF else "denied"), data={"text": ""}),
     "workpro_chat:thread": U(CONVERSATIONS, _staff(200), post=_staff(400), data={"body": ""}),
     "workpro_chat:poll": U(CONVERSATIONS, _staff(200)),
     "workpro_chat:assign": admin_post(CONVERSATIONS, _staff(302)),

@@ -236,6 +236,14 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
     client.force_login(world.staff)
     client.get(f"/admin/workpro_plugin/person/inspect/{world.holder.workpro_person.pk}/", **REQUEST)
     client.get("/admin/workpro_plugin/enrollment/?export=csv", **REQUEST)
+    helped = world.holder.workpro_person
+    helped.refresh_from_db()
+    with run_on_commit():  # help a person (#21): contact data corrected, a new password sent
+        client.post(f"/admin/workpro/person/{helped.pk}/kontaktdaten/", {
+            "street": "Neu 2", "postcode": "04109", "city": "Leipzig", "mobile": "", "email": helped.user.email,
+            "reason": "Umzug"}, **REQUEST)
+        client.post(f"/admin/workpro/person/{helped.pk}/neues-passwort/", {
+            "channel": "mail", "identity_check": "telefon", "reason": "Passwort vergessen"}, **REQUEST)
     client.post("/admin/workpro/zwei-faktor/link-anfordern/", **REQUEST)
     client.post(two_factor_link(world.staff), **REQUEST)
     device = TOTPDevice.objects.get(user=world.staff, confirmed=False)

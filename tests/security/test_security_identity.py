@@ -349,6 +349,17 @@ IDENTITY_PATHS: dict[str, Path] = {
     "wagtailusers_users:history": Path(READ_ONLY, [Attempt("staff", "get", kwargs=HOLDER_PK)]),
     "wagtailusers_users:history_results": Path(READ_ONLY, [Attempt("staff", "get", kwargs=HOLDER_PK)]),
     "wagtailusers_users:usage": Path(READ_ONLY, [Attempt("staff", "get", kwargs=HOLDER_PK)]),
+    # Help a person (#21): the password goes only to the stored mobile or mail, never to an address typed here.
+    "workpro_admin:person_password": Path(
+        "staff of the person's institution, identity checked in person or by phone, a reason; stored channels only", [
+            Attempt("other_staff", "post", kwargs=lambda w: {"pk": w.holder.workpro_person.pk},
+                    data=lambda w: {"channel": "mail", "identity_check": "telefon", "reason": "x", "email": ATTACKER}),
+            Attempt("staff", "post", kwargs=lambda w: {"pk": w.holder.workpro_person.pk},
+                    data=lambda w: {"channel": "mail", "reason": "x", "email": ATTACKER}),
+            Attempt("holder", "post", kwargs=lambda w: {"pk": w.holder.workpro_person.pk},
+                    data=lambda w: {"channel": "sms", "identity_check": "telefon", "reason": "x"}),
+            Attempt(None, "post", kwargs=lambda w: {"pk": w.holder.workpro_person.pk},
+                    data=lambda w: {"channel": "sms", "identity_check": "telefon", "reason": "x"})]),
     "wagtailadmin_choose_page_email_link": Path("a chooser for mailto links", [Attempt("staff", "post")]),
     "wagtaildocs_authenticate_with_password": Path("a document's view password, no account", [
         Attempt(None, "post", kwargs=lambda w: {"restriction_id": 1}, data=lambda w: {"password": "x"})]),

@@ -13,10 +13,13 @@ from ..lib.choices import DeadlineKind
 from ..lib.fees import Bracket, bracket_errors
 from ..lib.form_fields import ModelChoiceField, ModelMultipleChoiceField  # noqa: F401 - used as admin_forms.*
 from ..lib.formats import format_date, format_datetime
-from ..models import DecisionBasis
-from ..selectors.chat import chat_staff_institutions
+from ..lib.phones import normalize_phone
+from ..models import DecisionBasis, Enrollment
+from ..models.chat import MAX_BODY_LENGTH
+from ..selectors.chat import BROADCAST_GROUPS, chat_staff_institutions
 from ..selectors.offers import institution_offers
 from ..services.apps import manageable_institutions
+from ..services.people import Channel, IdentityCheck
 
 
 class AdminLoginForm(LoginForm):
@@ -228,6 +231,102 @@ class InboxFilterForm(forms.Form):
     def __init__(self, *args, offers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["angebot"].choices = [("", _("alle Angebote")), *offers]
+
+
+# --- help a person: contact data, a new password ------------------------------------------------
+
+REASON_REQUIRED = {"required": _("Bitte geben Sie einen Grund an.")}
+
+
+class PersonContactForm(forms.Form):
+    """Kontaktdaten korrigieren: a new mail address of an account is only proposed to its owner."""
+
+    street = forms.CharField(label=_("Straße und Hausnummer"), max_length=200, required=False)
+    postcode = forms.RegexField(label=_("PLZ"), regex=r"^[0-9]{5}\Z", max_length=5, required=False,
+                                error_messages={"invalid": _("Bitte eine fünfstellige Postleitzahl eingeben.")})
+    city = forms.CharField(label=_("Ort"), max_length=100, required=False)
+    mobile = forms.CharField(label=_("Handynummer"), max_length=40, required=False,
+                             help_text=_("Die Person erhält eine Mail über die Änderung."))
+    email = forms.EmailField(label=_("Mailadresse"), max_length=254, required=False,
+                             help_text=_("Eine neue Adresse gilt erst, wenn die Person sie über den Link in der "
+                                         "Mail an die neue Adresse bestätigt hat."),
+                             error_messages={"invalid": _("Bitte eine gültige Mailadresse eingeben.")})
+    reason = forms.CharField(label=_("Grund"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Wird im Protokoll gespeichert."), error_messages=REASON_REQUIRED)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_mobile(self):
+        value = self.cleaned_data["mobile"].strip()
+        return normalize_phone(value, mobile=True) if value else ""
+
+
+class PasswordSendForm(forms.Form):
+    """Neues Passwort senden: only to a channel already stored, after checking the person's identity."""
+
+    channel = forms.ChoiceField(label=_("Senden an"), widget=forms.RadioSelect,
+                                error_messages={"required": _("Bitte wählen Sie, wohin das Passwort gesendet wird.")})
+    identity_check = forms.ChoiceField(
+        label=_("Identität geprüft"), widget=forms.RadioSelect,
+        choices=[(IdentityCheck.IN_PERSON, _("persönlich (Ausweis vorgelegt)")),
+                 (IdentityCheck.PHONE, _("telefonisch (Rückruf unter bekannter Nummer, Daten abgefragt)"))],
+        error_messages={"required": _("Bitte bestätigen Sie, wie Sie die Identität geprüft haben.")})
+    reason = forms.CharField(label=_("Grund"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Wird im Protokoll gespeichert."), error_messages=REASON_REQUIRED)
+
+    def __init__(self, *args, person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = person.user if person is not None and person.user_id else None
+        mobile = person.mobile[-4:] if person is not None and person.mobile else ""
+        self.fields["channel"].choices = [
+            (Channel.SMS, _("SMS an die hinterlegte Handynummer (endet auf %(end)s)") % {"end": mobile}
+             if mobile else _("SMS (keine Handynummer hinterlegt)")),
+            (Channel.MAIL, _("Mail an %(email)s") % {"email": user.email}
+             if user is not None and user.email else _("Mail (keine Mailadresse hinterlegt)")),
+        ]
+
+
+class BroadcastForm(forms.Form):
+    """Rundnachricht: to the families of an offer, optionally of one status (or group), of the user's
+    institutions; subject and text become one chat message."""
+
+    angebot = ModelChoiceField(label=_("Angebot"), queryset=None,
+                               error_messages={"required": _("Bitte wählen Sie ein Angebot.")})
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    gruppe = forms.ChoiceField(label=_("Gruppe"), required=False)
+    betreff = forms.CharField(label=_("Betreff"), max_length=200, required=False)
+    text = forms.CharField(label=_("Nachricht"), max_length=MAX_BODY_LENGTH, required=False,
+                           widget=forms.Textarea(attrs={"rows": 8}),
+                           help_text=_("Platzhalter: {vorname}, {name}, {angebot}, {einrichtung}."))
+    textbaustein = forms.TypedChoiceField(label=_("Textbaustein anhängen"), required=False, coerce=int,
+                                          empty_value=None)
+
+    def __init__(self, *args, user=None, canned=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        institutions = list(chat_staff_institutions(user).select_related("site__root_page"))
+        self.fields["angebot"].queryset = institution_offers(institutions).filter(is_addon=False)
+        self.fields["angebot"].label_from_instance = lambda offer: offer.title
+        self.fields["status"].choices = [("", _("alle")), *Enrollment.Status.choices]
+        if BROADCAST_GROUPS:
+            self.fields["gruppe"].choices = [("", _("alle")), *((k, v[0]) for k, v in BROADCAST_GROUPS.items())]
+        else:
+            del self.fields["gruppe"]
+        self.canned = {reply.pk: reply for reply in canned}
+        self.fields["textbaustein"].choices = [("", _("keiner")), *((pk, r.title) for pk, r in self.canned.items())]
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = [cleaned.get("betreff", "").strip(), cleaned.get("text", "").strip()]
+        if cleaned.get("textbaustein"):
+            parts.append(self.canned[cleaned["textbaustein"]].body.strip())
+        body = "\n\n".join(part for part in parts if part)
+        if not self.errors and not body:
+            self.add_error("text", _("Bitte schreiben Sie eine Nachricht."))
+        elif len(body) > MAX_BODY_LENGTH:
+            self.add_error("text", _("Eine Nachricht darf höchstens %(max)s Zeichen lang sein.") % {"max": MAX_BODY_LENGTH})
+        cleaned["body"] = body
+        return cleaned
 
 
 # --- edit forms of the modeladmin and snippet views ------------------------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
+from ..access import is_chat_staff
 from ..models import Person
 from ..selectors.institutions import staff_institutions
+from ..selectors.people import person_institutions, staff_people
 from ..services import audit
 from ..services.privacy import consents_for, privacy_log_for, staff_may_export
 from .permissions import ReadOnlyPermissionHelper
@@ -29,7 +30,8 @@ class PersonInspectView(InspectView):
         user = self.request.user
         context.update(may_export=staff_may_export(user, self.instance),
                        consents=consents_for(user, self.instance),
-                       privacy_log=privacy_log_for(user, self.instance))
+                       privacy_log=privacy_log_for(user, self.instance),
+                       may_help=any(is_chat_staff(user, i) for i in person_institutions(self.instance)))
         return context
 
 
@@ -48,9 +50,7 @@ class PersonAdmin(ModelAdmin):
 
     @staticmethod
     def scoped(user):
-        institutions = staff_institutions(user)
-        return Person.objects.filter(Q(enrollments__institution__in=institutions)
-                                     | Q(user__workpro_enrollments__institution__in=institutions)).distinct()
+        return staff_people(user)
 
     def get_queryset(self, request):
         return self.scoped(request.user)

@@ -189,6 +189,8 @@ class AuditAction(models.TextChoices):
     PERSON_VIEWED = "person.viewed", _("Personendaten angesehen")
     PERSON_CHANGED = "person.changed", _("Personendaten geändert")
     EMAIL_CHANGED = "person.email_changed", _("Mailadresse geändert")
+    CONTACT_CORRECTED = "person.contact_corrected", _("Kontaktdaten durch die Einrichtung korrigiert")
+    PASSWORD_SENT = "person.password_sent", _("Neues Passwort durch die Einrichtung gesendet")
     APPLICATION_CHANGED = "enrollment.data_changed", _("Angaben der Anmeldung geändert")
     STATUS_CHANGED = "enrollment.status", _("Status oder Schritt der Anmeldung")
     DOCUMENT_VIEWED = "document.viewed", _("Dokument geöffnet")

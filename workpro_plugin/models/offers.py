@@ -148,6 +148,29 @@ OfferPageManager = PageManager.from_queryset(OfferPageQuerySet)
 class OfferPageForm(WagtailAdminPageForm):
     """Cross-field rules an editor cannot publish around."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("addon_for")
+        if field is not None:
+            field.queryset = self._bookable_offers()
+
+    def _site_root(self):
+        parent = getattr(self, "parent_page", None)
+        if parent is None and self.instance.pk:
+            parent = self.instance.get_parent()
+        site = parent.get_site() if parent is not None else None
+        return site.root_page if site is not None else None
+
+    def _bookable_offers(self):
+        """"Buchbar zu" offers the offers of the page's own site only (never another institution's, which
+        the staff member must not even read); add-ons and the page itself are no targets. A forged id of
+        any other offer is refused as a choice the field does not have."""
+        root = self._site_root()
+        if root is None:
+            return OfferPage.objects.none()
+        offers = OfferPage.objects.descendant_of(root).filter(is_addon=False).order_by("title")
+        return offers.exclude(pk=self.instance.pk) if self.instance.pk else offers
+
     def clean(self):
         cleaned = super().clean()
         formset = self.formsets.get("application_sections")
@@ -182,11 +205,8 @@ class OfferPageForm(WagtailAdminPageForm):
         the chooser lists only those, and a forged id is refused here."""
         if schedule is None or schedule.institution_id is None:
             return
-        parent = getattr(self, "parent_page", None)
-        if parent is None and self.instance.pk:
-            parent = self.instance.get_parent()
-        site = parent.get_site() if parent is not None else None
-        institution = Institution.objects.filter(site=site).only("pk").first() if site is not None else None
+        root = self._site_root()
+        institution = Institution.objects.filter(site__root_page=root).only("pk").first() if root else None
         if institution is None or schedule.institution_id != institution.pk:
             self.add_error("fee_schedule", _("Diese Gebührenordnung gehört zu einer anderen Einrichtung. Bitte "
                                              "wählen Sie eine Gebührenordnung Ihrer Einrichtung."))

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from ..access import is_chat_staff
-from ..models import CannedReply, Conversation, ConversationRead, Institution, Message
+from ..models import CannedReply, Conversation, ConversationRead, Enrollment, Institution, Message
 from .enrollments import portal_enrollments
 from .institutions import staff_institutions
 
@@ -194,3 +194,32 @@ def canned_choices_for_enrollment(enrollment) -> list[CannedChoice]:
     """Before the enrollment has a conversation (the reply from its inspect view)."""
     return canned_choices(institution=enrollment.institution, offer=enrollment.offer,
                           contact=enrollment.account_holder)
+
+
+# --- Rundnachricht: the families a message to a group reaches ------------------------------------
+
+# Further groups within an offer (the waiting list, later): code -> (label, filter of an enrollment queryset).
+BROADCAST_GROUPS: dict[str, tuple[str, object]] = {}
+
+
+def register_broadcast_group(code: str, label, narrow) -> None:
+    """Add a recipient group to the Rundnachricht form: `narrow(enrollments)` returns the group's enrollments."""
+    BROADCAST_GROUPS[code] = (label, narrow)
+
+
+def broadcast_enrollments(user, *, offer, status: str = "", group: str = "") -> QuerySet:
+    """One enrollment per family (account holder) of `offer` in the institutions `user` answers messages for,
+    optionally of one status or group: a parent with two children in the offer gets the message once, in the
+    conversation of the first enrollment. Withdrawn enrollments are never written to."""
+    enrollments = Enrollment.objects.filter(offer=offer, institution__in=chat_staff_institutions(user),
+                                            account_holder__is_active=True).exclude(
+        status=Enrollment.Status.ZURUECKGEZOGEN)
+    if status:
+        enrollments = enrollments.filter(status=status)
+    if group:
+        enrollments = BROADCAST_GROUPS[group][1](enrollments)
+    first = enrollments.order_by().values("account_holder").annotate(first=Min("pk")).values("first")
+    return (Enrollment.objects.filter(pk__in=first)
+            .select_related("institution__site", "offer", "account_holder__workpro_person", "participant__user",
+                            "conversation")
+            .order_by("pk"))

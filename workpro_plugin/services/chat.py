@@ -29,12 +29,12 @@ from ..models import (
     OfferPage,
 )
 from ..models.chat import MAX_BODY_LENGTH, NOTIFY_INTERVAL
-from ..selectors.chat import institution_staff, unread_count
+from ..selectors.chat import fill_placeholders, institution_staff, placeholder_values, unread_count
 from . import privacy
 from .documents import CheckedFile, check_upload, deposit, merge_to_pdf
 from .errors import ServiceError
 from .images import clean_image
-from .notify import queue_mail
+from .notify import queue_mail, queue_mails
 
 MEMBER, STAFF = "member", "staff"
 
@@ -387,6 +387,62 @@ def send_pending_notifications(*, now: datetime | None = None) -> int:
             if changed:
                 conversation.save(update_fields=changed)
     return sent
+
+
+# --- Rundnachricht: one message to a group ----------------------------------------------------
+
+@dataclass(frozen=True)
+class BroadcastResult:
+    families: int
+    mailed: int      # mails queued now
+    batched: int     # conversations whose mail waits for the next batch (mailed within the last 15 minutes)
+
+
+def broadcast_send(*, enrollments, by, body: str) -> BroadcastResult:
+    """One staff message into the conversation of each enrollment given (one per family, see
+    selectors.chat.broadcast_enrollments), created where missing; the families are mailed as after any
+    staff message: at once, or with the next batch if they were mailed within the last 15 minutes.
+    Replies come back into those conversations. A constant number of queries for any group size."""
+    _validated(body, None)  # the text's rules; a message to a group has no attachment
+    text = _text(body)
+    enrollments = list(enrollments)
+    if not enrollments:
+        raise ChatError(_("Diese Auswahl erreicht keine Familie."))
+    if any(not is_chat_staff(by, e.institution) for e in {e.institution_id: e for e in enrollments}.values()):
+        raise ChatError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+    now = timezone.now()
+    with transaction.atomic():
+        missing = [e for e in enrollments if not _has_conversation(e)]
+        Conversation.objects.bulk_create([
+            Conversation(enrollment=e, kind=Conversation.Kind.ENROLLMENT, institution_id=e.institution_id,
+                         offer_id=e.offer_id, started_by=by) for e in missing], ignore_conflicts=True)
+        conversations = list(Conversation.objects.select_for_update(of=("self",)).filter(
+            enrollment__in=[e.pk for e in enrollments]).select_related(
+            "institution__site", "offer", "enrollment__participant__user", "enrollment__account_holder__workpro_person"))
+        values = {c.pk: placeholder_values(institution=c.institution, offer=c.offer,
+                                           contact=c.enrollment.account_holder) for c in conversations}
+        Message.objects.bulk_create([
+            Message(conversation=c, author=by, from_staff=True, body=fill_placeholders(text, values[c.pk]),
+                    created_at=now) for c in conversations])
+        due = [c for c in conversations if c.member_notified_at is None or now - c.member_notified_at >= NOTIFY_INTERVAL]
+        waiting = [c.pk for c in conversations if c not in due]
+        rows = [{"to": r.email, "template": "chat_message", "context": _mail_context(c, MEMBER),
+                 "language": r.language, "institution": c.institution, "person": r.person}
+                for c in due for r in recipients(c, MEMBER)]
+        queue_mails(rows)
+        ids = [c.pk for c in conversations]
+        Conversation.objects.filter(pk__in=ids).update(last_message_at=now, last_message_from_staff=True)
+        Conversation.objects.filter(pk__in=[c.pk for c in due]).update(member_notified_at=now,
+                                                                       member_notify_pending=False)
+        Conversation.objects.filter(pk__in=waiting).update(member_notify_pending=True)
+    return BroadcastResult(families=len(conversations), mailed=len(rows), batched=len(waiting))
+
+
+def _has_conversation(enrollment: Enrollment) -> bool:
+    try:
+        return enrollment.conversation is not None
+    except Conversation.DoesNotExist:
+        return False
 
 
 # --- data protection: export and erasure -------------------------------------------------------

@@ -85,6 +85,17 @@ def queue_mail(**kwargs) -> OutboxMessage:
     return _queue(channel=OutboxMessage.Channel.MAIL, **kwargs)
 
 
+def queue_mails(rows: list[dict]) -> list[OutboxMessage]:
+    """Many mail rows in one insert (a message to a group); each is sent after commit like queue_mail's."""
+    messages = OutboxMessage.objects.bulk_create([OutboxMessage(
+        channel=OutboxMessage.Channel.MAIL, recipient=row["to"], template=row["template"],
+        context=row.get("context") or {}, language=row.get("language") or settings.LANGUAGE_CODE,
+        institution=row.get("institution"), person=row.get("person"), secret_keys=[]) for row in rows])
+    ids = [message.pk for message in messages]
+    transaction.on_commit(lambda: [_enqueue_delivery(pk) for pk in ids])
+    return messages
+
+
 def queue_sms(**kwargs) -> OutboxMessage:
     """Write an SMS row now (number already normalised to E.164); sent after commit (see _queue)."""
     return _queue(channel=OutboxMessage.Channel.SMS, **kwargs)

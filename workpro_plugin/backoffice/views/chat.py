@@ -24,10 +24,13 @@ from django.views.decorators.http import require_GET, require_POST
 from ...access import is_chat_staff
 from ...models import Conversation, OfferPage
 from ...selectors.chat import (
+    broadcast_enrollments,
     canned_choices_for_conversation,
     canned_choices_for_enrollment,
+    chat_staff_institutions,
     institution_staff,
     read_markers,
+    staff_canned_replies,
     staff_conversations,
     thread_page,
     with_unread,
@@ -37,11 +40,12 @@ from ...services import chat as svc
 from ...services.documents import UploadError
 from ...shared.chat import _int, edit_message, poll_response, poll_seconds, present
 from ...shared.forms import CannedReplyPickForm, MessageForm, canned_pick_form
-from ..forms import AssignForm, HideMessageForm, InboxFilterForm
+from ..forms import AssignForm, BroadcastForm, HideMessageForm, InboxFilterForm
 from ..helpers import refuse_undeclared
 from ..shortcuts import staff_conversation_or_404, staff_enrollment_or_404
 
 INBOX_PAGE_SIZE = 50
+BROADCAST_PREVIEW = 50  # names shown on the confirmation
 INSERT = "einfuegen"  # the name of the "Einfügen" button of the reply form
 
 
@@ -88,7 +92,7 @@ def inbox(request):
     query.pop("p", None)
     return TemplateResponse(request, "workpro_plugin/admin/chat_inbox.html", {
         "form": form, "page": page, "conversations": page.object_list, "query": query.urlencode(),
-        "header_title": _("Nachrichten"),
+        "header_title": _("Nachrichten"), "may_broadcast": chat_staff_institutions(request.user).exists(),
     })
 
 
@@ -273,8 +277,52 @@ def enrollment_reply(request, pk: int):
     }, status=400)
 
 
+def broadcast(request):
+    """Rundnachricht: the form, then a confirmation with the number of families, then the summary.
+
+    "Weiter" shows whom the message reaches ("geht an 12 Familien") and carries the form along; "Senden"
+    sends it, unless the group changed meanwhile (then the confirmation comes again with the new number);
+    "Ändern" goes back to the form with everything typed.
+    """
+    institutions = chat_staff_institutions(request.user)
+    if not institutions.exists():
+        raise PermissionDenied
+    canned = staff_canned_replies(request.user).filter(is_active=True).order_by("title", "pk")
+    form = BroadcastForm(request.POST if request.method == "POST" else None, user=request.user, canned=canned)
+    context = {"form": form, "header_title": _("Rundnachricht")}
+    if request.method != "POST" or "aendern" in request.POST or not form.is_valid():
+        return TemplateResponse(request, "workpro_plugin/admin/chat_broadcast.html", context,
+                                status=400 if form.errors else 200)
+    data = form.cleaned_data
+    enrollments = broadcast_enrollments(request.user, offer=data["angebot"], status=data["status"],
+                                        group=data.get("gruppe") or "")
+    families = enrollments.count()
+    confirmed = request.POST.get("familien", "")
+    if "senden" in request.POST and confirmed == str(families) and families:
+        try:
+            result = svc.broadcast_send(enrollments=enrollments, by=request.user, body=data["body"])
+        except svc.ChatError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Rundnachricht an %(families)s Familien gesendet: %(mailed)s Mails sofort, "
+                                        "%(batched)s mit der nächsten Sammelmail. Antworten erscheinen in den "
+                                        "Unterhaltungen.") % {"families": result.families, "mailed": result.mailed,
+                                                              "batched": result.batched})
+            return redirect("workpro_chat:inbox")
+    elif "senden" in request.POST and families:
+        form.add_error(None, _("Die Zahl der Empfänger hat sich geändert. Bitte prüfen Sie sie erneut."))
+    if not families:
+        form.add_error("angebot", _("Diese Auswahl erreicht keine Familie."))
+        return TemplateResponse(request, "workpro_plugin/admin/chat_broadcast.html", context, status=400)
+    names = [e.account_holder.workpro_person.full_name if hasattr(e.account_holder, "workpro_person")
+             else e.account_holder.email for e in enrollments[:BROADCAST_PREVIEW]]
+    context.update(families=families, names=names, more=max(families - len(names), 0), body=data["body"])
+    return TemplateResponse(request, "workpro_plugin/admin/chat_broadcast_confirm.html", context)
+
+
 urls = [
     path("", inbox, name="inbox"),
+    path("rundnachricht/", broadcast, name="broadcast"),
     path("<int:pk>/", thread, name="thread"),
     path("<int:pk>/neu/", poll, name="poll"),
     path("<int:pk>/zuweisen/", assign, name="assign"),
