@@ -3,11 +3,14 @@
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.translation import gettext_lazy
 from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib.content_cache import invalidate_public_content
 from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection, Operator
+from .selectors.allocation import waiting_enrollments
+from .selectors.chat import register_broadcast_group
 from .services import allocation, audit, institutions
 from .services.enrollments import place_freed
 
@@ -66,3 +69,4 @@ def _place_freed(sender, offer_id, **kwargs):
 
 def connect_allocation() -> None:
     place_freed.connect(_place_freed, dispatch_uid="workpro-place-freed")
+    register_broadcast_group("warteliste", gettext_lazy("Warteliste (nach der Platzvergabe)"), waiting_enrollments)

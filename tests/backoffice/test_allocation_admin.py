@@ -138,3 +138,21 @@ def test_kriterienkatalog_is_scoped_and_validated(krippe):
     assert Criterion.objects.filter(institution=world.kita, label="Wohnsitz").exists()
     foreign = Criterion.objects.get(label="Geschwister BBZ")
     assert client.get(f"/admin/workpro_plugin/criterion/edit/{foreign.pk}/").status_code == 404
+
+
+def test_rundnachricht_to_the_waiting_list_reaches_only_waiting_families(krippe):
+    from workpro_plugin.models import Message
+
+    world, offer, (anna, ben) = krippe
+    round_ = AllocationRound.objects.create(title="Krippe 2027", stichtag=TODAY)
+    round_.offers.set([offer])
+    client = _login(world, "staff")
+    client.post(BASE + f"vergabe/{round_.pk}/bestaetigen/")  # Anna placed, Ben waiting
+    url = "/admin/workpro/nachrichten/rundnachricht/"
+    form = {"angebot": offer.pk, "status": "", "gruppe": "warteliste", "betreff": "Warteliste",
+            "text": "Wir melden uns, sobald ein Platz frei wird.", "textbaustein": ""}
+    confirm = client.post(url, {**form, "weiter": "1"})
+    assert "geht an 1 Familie" in confirm.content.decode() and "Ben Muster" in confirm.content.decode()
+    client.post(url, {**form, "familien": "1", "senden": "1"})
+    sent = Message.objects.filter(body__startswith="Warteliste")
+    assert [m.conversation.enrollment_id for m in sent] == [ben.pk]

@@ -104,3 +104,9 @@ def waiting_ranks(enrollments) -> None:
         if enrollment.offer_id not in lists:
             lists[enrollment.offer_id] = {e.pk: rank for rank, e, _r in waiting_list(enrollment.offer_id)}
         enrollment.waiting_rank = lists[enrollment.offer_id].get(enrollment.pk)
+
+
+def waiting_enrollments(enrollments: QuerySet) -> QuerySet:
+    """Of `enrollments`, those still on a waiting list after a Vergaberunde (the Rundnachricht group)."""
+    return enrollments.filter(status__in=ALLOCATION_POOL_STATUSES,
+                              allocation_results__outcome=AllocationOutcome.WAITING).distinct()
