@@ -19,6 +19,7 @@ from ...services import applications as app_svc
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
 from ...services.minors import care_required, outstanding_care, wards_of
+from ..forms.accounts import RecoveryDataForm
 from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404
 
@@ -126,6 +127,10 @@ def enrollment_section(request, pk: int, section: str):
     editable = section in app_svc.editable_sections(enrollment)
     upload_form = DocumentUploadForm() if section == "uploads" else None
     form = _section_form(section, enrollment, request.POST if request.method == "POST" and editable else None)
+    holder_form = None
+    if section == "guardians":
+        holder_form = RecoveryDataForm(request.POST if request.method == "POST" and editable else None,
+                                       prefix="holder", person=getattr(request.user, "workpro_person", None))
     if request.method == "POST" and editable:
         if section == "uploads":
             upload_form = DocumentUploadForm(request.POST, request.FILES)
@@ -139,9 +144,10 @@ def enrollment_section(request, pk: int, section: str):
                 else:
                     messages.success(request, _("„%(title)s“ wurde hochgeladen.") % {"title": title})
                     return redirect("workpro:enrollment_section", pk=pk, section=section)
-        elif form.is_valid():
+        elif form.is_valid() and (holder_form is None or holder_form.is_valid()):
             app_svc.section_save(enrollment=enrollment, by=request.user, section=section,
-                                 data=_json_of(section, form), is_complete=True)
+                                 data=_json_of(section, form), is_complete=True,
+                                 holder=holder_form.cleaned_data if holder_form is not None else None)
             messages.success(request, _("Gespeichert."))
             following = codes[codes.index(section) + 1:]
             next_editable = [c for c in following if c in app_svc.editable_sections(enrollment)]
@@ -153,7 +159,7 @@ def enrollment_section(request, pk: int, section: str):
                                  data=_raw_draft(section, form), is_complete=False)
     context = {
         "enrollment": enrollment, "menu": menu, "section": section, "section_label": SECTION_LABELS[section],
-        "form": form, "editable": editable, "upload_form": upload_form,
+        "form": form, "editable": editable, "upload_form": upload_form, "holder_form": holder_form,
         "participant": enrollment.participant,
     }
     if section == "income":
