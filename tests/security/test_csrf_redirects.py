@@ -91,6 +91,7 @@ def _kwargs(w) -> dict:
         "workpro:enrollment_accept": ("holder", [{"pk": w.e_angebot.pk}]),
         "workpro:documents": ("holder", [{}]),
         "workpro:participant_login": ("holder", [{"person_id": w.child.pk}]),
+        "workpro:participant_view": ("holder", [{"person_id": w.child.pk}]),
         "workpro:care": ("holder", [{"pk": e.pk}]),
         "workpro:care_edit": ("holder", [{"pk": e.pk, "kind": "notfallkontakt", "contact_id": w.emergency.pk},
                                          {"pk": e.pk, "kind": "abholberechtigt", "contact_id": w.pickup.pk}]),

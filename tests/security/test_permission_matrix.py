@@ -509,6 +509,15 @@ def _participant_login(ok):
     return rule
 
 
+def _participant_view(c: Ctx):
+    """Was der Teilnehmer sieht: only the PSB1 (with access) of a minor with an own login."""
+    person = c.info["person"](c.obj)
+    if c.user is None or person.user_id is None or person.user_id == c.user.pk or not person.is_minor:
+        return 404
+    links = Guardian.objects.filter(participant=person, guardian__user=c.user, is_primary=True)
+    return 200 if any(link.has_access_on(timezone.localdate()) for link in links) else 404
+
+
 def _staff(ok, *, perm=None):
     """Admin view scoped to the user's institutions (404 outside), needing `perm` there (else denied)."""
     def rule(c: Ctx):
@@ -632,6 +641,7 @@ RULES: dict[str, U] = {
                                    post=portal(lambda c: 400 if c.portal == HOLDER else 404), data=BOUND),
     "workpro:participant_login": U(PEOPLE, portal(_participant_login(200)), post=portal(_participant_login(400)),
                                    data={"email": ""}),
+    "workpro:participant_view": U(PEOPLE, portal(_participant_view)),
     "workpro:care": U(ENROLLMENT, portal(_care_get), post=portal(lambda c: 400 if c.portal == HOLDER else 404),
                       data={"kind": "notfallkontakt"}),
     "workpro:care_edit": U(CARE, portal(lambda c: 200 if c.portal == HOLDER else 404),
