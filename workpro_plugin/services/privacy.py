@@ -39,9 +39,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import PROTECT, Max, Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import conf
 from ..access import speaks_for
+from ..lib.formats import format_date
 from ..lib.users import login_field
 from ..models import (
     CLOSED_STATUSES,
@@ -57,6 +60,9 @@ from ..models import (
     PrivacyLog,
 )
 from ..selectors.institutions import staff_institutions
+from .enrollments import enrollment_withdraw
+from .errors import ServiceError
+from .notify import queue_mail
 
 logger = logging.getLogger(__name__)
 S = Enrollment.Status
@@ -64,6 +70,7 @@ S = Enrollment.Status
 ACTION_EXPORTED = "workpro.privacy.exported"
 ACTION_ANONYMISED = "workpro.privacy.anonymised"
 ACTION_RETENTION = "workpro.privacy.retention"
+ACTION_ERASURE_REQUESTED = "workpro.privacy.erasure_requested"
 ANONYMISED_NAME = "Anonymisiert"
 
 _exporters: dict[str, Callable[[Person], object]] = {}
@@ -513,6 +520,9 @@ def person_due_on(person: Person) -> date | None:
     `person` days ago, and every document of theirs past its retention. None: not (yet) due."""
     if person.user_id and (person.user.is_staff or person.user.is_superuser or person.user.groups.exists()):
         return None  # staff accounts are managed by hand
+    if person.erasure_requested_at is not None:  # "Konto löschen": only the retention duties wait
+        kept = erasure_kept(person)
+        return max(k.until for k in kept) if kept else timezone.localdate()
     enrollments = list(enrollments_of(person).select_related("account_holder"))
     ends = []
     for enrollment in enrollments:
@@ -581,6 +591,158 @@ def person_anonymise(*, person: Person, by=None) -> dict:
     PrivacyLog.objects.create(person=person, action=ACTION_ANONYMISED, by=by, figures=figures)
     logger.info("privacy: person %s anonymised: %s", person.pk, figures)
     return figures
+
+
+# --- Konto löschen: erasure on request (Art. 17 DSGVO) ----------------------------------------------
+
+class ErasureRefused(ServiceError):
+    """The account cannot be erased now; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a retention duty keeps after an erasure request, why, and until when."""
+
+    what: str
+    why: str
+    until: date
+
+
+def _contract_until(enrollment: Enrollment, ended: date) -> date:
+    due = ended + timedelta(days=retention_days("contract"))
+    for document in enrollment.documents.all():
+        due = max(due, document_due_on(document, ended) or due)
+    return due
+
+
+def erasure_kept(person: Person, today: date | None = None) -> list[Kept]:
+    """Concluded contracts whose retention period (ten years by default) has not passed yet."""
+    today = today or timezone.localdate()
+    kept = []
+    for enrollment in (enrollments_of(person).filter(status=S.RATIFIZIERT).select_related("offer")
+                       .order_by("contract_start", "pk")):
+        ended = enrollment_ended_on(enrollment)
+        until = _contract_until(enrollment, ended or today)
+        if until > today:
+            kept.append(Kept(
+                what=_("Vertrag %(number)s (%(offer)s): Vertragsunterlagen, Beiträge, Name, Anschrift, Geburtsdatum "
+                       "und Kundennummer") % {"number": enrollment.contract_number or enrollment.pk,
+                                             "offer": enrollment.offer.title},
+                why=_("gesetzliche Aufbewahrungspflicht für Verträge und Abrechnungsunterlagen "
+                      "(§ 147 AO, § 257 HGB)"),
+                until=until))
+    return kept
+
+
+def _running_contract(person: Person, today: date):
+    for enrollment in enrollments_of(person).filter(status=S.RATIFIZIERT).select_related("offer"):
+        ended = enrollment_ended_on(enrollment)
+        if ended is None or ended >= today:
+            return enrollment
+    return None
+
+
+def erasure_subjects(user) -> list[Person]:
+    """Whom "Konto löschen" concerns: the account holder and the wards without an own login they are PSB1 of."""
+    own = Person.objects.filter(user=user, anonymised_at__isnull=True).first()
+    if own is None:
+        return []
+    wards = Person.objects.filter(guardianships__guardian=own, guardianships__is_primary=True, user__isnull=True,
+                                  anonymised_at__isnull=True).distinct()
+    return [own, *wards]
+
+
+ERASED_NOW = (
+    gettext_lazy("Ihr Zugang: eine Anmeldung ist nicht mehr möglich"),
+    gettext_lazy("Mailadresse und Handynummer"),
+    gettext_lazy("Anmeldungen ohne Vertrag mit ihren Angaben und Dokumenten (offene Anmeldungen wurden "
+                 "zurückgezogen)"),
+    gettext_lazy("Texte Ihrer Nachrichten, Notfallkontakte und Abholberechtigte, Anmelde- und Zugriffsprotokolle"),
+)
+
+
+def _erase_now(person: Person, *, keep: set[int], by) -> dict:
+    """What no retention duty keeps goes at once; the concluded contracts in `keep` stay as they are."""
+    figures = {"documents_deleted": 0, "sections_cleared": 0, "messages_scrubbed": 0}
+    others = enrollments_of(person).exclude(pk__in=keep)
+    for document in _documents_of(person).exclude(enrollment_id__in=keep):
+        _delete_document(document)
+        figures["documents_deleted"] += 1
+    figures["sections_cleared"] = EnrollmentSection.objects.filter(enrollment__in=others).update(data={})
+    others.update(interview_note="", decision_reason="", withdrawn_reason="", costs_reason="", printed_fingerprint="")
+    enrollments_of(person).filter(pk__in=keep).update(interview_note="", decision_reason="")
+    EnrollmentLog.objects.filter(enrollment__in=others).update(note="")
+    for name, eraser in sorted(_erasers.items()):
+        if name != "addon_bookings":  # a booking's cost reason belongs to the kept contract
+            figures[name] = eraser(person)
+    _outbox_of(person).filter(state=OutboxMessage.State.PENDING).update(state=OutboxMessage.State.FAILED)
+    figures["messages_scrubbed"] = _outbox_of(person).update(recipient="", context={}, subject="", last_error="")
+    Consent.objects.filter(person=person).update(ip=None)
+    if person.user_id:
+        User = get_user_model()
+        user = User.objects.select_for_update().get(pk=person.user_id)
+        user.email = ""
+        setattr(user, login_field(), f"anonymisiert-{user.pk}")
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+    person.email = person.mobile = ""
+    person.password_issued_at, person.must_set_password = None, False
+    person.erasure_requested_at = timezone.now()
+    person.save()
+    return figures
+
+
+@transaction.atomic
+def account_request_erasure(*, user) -> dict:
+    """Konto löschen: the account holder (password confirmed by the form) asks for erasure.
+
+    Open applications are withdrawn. For the holder and their wards without an own login, what no
+    retention duty keeps is erased at once; a concluded contract is kept until its retention period
+    ends (apply_retention then anonymises the person). While a contract runs, nothing changes: it
+    has to be ended with the institution first. A confirmation mail says what went and what is kept,
+    why and until when. Returns {"erased": [...], "kept": [Kept, ...]}.
+    """
+    today = timezone.localdate()
+    people = erasure_subjects(user)
+    if not people:
+        raise ErasureRefused(_("Zu diesem Zugang gibt es keine Daten zu löschen."))
+    for person in people:
+        running = _running_contract(person, today)
+        if running is not None:
+            raise ErasureRefused(_(
+                "Der Vertrag „%(offer)s“ (%(number)s) läuft noch. Solange kann das Konto nicht gelöscht werden; "
+                "bitte beenden Sie den Vertrag zuerst mit der Einrichtung.")
+                % {"offer": running.offer.title, "number": running.contract_number or running.pk})
+    own = Person.objects.select_for_update().get(pk=people[0].pk)
+    address, language, first_name = user.email, own.language, own.first_name
+    institution = (Enrollment.objects.filter(account_holder=user).select_related("institution")
+                   .order_by("-created_at").first())
+    institution = institution.institution if institution else None
+    for enrollment in Enrollment.objects.filter(account_holder=user).exclude(status__in=[*CLOSED_STATUSES]):
+        enrollment_withdraw(enrollment=enrollment, by=user, reason=_("Löschung des Kontos auf Wunsch"))
+    kept_all: list[Kept] = []
+    for person in people:
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        kept = erasure_kept(person, today)
+        if kept:
+            keep = set(enrollments_of(person).filter(status=S.RATIFIZIERT).values_list("pk", flat=True))
+            figures = _erase_now(person, keep=keep, by=user)
+            kept_all.extend(k for k in kept if k not in kept_all)
+        else:
+            figures = person_anonymise(person=person, by=user)
+        kept_until = max((k.until for k in kept), default=today)
+        PrivacyLog.objects.create(person=person, action=ACTION_ERASURE_REQUESTED, by=None,
+                                  figures={**figures, "kept_until": kept_until.isoformat()})
+    erased = [str(line) for line in ERASED_NOW]
+    if address:
+        # After the erasure, so the scrub above does not empty it; it names no data, only what happened.
+        queue_mail(to=address, template="erasure_confirmed", language=language, institution=institution,
+                   context={"first_name": first_name, "erased": erased,
+                            "kept": [{"what": k.what, "why": k.why, "until": format_date(k.until)}
+                                     for k in kept_all]})
+    logger.info("privacy: erasure requested by user %s: %s people, %s kept", user.pk, len(people), len(kept_all))
+    return {"erased": erased, "kept": kept_all}
 
 
 def apply_retention(*, today: date | None = None) -> dict:
