@@ -32,6 +32,7 @@ urlpatterns = [
     path("konto/anmeldung/<int:pk>/drucken/", views_enrollment.enrollment_print, name="enrollment_print"),
     path("konto/anmeldung/<int:pk>/absenden/", views_enrollment.enrollment_submit, name="enrollment_submit"),
     path("konto/anmeldung/<int:pk>/angebot-annehmen/", views_enrollment.enrollment_accept, name="enrollment_accept"),
+    path("konto/anmeldung/<int:pk>/einkommensnachweis/", views_enrollment.enrollment_proof, name="enrollment_proof"),
     path("konto/dokumente/", views_documents.documents, name="documents"),
     path("konto/teilnehmer/<int:person_id>/zugang/", views_minors.participant_login, name="participant_login"),
     path("konto/teilnehmer/<int:person_id>/sicht/", views_minors.participant_view, name="participant_view"),

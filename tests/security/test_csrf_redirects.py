@@ -92,6 +92,8 @@ def _kwargs(w) -> dict:
         "workpro:documents": ("holder", [{}]),
         "workpro:participant_login": ("holder", [{"person_id": w.child.pk}]),
         "workpro:participant_view": ("holder", [{"person_id": w.child.pk}]),
+        "workpro:account_delete": ("holder", [{}]),
+        "workpro:enrollment_proof": ("holder", [{"pk": e.pk}]),
         "workpro:care": ("holder", [{"pk": e.pk}]),
         "workpro:care_edit": ("holder", [{"pk": e.pk, "kind": "notfallkontakt", "contact_id": w.emergency.pk},
                                          {"pk": e.pk, "kind": "abholberechtigt", "contact_id": w.pickup.pk}]),

@@ -623,10 +623,14 @@ RULES: dict[str, U] = {
     "workpro:email_confirm": U(lambda s: [("token", {"token": s.email_token}, {})],
                                portal(lambda c: 200 if _link_open(c) else 400),
                                post=portal(lambda c: 302 if _link_open(c) else 400)),
+    "workpro:account_delete": U(None, portal(lambda c: 200 if c.has_person else 404),
+                                post=portal(lambda c: 400 if c.has_person else 404)),
     "workpro:data_export": portal_post(PEOPLE, lambda c: 200 if c.speaks(c.info["person"](c.obj)) else 404,
                                        data=lambda s, kwargs: {"person": kwargs.pop("person_id")}),
     "workpro:enrollment_detail": U(ENROLLMENT, portal(lambda c: 200 if c.portal else 404)),
     "workpro:enrollment_withdraw": portal_post(ENROLLMENT, lambda c: 302 if c.portal == HOLDER else 404),
+    "workpro:enrollment_proof": U(ENROLLMENT, portal(lambda c: 200 if c.portal == HOLDER else 404),
+                                  post=portal(lambda c: 400 if c.portal == HOLDER else 404), data=BOUND),
     "workpro:enrollment_participant": U(ENROLLMENT, portal(_enrollment_participant)),
     # Income is a phase-2 section: a candidate's holder fills it in (a bad POST is a 400); in other
     # states, and before a participant is chosen, a POST only shows the page again.

@@ -288,6 +288,9 @@ def _enrollment_data(enrollment: Enrollment) -> dict:
         "decided_at": enrollment.decided_at,
         "proof_requested_at": enrollment.proof_requested_at, "proof_deadline": enrollment.proof_deadline,
         "proof_received_at": enrollment.proof_received_at, "proof_overdue": enrollment.proof_overdue,
+        "proof_uploaded_at": enrollment.proof_uploaded_at,
+        "fee_periods": [{"starts_on": p.starts_on, "amount": p.amount, "reason": p.reason}
+                        for p in enrollment.fee_periods.all()],
         "costs": enrollment.costs, "costs_reason": enrollment.costs_reason,
         "contract_start": enrollment.contract_start, "contract_end": enrollment.contract_end,
         "signed_copy_deadline": enrollment.signed_copy_deadline, "offered_at": enrollment.offered_at,

@@ -14,6 +14,7 @@ from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_jso
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.documents import portal_documents
 from ...selectors.enrollments import portal_enrollments
+from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
 from ...services import enrollments as svc
@@ -269,7 +270,29 @@ def enrollment_detail(request, pk: int):
         "documents": portal_documents(request.user).filter(enrollment=enrollment, superseded=False),
         "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
         "care_missing": outstanding_care(enrollment),
+        "proof_form": DocumentUploadForm() if is_holder and enrollment.proof_due else None,
+        "fee_history": fee_history(enrollment) if role != PortalRole.PARTICIPANT else [],
     })
+
+
+@login_required(login_url=LOGIN_URL)
+def enrollment_proof(request, pk: int):
+    """Einkommensnachweis hochladen: the answer to a proof request, before its deadline."""
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
+    form = DocumentUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.enrollment_upload_proof(enrollment=enrollment, by=request.user, upload=form.cleaned_data["file"])
+        except UploadError as exc:
+            form.add_error("file", str(exc))
+        except svc.EnrollmentActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Vielen Dank! Der Einkommensnachweis ist hinterlegt; die Einrichtung prüft "
+                                        "ihn."))
+            return redirect("workpro:enrollment_detail", pk=pk)
+    return render(request, "workpro_plugin/account/enrollment_proof.html",
+                  {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
 
 
 @login_required(login_url=LOGIN_URL)
