@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.factories import enrollment_in, make_child, pdf_bytes
 from workpro_plugin.models import Document, Enrollment, EnrollmentSection, Person, PrivacyLog
-from workpro_plugin.services import privacy
+from workpro_plugin.services import accounts, privacy
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
@@ -46,7 +46,7 @@ def test_without_a_contract_everything_is_anonymised_at_once(world, holder, run_
     interest = enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=holder)
     _doc(interest, "application", "Anmeldung")
     with run_on_commit():
-        result = privacy.account_request_erasure(user=holder)
+        result = accounts.account_request_erasure(user=holder)
     assert result["kept"] == []
     person = Person.objects.get(pk=holder.workpro_person.pk)
     assert person.anonymised_at is not None and person.last_name == privacy.ANONYMISED_NAME
@@ -71,7 +71,7 @@ def test_a_concluded_contract_is_kept_until_its_retention_ends_then_anonymised(w
                                                defaults={"data": {"earners": [1]}})
 
     with run_on_commit():
-        result = privacy.account_request_erasure(user=holder)
+        result = accounts.account_request_erasure(user=holder)
     until = contract.contract_end + timedelta(days=3653)
     assert [k.until for k in result["kept"]] == [until]
     assert "KITA-2020-00001" in result["kept"][0].what and "§ 147 AO" in result["kept"][0].why
@@ -105,7 +105,7 @@ def test_a_running_contract_refuses_and_changes_nothing(world, holder, run_on_co
     child = make_child(holder, first_name="Lena")
     _ended_contract(world, holder, child, ended_days_ago=-100)  # ends in 100 days
     with pytest.raises(privacy.ErasureRefused, match="läuft noch"):
-        privacy.account_request_erasure(user=holder)
+        accounts.account_request_erasure(user=holder)
     assert User.objects.get(pk=holder.pk).is_active
     assert Person.objects.get(pk=holder.workpro_person.pk).erasure_requested_at is None
 

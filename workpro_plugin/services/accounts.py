@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 
 from .. import conf
 from ..lib.users import by_login, login_fields, set_login
+from ..lib.formats import format_date
 from ..models import (
+    CLOSED_STATUSES,
     ISSUED_PASSWORD_VALIDITY,
     STANDING_STATUSES,
     Enrollment,
@@ -27,14 +29,17 @@ from ..models import (
     OfferPage,
     OutboxMessage,
     Person,
+    PrivacyLog,
 )
 from . import audit, privacy
+from .enrollments import enrollment_withdraw
 from .errors import ServiceError
 from .notify import queue_mail, queue_sms
 
 # No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 SMS_LIMITS = ((timedelta(hours=1), 2), (timedelta(days=1), 5))
+S = Enrollment.Status
 
 
 def generate_password(groups: int = 3, size: int = 4) -> str:
@@ -611,6 +616,60 @@ def account_confirm_email_change(*, user, token: str) -> str:
         queue_mail(to=old_email, template="email_changed", language=person.language if person else None,
                    person=person, context={"first_name": person.first_name if person else "", "new_email": new_email})
     return new_email
+
+
+# --- Konto löschen -------------------------------------------------------------------------------
+
+@transaction.atomic
+def account_request_erasure(*, user) -> dict:
+    """Konto löschen: the account holder (password confirmed by the form) asks for erasure.
+
+    Open applications are withdrawn. For the holder and their wards without an own login, what no
+    retention duty keeps is erased at once; a concluded contract is kept until its retention period
+    ends (apply_retention then anonymises the person). While a contract runs, nothing changes: it
+    has to be ended with the institution first. A confirmation mail says what went and what is kept,
+    why and until when. Returns {"erased": [...], "kept": [Kept, ...]}.
+    """
+    today = timezone.localdate()
+    people = privacy.erasure_subjects(user)
+    if not people:
+        raise privacy.ErasureRefused(_("Zu diesem Zugang gibt es keine Daten zu löschen."))
+    for person in people:
+        running = privacy.running_contract(person, today)
+        if running is not None:
+            raise privacy.ErasureRefused(_(
+                "Der Vertrag „%(offer)s“ (%(number)s) läuft noch. Solange kann das Konto nicht gelöscht werden; "
+                "bitte beenden Sie den Vertrag zuerst mit der Einrichtung.")
+                % {"offer": running.offer.title, "number": running.contract_number or running.pk})
+    own = Person.objects.select_for_update().get(pk=people[0].pk)
+    address, language, first_name = user.email, own.language, own.first_name
+    institution = (Enrollment.objects.filter(account_holder=user).select_related("institution")
+                   .order_by("-created_at").first())
+    institution = institution.institution if institution else None
+    for enrollment in Enrollment.objects.filter(account_holder=user).exclude(status__in=[*CLOSED_STATUSES]):
+        enrollment_withdraw(enrollment=enrollment, by=user, reason=_("Löschung des Kontos auf Wunsch"))
+    kept_all: list[privacy.Kept] = []
+    for person in people:
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        kept = privacy.erasure_kept(person, today)
+        if kept:
+            keep = set(privacy.enrollments_of(person).filter(status=S.RATIFIZIERT).values_list("pk", flat=True))
+            figures = privacy.erase_now(person, keep=keep, by=user)
+            kept_all.extend(k for k in kept if k not in kept_all)
+        else:
+            figures = privacy.person_anonymise(person=person, by=user)
+        kept_until = max((k.until for k in kept), default=today)
+        PrivacyLog.objects.create(person=person, action=privacy.ACTION_ERASURE_REQUESTED, by=None,
+                                  figures={**figures, "kept_until": kept_until.isoformat()})
+    erased = [str(line) for line in privacy.ERASED_NOW]
+    if address:
+        # After the erasure, so the scrub above does not empty it; it names no data, only what happened.
+        queue_mail(to=address, template="erasure_confirmed", language=language, institution=institution,
+                   context={"first_name": first_name, "erased": erased,
+                            "kept": [{"what": k.what, "why": k.why, "until": format_date(k.until)}
+                                     for k in kept_all]})
+    return {"erased": erased, "kept": kept_all}
+
 
 
 # --- DSGVO: requested login changes ---------------------------------------------------------

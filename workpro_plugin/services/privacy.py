@@ -44,7 +44,6 @@ from django.utils.translation import gettext_lazy
 
 from .. import conf
 from ..access import speaks_for
-from ..lib.formats import format_date
 from ..lib.users import login_field
 from ..models import (
     CLOSED_STATUSES,
@@ -60,9 +59,7 @@ from ..models import (
     PrivacyLog,
 )
 from ..selectors.institutions import staff_institutions
-from .enrollments import enrollment_withdraw
 from .errors import ServiceError
-from .notify import queue_mail
 
 logger = logging.getLogger(__name__)
 S = Enrollment.Status
@@ -637,7 +634,7 @@ def erasure_kept(person: Person, today: date | None = None) -> list[Kept]:
     return kept
 
 
-def _running_contract(person: Person, today: date):
+def running_contract(person: Person, today: date):
     for enrollment in enrollments_of(person).filter(status=S.RATIFIZIERT).select_related("offer"):
         ended = enrollment_ended_on(enrollment)
         if ended is None or ended >= today:
@@ -664,7 +661,7 @@ ERASED_NOW = (
 )
 
 
-def _erase_now(person: Person, *, keep: set[int], by) -> dict:
+def erase_now(person: Person, *, keep: set[int], by) -> dict:
     """What no retention duty keeps goes at once; the concluded contracts in `keep` stay as they are."""
     figures = {"documents_deleted": 0, "sections_cleared": 0, "messages_scrubbed": 0}
     others = enrollments_of(person).exclude(pk__in=keep)
@@ -694,58 +691,6 @@ def _erase_now(person: Person, *, keep: set[int], by) -> dict:
     person.erasure_requested_at = timezone.now()
     person.save()
     return figures
-
-
-@transaction.atomic
-def account_request_erasure(*, user) -> dict:
-    """Konto löschen: the account holder (password confirmed by the form) asks for erasure.
-
-    Open applications are withdrawn. For the holder and their wards without an own login, what no
-    retention duty keeps is erased at once; a concluded contract is kept until its retention period
-    ends (apply_retention then anonymises the person). While a contract runs, nothing changes: it
-    has to be ended with the institution first. A confirmation mail says what went and what is kept,
-    why and until when. Returns {"erased": [...], "kept": [Kept, ...]}.
-    """
-    today = timezone.localdate()
-    people = erasure_subjects(user)
-    if not people:
-        raise ErasureRefused(_("Zu diesem Zugang gibt es keine Daten zu löschen."))
-    for person in people:
-        running = _running_contract(person, today)
-        if running is not None:
-            raise ErasureRefused(_(
-                "Der Vertrag „%(offer)s“ (%(number)s) läuft noch. Solange kann das Konto nicht gelöscht werden; "
-                "bitte beenden Sie den Vertrag zuerst mit der Einrichtung.")
-                % {"offer": running.offer.title, "number": running.contract_number or running.pk})
-    own = Person.objects.select_for_update().get(pk=people[0].pk)
-    address, language, first_name = user.email, own.language, own.first_name
-    institution = (Enrollment.objects.filter(account_holder=user).select_related("institution")
-                   .order_by("-created_at").first())
-    institution = institution.institution if institution else None
-    for enrollment in Enrollment.objects.filter(account_holder=user).exclude(status__in=[*CLOSED_STATUSES]):
-        enrollment_withdraw(enrollment=enrollment, by=user, reason=_("Löschung des Kontos auf Wunsch"))
-    kept_all: list[Kept] = []
-    for person in people:
-        person = Person.objects.select_for_update().get(pk=person.pk)
-        kept = erasure_kept(person, today)
-        if kept:
-            keep = set(enrollments_of(person).filter(status=S.RATIFIZIERT).values_list("pk", flat=True))
-            figures = _erase_now(person, keep=keep, by=user)
-            kept_all.extend(k for k in kept if k not in kept_all)
-        else:
-            figures = person_anonymise(person=person, by=user)
-        kept_until = max((k.until for k in kept), default=today)
-        PrivacyLog.objects.create(person=person, action=ACTION_ERASURE_REQUESTED, by=None,
-                                  figures={**figures, "kept_until": kept_until.isoformat()})
-    erased = [str(line) for line in ERASED_NOW]
-    if address:
-        # After the erasure, so the scrub above does not empty it; it names no data, only what happened.
-        queue_mail(to=address, template="erasure_confirmed", language=language, institution=institution,
-                   context={"first_name": first_name, "erased": erased,
-                            "kept": [{"what": k.what, "why": k.why, "until": format_date(k.until)}
-                                     for k in kept_all]})
-    logger.info("privacy: erasure requested by user %s: %s people, %s kept", user.pk, len(people), len(kept_all))
-    return {"erased": erased, "kept": kept_all}
 
 
 def apply_retention(*, today: date | None = None) -> dict:

@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ...services import privacy
+from ...services.accounts import account_request_erasure
 from ...shared.files import export_response
 from ..forms.accounts import AccountDeleteForm
 from ..shortcuts import LOGIN_URL
@@ -39,7 +40,7 @@ def account_delete(request):
     form = AccountDeleteForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            privacy.account_request_erasure(user=request.user)
+            account_request_erasure(user=request.user)
         except privacy.ErasureRefused as exc:
             form.add_error(None, str(exc))
         else:
