@@ -37,7 +37,7 @@ def account_delete(request):
     """Konto löschen: with the current password; what is erased at once and what is kept is shown first."""
     if getattr(request.user, "workpro_person", None) is None:
         raise Http404
-    form = AccountDeleteForm(request.POST or None, user=request.user)
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             account_request_erasure(user=request.user)
