@@ -75,7 +75,8 @@ def build(world=None) -> SimpleNamespace:
     # Angebot annehmen: the holder takes part themself.
     w.e_angebot = enrollment_in(S.ANGEBOT, offer=offer, institution=w.kita, holder=holder)
     # A minor's ratified contract: Notfallkontakt, Abholberechtigte, add-ons, apps, chat.
-    w.child = make_child(holder, first_name="Lena", date_of_birth=today - timedelta(days=4 * 365))
+    # 14 years old: old enough for an own login (WORKPRO_MINOR_LOGIN_MIN_AGE), still a minor.
+    w.child = make_child(holder, first_name="Lena", date_of_birth=today - timedelta(days=15 * 365))
     w.e_rat = enrollment_in(S.RATIFIZIERT, offer=offer, institution=w.kita, holder=holder, participant=w.child)
     Enrollment.objects.filter(pk=w.e_rat.pk).update(contract_start=today + timedelta(days=20),
                                                     contract_end=today + timedelta(days=400),

@@ -88,6 +88,18 @@ def portal_role(user, enrollment, today=None) -> str | None:
     return None
 
 
+def sees_ward_login(user, person, today=None) -> bool:
+    """May `user` see what the own login of `person` shows? The PSB1 of a minor with an own login, while
+    the guardian's access lasts. (Acting for such a ward is not this: see `speaks_for`.)"""
+    if user is None or not user.is_authenticated or person is None or person.user_id in (None, user.pk):
+        return False
+    if not person.is_minor:
+        return False
+    today = today or timezone.localdate()
+    return any(link.has_access_on(today)
+               for link in person.guardianships.filter(guardian__user=user, is_primary=True))
+
+
 def speaks_for(user, person, today=None) -> bool:
     """May `user` act for `person` in personal matters (accept apps, write messages, read own documents)?
 

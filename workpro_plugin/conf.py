@@ -102,6 +102,8 @@ DEFAULTS = {
     # Page types the offer index and the help page may be created under; None: any page type.
     "INDEX_PARENT_PAGE_TYPES": None,
     "PICKUP_PHOTO_VALIDITY_MONTHS": 24,
+    # A minor gets an own login ("Eigene Mailadresse zuweisen") from this age on.
+    "MINOR_LOGIN_MIN_AGE": 14,
     "PICKUP_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     # --- Platzvergabe: days a family has to accept a place offered from the waiting list
     "PLACE_ACCEPT_DAYS": 7,

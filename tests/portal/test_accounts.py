@@ -256,7 +256,7 @@ def test_password_request_by_customer_number_with_new_email(client, known_person
 
 def test_password_request_without_mobile_shows_institution_contact(client, kita, known_person, run_on_commit,
                                                                    sms_outbox):
-    known_person.mobile = ""
+    known_person.mobile, known_person.must_set_password = "", False  # an own password: no renewal by mail
     known_person.save()
     response = _request(client, run_on_commit, mobile="", customer_number="K-000042")
     assert response["Location"] == "/workpro/konto/passwort-anfordern/gesendet/"
@@ -301,7 +301,7 @@ def test_password_request_rate_limit_per_ip(client, known_person, run_on_commit)
         ({"date_of_birth": "31.02.1985"}, "date_of_birth", "TT.MM.JJJJ"),
         ({"date_of_birth": "2999-01-01"}, "date_of_birth", "gültiges Geburtsdatum"),
         ({"mobile": "12"}, "mobile", "gültige Telefonnummer"),
-        ({"mobile": "", "customer_number": ""}, "mobile", "Handynummer oder Ihre Kundennummer"),
+        ({"customer_number": "x" * 31}, "customer_number", "höchstens 30 Zeichen"),
         ({"email": "nope"}, "email", "gültige Mailadresse"),
         ({"last_name": ""}, "last_name", "Namen eingeben"),
     ],
@@ -311,3 +311,101 @@ def test_password_request_bad_input(client, known_person, run_on_commit, overrid
     assert response.status_code == 400
     assert any(message in e for e in response.context["form"].errors[field])
     assert BeautifulSoup(response.content, "html.parser").find("input", {"name": "first_name"})["value"] == "Erika"
+
+
+# --- recovery for every account holder (#20) ---------------------------------------------------
+
+def test_a_parent_without_birth_date_or_customer_number_recovers_with_address_and_mobile(
+        client, known_person, run_on_commit, sms_outbox):
+    """A parent who registered on the website has neither a birth date nor a Kundennummer on file."""
+    known_person.date_of_birth, known_person.customer_number = None, None
+    known_person.save()
+    _request(client, run_on_commit, date_of_birth="")
+    assert len(sms_outbox) == 1 and sms_outbox[0].to == "+4915123456789"
+    password = ISSUED_PASSWORD_RE.search(sms_outbox[0].body).group(1)
+    assert portal_login(client, "erika.muster@example.org", password).status_code == 302
+
+
+@pytest.mark.parametrize("overrides", [
+    {"date_of_birth": "", "email": "erika@neu.example"},       # name and mobile alone: one fact
+    {"date_of_birth": "1990-01-01"},                            # a contradicting birth date
+    {"mobile": "", "customer_number": "", "date_of_birth": "1985-04-12", "email": "erika@neu.example"},
+])
+def test_too_few_or_contradicting_facts_send_nothing(client, known_person, run_on_commit, sms_outbox, overrides):
+    response = _request(client, run_on_commit, **overrides)
+    assert response["Location"] == "/workpro/konto/passwort-anfordern/gesendet/"
+    assert sms_outbox == [] and mail.outbox == []
+
+
+def _expired_registrant(client, kita, offer, run_on_commit):
+    email, old_password = _registered(client, kita, offer, run_on_commit)
+    client.cookies.clear()
+    person = Person.objects.get(user__email=email)
+    person.password_issued_at = timezone.now() - timedelta(hours=80)
+    person.save(update_fields=["password_issued_at"])
+    mail.outbox.clear()
+    return email, old_password
+
+
+def test_an_expired_issued_password_is_renewed_by_mail_without_mobile(client, kita, offer, run_on_commit,
+                                                                       sms_outbox):
+    email, old_password = _expired_registrant(client, kita, offer, run_on_commit)
+    response = _request(client, run_on_commit, date_of_birth="", mobile="", email=email.upper())
+    assert response.status_code == 302
+    assert sms_outbox == [] and len(mail.outbox) == 1 and mail.outbox[0].to == [email]
+    password = password_from_mail(mail.outbox[0])
+    assert password != old_password
+    assert portal_login(client, email, old_password).status_code == 400
+    assert portal_login(client, email, password).status_code == 302
+    assert client.get("/workpro/konto/", HTTP_HOST="kita.test")["Location"].startswith("/workpro/konto/passwort")
+
+
+def test_renewal_by_mail_needs_the_registered_address_and_is_limited(client, kita, offer, run_on_commit):
+    email, _old = _expired_registrant(client, kita, offer, run_on_commit)
+    _request(client, run_on_commit, date_of_birth="", mobile="", email="other@example.org")
+    _request(client, run_on_commit, date_of_birth="", mobile="", first_name="Erna", email=email)
+    assert mail.outbox == []
+    for _ in range(4):
+        _request(client, run_on_commit, date_of_birth="", mobile="", email=email)
+    assert len(mail.outbox) == 2  # as for SMS: at most two an hour
+
+
+def test_no_renewal_by_mail_once_an_own_password_was_set(client, kita, offer, run_on_commit):
+    email, _old = _expired_registrant(client, kita, offer, run_on_commit)
+    Person.objects.filter(user__email=email).update(must_set_password=False, password_issued_at=None)
+    _request(client, run_on_commit, date_of_birth="", mobile="", email=email)
+    assert mail.outbox == []
+
+
+def test_every_outcome_hashes_once_and_shows_the_same_page(client, kita, offer, run_on_commit, monkeypatch):
+    """No oracle: existing and unknown accounts take the same path (one password hash, same redirect)."""
+    from django.contrib.auth import hashers
+
+    email, _old = _expired_registrant(client, kita, offer, run_on_commit)
+    calls = []
+    real = hashers.make_password
+    for where in ("django.contrib.auth.base_user.make_password", "workpro_plugin.services.accounts.make_password"):
+        monkeypatch.setattr(where, lambda *a, **k: calls.append(1) or real(*a, **k))
+    results = []
+    for address in (email, "niemand@example.org"):
+        calls.clear()
+        response = _request(client, run_on_commit, date_of_birth="", mobile="", email=address)
+        results.append((response.status_code, response["Location"], len(calls)))
+    assert results[0] == results[1] == (302, "/workpro/konto/passwort-anfordern/gesendet/", 1)
+
+
+def test_meine_daten_asks_birth_date_and_mobile_with_the_reason(client, known_person, run_on_commit):
+    user = User.objects.get(pk=known_person.user_id)
+    user.set_password("Sonnenblume-2026")
+    user.save()
+    Person.objects.filter(pk=known_person.pk).update(date_of_birth=None, must_set_password=False)
+    portal_login(client, user.email, "Sonnenblume-2026")
+    page = client.get("/workpro/konto/daten/", HTTP_HOST="kita.test").content.decode()
+    assert "Geburtsdatum" in page and "neues Passwort per SMS anfordern" in page
+    data = {"email": user.email, "street": "", "postcode": "", "city": "", "mobile": "+4915123456789",
+            "language": "de", "date_of_birth": "1985-04-12"}
+    refused = client.post("/workpro/konto/daten/", data, HTTP_HOST="kita.test")
+    assert refused.status_code == 400 and "bisheriges Passwort" in refused.content.decode()
+    assert Person.objects.get(pk=known_person.pk).date_of_birth is None
+    client.post("/workpro/konto/daten/", {**data, "current_password": "Sonnenblume-2026"}, HTTP_HOST="kita.test")
+    assert Person.objects.get(pk=known_person.pk).date_of_birth == date(1985, 4, 12)

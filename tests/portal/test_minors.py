@@ -45,7 +45,7 @@ def child_contract(world, *, born: date, status=S.RATIFIZIERT, start_in_days=20)
 # --- own login for a minor ----------------------------------------------------------------
 
 def test_psb1_gives_the_child_an_own_login_limited_to_its_own_things(client, world, run_on_commit):
-    child, enrollment = child_contract(world, born=timezone.localdate() - timedelta(days=14 * 365))
+    child, enrollment = child_contract(world, born=timezone.localdate() - timedelta(days=14 * 366))
     invitation = Document.objects.create(enrollment=enrollment, owner=child, kind="invitation", title="Einladung",
                                          file=ContentFile(pdf_bytes(), name="e.pdf"))
     application = Document.objects.create(enrollment=enrollment, owner=child, kind="application", title="Anmeldung",
@@ -81,7 +81,7 @@ def test_psb1_gives_the_child_an_own_login_limited_to_its_own_things(client, wor
 
 
 def test_own_login_refuses_a_used_address_and_keeps_the_input(client, world):
-    child = make_child(world.holder)
+    child = make_child(world.holder, date_of_birth=timezone.localdate() - timedelta(days=15 * 365))
     client.force_login(world.holder)
     response = client.post(reverse("workpro:participant_login", args=[child.pk]), {"email": "fremd@example.org"})
     assert response.status_code == 400
@@ -336,3 +336,43 @@ def test_overview_lists_contracts_with_numbers_and_care_hint(client, world):
     for text in ("Alle Verträge", "Lena Muster", "KITA-2026-00007", "K-000042", "Ratifiziert",
                  "Notfallkontakt und Abholberechtigte eintragen"):
         assert text in page, text
+
+
+# --- minimum age and what the PSB1 sees (#20) ---------------------------------------------------
+
+def test_no_own_login_below_the_minimum_age(client, world, settings):
+    child, _enrollment = child_contract(world, born=timezone.localdate() - timedelta(days=13 * 365))
+    client.force_login(world.holder)
+    overview = client.get(reverse("workpro:account")).content.decode()
+    assert "erst ab 14 Jahren" in overview and "Eigene Mailadresse zuweisen" not in overview
+    response = client.post(reverse("workpro:participant_login", args=[child.pk]), {"email": "lena@example.org"})
+    assert response.status_code == 400 and "erst ab 14 Jahren möglich" in response.content.decode()
+    child.refresh_from_db()
+    assert child.user_id is None
+    with pytest.raises(minors.MinorsError, match="erst ab 14 Jahren"):
+        minors.participant_assign_login(participant=child, email="lena@example.org", by=world.holder)
+    settings.WORKPRO_MINOR_LOGIN_MIN_AGE = 12  # configurable
+    minors.participant_assign_login(participant=child, email="lena@example.org", by=world.holder)
+    child.refresh_from_db()
+    assert child.user.email == "lena@example.org"
+
+
+def test_psb1_sees_what_the_minors_own_login_shows(client, world):
+    child, enrollment = child_contract(world, born=timezone.localdate() - timedelta(days=15 * 365))
+    Document.objects.create(enrollment=enrollment, owner=child, kind="invitation", title="Einladung zum Gespräch",
+                            file=ContentFile(pdf_bytes(), name="e.pdf"))
+    Document.objects.create(enrollment=enrollment, owner=child, kind="application", title="Anmeldung Lena",
+                            file=ContentFile(pdf_bytes(), name="a.pdf"))
+    minors.participant_assign_login(participant=child, email="lena@example.org", by=world.holder)
+    child.refresh_from_db()
+    client.force_login(world.holder)
+    url = reverse("workpro:participant_view", args=[child.pk])
+    assert url in client.get(reverse("workpro:account")).content.decode()
+    page = client.get(url).content.decode()
+    assert "Einladung zum Gespräch" in page and world.offer.title in page
+    assert "Anmeldung Lena" not in page  # not shown to the minor, so not listed as such
+    client.force_login(world.stranger)
+    assert client.get(url).status_code == 404
+    type(child).objects.filter(pk=child.pk).update(must_set_password=False)
+    client.force_login(child.user)
+    assert client.get(url).status_code == 404

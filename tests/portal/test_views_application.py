@@ -332,3 +332,27 @@ def _stored_files() -> set[str]:
 
     root = Document._meta.get_field("file").storage.location
     return {os.path.join(d, f) for d, _, files in os.walk(root) for f in files}
+
+
+def test_guardian_section_asks_the_psb1_for_birth_date_and_mobile_once(portal, run_on_commit):
+    """What "Neues Passwort anfordern" checks is asked where it is natural: the PSB1's own data."""
+    holder = portal.holder.workpro_person
+    Person.objects.filter(pk=holder.pk).update(date_of_birth=None, mobile="")
+    enrollment = _start_for_new_child(portal)
+    url = f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/guardians/"
+    page = _text(portal.client.get(url, **HOST))
+    assert "Ihr Geburtsdatum" in page and "Ihre Handynummer" in page and "neues Passwort per SMS" in page
+    data = {"guardians-TOTAL_FORMS": "0", "guardians-INITIAL_FORMS": "0", "guardians-MIN_NUM_FORMS": "0",
+            "guardians-MAX_NUM_FORMS": "3", "holder-date_of_birth": "1985-04-12", "holder-mobile": "12"}
+    bad = portal.client.post(url, data, **HOST)
+    assert bad.status_code == 400 and "gültige" in _text(bad)
+    with run_on_commit():
+        assert portal.client.post(url, {**data, "holder-mobile": "0151 23456789"}, **HOST).status_code == 302
+    holder.refresh_from_db()
+    assert (holder.date_of_birth, holder.mobile) == (date(1985, 4, 12), "+4915123456789")
+    assert any(portal.holder.email in m.to and "Handynummer" in m.subject for m in mail.outbox)
+    page = _text(portal.client.get(url, **HOST))
+    assert "Ihr Geburtsdatum" not in page  # on file now: changed only under Meine Daten, with the password
+    portal.client.post(url, {**data, "holder-mobile": "0151 99999999"}, **HOST)
+    holder.refresh_from_db()
+    assert holder.mobile == "+4915123456789"

@@ -509,6 +509,15 @@ def _participant_login(ok):
     return rule
 
 
+def _participant_view(c: Ctx):
+    """Was der Teilnehmer sieht: only the PSB1 (with access) of a minor with an own login."""
+    person = c.info["person"](c.obj)
+    if c.user is None or person.user_id is None or person.user_id == c.user.pk or not person.is_minor:
+        return 404
+    links = Guardian.objects.filter(participant=person, guardian__user=c.user, is_primary=True)
+    return 200 if any(link.has_access_on(timezone.localdate()) for link in links) else 404
+
+
 def _staff(ok, *, perm=None):
     """Admin view scoped to the user's institutions (404 outside), needing `perm` there (else denied)."""
     def rule(c: Ctx):
@@ -614,10 +623,14 @@ RULES: dict[str, U] = {
     "workpro:email_confirm": U(lambda s: [("token", {"token": s.email_token}, {})],
                                portal(lambda c: 200 if _link_open(c) else 400),
                                post=portal(lambda c: 302 if _link_open(c) else 400)),
+    "workpro:account_delete": U(None, portal(lambda c: 200 if c.has_person else 404),
+                                post=portal(lambda c: 400 if c.has_person else 404)),
     "workpro:data_export": portal_post(PEOPLE, lambda c: 200 if c.speaks(c.info["person"](c.obj)) else 404,
                                        data=lambda s, kwargs: {"person": kwargs.pop("person_id")}),
     "workpro:enrollment_detail": U(ENROLLMENT, portal(lambda c: 200 if c.portal else 404)),
     "workpro:enrollment_withdraw": portal_post(ENROLLMENT, lambda c: 302 if c.portal == HOLDER else 404),
+    "workpro:enrollment_proof": U(ENROLLMENT, portal(lambda c: 200 if c.portal == HOLDER else 404),
+                                  post=portal(lambda c: 400 if c.portal == HOLDER else 404), data=BOUND),
     "workpro:enrollment_participant": U(ENROLLMENT, portal(_enrollment_participant)),
     # Income is a phase-2 section: a candidate's holder fills it in (a bad POST is a 400); in other
     # states, and before a participant is chosen, a POST only shows the page again.
@@ -632,6 +645,7 @@ RULES: dict[str, U] = {
                                    post=portal(lambda c: 400 if c.portal == HOLDER else 404), data=BOUND),
     "workpro:participant_login": U(PEOPLE, portal(_participant_login(200)), post=portal(_participant_login(400)),
                                    data={"email": ""}),
+    "workpro:participant_view": U(PEOPLE, portal(_participant_view)),
     "workpro:care": U(ENROLLMENT, portal(_care_get), post=portal(lambda c: 400 if c.portal == HOLDER else 404),
                       data={"kind": "notfallkontakt"}),
     "workpro:care_edit": U(CARE, portal(lambda c: 200 if c.portal == HOLDER else 404),

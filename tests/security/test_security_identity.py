@@ -306,6 +306,10 @@ IDENTITY_PATHS: dict[str, Path] = {
     "workpro:contact_data": Path("the new mailbox: a single-use link, confirmed by POST", [
         Attempt("holder", "post", data=lambda w: {"email": ATTACKER, "street": "", "postcode": "", "city": "",
                                                   "mobile": "+4915123456789", "language": "de"})]),
+    "workpro:account_delete": Path("the current password (closes the login, moves it nowhere)", [
+        Attempt("holder", "post", data=lambda w: {"password": "geraten-geraten", "confirm": "on"}),
+        Attempt(None, "post", data=lambda w: {"password": OWN_PASSWORD, "confirm": "on"}),
+        Attempt("holder", "get")]),
     "workpro:email_confirm": Path("the new mailbox: the link's token, once, by its account", [
         Attempt(None, "post", kwargs=lambda w: {"token": w.link_token}),
         Attempt("stranger", "post", kwargs=lambda w: {"token": w.link_token}),

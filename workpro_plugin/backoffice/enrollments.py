@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView, InspectView
 
-from ..models import ApplicationSection, Enrollment, OfferPage
+from ..models import ApplicationSection, Document, Enrollment, OfferPage
 from ..models.care import add_months, photo_validity_months
 from ..selectors.enrollments import overdue_q, staff_enrollments, today_bounds
+from ..selectors.fees import fee_history
 from ..selectors.institutions import staff_institutions
 from ..services import audit
 from ..services.documents import section_rows
@@ -159,6 +160,9 @@ class EnrollmentInspectView(InspectView):
             emergency_contacts=enrollment.emergency_contacts.all(),
             pickup_persons=enrollment.pickup_persons.all(),
             documents=enrollment.documents.all(),
+            proof_documents=enrollment.documents.filter(kind=Document.Kind.PROOF, superseded=False)
+            .filter(deposited_at__gte=enrollment.proof_requested_at) if enrollment.proof_requested_at else [],
+            fee_history=fee_history(enrollment),
             sections=[{"label": labels.get(code, code), "complete": bool(stored.get(code) and stored[code].is_complete),
                        "rows": section_rows(code, stored[code].data if code in stored else {})}
                       for code in enrollment.offer.specific.required_sections()] if enrollment.participant_id else [],

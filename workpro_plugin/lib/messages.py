@@ -153,6 +153,14 @@ ENROLLMENT_EVENTS = {
               "Es gilt daher der Höchstsatz der Leistungsvergütung."),
         ],
     },
+    "fee_changed": {
+        "subject": _("Änderungsmitteilung: %(offer)s"),
+        "paragraphs": [
+            _("der angeforderte Einkommensnachweis ist bis %(proof_deadline)s nicht eingegangen. Für den Vertrag "
+              "%(contract_number)s gilt daher ab %(fee_from)s der Höchstsatz von %(costs)s."),
+            _("Die Änderungsmitteilung ist in WorkPro unter „Dokumente“ hinterlegt und dieser Mail beigefügt."),
+        ],
+    },
     "offer_reminder": {
         "subject": _("Erinnerung: Frist für das unterschriebene Angebot endet am %(deadline)s"),
         "paragraphs": [
@@ -229,7 +237,7 @@ def render_event(context: dict) -> dict:
         name = f"reopened_{context.get('status')}"
     event = ENROLLMENT_EVENTS[name]
     values = dict(context)
-    for key in ("contract_start", "contract_end", "deadline", "proof_deadline", "place_deadline", "new_deadline"):
+    for key in ("contract_start", "contract_end", "deadline", "proof_deadline", "place_deadline", "new_deadline", "fee_from"):
         values[key] = _format(context.get(key, ""), "date")
     if context.get("which") in DeadlineKind.values:
         values["which_label"] = str(DeadlineKind(context["which"]).label)
@@ -245,6 +253,8 @@ def render_event(context: dict) -> dict:
 
 
 LOG_LABELS = {
+    "workpro.enrollment.proof_uploaded": _("Einkommensnachweis hochgeladen"),
+    "workpro.enrollment.fee_changed": _("Beitrag geändert: Höchstsatz (Änderungsmitteilung)"),
     "workpro.enrollment.participant_login": _("Eigener Zugang für den Teilnehmer eingerichtet"),
     "workpro.enrollment.coming_of_age_notice": _("Hinweis: Teilnehmer wird volljährig"),
     "workpro.enrollment.came_of_age": _("Volljährig: Teilnehmer ist Ansprechpartner"),

@@ -16,7 +16,7 @@ from ..lib.choices import (
 from .audit import AuditEvent
 from .care import EmergencyContact, PickupPerson
 from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead, Message
-from .enrollment import Document, Enrollment, EnrollmentLog, EnrollmentSection
+from .enrollment import Document, Enrollment, EnrollmentLog, EnrollmentSection, FeePeriod
 from .fees import FeeBracket, FeeSchedule
 from .institutions import Institution, Operator
 from .offers import OfferIndexPage, OfferPage, OfferSection
@@ -38,6 +38,7 @@ __all__ = [
     "Document",
     "EnrollmentLog",
     "EnrollmentSection",
+    "FeePeriod",
     "Guardian",
     "NumberSequence",
     "ISSUED_PASSWORD_VALIDITY",

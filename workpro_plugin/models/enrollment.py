@@ -183,6 +183,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     proof_received_at = models.DateTimeField(_("Einkommensnachweis erhalten am"), null=True, blank=True)
     proof_overdue = models.BooleanField(_("Nachweis überfällig: Höchstsatz"), default=False)
     proof_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    proof_uploaded_at = models.DateTimeField(_("Einkommensnachweis hochgeladen am"), null=True, blank=True)
 
     costs = models.DecimalField(_("Kosten (€)"), max_digits=10, decimal_places=2, null=True, blank=True)
     costs_reason = models.TextField(_("Begründung abweichender Kosten"), blank=True)
@@ -353,7 +354,21 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def proof_outstanding(self) -> bool:
+        """Requested proof of income not yet received, on an application or a concluded contract."""
+        return bool(self.proof_deadline and not self.proof_received_at
+                    and (self.is_open or self.status == S.RATIFIZIERT))
+
+    @property
+    def proof_due(self) -> bool:
+        """The account holder still has to upload the requested proof (none uploaded since the request)."""
+        return self.proof_outstanding and not (
+            self.proof_uploaded_at and self.proof_requested_at and self.proof_uploaded_at >= self.proof_requested_at)
+
+    @property
     def next_step(self) -> str:
+        if self.proof_due:
+            return str(_("Einkommensnachweis hochladen"))
         return str(NEXT_STEPS.get(self.status, ""))
 
     @property
@@ -365,7 +380,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     def current_deadline(self):
         if self.status == S.ANGEBOT:
             return self.signed_copy_deadline
-        if self.proof_deadline and not self.proof_received_at and self.is_open:
+        if self.proof_due:
             return self.proof_deadline
         return None
 
@@ -425,6 +440,7 @@ class Document(models.Model):
         CHAT_ATTACHMENT = "chat_attachment", _("Anhang einer Nachricht")
         OTHER = "other", _("Sonstiges")
         ADDON_CONFIRMATION = "addon_confirmation", _("Buchungsbestätigung Zusatzangebot")
+        CHANGE_NOTICE = "change_notice", _("Änderungsmitteilung")
 
     owner = models.ForeignKey("workpro_plugin.Person", verbose_name=_("für"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="documents")
@@ -473,3 +489,22 @@ class Document(models.Model):
         extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(self.content_type, "bin")
         stem = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in self.title)[:80].strip("-")
         return f"{stem or 'dokument'}.{extension}"
+
+
+class FeePeriod(models.Model):
+    """One period of a contract's fee: from when, how much, why. The list is the fee history."""
+
+    enrollment = models.ForeignKey(Enrollment, verbose_name=_("Vertrag"), on_delete=models.CASCADE,
+                                   related_name="fee_periods")
+    starts_on = models.DateField(_("ab"))
+    amount = models.DecimalField(_("Betrag"), max_digits=10, decimal_places=2)
+    reason = models.CharField(_("Grund"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Beitragszeitraum")
+        verbose_name_plural = _("Beitragsverlauf")
+        ordering = ["starts_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on:%d.%m.%Y} {self.amount}"

@@ -55,6 +55,11 @@ class Person(models.Model):
         _("anonymisiert am"), null=True, blank=True,
         help_text=_("Nach Ablauf der Aufbewahrungsfrist wurden die persönlichen Angaben gelöscht."),
     )
+    erasure_requested_at = models.DateTimeField(
+        _("Löschung verlangt am"), null=True, blank=True,
+        help_text=_("„Konto löschen“: gelöscht ist, was keine Aufbewahrungspflicht hält; der Rest geht mit "
+                    "Ablauf seiner Frist."),
+    )
 
     class Meta:
         verbose_name = _("Person")

@@ -78,4 +78,5 @@ PRIVACY_ACTIONS = {
     "workpro.privacy.exported": _("Daten exportiert"),
     "workpro.privacy.anonymised": _("anonymisiert"),
     "workpro.privacy.retention": _("Aufbewahrungsfristen angewendet"),
+    "workpro.privacy.erasure_requested": _("Löschung verlangt (Konto löschen)"),
 }

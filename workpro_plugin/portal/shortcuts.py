@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.urls import reverse_lazy
 
-from ..access import PortalRole, member_access, needs_second_factor, portal_role, speaks_for
+from ..access import PortalRole, sees_ward_login, member_access, needs_second_factor, portal_role, speaks_for
 from ..models import Conversation, Document, Enrollment, Person
 from ..selectors.documents import portal_documents
 from ..selectors.enrollments import portal_enrollments
@@ -68,6 +68,14 @@ def person_spoken_for_or_404(request, pk: int) -> Person:
     """A person the user acts for (themself with an own login, or a ward as PSB1)."""
     person = Person.objects.filter(pk=pk).first()
     if person is None or not speaks_for(request.user, person):
+        raise _denied(request, "person", pk)
+    return person
+
+
+def ward_or_404(request, pk: int) -> Person:
+    """A person whose PSB1 the user is (with or without an own login of the person)."""
+    person = Person.objects.filter(pk=pk).first()
+    if person is None or not sees_ward_login(request.user, person):
         raise _denied(request, "person", pk)
     return person
 

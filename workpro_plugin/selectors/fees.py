@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from ..models import FeeSchedule
 from .institutions import staff_institutions
@@ -25,3 +26,13 @@ def editable_fee_schedules(user):
     if user is not None and user.is_authenticated and user.is_superuser:
         return FeeSchedule.objects.all()
     return FeeSchedule.objects.filter(institution__in=staff_institutions(user))
+
+
+def fee_history(enrollment) -> list[dict]:
+    """The fee periods of a contract, oldest first: from, amount, reason (the contract's fee if unchanged)."""
+    periods = [{"starts_on": p.starts_on, "amount": p.amount, "reason": p.reason}
+               for p in enrollment.fee_periods.all()]
+    if periods or enrollment.costs is None:
+        return periods
+    return [{"starts_on": enrollment.contract_start, "amount": enrollment.costs,
+             "reason": enrollment.costs_reason or str(_("laut Vertrag"))}]

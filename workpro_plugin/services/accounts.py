@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 
 from .. import conf
 from ..lib.users import by_login, login_fields, set_login
+from ..lib.formats import format_date
 from ..models import (
+    CLOSED_STATUSES,
     ISSUED_PASSWORD_VALIDITY,
     STANDING_STATUSES,
     Enrollment,
@@ -27,14 +29,17 @@ from ..models import (
     OfferPage,
     OutboxMessage,
     Person,
+    PrivacyLog,
 )
 from . import audit, privacy
+from .enrollments import enrollment_withdraw
 from .errors import ServiceError
 from .notify import queue_mail, queue_sms
 
 # No 0/O, 1/l/I: issued passwords are read from an SMS and typed on a phone.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 SMS_LIMITS = ((timedelta(hours=1), 2), (timedelta(days=1), 5))
+S = Enrollment.Status
 
 
 def generate_password(groups: int = 3, size: int = 4) -> str:
@@ -157,7 +162,7 @@ def account_set_password(*, user, password: str) -> None:
 class PasswordRequest:
     last_name: str
     first_name: str
-    date_of_birth: date
+    date_of_birth: date | None
     email: str
     mobile: str = ""           # normalised E.164, or ""
     customer_number: str = ""
@@ -219,23 +224,76 @@ def check_password_request_rate(data: PasswordRequest) -> None:
     """
     name = f"{_fold(data.last_name)}|{_fold(data.first_name)}"
     for window, limit in _limits("PASSWORD_REQUEST_IDENTITY_LIMITS"):
-        check_request_rate(f"{name}|{data.date_of_birth.isoformat()}", limit=limit, window=window,
+        born = data.date_of_birth.isoformat() if data.date_of_birth else ""
+        check_request_rate(f"{name}|{born}", limit=limit, window=window,
                            scope="pwrequest-identity")
     for window, limit in _limits("PASSWORD_REQUEST_NAME_LIMITS"):
         check_request_rate(name, limit=limit, window=window, scope="pwrequest-name")
 
 
-def _match(data: PasswordRequest) -> Person | None:
-    people = Person.objects.select_related("user").filter(
+def _login_email(user) -> str:
+    return normalize_email(user.email or user.get_username())
+
+
+def _facts(person: Person, data: PasswordRequest) -> tuple[int, bool, bool]:
+    """(facts that match, one of them ties to the account: mobile or Kundennummer, a typed fact contradicts).
+
+    A fact the person has no record of (no birth date, no Kundennummer, e.g. a parent who registered
+    on the website) neither counts nor contradicts: the check uses what is on file.
+    """
+    count, tied, contradicts = 0, False, False
+    if data.date_of_birth and person.date_of_birth:
+        if data.date_of_birth == person.date_of_birth:
+            count += 1
+        else:
+            contradicts = True
+    if data.mobile and person.mobile:
+        if data.mobile == person.mobile:
+            count, tied = count + 1, True
+        else:
+            contradicts = True
+    number = data.customer_number.strip().upper()
+    if number and person.customer_number:
+        if number == person.customer_number.upper():
+            count, tied = count + 1, True
+        else:
+            contradicts = True
+    if normalize_email(data.email) == _login_email(person.user):
+        count += 1  # the registered address; another one is the address wanted from now on, no contradiction
+    return count, tied, contradicts
+
+
+def _candidates(data: PasswordRequest):
+    return Person.objects.select_related("user").filter(
         user__isnull=False, user__is_active=True, last_name__iexact=data.last_name.strip(),
-        first_name__iexact=data.first_name.strip(), date_of_birth=data.date_of_birth,
+        first_name__iexact=data.first_name.strip(),
     )
-    matches = [
-        person for person in people
-        if (data.mobile and person.mobile and person.mobile == data.mobile)
-        or (data.customer_number and person.customer_number
-            and person.customer_number.upper() == data.customer_number.strip().upper())
-    ]
+
+
+def _match(data: PasswordRequest) -> Person | None:
+    """The one person the data identify for an SMS: name and at least two more facts on file, one of
+    them the mobile number or the Kundennummer, and none contradicting.
+
+    That is never less than before (name, birth date and mobile number or Kundennummer), but it also
+    fits people who have no birth date or Kundennummer on file: name, registered address and mobile
+    number. The SMS goes only to the mobile number on file: the phone remains the proof.
+    """
+    matches = []
+    for person in _candidates(data):
+        count, tied, contradicts = _facts(person, data)
+        if count >= 2 and tied and not contradicts:
+            matches.append(person)
+    return matches[0] if len(matches) == 1 else None
+
+
+def _mail_match(data: PasswordRequest) -> Person | None:
+    """Someone who never replaced the issued password (e.g. it expired): name and registered address.
+
+    The new password goes to that registered address only, the channel the first one went to.
+    """
+    email = normalize_email(data.email)
+    matches = [person for person in _candidates(data).filter(must_set_password=True)
+               if _login_email(person.user) == email and not _facts(person, data)[2]]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -255,6 +313,13 @@ def _address_taken(email: str, *, user) -> bool:
 def _sms_allowed(person: Person, now) -> bool:
     sent = OutboxMessage.objects.filter(person=person, channel=OutboxMessage.Channel.SMS,
                                         template="password_issued")
+    return all(sent.filter(created_at__gte=now - window).count() < limit for window, limit in SMS_LIMITS)
+
+
+def _reissue_allowed(person: Person, now) -> bool:
+    """Mailed passwords count like SMS ones: a stranger cannot flood a mailbox or keep replacing it."""
+    sent = OutboxMessage.objects.filter(person=person, channel=OutboxMessage.Channel.MAIL,
+                                        template="password_reissued")
     return all(sent.filter(created_at__gte=now - window).count() < limit for window, limit in SMS_LIMITS)
 
 
@@ -278,21 +343,25 @@ def _close_open_changes(user, kind: str, now) -> None:
 
 @transaction.atomic
 def password_request(*, data: PasswordRequest, site_institution: Institution | None) -> str:
-    """Verify identifying data; on a unique match send a new password by SMS.
+    """Verify identifying data; on a unique match send a new password by SMS, or by mail to the
+    registered address to someone who never replaced the issued password ("ggf. erneut anfordern").
 
-    Nothing about the account changes here: the SMS password and the address given are stored as
+    Nothing about the account changes for an SMS: the SMS password and the address given are stored as
     a pending login change (LoginChange, kind sms). They take effect only when that password is
     used to log in with that address (see password_request_redeem): the phone is the proof. Until
     then the old address and password keep working; when the address given is a new one, the old
-    address is told that a change was requested.
+    address is told that a change was requested. A mailed password replaces the issued one at once,
+    as the registration did: it reaches only the registered mailbox and the login does not move.
 
     Staff accounts get nothing (they recover through their Leitung or a superuser).
 
-    Returns an outcome code for logging and tests ("sms", "no_mobile", "limited", "staff",
-    "no_match"); the caller shows the same page for every outcome.
+    Returns an outcome code for logging and tests ("sms", "mail", "no_mobile", "limited", "staff",
+    "no_match"); the caller shows the same page for every outcome, and every outcome hashes one
+    password (the same work whether or not an account exists).
     """
     now = timezone.now()
-    person = _match(data)
+    sms_match = _match(data)
+    person = sms_match or _mail_match(data)
     if person is None:
         make_password(generate_password())  # same hashing work as a match: no timing oracle
         return "no_match"
@@ -303,6 +372,12 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
         make_password(generate_password())
         return "staff"
     institution = _institution_of(person, site_institution)
+    by_mail = person.must_set_password and normalize_email(data.email) == _login_email(person.user)
+    if by_mail and (sms_match is None or not person.mobile):
+        return _reissue_by_mail(person, institution, now)
+    if sms_match is None:
+        make_password(generate_password())
+        return "no_match"
     if not person.mobile:
         make_password(generate_password())
         if institution and institution.email:
@@ -333,6 +408,23 @@ def password_request(*, data: PasswordRequest, site_institution: Institution | N
     queue_sms(to=person.mobile, template="password_issued", language=person.language, institution=institution,
               person=person, secret_keys=("password",), context={"password": password, "email": new_email})
     return "sms"
+
+
+def _reissue_by_mail(person: Person, institution: Institution | None, now) -> str:
+    if not _reissue_allowed(person, now):
+        make_password(generate_password())
+        return "limited"
+    _close_open_changes(person.user, LoginChange.Kind.SMS, now)
+    password = _issue_password(person)  # the one hash of this path
+    email = _login_email(person.user)
+    audit.record(audit.A.PERSON_CHANGED, actor=None, obj=person, person=person,
+                 detail={"fields": ["password"], "via": "password_request_mail"})
+    queue_mail(to=email, template="password_reissued", language=person.language, institution=institution,
+               person=person, secret_keys=("password",),
+               context={"first_name": person.first_name, "last_name": person.last_name, "email": email,
+                        "password": password, "login_url": reverse("workpro:login"),
+                        "password_request_url": reverse("workpro:password_request")})
+    return "mail"
 
 
 def password_request_redeem(*, email: str, password: str):
@@ -398,11 +490,14 @@ EMAIL_CHANGE_MAX_AGE = timedelta(days=3)
 
 
 @transaction.atomic
-def account_update_contact(*, user, street: str, postcode: str, city: str, mobile: str, language: str) -> Person:
-    """Address, mobile and language of the account holder; a new mobile number is announced by mail."""
+def account_update_contact(*, user, street: str, postcode: str, city: str, mobile: str, language: str,
+                           date_of_birth: date | None) -> Person:
+    """Address, mobile, birth date and language of the account holder; a new mobile number is announced by
+    mail. Birth date and mobile number are what "Neues Passwort anfordern" checks."""
     person = Person.objects.select_for_update().get(user=user)
     old_mobile = person.mobile
-    new = {"street": street, "postcode": postcode, "city": city, "mobile": mobile, "language": language}
+    new = {"street": street, "postcode": postcode, "city": city, "mobile": mobile, "language": language,
+           "date_of_birth": date_of_birth}
     changed = [field for field, value in new.items() if getattr(person, field) != value]
     for field, value in new.items():
         setattr(person, field, value)
@@ -414,6 +509,35 @@ def account_update_contact(*, user, street: str, postcode: str, city: str, mobil
         queue_mail(to=user.email, template="mobile_changed", language=language, person=person,
                    context={"first_name": person.first_name, "old_mobile": old_mobile[-4:] if old_mobile else "",
                             "new_mobile": mobile[-4:] if mobile else ""})
+    return person
+
+
+@transaction.atomic
+def account_complete_recovery_data(*, user, date_of_birth: date | None, mobile: str) -> Person | None:
+    """Birth date and mobile number of the account holder, asked where an application needs them anyway.
+
+    Only what is not yet on file is filled in: changing a stored one is a change of the way to a new
+    password and needs the current password (Meine Daten). A first mobile number is announced by mail
+    to the registered address, the channel the person already controls.
+    """
+    person = Person.objects.select_for_update().filter(user=user).first()
+    if person is None:
+        return None
+    changed = []
+    if date_of_birth and person.date_of_birth is None:
+        person.date_of_birth = date_of_birth
+        changed.append("date_of_birth")
+    if mobile and not person.mobile:
+        person.mobile = mobile
+        changed.append("mobile")
+    if not changed:
+        return person
+    person.save(update_fields=[*changed, "updated_at"])
+    audit.record(audit.A.PERSON_CHANGED, actor=user, obj=person, person=person,
+                 detail={"fields": changed, "via": "application"})
+    if "mobile" in changed and user.email:
+        queue_mail(to=user.email, template="mobile_changed", language=person.language, person=person,
+                   context={"first_name": person.first_name, "old_mobile": "", "new_mobile": mobile[-4:]})
     return person
 
 
@@ -492,6 +616,60 @@ def account_confirm_email_change(*, user, token: str) -> str:
         queue_mail(to=old_email, template="email_changed", language=person.language if person else None,
                    person=person, context={"first_name": person.first_name if person else "", "new_email": new_email})
     return new_email
+
+
+# --- Konto löschen -------------------------------------------------------------------------------
+
+@transaction.atomic
+def account_request_erasure(*, user) -> dict:
+    """Konto löschen: the account holder (password confirmed by the form) asks for erasure.
+
+    Open applications are withdrawn. For the holder and their wards without an own login, what no
+    retention duty keeps is erased at once; a concluded contract is kept until its retention period
+    ends (apply_retention then anonymises the person). While a contract runs, nothing changes: it
+    has to be ended with the institution first. A confirmation mail says what went and what is kept,
+    why and until when. Returns {"erased": [...], "kept": [Kept, ...]}.
+    """
+    today = timezone.localdate()
+    people = privacy.erasure_subjects(user)
+    if not people:
+        raise privacy.ErasureRefused(_("Zu diesem Zugang gibt es keine Daten zu löschen."))
+    for person in people:
+        running = privacy.running_contract(person, today)
+        if running is not None:
+            raise privacy.ErasureRefused(_(
+                "Der Vertrag „%(offer)s“ (%(number)s) läuft noch. Solange kann das Konto nicht gelöscht werden; "
+                "bitte beenden Sie den Vertrag zuerst mit der Einrichtung.")
+                % {"offer": running.offer.title, "number": running.contract_number or running.pk})
+    own = Person.objects.select_for_update().get(pk=people[0].pk)
+    address, language, first_name = user.email, own.language, own.first_name
+    institution = (Enrollment.objects.filter(account_holder=user).select_related("institution")
+                   .order_by("-created_at").first())
+    institution = institution.institution if institution else None
+    for enrollment in Enrollment.objects.filter(account_holder=user).exclude(status__in=[*CLOSED_STATUSES]):
+        enrollment_withdraw(enrollment=enrollment, by=user, reason=_("Löschung des Kontos auf Wunsch"))
+    kept_all: list[privacy.Kept] = []
+    for person in people:
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        kept = privacy.erasure_kept(person, today)
+        if kept:
+            keep = set(privacy.enrollments_of(person).filter(status=S.RATIFIZIERT).values_list("pk", flat=True))
+            figures = privacy.erase_now(person, keep=keep, by=user)
+            kept_all.extend(k for k in kept if k not in kept_all)
+        else:
+            figures = privacy.person_anonymise(person=person, by=user)
+        kept_until = max((k.until for k in kept), default=today)
+        PrivacyLog.objects.create(person=person, action=privacy.ACTION_ERASURE_REQUESTED, by=None,
+                                  figures={**figures, "kept_until": kept_until.isoformat()})
+    erased = [str(line) for line in privacy.ERASED_NOW]
+    if address:
+        # After the erasure, so the scrub above does not empty it; it names no data, only what happened.
+        queue_mail(to=address, template="erasure_confirmed", language=language, institution=institution,
+                   context={"first_name": first_name, "erased": erased,
+                            "kept": [{"what": k.what, "why": k.why, "until": format_date(k.until)}
+                                     for k in kept_all]})
+    return {"erased": erased, "kept": kept_all}
+
 
 
 # --- DSGVO: requested login changes ---------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Document, Enrollment, EnrollmentSection
-from . import audit
+from . import accounts, audit
 from .documents import check_upload, deposit, merge_to_pdf
 from .enrollments import EnrollmentActionError, log
 
@@ -36,8 +36,13 @@ def _check_editable(enrollment: Enrollment, by, section: str) -> None:
 
 
 @transaction.atomic
-def section_save(*, enrollment: Enrollment, by, section: str, data: dict, is_complete: bool) -> EnrollmentSection:
-    """Save a section as entered (a draft when incomplete); personal data also update the person."""
+def section_save(*, enrollment: Enrollment, by, section: str, data: dict, is_complete: bool,
+                 holder: dict | None = None) -> EnrollmentSection:
+    """Save a section as entered (a draft when incomplete); personal data also update the person.
+
+    `holder`: the account holder's own birth date and mobile number, asked in the guardian section
+    (the PSB1's data needed for "Neues Passwort anfordern"); only what is missing is filled in.
+    """
     enrollment = Enrollment.objects.select_for_update(of=("self",)).select_related("participant").get(pk=enrollment.pk)
     _check_editable(enrollment, by, section)
     if section == "personal" and is_complete:
@@ -47,6 +52,9 @@ def section_save(*, enrollment: Enrollment, by, section: str, data: dict, is_com
                 setattr(participant, field, data[field])
         participant.full_clean(exclude=["user", "customer_number"])
         participant.save()
+    if holder and is_complete:
+        accounts.account_complete_recovery_data(user=by, date_of_birth=holder.get("date_of_birth"),
+                                                mobile=holder.get("mobile", ""))
     stored, _created = EnrollmentSection.objects.update_or_create(
         enrollment=enrollment, section=section, defaults={"data": data, "is_complete": is_complete})
     audit.record(audit.A.APPLICATION_CHANGED, actor=by, obj=enrollment,

@@ -427,6 +427,22 @@ def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
                                    field_name=signatures.FIELD_COUNTERSIGNATURE, box=box)
 
 
+def render_change_notice_pdf(enrollment: Enrollment, *, period, previous) -> bytes:
+    """Änderungsmitteilung: the contract's fee changes from a date on, and why."""
+    with translation.override(_holder_language(enrollment)):
+        return render_pdf("workpro_plugin/pdf/change_notice.html", {
+            **_letterhead(enrollment), "enrollment": enrollment, "participant": enrollment.participant,
+            "period": period, "previous": previous, "issued_on": timezone.localdate(),
+            "billing_period": _billing_period(enrollment),
+        })
+
+
+def _billing_period(enrollment: Enrollment) -> str:
+    schedule = enrollment.offer.specific.fee_schedule
+    return schedule.get_billing_period_display() if schedule is not None and hasattr(
+        schedule, "get_billing_period_display") else ""
+
+
 def _holder_language(enrollment: Enrollment) -> str:
     person = getattr(enrollment.account_holder, "workpro_person", None) if enrollment.account_holder_id else None
     return person.language if person else settings.LANGUAGE_CODE

@@ -26,8 +26,10 @@ from ..models import (
     PLACE_TAKING_STATUSES,
     PLACE_TAKING_TRANSITIONS,
     STANDING_STATUSES,
+    Document,
     Enrollment,
     EnrollmentLog,
+    FeePeriod,
     Guardian,
     OfferPage,
     Person,
@@ -36,10 +38,12 @@ from ..models.enrollment import deadline_not_passed, is_account_holder
 from . import audit
 from .documents import (
     _holder_language,
+    check_upload,
     check_uploads,
     deposit,
     merge_to_pdf,
     render_application_pdf,
+    render_change_notice_pdf,
     render_contract_offer_pdf,
     render_ratified_pdf,
 )
@@ -621,8 +625,59 @@ def expire_overdue_offers(*, today: date | None = None) -> int:
     return count
 
 
+def enrollment_upload_proof(*, enrollment: Enrollment | int, by, upload) -> Document:
+    """Einkommensnachweis hochladen: the account holder answers a proof request (checked by content,
+    stored as PDF); staff see it arrive and mark it received. Uploaded in time, the maximum rate waits
+    for their check instead of applying at the deadline."""
+    with transaction.atomic():
+        locked = _locked(enrollment)
+        if locked.account_holder_id != getattr(by, "pk", None):
+            raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        if not locked.proof_outstanding:
+            raise EnrollmentActionError(_("Für diesen Vertrag ist kein Einkommensnachweis angefordert."))
+        checked = check_upload(upload)
+        locked.documents.filter(kind=Document.Kind.PROOF, superseded=False).update(superseded=True)
+        document = deposit(kind=Document.Kind.PROOF, title=str(_("Einkommensnachweis")),
+                           content=merge_to_pdf([checked]), enrollment=locked, by=by)
+        locked.proof_uploaded_at = timezone.now()
+        locked.save(update_fields=["proof_uploaded_at", "updated_at"])
+        log(locked, action="proof_uploaded", by=by)
+    return document
+
+
+def first_of_next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _apply_maximum_rate(enrollment: Enrollment, today: date) -> Document | None:
+    """A concluded contract: the maximum rate from the next month on, a fee period and an Änderungsmitteilung."""
+    schedule = enrollment.offer.specific.fee_schedule
+    starts_on = max(first_of_next_month(today), enrollment.contract_start or today)
+    if schedule is None or (enrollment.contract_end and starts_on > enrollment.contract_end):
+        return None
+    maximum = schedule.maximum_rate
+    if not enrollment.fee_periods.exists() and enrollment.costs is not None:
+        FeePeriod.objects.create(enrollment=enrollment, starts_on=enrollment.contract_start or today,
+                                 amount=enrollment.costs, reason=enrollment.costs_reason or str(_("laut Vertrag")))
+    reason = str(_("Höchstsatz: der angeforderte Einkommensnachweis ist bis %(deadline)s nicht eingegangen")
+                 % {"deadline": enrollment.proof_deadline.strftime("%d.%m.%Y")})
+    period = FeePeriod.objects.create(enrollment=enrollment, starts_on=starts_on, amount=maximum, reason=reason)
+    previous = enrollment.costs
+    enrollment.costs, enrollment.costs_reason = maximum, reason
+    enrollment.save(update_fields=["costs", "costs_reason", "updated_at"])
+    title = _("Änderungsmitteilung %(number)s") % {"number": enrollment.contract_number or enrollment.pk}
+    return deposit(kind=Document.Kind.CHANGE_NOTICE, title=str(title)[:200],
+                   content=render_change_notice_pdf(enrollment, period=period, previous=previous),
+                   enrollment=enrollment)
+
+
 def apply_overdue_proofs(*, today: date | None = None) -> int:
-    """Requested proof of income not received in time: the maximum rate applies."""
+    """Requested proof of income not received in time: the maximum rate applies.
+
+    On an application it applies to the offer to come; on a concluded contract from the next month,
+    with a fee period and an Änderungsmitteilung deposited and mailed. A proof uploaded before the
+    deadline waits for staff's check instead.
+    """
     today = today or timezone.localdate()
     count = 0
     candidates = Enrollment.objects.filter(proof_deadline__lt=today, proof_received_at__isnull=True,
@@ -630,12 +685,23 @@ def apply_overdue_proofs(*, today: date | None = None) -> int:
     for pk in candidates:
         with transaction.atomic():
             locked = _locked(pk)
-            if locked.proof_overdue or locked.proof_received_at or not locked.is_open:
+            if locked.proof_overdue or locked.proof_received_at or not locked.proof_outstanding:
+                continue
+            if not locked.proof_due:  # uploaded: staff decide
                 continue
             locked.proof_overdue = True
             locked.save(update_fields=["proof_overdue", "updated_at"])
             log(locked, action="proof_overdue")
-            notify(locked, "proof_overdue")
+            if locked.status == S.RATIFIZIERT:
+                notice = _apply_maximum_rate(locked, today)
+                if notice is not None:
+                    starts_on = locked.fee_periods.order_by("-starts_on", "-pk").first().starts_on
+                    log(locked, action="fee_changed", note=f"{locked.costs} ab {starts_on.isoformat()}")
+                    notify(locked, "fee_changed", documents=[notice], fee_from=_fmt_date(starts_on))
+                else:
+                    notify(locked, "proof_overdue")
+            else:
+                notify(locked, "proof_overdue")
             count += 1
     return count
 
@@ -651,7 +717,7 @@ def send_deadline_reminders(*, today: date | None = None, days_before: int = 3) 
     return (_remind(offers, field="offer_reminder_sent_at", event="offer_reminder",
                     still_due=lambda e: e.status == S.ANGEBOT)
             + _remind(proofs, field="proof_reminder_sent_at", event="proof_reminder",
-                      still_due=lambda e: e.is_open and not e.proof_received_at))
+                      still_due=lambda e: e.proof_due))
 
 
 def _remind(candidates, *, field: str, event: str, still_due: Callable[[Enrollment], bool]) -> int:

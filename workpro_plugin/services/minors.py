@@ -8,6 +8,7 @@ becomes the contact (account holder of their contracts, if they have an own logi
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import conf
-from ..access import PortalRole, portal_role, speaks_for
+from ..access import PortalRole, sees_ward_login, portal_role, speaks_for
 from ..lib.users import by_login, login_fields
 from ..models import (
     STANDING_STATUSES,
@@ -31,8 +32,12 @@ from ..models import (
     PickupPerson,
 )
 from ..models.care import photo_validity_months
+from ..selectors.chat import portal_conversations
+from ..selectors.documents import portal_documents
+from ..selectors.enrollments import portal_enrollments
 from . import privacy
 from .accounts import _issue_password, normalize_email
+from .apps import app_tiles
 from .documents import UploadError, check_upload
 from .enrollments import CARE_STATUSES, log, notify
 from .errors import ServiceError
@@ -53,6 +58,26 @@ class MinorsError(ServiceError):
 
 # --- the participant's own login --------------------------------------------------------------
 
+def minor_login_min_age() -> int:
+    return int(conf.get("MINOR_LOGIN_MIN_AGE"))
+
+
+def own_login_refusal(participant: Person, today: date | None = None) -> str:
+    """Why `participant` may not (yet) get an own login, in German; "" when they may.
+
+    Younger than WORKPRO_MINOR_LOGIN_MIN_AGE (default 14): no own login, the PSB1 alone uses WorkPro.
+    """
+    minimum = minor_login_min_age()
+    age = participant.age_on(today or timezone.localdate())
+    if age is None:
+        return _("Ein eigener Zugang ist erst ab %(age)s Jahren möglich; für %(name)s ist kein Geburtsdatum "
+                 "hinterlegt.") % {"age": minimum, "name": participant.full_name}
+    if age < minimum:
+        return _("Ein eigener Zugang ist erst ab %(age)s Jahren möglich. %(name)s ist %(current)s Jahre alt.") % {
+            "age": minimum, "name": participant.full_name, "current": age}
+    return ""
+
+
 @transaction.atomic
 def participant_assign_login(*, participant: Person, email: str, by) -> Person:
     """PSB1 gives the participant an own login: apps, messages and own documents, no contract actions.
@@ -64,6 +89,9 @@ def participant_assign_login(*, participant: Person, email: str, by) -> Person:
         raise MinorsError(_("%(name)s hat bereits einen eigenen Zugang.") % {"name": participant.full_name})
     if not speaks_for(by, participant):
         raise MinorsError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+    refusal = own_login_refusal(participant)
+    if refusal:
+        raise MinorsError(refusal)
     email = normalize_email(email)
     User = get_user_model()
     if User.objects.filter(by_login(email) | Q(email__iexact=email)).exists():
@@ -89,14 +117,43 @@ def participant_assign_login(*, participant: Person, email: str, by) -> Person:
 
 
 def wards_of(user) -> list[Guardian]:
-    """The guardianships of `user` whose access has not ended, with the wards."""
+    """The guardianships of `user` whose access has not ended, with the wards; each knows whether an own
+    login may be given (`login_refusal`: "" or why not)."""
     person = getattr(user, "workpro_person", None)
     if person is None:
         return []
     today = timezone.localdate()
     links = Guardian.objects.filter(guardian=person).select_related("participant__user").order_by(
         "participant__first_name")
-    return [link for link in links if link.has_access_on(today)]
+    wards = [link for link in links if link.has_access_on(today)]
+    for link in wards:
+        link.login_refusal = own_login_refusal(link.participant, today)
+    return wards
+
+
+@dataclass(frozen=True)
+class MinorView:
+    """What a participant's own login shows, for the PSB1 to see."""
+
+    participant: Person
+    email: str
+    participations: list
+    documents: list
+    apps: list
+    conversations: list
+
+
+def minor_view(*, participant: Person, by) -> MinorView:
+    """The PSB1 sees what the ward's own login sees: the same selectors, called for the ward's account."""
+    if participant.user_id is None or not sees_ward_login(by, participant):
+        raise MinorsError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+    user = participant.user
+    participations = list(portal_enrollments(user).select_related("offer", "institution").order_by("-created_at"))
+    documents = list(portal_documents(user).filter(superseded=False).order_by("-deposited_at"))
+    apps = [tile.app for group in app_tiles(user) if group.person.pk == participant.pk for tile in group.tiles]
+    conversations = list(portal_conversations(user))
+    return MinorView(participant=participant, email=user.email, participations=participations,
+                     documents=documents, apps=apps, conversations=conversations)
 
 
 # --- coming of age ------------------------------------------------------------------------

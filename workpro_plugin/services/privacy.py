@@ -39,6 +39,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import PROTECT, Max, Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import conf
 from ..access import speaks_for
@@ -57,6 +59,7 @@ from ..models import (
     PrivacyLog,
 )
 from ..selectors.institutions import staff_institutions
+from .errors import ServiceError
 
 logger = logging.getLogger(__name__)
 S = Enrollment.Status
@@ -64,6 +67,7 @@ S = Enrollment.Status
 ACTION_EXPORTED = "workpro.privacy.exported"
 ACTION_ANONYMISED = "workpro.privacy.anonymised"
 ACTION_RETENTION = "workpro.privacy.retention"
+ACTION_ERASURE_REQUESTED = "workpro.privacy.erasure_requested"
 ANONYMISED_NAME = "Anonymisiert"
 
 _exporters: dict[str, Callable[[Person], object]] = {}
@@ -281,6 +285,9 @@ def _enrollment_data(enrollment: Enrollment) -> dict:
         "decided_at": enrollment.decided_at,
         "proof_requested_at": enrollment.proof_requested_at, "proof_deadline": enrollment.proof_deadline,
         "proof_received_at": enrollment.proof_received_at, "proof_overdue": enrollment.proof_overdue,
+        "proof_uploaded_at": enrollment.proof_uploaded_at,
+        "fee_periods": [{"starts_on": p.starts_on, "amount": p.amount, "reason": p.reason}
+                        for p in enrollment.fee_periods.all()],
         "costs": enrollment.costs, "costs_reason": enrollment.costs_reason,
         "contract_start": enrollment.contract_start, "contract_end": enrollment.contract_end,
         "signed_copy_deadline": enrollment.signed_copy_deadline, "offered_at": enrollment.offered_at,
@@ -513,6 +520,9 @@ def person_due_on(person: Person) -> date | None:
     `person` days ago, and every document of theirs past its retention. None: not (yet) due."""
     if person.user_id and (person.user.is_staff or person.user.is_superuser or person.user.groups.exists()):
         return None  # staff accounts are managed by hand
+    if person.erasure_requested_at is not None:  # "Konto löschen": only the retention duties wait
+        kept = erasure_kept(person)
+        return max(k.until for k in kept) if kept else timezone.localdate()
     enrollments = list(enrollments_of(person).select_related("account_holder"))
     ends = []
     for enrollment in enrollments:
@@ -580,6 +590,106 @@ def person_anonymise(*, person: Person, by=None) -> dict:
     figures["enrollments"] = enrollments.count()
     PrivacyLog.objects.create(person=person, action=ACTION_ANONYMISED, by=by, figures=figures)
     logger.info("privacy: person %s anonymised: %s", person.pk, figures)
+    return figures
+
+
+# --- Konto löschen: erasure on request (Art. 17 DSGVO) ----------------------------------------------
+
+class ErasureRefused(ServiceError):
+    """The account cannot be erased now; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a retention duty keeps after an erasure request, why, and until when."""
+
+    what: str
+    why: str
+    until: date
+
+
+def _contract_until(enrollment: Enrollment, ended: date) -> date:
+    due = ended + timedelta(days=retention_days("contract"))
+    for document in enrollment.documents.all():
+        due = max(due, document_due_on(document, ended) or due)
+    return due
+
+
+def erasure_kept(person: Person, today: date | None = None) -> list[Kept]:
+    """Concluded contracts whose retention period (ten years by default) has not passed yet."""
+    today = today or timezone.localdate()
+    kept = []
+    for enrollment in (enrollments_of(person).filter(status=S.RATIFIZIERT).select_related("offer")
+                       .order_by("contract_start", "pk")):
+        ended = enrollment_ended_on(enrollment)
+        until = _contract_until(enrollment, ended or today)
+        if until > today:
+            kept.append(Kept(
+                what=_("Vertrag %(number)s (%(offer)s): Vertragsunterlagen, Beiträge, Name, Anschrift, Geburtsdatum "
+                       "und Kundennummer") % {"number": enrollment.contract_number or enrollment.pk,
+                                             "offer": enrollment.offer.title},
+                why=_("gesetzliche Aufbewahrungspflicht für Verträge und Abrechnungsunterlagen "
+                      "(§ 147 AO, § 257 HGB)"),
+                until=until))
+    return kept
+
+
+def running_contract(person: Person, today: date):
+    for enrollment in enrollments_of(person).filter(status=S.RATIFIZIERT).select_related("offer"):
+        ended = enrollment_ended_on(enrollment)
+        if ended is None or ended >= today:
+            return enrollment
+    return None
+
+
+def erasure_subjects(user) -> list[Person]:
+    """Whom "Konto löschen" concerns: the account holder and the wards without an own login they are PSB1 of."""
+    own = Person.objects.filter(user=user, anonymised_at__isnull=True).first()
+    if own is None:
+        return []
+    wards = Person.objects.filter(guardianships__guardian=own, guardianships__is_primary=True, user__isnull=True,
+                                  anonymised_at__isnull=True).distinct()
+    return [own, *wards]
+
+
+ERASED_NOW = (
+    gettext_lazy("Ihr Zugang: eine Anmeldung ist nicht mehr möglich"),
+    gettext_lazy("Mailadresse und Handynummer"),
+    gettext_lazy("Anmeldungen ohne Vertrag mit ihren Angaben und Dokumenten (offene Anmeldungen wurden "
+                 "zurückgezogen)"),
+    gettext_lazy("Texte Ihrer Nachrichten, Notfallkontakte und Abholberechtigte, Anmelde- und Zugriffsprotokolle"),
+)
+
+
+def erase_now(person: Person, *, keep: set[int], by) -> dict:
+    """What no retention duty keeps goes at once; the concluded contracts in `keep` stay as they are."""
+    figures = {"documents_deleted": 0, "sections_cleared": 0, "messages_scrubbed": 0}
+    others = enrollments_of(person).exclude(pk__in=keep)
+    for document in _documents_of(person).exclude(enrollment_id__in=keep):
+        _delete_document(document)
+        figures["documents_deleted"] += 1
+    figures["sections_cleared"] = EnrollmentSection.objects.filter(enrollment__in=others).update(data={})
+    others.update(interview_note="", decision_reason="", withdrawn_reason="", costs_reason="", printed_fingerprint="")
+    enrollments_of(person).filter(pk__in=keep).update(interview_note="", decision_reason="")
+    EnrollmentLog.objects.filter(enrollment__in=others).update(note="")
+    for name, eraser in sorted(_erasers.items()):
+        if name != "addon_bookings":  # a booking's cost reason belongs to the kept contract
+            figures[name] = eraser(person)
+    _outbox_of(person).filter(state=OutboxMessage.State.PENDING).update(state=OutboxMessage.State.FAILED)
+    figures["messages_scrubbed"] = _outbox_of(person).update(recipient="", context={}, subject="", last_error="")
+    Consent.objects.filter(person=person).update(ip=None)
+    if person.user_id:
+        User = get_user_model()
+        user = User.objects.select_for_update().get(pk=person.user_id)
+        user.email = ""
+        setattr(user, login_field(), f"anonymisiert-{user.pk}")
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+    person.email = person.mobile = ""
+    person.password_issued_at, person.must_set_password = None, False
+    person.erasure_requested_at = timezone.now()
+    person.save()
     return figures
 
 

@@ -73,32 +73,28 @@ class PasswordRequestForm(forms.Form):
     first_name = forms.CharField(label=_("Vorname"), max_length=NAME_MAX,
                                  error_messages={"required": _("Bitte Ihren Vornamen eingeben.")})
     date_of_birth = forms.DateField(
-        label=_("Geburtsdatum"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": _("Bitte Ihr Geburtsdatum eingeben."),
-                        "invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")},
+        label=_("Geburtsdatum"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), required=False,
+        error_messages={"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")},
     )
     mobile = forms.CharField(label=_("Hinterlegte Handynummer"), max_length=40, required=False,
                              widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
-    customer_number = forms.CharField(label=_("oder Kundennummer"), max_length=30, required=False)
+    customer_number = forms.CharField(label=_("Kundennummer"), max_length=30, required=False,
+                                      help_text=_("Falls Sie eine haben: sie steht auf Ihrem Vertrag."))
     email = forms.EmailField(
         label=_("Mailadresse, die Sie künftig verwenden"), max_length=254,
-        help_text=_("Auch wenn Sie Ihre registrierte Mailadresse vergessen haben oder eine andere verwenden möchten."),
+        help_text=_("Ihre registrierte Mailadresse, oder eine andere, wenn Sie die registrierte vergessen haben "
+                    "oder künftig eine andere verwenden möchten."),
         error_messages={"required": _("Bitte eine Mailadresse eingeben."),
                         "invalid": _("Bitte eine gültige Mailadresse eingeben.")},
     )
 
     def clean_date_of_birth(self):
-        return validate_birth_date(self.cleaned_data["date_of_birth"])
+        value = self.cleaned_data["date_of_birth"]
+        return validate_birth_date(value) if value else None
 
     def clean_mobile(self):
         value = self.cleaned_data["mobile"].strip()
         return normalize_phone(value) if value else ""
-
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors and not cleaned.get("mobile") and not cleaned.get("customer_number", "").strip():
-            self.add_error("mobile", _("Bitte Ihre hinterlegte Handynummer oder Ihre Kundennummer eingeben."))
-        return cleaned
 
 
 class ContactDataForm(forms.Form):
@@ -113,12 +109,16 @@ class ContactDataForm(forms.Form):
                                 error_messages={"invalid": _("Bitte eine fünfstellige Postleitzahl eingeben.")})
     city = forms.CharField(label=_("Ort"), max_length=100, required=False)
     mobile = forms.CharField(label=_("Handynummer"), max_length=40, required=False,
-                             help_text=_("Für ein neues Passwort per SMS."))
+                             help_text=_("Damit Sie ein neues Passwort per SMS anfordern können."))
+    date_of_birth = forms.DateField(
+        label=_("Geburtsdatum"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Damit Sie ein neues Passwort per SMS anfordern können: es dient zur Prüfung."),
+        error_messages={"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")})
     language = forms.ChoiceField(label=_("Sprache der Mails"), choices=[("de", _("Deutsch")), ("en", _("Englisch"))])
     current_password = forms.CharField(
         label=_("Bisheriges Passwort"), required=False, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text=_("Nur nötig, wenn Sie Mailadresse oder Handynummer ändern."))
+        help_text=_("Nur nötig, wenn Sie Mailadresse, Handynummer oder Geburtsdatum ändern."))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,15 +131,71 @@ class ContactDataForm(forms.Form):
         value = self.cleaned_data["mobile"].strip()
         return normalize_phone(value, mobile=True) if value else ""
 
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        return validate_birth_date(value) if value else None
+
     def clean(self):
-        """Mailadresse and Handynummer are the ways to a new password: changing them needs the current one."""
+        """Mailadresse, Handynummer and Geburtsdatum lead to a new password: changing them needs the current one."""
         cleaned = super().clean()
         person = getattr(self.user, "workpro_person", None)
-        if self.user is None or person is None or "email" not in cleaned or "mobile" not in cleaned:
+        if self.user is None or person is None or any(f not in cleaned for f in ("email", "mobile", "date_of_birth")):
             return cleaned
-        changes_channel = cleaned["email"] != (self.user.email or "").lower() or cleaned["mobile"] != person.mobile
+        changes_channel = (cleaned["email"] != (self.user.email or "").lower() or cleaned["mobile"] != person.mobile
+                           or cleaned["date_of_birth"] != person.date_of_birth)
         if changes_channel and not self.user.check_password(cleaned.get("current_password") or ""):
             self.add_error("current_password", _(
-                "Bitte geben Sie Ihr bisheriges Passwort ein: Mailadresse und Handynummer sind die Wege zu einem "
-                "neuen Passwort und ändern sich nur damit."))
+                "Bitte geben Sie Ihr bisheriges Passwort ein: Mailadresse, Handynummer und Geburtsdatum sind die "
+                "Wege zu einem neuen Passwort und ändern sich nur damit."))
         return cleaned
+
+
+class RecoveryDataForm(forms.Form):
+    """The account holder's birth date and mobile number, asked in the guardian section while missing.
+
+    Only missing fields are shown: a stored one is changed under Meine Daten, with the current password.
+    """
+
+    date_of_birth = forms.DateField(
+        label=_("Ihr Geburtsdatum"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Damit Sie ein neues Passwort per SMS anfordern können."),
+        error_messages={"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")})
+    mobile = forms.CharField(label=_("Ihre Handynummer"), max_length=40, required=False,
+                             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+                             help_text=_("Damit Sie ein neues Passwort per SMS anfordern können."))
+
+    def __init__(self, *args, person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if person is not None and person.date_of_birth:
+            del self.fields["date_of_birth"]
+        if person is not None and person.mobile:
+            del self.fields["mobile"]
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        return validate_birth_date(value) if value else None
+
+    def clean_mobile(self):
+        value = self.cleaned_data["mobile"].strip()
+        return normalize_phone(value, mobile=True) if value else ""
+
+
+class AccountDeleteForm(forms.Form):
+    """Konto löschen: the current password proves it is the account holder asking."""
+
+    password = forms.CharField(
+        label=_("Bisheriges Passwort"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Bitte Ihr Passwort eingeben.")})
+    confirm = forms.BooleanField(label=_("Ja, mein Konto soll gelöscht werden."),
+                                 error_messages={"required": _("Bitte bestätigen Sie, dass Ihr Konto gelöscht "
+                                                               "werden soll.")})
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if self.user is None or not self.user.check_password(password):
+            raise forms.ValidationError(_("Das Passwort ist nicht korrekt. Bitte geben Sie es erneut ein."))
+        return password

@@ -106,12 +106,14 @@ def contact_data(request):
     if person is None:
         raise Http404
     initial = {"email": request.user.email, "street": person.street, "postcode": person.postcode,
-               "city": person.city, "mobile": person.mobile, "language": person.language}
+               "city": person.city, "mobile": person.mobile, "date_of_birth": person.date_of_birth,
+               "language": person.language}
     form = ContactDataForm(request.POST if request.method == "POST" else None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         account_update_contact(user=request.user, street=data["street"], postcode=data["postcode"],
-                               city=data["city"], mobile=data["mobile"], language=data["language"])
+                               city=data["city"], mobile=data["mobile"], language=data["language"],
+                               date_of_birth=data["date_of_birth"])
         if data["email"] != request.user.email:
             account_request_email_change(user=request.user, new_email=data["email"])
             messages.info(request, _("Wir haben einen Bestätigungslink an %(email)s gesendet. Die neue Adresse "

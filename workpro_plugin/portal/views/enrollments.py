@@ -15,11 +15,13 @@ from ...models import ApplicationSection, Document, Enrollment, EnrollmentSectio
 from ...selectors.allocation import portal_allocation, waiting_ranks
 from ...selectors.documents import portal_documents
 from ...selectors.enrollments import portal_enrollments
+from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
 from ...services.minors import care_required, outstanding_care, wards_of
+from ..forms.accounts import RecoveryDataForm
 from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404
 
@@ -127,6 +129,10 @@ def enrollment_section(request, pk: int, section: str):
     editable = section in app_svc.editable_sections(enrollment)
     upload_form = DocumentUploadForm() if section == "uploads" else None
     form = _section_form(section, enrollment, request.POST if request.method == "POST" and editable else None)
+    holder_form = None
+    if section == "guardians":
+        holder_form = RecoveryDataForm(request.POST if request.method == "POST" and editable else None,
+                                       prefix="holder", person=getattr(request.user, "workpro_person", None))
     if request.method == "POST" and editable:
         if section == "uploads":
             upload_form = DocumentUploadForm(request.POST, request.FILES)
@@ -140,9 +146,10 @@ def enrollment_section(request, pk: int, section: str):
                 else:
                     messages.success(request, _("„%(title)s“ wurde hochgeladen.") % {"title": title})
                     return redirect("workpro:enrollment_section", pk=pk, section=section)
-        elif form.is_valid():
+        elif form.is_valid() and (holder_form is None or holder_form.is_valid()):
             app_svc.section_save(enrollment=enrollment, by=request.user, section=section,
-                                 data=_json_of(section, form), is_complete=True)
+                                 data=_json_of(section, form), is_complete=True,
+                                 holder=holder_form.cleaned_data if holder_form is not None else None)
             messages.success(request, _("Gespeichert."))
             following = codes[codes.index(section) + 1:]
             next_editable = [c for c in following if c in app_svc.editable_sections(enrollment)]
@@ -154,7 +161,7 @@ def enrollment_section(request, pk: int, section: str):
                                  data=_raw_draft(section, form), is_complete=False)
     context = {
         "enrollment": enrollment, "menu": menu, "section": section, "section_label": SECTION_LABELS[section],
-        "form": form, "editable": editable, "upload_form": upload_form,
+        "form": form, "editable": editable, "upload_form": upload_form, "holder_form": holder_form,
         "participant": enrollment.participant,
     }
     if section == "income":
@@ -266,7 +273,29 @@ def enrollment_detail(request, pk: int):
         "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
         "care_missing": outstanding_care(enrollment),
         "allocation": portal_allocation(enrollment) if role != PortalRole.PARTICIPANT else None,
+        "proof_form": DocumentUploadForm() if is_holder and enrollment.proof_due else None,
+        "fee_history": fee_history(enrollment) if role != PortalRole.PARTICIPANT else [],
     })
+
+
+@login_required(login_url=LOGIN_URL)
+def enrollment_proof(request, pk: int):
+    """Einkommensnachweis hochladen: the answer to a proof request, before its deadline."""
+    enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
+    form = DocumentUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.enrollment_upload_proof(enrollment=enrollment, by=request.user, upload=form.cleaned_data["file"])
+        except UploadError as exc:
+            form.add_error("file", str(exc))
+        except svc.EnrollmentActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Vielen Dank! Der Einkommensnachweis ist hinterlegt; die Einrichtung prüft "
+                                        "ihn."))
+            return redirect("workpro:enrollment_detail", pk=pk)
+    return render(request, "workpro_plugin/account/enrollment_proof.html",
+                  {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
 
 
 @login_required(login_url=LOGIN_URL)

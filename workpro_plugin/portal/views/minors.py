@@ -14,7 +14,7 @@ from ...models import EmergencyContact, Enrollment, PickupPerson
 from ...services import minors as svc
 from ...shared.files import private_file_response
 from ..forms.minors import CareContactForm, ParticipantLoginForm, PickupPersonForm
-from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404, person_spoken_for_or_404
+from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404, person_spoken_for_or_404, ward_or_404
 
 KINDS = {"notfallkontakt": (EmergencyContact, CareContactForm), "abholberechtigt": (PickupPerson, PickupPersonForm)}
 
@@ -26,7 +26,12 @@ def participant_login(request, person_id: int):
     own = getattr(request.user, "workpro_person", None)
     if own is not None and own.pk == participant.pk:
         raise Http404
+    refusal = svc.own_login_refusal(participant)
     form = ParticipantLoginForm(request.POST or None)
+    if refusal:  # below the minimum age: say so instead of offering the form
+        return render(request, "workpro_plugin/account/participant_login.html",
+                      {"participant": participant, "form": None, "refusal": refusal},
+                      status=400 if request.method == "POST" else 200)
     if request.method == "POST" and form.is_valid():
         try:
             svc.participant_assign_login(participant=participant, email=form.cleaned_data["email"], by=request.user)
@@ -39,6 +44,17 @@ def participant_login(request, person_id: int):
             return redirect("workpro:account")
     return render(request, "workpro_plugin/account/participant_login.html",
                   {"participant": participant, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required(login_url=LOGIN_URL)
+def participant_view(request, person_id: int):
+    """Was der Teilnehmer sieht: the PSB1 sees what the ward's own login shows."""
+    participant = ward_or_404(request, person_id)
+    try:
+        view = svc.minor_view(participant=participant, by=request.user)
+    except svc.MinorsError:
+        raise Http404 from None
+    return render(request, "workpro_plugin/account/participant_view.html", {"view": view})
 
 
 def _care_enrollment(request, pk: int, *, manage: bool) -> tuple[Enrollment, str]:
