@@ -45,16 +45,19 @@ def _pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
+CHOOSE = "teilnehmer_waehlen"
+
+
 def _start_for_new_child(w):
-    response = w.client.post(f"/workpro/angebot/{w.offer.pk}/anmelden/", **HOST)
-    enrollment = Enrollment.objects.get(account_holder=w.holder)
-    assert response["Location"] == f"/workpro/konto/anmeldung/{enrollment.pk}/teilnehmer/"
-    response = w.client.post(response["Location"], {
-        "participant": "neu", "last_name": "Müller", "first_name": "Jörg", "date_of_birth": "2024-03-01",
+    url = f"/workpro/angebot/{w.offer.pk}/anmelden/"
+    response = w.client.post(url, **HOST)  # the offer page's button shows the choice, creates nothing
+    assert response.status_code == 200 and "Wer soll teilnehmen?" in _text(response)
+    assert not Enrollment.objects.filter(account_holder=w.holder).exists()
+    response = w.client.post(url, {
+        CHOOSE: "1", "participant": "neu", "last_name": "Müller", "first_name": "Jörg", "date_of_birth": "2024-03-01",
         "relation": "mutter", "custody": "on"}, **HOST)
     assert response.status_code == 302, _text(response)
-    enrollment.refresh_from_db()
-    return enrollment
+    return Enrollment.objects.get(account_holder=w.holder)
 
 
 def _fill_phase_one(w, enrollment):
@@ -79,14 +82,45 @@ def test_child_gets_numbers_and_holder_becomes_psb1(portal):
 
 
 def test_adult_cannot_be_added_as_a_new_child(portal):
-    portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", **HOST)
-    enrollment = Enrollment.objects.get(account_holder=portal.holder)
-    response = portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/teilnehmer/", {
-        "participant": "neu", "last_name": "Groß", "first_name": "Erwin", "date_of_birth": "1990-01-01",
+    response = portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", {
+        CHOOSE: "1", "participant": "neu", "last_name": "Groß", "first_name": "Erwin", "date_of_birth": "1990-01-01",
         "relation": "vater", "custody": "on"}, **HOST)
     assert response.status_code == 400
     assert "Volljährige registrieren sich bitte selbst" in _text(response)
     assert not Person.objects.filter(first_name="Erwin").exists()
+    assert not Enrollment.objects.filter(account_holder=portal.holder).exists()
+
+
+def test_a_child_outside_the_age_group_is_refused_with_the_reason(portal):
+    """A 3-year-old for a 6–10-year Hort place: refused when chosen, nothing created; a fitting child is enrolled."""
+    offer = portal.offer
+    offer.age_min, offer.age_max, offer.starts_on = 6, 10, TODAY + timedelta(days=60)
+    offer.save()
+    url = f"/workpro/angebot/{offer.pk}/anmelden/"
+    born = (TODAY - timedelta(days=3 * 365 + 30)).isoformat()
+    response = portal.client.post(url, {CHOOSE: "1", "participant": "neu", "last_name": "Klein", "first_name": "Mia",
+                                        "date_of_birth": born, "relation": "mutter", "custody": "on"}, **HOST)
+    assert response.status_code == 400
+    text = _text(response)
+    assert "6 bis 10 Jahren" in text and "Mia Klein ist am" in text and "3 Jahre alt" in text
+    assert not Person.objects.filter(first_name="Mia").exists() and not Enrollment.objects.exists()
+    # The holder (an adult) is refused as well, with the age group named.
+    response = portal.client.post(url, {CHOOSE: "1", "participant": str(portal.holder.workpro_person.pk)}, **HOST)
+    assert response.status_code == 400 and "6 bis 10 Jahren" in _text(response)
+    older = (TODAY - timedelta(days=7 * 365)).isoformat()
+    response = portal.client.post(url, {CHOOSE: "1", "participant": "neu", "last_name": "Klein", "first_name": "Ben",
+                                        "date_of_birth": older, "relation": "mutter", "custody": "on"}, **HOST)
+    assert response.status_code == 302
+    assert Enrollment.objects.get().participant.first_name == "Ben"
+
+
+def test_an_interest_from_the_registration_is_completed_not_duplicated(portal):
+    interest = Enrollment.objects.create(offer=portal.offer, institution=portal.kita, account_holder=portal.holder)
+    response = portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", {
+        CHOOSE: "1", "participant": str(portal.holder.workpro_person.pk)}, **HOST)
+    assert response.status_code == 302
+    interest.refresh_from_db()
+    assert interest.participant == portal.holder.workpro_person and Enrollment.objects.count() == 1
 
 
 def test_section_errors_keep_what_was_typed_as_a_draft(portal):

@@ -19,7 +19,7 @@ from ..lib.choices import (
 )
 from ..lib.choices import EnrollmentStatus as S
 from ..lib.formats import format_datetime
-from ..lib.messages import NEXT_STEPS, log_label
+from ..lib.messages import APPLICATION_STEPS, NEXT_STEPS, log_label
 
 
 class MissingPrivateStorage(Storage):
@@ -297,6 +297,16 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
 
     @property
     def next_step(self) -> str:
+        """What the account holder has to do now: in the two application rounds it follows the data."""
+        if self.status in (S.INTERESSENT, S.KANDIDAT):
+            if self.participant_id is None:
+                return str(APPLICATION_STEPS["choose_participant"])
+            if not self.sections_complete(phase=1 if self.status == S.INTERESSENT else 2):
+                return str(APPLICATION_STEPS["fill_sections" if self.status == S.INTERESSENT
+                                             else "fill_sections_again"])
+            if not print_is_current(self):
+                return str(APPLICATION_STEPS["print"])
+            return str(APPLICATION_STEPS["submit"])
         return str(NEXT_STEPS.get(self.status, ""))
 
     @property

@@ -353,6 +353,31 @@ class OfferPage(Page):
     def required_document_list(self) -> list[str]:
         return [line.strip() for line in self.required_documents.splitlines() if line.strip()]
 
+    def age_refusal(self, person, today: datetime.date | None = None) -> str:
+        """Why `person` is outside the offer's age group at its start ("" if they fit or nothing is known).
+
+        The age counts on the start date; an offer that has started (or has no fixed start) counts today.
+        """
+        if (self.age_min is None and self.age_max is None) or person.date_of_birth is None:
+            return ""
+        today = today or timezone.localdate()
+        day = max(self.starts_on, today) if self.starts_on else today
+        age = person.age_on(day)
+        if (self.age_min is None or age >= self.age_min) and (self.age_max is None or age <= self.age_max):
+            return ""
+        return str(_("„%(offer)s“ ist für %(range)s. %(name)s ist am %(date)s %(age)s Jahre alt. Bitte wählen Sie "
+                     "ein Angebot für diese Altersgruppe.")
+                   % {"offer": self.title, "range": self.age_range_label_for_people, "name": person.full_name,
+                      "date": date_format(day), "age": age})
+
+    @property
+    def age_range_label_for_people(self) -> str:
+        if self.age_min is not None and self.age_max is not None:
+            return _("Teilnehmer von %(min)s bis %(max)s Jahren") % {"min": self.age_min, "max": self.age_max}
+        if self.age_min is not None:
+            return _("Teilnehmer ab %(min)s Jahren") % {"min": self.age_min}
+        return _("Teilnehmer bis %(max)s Jahre") % {"max": self.age_max}
+
     @property
     def age_range_label(self) -> str:
         if self.age_min is not None and self.age_max is not None:
