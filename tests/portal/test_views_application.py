@@ -154,6 +154,7 @@ def test_print_then_submit_and_the_fingerprint_rule(portal, run_on_commit):
     for expected in ("Anmeldung", "Müller", "Jörg", f"KITA-{TODAY.year}-00001", "K-000001", "Krippenplatz",
                      "Uwe", "Straße 1", "Seite 1 von"):
         assert expected in text, expected
+    assert "Handynummer" not in text  # a child is not asked for a mobile
 
     # a change after printing needs a new print
     portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/personal/", {
@@ -172,6 +173,38 @@ def test_print_then_submit_and_the_fingerprint_rule(portal, run_on_commit):
     sent = mail.outbox[-1]
     assert sent.subject == "Anmeldung eingegangen: Krippenplatz"
     assert sent.attachments[0][0].endswith(".pdf") and sent.attachments[0][1].startswith(b"%PDF")
+
+
+def test_a_child_is_not_asked_for_a_mobile_but_an_adult_participant_is(portal):
+    enrollment = _start_for_new_child(portal)
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/personal/",
+                                           **HOST).content, "html.parser")
+    assert page.find("input", {"name": "street"}) and not page.find("input", {"name": "mobile"})
+    assert "neues Passwort per SMS" not in page.get_text()
+    own = enrollment_in(S.INTERESSENT, offer=portal.offer, institution=portal.kita, holder=portal.holder)
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{own.pk}/angaben/personal/",
+                                           **HOST).content, "html.parser")
+    assert page.find("input", {"name": "mobile"})
+
+
+def test_the_first_print_shows_no_income_and_no_rate_before_the_income_is_given(portal):
+    OfferSection.objects.create(page=portal.offer, section="income", phase=2)
+    enrollment = _start_for_new_child(portal)
+    _fill_phase_one(portal, enrollment)
+    text = _pdf_text(portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/drucken/", **HOST).content)
+    assert "0,00 €" not in text and "420,00" not in text and "Es gilt der Höchstsatz" not in text
+    assert "noch nicht angegeben" in text and "sobald es angegeben ist" in text
+    enrollment.refresh_from_db()
+    assert enrollment.costs_period == "monatlich"
+
+
+def test_costs_show_their_period(portal):
+    enrollment = enrollment_in(S.ANGEBOT, offer=portal.offer, institution=portal.kita, holder=portal.holder)
+    Enrollment.objects.filter(pk=enrollment.pk).update(costs=Decimal("260"))
+    page = _text(portal.client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/", **HOST))
+    assert "260,00 € monatlich" in page
+    offer_page = _text(portal.client.get(portal.offer.url, **HOST))
+    assert "150,00 € monatlich" in offer_page and "Höchstsatz: 420,00 € monatlich." in offer_page
 
 
 def test_income_section_shows_the_computed_fee(portal):

@@ -45,6 +45,12 @@ class PersonalForm(forms.Form):
     mobile = forms.CharField(label=_("Handynummer"), required=False, max_length=40,
                              help_text=_("Für ein neues Passwort per SMS."))
 
+    def __init__(self, *args, for_account_holder: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not for_account_holder:
+            # Only an account holder asks for a new password by SMS: a child's form has no mobile.
+            del self.fields["mobile"]
+
     def clean_last_name(self):
         return clean_name(self.cleaned_data["last_name"])
 
@@ -136,7 +142,9 @@ def rows_for_section(code: str, data: dict) -> list[tuple[str, str]]:
     """(label, value) rows of a section, in form order, for the printed application."""
     if code in SIMPLE_FORMS:
         form = SIMPLE_FORMS[code]()
-        return [(str(field.label), _display(data.get(name))) for name, field in form.fields.items()]
+        # An optional question the form did not ask (e.g. a child's mobile) is not printed as "–".
+        return [(str(field.label), _display(data.get(name))) for name, field in form.fields.items()
+                if name in data or field.required or not data]
     if code == "guardians":
         rows = []
         for index, entry in enumerate(data.get("guardians", []), start=1):
@@ -146,6 +154,8 @@ def rows_for_section(code: str, data: dict) -> list[tuple[str, str]]:
                                                  str(relation), entry.get("phone", ""), entry.get("email", "")]))))
         return rows or [(str(_("Weitere sorgeberechtigte Personen")), "–")]
     if code == "income":
+        if not data.get("earners"):  # not filled in yet: no "Jahreseinkommen 0,00 €"
+            return [(str(_("Jahreseinkommen des Haushalts gesamt")), str(_("noch nicht angegeben")))]
         rows = []
         total = Decimal(0)
         for entry in data.get("earners", []):

@@ -291,6 +291,21 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
             return None
         return schedule.compute(self.declared_income(), proof_overdue=self.proof_overdue)
 
+    def fee_is_known(self) -> bool:
+        """A fee can be stated: the schedule does not depend on income, or the income is declared (or overdue)."""
+        offer = self.offer.specific
+        schedule = offer.fee_schedule
+        if schedule is None:
+            return False
+        return (not schedule.is_income_dependent or self.proof_overdue or "income" not in offer.section_plan()
+                or self.declared_income() is not None)
+
+    @property
+    def costs_period(self) -> str:
+        """The billing period the costs are for ("monatlich"), from the offer's fee schedule."""
+        schedule = self.offer.specific.fee_schedule
+        return str(schedule.get_billing_period_display()) if schedule is not None else ""
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES

@@ -100,7 +100,8 @@ def _section_form(section: str, enrollment: Enrollment, data=None):
     draft = stored.data if stored else {}
     if section == "personal":
         initial = {**app_svc.personal_initial(enrollment), **(draft if stored and not stored.is_complete else {})}
-        return SIMPLE_FORMS[section](data, initial=initial)
+        return SIMPLE_FORMS[section](data, initial=initial,
+                                     for_account_holder=enrollment.participant.user_id == enrollment.account_holder_id)
     if section in SIMPLE_FORMS:
         return SIMPLE_FORMS[section](data, initial=draft)
     if section == "guardians":
