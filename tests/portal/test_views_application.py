@@ -399,3 +399,23 @@ def _stored_files() -> set[str]:
 
     root = Document._meta.get_field("file").storage.location
     return {os.path.join(d, f) for d, _, files in os.walk(root) for f in files}
+
+
+def test_other_guardians_are_prefilled_from_the_familys_previous_enrollment(portal):
+    first = _start_for_new_child(portal)
+    _fill_phase_one(portal, first)  # names Uwe Müller as the father
+    sibling = portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", {
+        CHOOSE: "1", "participant": "neu", "last_name": "Müller", "first_name": "Ida", "date_of_birth": "2025-01-01",
+        "relation": "mutter", "custody": "on"}, **HOST)
+    assert sibling.status_code == 302
+    second = Enrollment.objects.get(participant__first_name="Ida")
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{second.pk}/angaben/guardians/",
+                                           **HOST).content, "html.parser")
+    assert page.find("input", {"name": "guardians-0-first_name"})["value"] == "Uwe"
+    assert page.find("input", {"name": "guardians-0-phone"})["value"]
+    # A stranger's guardians are never offered.
+    other = enrollment_in(S.INTERESSENT, offer=portal.offer, institution=portal.kita, holder=portal.stranger)
+    portal.client.force_login(portal.stranger)
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{other.pk}/angaben/guardians/",
+                                           **HOST).content, "html.parser")
+    assert "Uwe" not in page.get_text() and not page.find("input", {"value": "Uwe"})

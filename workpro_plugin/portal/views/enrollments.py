@@ -105,7 +105,8 @@ def _section_form(section: str, enrollment: Enrollment, data=None):
     if section in SIMPLE_FORMS:
         return SIMPLE_FORMS[section](data, initial=draft)
     if section == "guardians":
-        return GuardianFormSet(data, initial=draft.get("guardians", []), prefix="guardians")
+        initial = draft.get("guardians", []) if stored else app_svc.guardians_initial(enrollment)
+        return GuardianFormSet(data, initial=initial, prefix="guardians")
     if section == "income":
         return EarnerFormSet(data, initial=draft.get("earners", []), prefix="earners")
     return None
