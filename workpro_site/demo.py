@@ -153,7 +153,9 @@ DEMO_OFFERS = {
          "facts": [("Hausaufgabenzeit", "täglich 14:00–15:00 Uhr"), ("AGs", "Fußball, Theater, Forscher")],
          "faq": [("Wie kommt mein Kind von der Schule zum Hort?", "Wir holen die Kinder an der Lindenschule ab.")],
          "sections": [(S.GUARDIANS, 1), (S.EDUCATION, 1), (S.INCOME, 2)],
-         "fields": {"category": "betreuung", "teaser": "Nachmittagsbetreuung mit Hausaufgabenhilfe für Grundschulkinder.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 15, 0), "duration": "ein Schuljahr", "schedule": "Mo–Fr bis 17:00 Uhr", "capacity": 25, "age_min": 6, "age_max": 10, "interview_required": False, "contract_return_days": 10}},
+         "fields": {"category": "betreuung", "teaser": "Nachmittagsbetreuung mit Hausaufgabenhilfe für Grundschulkinder.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 15, 0), "duration": "ein Schuljahr", "schedule": "Mo–Fr bis 17:00 Uhr", "capacity": 25, "age_min": 6, "age_max": 10, "interview_required": False, "contract_return_days": 10,
+                    # A Hort child is asked for its school, not for a degree or a job.
+                    "omitted_questions": "education.graduation,education.graduation_year,education.current_activity"}},
         {"slug": "ferienbetreuung", "title": "Ferienbetreuung", "addon_for": ["kindergartenplatz", "hortplatz"],
          "fees": {"name": "Ferienbetreuung pauschal", "period": "einmalig", "maximum": "95.00", "brackets": [(0, None, "95.00", None)]},
          "text": "Eine Woche Ferienprogramm mit Ausflügen, Basteln und Natur, buchbar zu einem bestehenden Kindergarten- oder Hortvertrag.",

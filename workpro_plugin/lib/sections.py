@@ -15,6 +15,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .choices import ApplicationSection
 from .form_fields import clean_name, validate_birth_date
 from .formats import format_date, format_money
 from .phones import normalize_phone
@@ -125,6 +126,29 @@ class HealthForm(forms.Form):
 
 
 SIMPLE_FORMS = {"personal": PersonalForm, "education": EducationForm, "health": HealthForm}
+
+# Optional questions an editor may leave out per offer ("section.field"): a Hort does not ask a
+# child for a school degree or a job. Required questions and the mobile (see PersonalForm) are not listed.
+OPTIONAL_QUESTION_SECTIONS = {
+    "personal": ("email",),
+    "education": ("graduation", "graduation_year", "current_activity"),
+    "health": ("allergies", "medication", "diet", "notes"),
+}
+
+
+def optional_question_choices() -> list[tuple[str, str]]:
+    labels = dict(ApplicationSection.choices)
+    return [(f"{section}.{name}", f"{labels[section]}: {SIMPLE_FORMS[section].base_fields[name].label}")
+            for section, names in OPTIONAL_QUESTION_SECTIONS.items() for name in names]
+
+
+def omit_questions(form: forms.Form, section: str, omitted) -> forms.Form:
+    """Drop the optional questions of `section` that the offer leaves out (codes "section.field")."""
+    for code in omitted:
+        owner, _dot, name = code.partition(".")
+        if owner == section and name in OPTIONAL_QUESTION_SECTIONS.get(section, ()):
+            form.fields.pop(name, None)
+    return form
 
 def _display(value) -> str:
     if value in (None, "", []):

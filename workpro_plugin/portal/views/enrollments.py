@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ...access import PortalRole, portal_role
-from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
+from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, omit_questions, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.documents import portal_documents
 from ...selectors.enrollments import portal_enrollments
@@ -100,10 +100,12 @@ def _section_form(section: str, enrollment: Enrollment, data=None):
     draft = stored.data if stored else {}
     if section == "personal":
         initial = {**app_svc.personal_initial(enrollment), **(draft if stored and not stored.is_complete else {})}
-        return SIMPLE_FORMS[section](data, initial=initial,
+        form = SIMPLE_FORMS[section](data, initial=initial,
                                      for_account_holder=enrollment.participant.user_id == enrollment.account_holder_id)
+        return omit_questions(form, section, enrollment.offer.specific.omitted_question_list)
     if section in SIMPLE_FORMS:
-        return SIMPLE_FORMS[section](data, initial=draft)
+        return omit_questions(SIMPLE_FORMS[section](data, initial=draft), section,
+                              enrollment.offer.specific.omitted_question_list)
     if section == "guardians":
         initial = draft.get("guardians", []) if stored else app_svc.guardians_initial(enrollment)
         return GuardianFormSet(data, initial=initial, prefix="guardians")
