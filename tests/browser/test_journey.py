@@ -445,6 +445,10 @@ def ratified_family(journey_world):
                                 file=ContentFile(pdf_bytes(), name="vertrag.pdf"))
     EmergencyContact.objects.create(enrollment=contract, name="Erna Beispiel", relation="Großmutter",
                                     phone="+4915123456789")
+    # Her younger son's application is still being filled in (the sections' menu and forms).
+    younger = make_child(holder, last_name="Beispiel", first_name="Tom",
+                         date_of_birth=timezone.localdate() - timedelta(days=200))
+    contract.pending = enrollment_in(S.INTERESSENT, offer=offer, institution=kita, holder=holder, participant=younger)
     return holder, child, contract, offer
 
 
@@ -472,6 +476,9 @@ def test_portal_pages_fit_a_phone(browser, live_server, ratified_family, shots):
         "Meine Daten": reverse("workpro:contact_data"),
         "Passwort ändern": reverse("workpro:set_password"),
         "Angaben (nur lesen)": reverse("workpro:enrollment_section", args=[contract.pk, "personal"]),
+        "Anmeldung in Arbeit": reverse("workpro:enrollment_detail", args=[contract.pending.pk]),
+        "Personensorgeberechtigte": reverse("workpro:enrollment_section", args=[contract.pending.pk, "guardians"]),
+        "Einkommen": reverse("workpro:enrollment_section", args=[contract.pending.pk, "income"]),
         "Zum Angebot anmelden": reverse("workpro:offer_enroll", args=[offer.pk]),
         "Hilfe": reverse("workpro:help"),
         "Angebote": "/angebote/",
