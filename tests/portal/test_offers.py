@@ -238,7 +238,7 @@ def test_offer_detail_shows_fee_table_and_valid_json_ld(make_institution, make_o
     response = _get(client, kita, offer.relative_url(kita.site))
     soup = BeautifulSoup(response.content, "html.parser")
     rows = soup.select(".wp-fees tbody tr")
-    assert [row.find_all("td")[1].get_text(strip=True) for row in rows] == ["0,00 €", "300,00 €"]
+    assert [row.find_all("td")[1].get_text(strip=True) for row in rows] == ["0,00 € monatlich", "300,00 € monatlich"]
     assert "420,00 €" in soup.select_one(".wp-fees").get_text()
     data = json.loads(soup.find("script", type="application/ld+json").string)
     assert data["@type"] == "Course"
