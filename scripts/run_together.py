@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-GRACE = float(os.environ.get("RUN_TOGETHER_GRACE", "4"))
+GRACE = float(os.environ.get("RUN_TOGETHER_GRACE", "3"))
 
 
 def split(argv: list[str]) -> list[list[str]]:
