@@ -8,12 +8,16 @@ PORT ?= 8000
 .PHONY: run test test-custom-user bench load install messages check check-security host-check clean
 
 $(VENV)/.installed: pyproject.toml
+	@echo "==> [1/3] Python environment in $(VENV)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@# The distribution was called "workpro" before 0.2.0 and also installed home/ and workpro_site/.
 	-$(PY) -m pip uninstall --quiet --yes workpro 2>/dev/null
+	@echo "==> [2/3] Installing WorkPro with Wagtail, Django and the test tools (a few minutes the first time)"
 	@# The plugin, the site-level packages of the demo project ([site]) and the test tools ([test]).
-	$(PY) -m pip install --quiet -e '.[site,test]'
+	@# No --quiet: pip shows each package it collects and installs, so the first run shows progress.
+	$(PY) -m pip install --progress-bar on -e '.[site,test]'
+	@echo "==> [3/3] Installed."
 	touch $@
 
 install: $(VENV)/.installed
@@ -26,14 +30,14 @@ node_modules/.installed: package.json
 	else echo "npm not found: the accessibility checks of the browser tests will be skipped"; fi
 
 # Sets up the SQLite demo and runs the web server and the django-q2 cluster together.
-# Ctrl-C stops both.
+# Ctrl-C stops both within a few seconds (scripts/run_together.py; tests/reliability/test_run_together.py).
 run: install
+	@echo "==> Database (SQLite): applying migrations"
 	$(PY) manage.py migrate --noinput
+	@echo "==> Demo data (idempotent: running it again changes nothing you changed in the UI)"
 	$(PY) manage.py workpro_demo --port $(PORT)
-	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py runserver $(HOST):$(PORT) & \
-	wait
+	@echo "==> Web server on http://$(HOST):$(PORT)/ and task cluster; Ctrl-C stops both"
+	$(PY) scripts/run_together.py -- $(PY) manage.py qcluster -- $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite; with DATABASE_URL=postgres://... on PostgreSQL.
 # Browser tests run when /usr/bin/chromium exists; otherwise the summary says they were skipped.

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.db import transaction
@@ -24,7 +25,6 @@ from wagtail.models import Collection, Page, Site
 
 from home.models import HomePage
 from workpro_plugin.lib.help_text import DEFAULT_HELP_HTML
-from workpro_plugin.services import pades, signatures
 from workpro_plugin.models import (
     ApplicationSection,
     FeeBracket,
@@ -37,8 +37,10 @@ from workpro_plugin.models import (
     Operator,
     Person,
 )
+from workpro_plugin.services import pades, signatures
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_site.demo_allocation import ensure_allocation_demo
+from workpro_site.models import DemoObject
 
 SUPERUSER = ("admin@workpro.localhost", "Demo-Admin-2026")
 # An account holder to try "Mein Konto" and "Neues Passwort anfordern" with.
@@ -184,7 +186,9 @@ DEMO_OFFERS = {
          "facts": [("Hausaufgabenzeit", "täglich 14:00–15:00 Uhr"), ("AGs", "Fußball, Theater, Forscher")],
          "faq": [("Wie kommt mein Kind von der Schule zum Hort?", "Wir holen die Kinder an der Lindenschule ab.")],
          "sections": [(S.GUARDIANS, 1), (S.EDUCATION, 1), (S.INCOME, 2)],
-         "fields": {"category": "betreuung", "teaser": "Nachmittagsbetreuung mit Hausaufgabenhilfe für Grundschulkinder.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 15, 0), "duration": "ein Schuljahr", "schedule": "Mo–Fr bis 17:00 Uhr", "capacity": 25, "age_min": 6, "age_max": 10, "interview_required": False, "contract_return_days": 10}},
+         "fields": {"category": "betreuung", "teaser": "Nachmittagsbetreuung mit Hausaufgabenhilfe für Grundschulkinder.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 15, 0), "duration": "ein Schuljahr", "schedule": "Mo–Fr bis 17:00 Uhr", "capacity": 25, "age_min": 6, "age_max": 10, "interview_required": False, "contract_return_days": 10,
+                    # A Hort child is asked for its school, not for a degree or a job.
+                    "omitted_questions": "education.graduation,education.graduation_year,education.current_activity"}},
         {"slug": "ferienbetreuung", "title": "Ferienbetreuung", "addon_for": ["kindergartenplatz", "hortplatz"],
          "fees": {"name": "Ferienbetreuung pauschal", "period": "einmalig", "maximum": "95.00", "brackets": [(0, None, "95.00", None)]},
          "text": "Eine Woche Ferienprogramm mit Ausflügen, Basteln und Natur, buchbar zu einem bestehenden Kindergarten- oder Hortvertrag.",
@@ -292,6 +296,25 @@ def _logo_png(text: str, colour: str) -> bytes:
     return buffer.getvalue()
 
 
+def _keyed(key: str, model, find, create):
+    """The demo's row for `key`: the one recorded under it, else an older demo's found by `find()`, else new.
+
+    Returns (row, created). A row deleted through the UI is made again; a changed one is kept as it is.
+    """
+    record = DemoObject.objects.filter(key=key).first()
+    if record is not None:
+        row = model.objects.filter(pk=record.object_id).first()
+        if row is not None:
+            return row, False
+    row = find()
+    created = row is None
+    if created:
+        row = create()
+    DemoObject.objects.update_or_create(key=key, defaults={
+        "content_type": ContentType.objects.get_for_model(model, for_concrete_model=False), "object_id": row.pk})
+    return row, created
+
+
 def _remove_wagtail_welcome_page(root: Page) -> None:
     """`wagtail start` style installs come with a plain "Welcome" page; the demo replaces it."""
     for page in root.get_children().filter(content_type__model="page", content_type__app_label="wagtailcore"):
@@ -300,21 +323,24 @@ def _remove_wagtail_welcome_page(root: Page) -> None:
 
 
 def _ensure_homepage(root: Page, spec: DemoInstitution) -> HomePage:
-    home = HomePage.objects.filter(slug=spec.slug).first()
-    if home is None:
+    def create():
         home = HomePage(title=spec.name, slug=spec.slug, intro=spec.intro)
         root.add_child(instance=home)
         home.save_revision().publish()
-    return home
+        return home
+
+    return _keyed(f"home:{spec.slug}", HomePage, lambda: HomePage.objects.filter(slug=spec.slug).first(), create)[0]
 
 
 def _ensure_child(parent: Page, model, slug: str, **fields) -> Page:
-    page = model.objects.child_of(parent).filter(slug=slug).first()
-    if page is None:
+    def create():
         page = model(slug=slug, **fields)
         parent.add_child(instance=page)
         page.save_revision().publish()
-    return page
+        return page
+
+    return _keyed(f"{model._meta.model_name}:{parent.pk}:{slug}", model,
+                  lambda: model.objects.child_of(parent).filter(slug=slug).first(), create)[0]
 
 
 def _ensure_site(home: HomePage, spec: DemoInstitution, port: int) -> Site:
@@ -335,14 +361,35 @@ def _ensure_site(home: HomePage, spec: DemoInstitution, port: int) -> Site:
 
 
 def _ensure_user(email: str, password: str, **fields):
+    """The demo account first made for `email`; one whose address was changed since keeps the new one."""
     User = get_user_model()
-    user, _ = User.objects.get_or_create(username=email, defaults={"email": email, **fields})
+    user, created = _keyed(f"user:{email}", User, lambda: User.objects.filter(username=email).first(),
+                           lambda: User.objects.create(username=email, email=email, **fields))
     for key, value in fields.items():
         setattr(user, key, value)
-    user.email = email
+    if created:
+        user.email = email
     user.set_password(password)
     user.save()
     return user
+
+
+def _demo_row(key: str, model):
+    record = DemoObject.objects.filter(key=key).first()
+    return model.objects.filter(pk=record.object_id).first() if record else None
+
+
+def demo_login(email: str) -> str:
+    """The current login of a demo account (it may have been changed in "Meine Daten")."""
+    record = DemoObject.objects.filter(key=f"user:{email}").first()
+    user = get_user_model().objects.filter(pk=record.object_id).first() if record else None
+    return user.get_username() if user is not None else email
+
+
+def demo_offer(slug: str) -> OfferPage:
+    record = DemoObject.objects.filter(key__startswith="offer:", key__endswith=f":{slug}").first()
+    offer = OfferPage.objects.filter(pk=record.object_id).first() if record else None
+    return offer or OfferPage.objects.get(slug=slug)
 
 
 def _ensure_fee_schedule(institution: Institution, spec: dict) -> FeeSchedule:
@@ -365,8 +412,12 @@ def _ensure_offers(institution: Institution, offer_index: OfferIndexPage) -> Non
     year = today.year + (1 if today.month >= 8 else 0)
     created: dict[str, OfferPage] = {}
     for spec in DEMO_OFFERS[institution.slug]:
-        existing = OfferPage.objects.child_of(offer_index).filter(slug=spec["slug"]).first()
+        demo_key = f"offer:{institution.slug}:{spec['slug']}"
+        record = DemoObject.objects.filter(key=demo_key).first()
+        existing = OfferPage.objects.filter(pk=record.object_id).first() if record else None
+        existing = existing or OfferPage.objects.child_of(offer_index).filter(slug=spec["slug"]).first()
         if existing is not None:
+            _keyed(demo_key, OfferPage, lambda: existing, None)
             created[spec["slug"]] = existing
             continue
         fields = dict(spec["fields"])
@@ -395,11 +446,13 @@ def _ensure_offers(institution: Institution, offer_index: OfferIndexPage) -> Non
         if spec.get("addon_for"):
             offer.addon_for.set([created[slug] for slug in spec["addon_for"]])
         offer.save_revision().publish()
+        _keyed(demo_key, OfferPage, lambda: offer, None)
         created[spec["slug"]] = offer
 
 
 @transaction.atomic
-def load_demo(*, port: int = 8000) -> DemoResult:
+def load_demo(*, port: int = 8000, progress=lambda step: None) -> DemoResult:
+    """`progress(step)` is called before each larger step, for the console of `make run`."""
     operator, _ = Operator.objects.update_or_create(name=OPERATOR["name"], defaults=OPERATOR)
     root = Page.get_first_root_node()
     _remove_wagtail_welcome_page(root)
@@ -407,6 +460,7 @@ def load_demo(*, port: int = 8000) -> DemoResult:
     ImageModel = get_image_model()
 
     for spec in INSTITUTIONS:
+        progress(f"Einrichtung {spec.name}: Seiten, Angebote, Mitarbeiter")
         home = _ensure_homepage(root, spec)
         site = _ensure_site(home, spec, port)
         offer_index = _ensure_child(
@@ -465,8 +519,13 @@ def load_demo(*, port: int = 8000) -> DemoResult:
     parent_fields = {k: v for k, v in DEMO_PARENT.items() if k not in ("email", "password")}
     parent = _ensure_user(DEMO_PARENT["email"], DEMO_PARENT["password"],
                           first_name=DEMO_PARENT["first_name"], last_name=DEMO_PARENT["last_name"])
-    Person.objects.update_or_create(user=parent, defaults={**parent_fields, "email": DEMO_PARENT["email"],
-                                                           "must_set_password": False})
+    # Data the parent changed in "Meine Daten" stay as they are; only a missing person is made again.
+    person = Person.objects.filter(user=parent).first()
+    if person is None:
+        Person.objects.create(user=parent, **parent_fields, email=DEMO_PARENT["email"], must_set_password=False)
+    elif person.must_set_password:
+        Person.objects.filter(pk=person.pk).update(must_set_password=False)
+    progress("Demo-Familie Beispiel (Lena: Bewerbung, Paul: ratifizierter Vertrag)")
     _ensure_demo_application(parent)
     _ensure_demo_contract(parent)
     ensure_allocation_demo(parent)
@@ -516,7 +575,7 @@ def _ensure_apps(institution: Institution, offer_index: OfferIndexPage) -> None:
     for name, description, url, terms, offer_slug in DEMO_APPS.get(institution.slug, []):
         app, _ = App.objects.update_or_create(institution=institution, name=name, defaults={
             "description": description, "launch_url": url, "terms": terms})
-        offer = OfferPage.objects.child_of(offer_index).filter(slug=offer_slug).first()
+        offer = demo_offer(offer_slug) if offer_slug else None
         if offer is not None and not AppAssignment.objects.filter(app=app, offer=offer).exists():
             AppAssignment.objects.create(app=app, offer=offer)
 
@@ -525,7 +584,7 @@ def _ensure_canned_replies(institution: Institution, offer_index: OfferIndexPage
     from workpro_plugin.models import CannedReply
 
     for title, body, offer_slug in DEMO_CANNED_REPLIES.get(institution.slug, []):
-        offer = OfferPage.objects.child_of(offer_index).filter(slug=offer_slug).first() if offer_slug else None
+        offer = demo_offer(offer_slug) if offer_slug else None
         CannedReply.objects.get_or_create(institution=institution, title=title, defaults={"body": body, "offer": offer})
 
 
@@ -534,14 +593,18 @@ def _ensure_demo_application(parent) -> None:
     from workpro_plugin.models import Enrollment, EnrollmentSection, Guardian
     from workpro_plugin.services import enrollments as svc
 
-    if Enrollment.objects.filter(account_holder=parent).exists():
+    if _demo_row("enrollment:lena", Enrollment) is not None:
+        return
+    if (older := Enrollment.objects.filter(account_holder=parent, offer__slug="krippenplatz").first()) is not None:
+        _keyed("enrollment:lena", Enrollment, lambda: older, None)  # made by a demo before the keys
         return
     holder = parent.workpro_person
     today = date.today()
     child = Person.objects.create(last_name="Beispiel", first_name="Lena", date_of_birth=_years_before(today, 2),
                                   street=holder.street, postcode=holder.postcode, city=holder.city)
     Guardian.objects.create(participant=child, guardian=holder, relation="mutter", is_primary=True)
-    enrollment = svc.enrollment_start(offer=OfferPage.objects.get(slug="krippenplatz"), participant=child, by=parent)
+    enrollment = svc.enrollment_start(offer=demo_offer("krippenplatz"), participant=child, by=parent)
+    _keyed("enrollment:lena", Enrollment, lambda: enrollment, None)
     EnrollmentSection.objects.create(enrollment=enrollment, section="personal", is_complete=True, data={
         "last_name": child.last_name, "first_name": child.first_name, "date_of_birth": child.date_of_birth.isoformat(),
         "street": child.street, "postcode": child.postcode, "city": child.city, "email": "", "mobile": ""})
@@ -571,26 +634,34 @@ def _ensure_demo_contract(parent) -> None:
     from workpro_plugin.services import enrollments as svc
 
     holder = parent.workpro_person
-    if Enrollment.objects.filter(account_holder=parent, participant__guardianships__guardian=holder,
-                                 participant__first_name="Paul", offer__slug="kindergartenplatz").exists():
+    if _demo_row("enrollment:paul", Enrollment) is not None:
+        return
+    older = Enrollment.objects.filter(account_holder=parent, participant__guardianships__guardian=holder,
+                                      participant__first_name="Paul", offer__slug="kindergartenplatz").first()
+    if older is not None:
+        _keyed("enrollment:paul", Enrollment, lambda: older, None)  # made by a demo before the keys
         return
     User = get_user_model()
     kita = INSTITUTIONS[0]
     caseworker = User.objects.get(username=kita.staff_email)
     lead = User.objects.get(username=kita.lead_email)
-    offer = OfferPage.objects.get(slug="kindergartenplatz")
+    offer = demo_offer("kindergartenplatz")
     today = timezone.localdate()
 
-    paul = Person.objects.filter(guardianships__guardian=holder, first_name="Paul").first()
-    if paul is None:
+    def new_paul():
         paul = Person.objects.create(last_name="Beispiel", first_name="Paul", date_of_birth=_years_before(today, 4),
                                      street=holder.street, postcode=holder.postcode, city=holder.city)
         Guardian.objects.create(participant=paul, guardian=holder, relation="mutter", is_primary=True)
+        return paul
+
+    paul, _created = _keyed("person:paul", Person, lambda: Person.objects.filter(
+        guardianships__guardian=holder, first_name="Paul").first(), new_paul)
     # The interest is recorded like enrollment_begin does, without its registration-period check:
     # the demo's application deadline may have passed on the day the demo is loaded.
     enrollment = Enrollment.objects.create(offer=offer, institution=offer.get_institution(), account_holder=parent)
     svc.log(enrollment, action="registered", by=parent)
     enrollment = svc.enrollment_enroll_participant(enrollment=enrollment, participant=paul, by=parent)
+    _keyed("enrollment:paul", Enrollment, lambda: enrollment, None)
 
     def save(section: str, data: dict) -> None:
         applications.section_save(enrollment=enrollment, by=parent, section=section, data=data, is_complete=True)

@@ -7,8 +7,10 @@ each of them for serious or critical WCAG 2.1 A/AA violations.
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -412,3 +414,97 @@ def test_public_part_with_the_keyboard_only(page, live_server, journey_world):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/registriert/"))
     assert password_from_mail("tastatur@example.org")
+
+
+PHONE = {"width": 390, "height": 844}
+PHONE_SHOTS = {"Mein Konto": "parents-b-konto.png", "Dokumente": "parents-b-dokumente.png"}
+
+
+@pytest.fixture
+def ratified_family(journey_world):
+    """Anna (own password) with her son Lena's ratified Krippenplatz, its documents and care contacts."""
+    from django.core.files.base import ContentFile
+
+    from tests.factories import S, enrollment_in, make_child
+    from workpro_plugin.models import Document, EmergencyContact, Enrollment
+
+    kita, offer, caseworker, lead = journey_world
+    holder = make_user("anna.beispiel-mit-langer-adresse@example.org", last_name="Beispiel", first_name="Anna",
+                       street="Lindenweg 5", postcode="12345", city="Musterstadt")
+    holder.set_password("Sonnenblume-2026!")
+    holder.save()
+    child = make_child(holder, last_name="Beispiel", first_name="Lena",
+                       date_of_birth=timezone.localdate() - timedelta(days=400))
+    contract = enrollment_in(S.RATIFIZIERT, offer=offer, institution=kita, holder=holder, participant=child)
+    today = timezone.localdate()
+    Enrollment.objects.filter(pk=contract.pk).update(
+        contract_number=f"KITA-{today.year}-00001", costs=260, contract_start=today + timedelta(days=60),
+        contract_end=today + timedelta(days=800))
+    for kind, title in (("application", "Anmeldung KITA-2026-00001"),
+                        ("contract_offer", "Angebot (Vertrag) KITA-2026-00001 Krippenplatz"),
+                        ("ratified_contract", "Ratifizierter Vertrag KITA-2026-00001 Krippenplatz")):
+        Document.objects.create(enrollment=contract, owner=child, kind=kind, title=title,
+                                file=ContentFile(pdf_bytes(), name="vertrag.pdf"))
+    EmergencyContact.objects.create(enrollment=contract, name="Erna Beispiel", relation="Großmutter",
+                                    phone="+4915123456789")
+    # Her younger son's application is still being filled in (the sections' menu and forms).
+    younger = make_child(holder, last_name="Beispiel", first_name="Tom",
+                         date_of_birth=timezone.localdate() - timedelta(days=200))
+    contract.pending = enrollment_in(S.INTERESSENT, offer=offer, institution=kita, holder=holder, participant=younger)
+    return holder, child, contract, offer
+
+
+def test_portal_pages_fit_a_phone(browser, live_server, ratified_family, shots):
+    """At 390×844 no portal page of a ratified family scrolls sideways, and no page repeats a heading."""
+    holder, child, contract, offer = ratified_family
+    # Not is_mobile: a mobile layout viewport widens to the content, so innerWidth would hide the overflow.
+    context = browser.new_context(locale="de-DE", viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    base = live_server.url
+    page.goto(base + reverse("workpro:login"))
+    field(page, "Mailadresse").fill(holder.email)
+    field(page, "Passwort").fill("Sonnenblume-2026!")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(re.compile(r"/konto/$"))
+    pages = {
+        "Mein Konto": reverse("workpro:account"),
+        "Dokumente": reverse("workpro:documents"),
+        "Vertrag": reverse("workpro:enrollment_detail", args=[contract.pk]),
+        "Notfallkontakt und Abholberechtigte": reverse("workpro:care", args=[contract.pk]),
+        "Zusatzangebote": reverse("workpro:enrollment_addons", args=[contract.pk]),
+        "Anwendungen": reverse("workpro:apps"),
+        "Nachrichten": reverse("workpro:chat_list"),
+        "Meine Daten": reverse("workpro:contact_data"),
+        "Passwort ändern": reverse("workpro:set_password"),
+        "Angaben (nur lesen)": reverse("workpro:enrollment_section", args=[contract.pk, "personal"]),
+        "Anmeldung in Arbeit": reverse("workpro:enrollment_detail", args=[contract.pending.pk]),
+        "Personensorgeberechtigte": reverse("workpro:enrollment_section", args=[contract.pending.pk, "guardians"]),
+        "Einkommen": reverse("workpro:enrollment_section", args=[contract.pending.pk, "income"]),
+        "Zum Angebot anmelden": reverse("workpro:offer_enroll", args=[offer.pk]),
+        "Hilfe": reverse("workpro:help"),
+        "Angebote": "/angebote/",
+        "Angebot": offer.url,
+    }
+    wide, repeated = [], []
+    for label, url in pages.items():
+        page.goto(base + url)
+        page.wait_for_load_state("load")
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[1] == PHONE["width"]
+        if width[0] > width[1]:
+            widest = page.evaluate(
+                "(() => { let w = null; for (const el of document.querySelectorAll('main *')) {"
+                " const r = el.getBoundingClientRect(); if (r.right > window.innerWidth + 1 && (!w || r.width > w[1]))"
+                " w = [el.tagName + '.' + el.className, Math.round(r.width)]; } return w; })()")
+            wide.append(f"{label} ({url}): {width[0]} px > {width[1]} px, widest {widest}")
+        headings = page.evaluate("[...document.querySelectorAll('main h1, main h2, main h3')]"
+                                 ".filter(h => h.offsetParent !== null).map(h => h.innerText.trim())")
+        if len(headings) != len(set(headings)):
+            repeated.append(f"{label}: {headings}")
+        path = shots(page, f"phone {label}")
+        if label in PHONE_SHOTS and os.environ.get("WORKPRO_PHONE_SHOTS"):  # copies for a review or release note
+            (Path(os.environ["WORKPRO_PHONE_SHOTS"]) / PHONE_SHOTS[label]).write_bytes(path.read_bytes())
+    context.close()
+    assert wide == [], "pages wider than a phone:\n" + "\n".join(wide)
+    assert repeated == [], "headings repeated on a page:\n" + "\n".join(repeated)

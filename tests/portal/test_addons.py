@@ -14,7 +14,14 @@ from pypdf import PdfReader
 
 from tests.factories import complete_sections, enrollment_in, make_user
 from tests.helpers import HOST
-from workpro_plugin.models import AddonBooking, Document, Enrollment, EnrollmentLog, FeeBracket, FeeSchedule
+from workpro_plugin.models import (
+    AddonBooking,
+    Document,
+    Enrollment,
+    EnrollmentLog,
+    FeeBracket,
+    FeeSchedule,
+)
 from workpro_plugin.services import addons as svc
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +153,24 @@ def test_period_must_lie_in_the_contract_term(shop):
     shop.client.force_login(shop.holder)
     response = _book(shop, 12, 20)
     assert response.status_code == 400 and "Vertragslaufzeit" in response.content.decode()
+
+
+def test_an_addon_outside_the_contract_term_is_not_offered(shop):
+    """Ferienbetreuung ending before the contract starts is neither listed nor bookable (404, not a refusal)."""
+    shop.client.force_login(shop.holder)
+    assert [c.addon.pk for c in svc.addon_choices(shop.contract)] == [shop.addon.pk]
+    Enrollment.objects.filter(pk=shop.contract.pk).update(contract_start=TODAY + timedelta(days=70))
+    shop.contract.refresh_from_db()
+    assert svc.addon_choices(shop.contract) == []
+    page = shop.client.get(_addons_url(shop.contract), **HOST).content.decode()
+    assert "Ferienbetreuung" not in page
+    detail = shop.client.get(f"/workpro/konto/anmeldung/{shop.contract.pk}/", **HOST).content.decode()
+    assert "Zusatzangebote buchen" not in detail
+    assert shop.client.get(_book_url(shop), **HOST).status_code == 404
+    # An add-on starting after the contract ends is not offered either.
+    Enrollment.objects.filter(pk=shop.contract.pk).update(contract_start=TODAY, contract_end=TODAY + timedelta(days=5))
+    shop.contract.refresh_from_db()
+    assert svc.addon_choices(shop.contract) == []
 
 
 def test_missing_consent_is_refused(shop):

@@ -13,8 +13,8 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.factories import enrollment_in, make_child, make_user, pdf_bytes
-from workpro_plugin.models import Document, EmergencyContact, Enrollment, Guardian, PickupPerson
 from workpro_plugin.access import PortalRole, portal_role
+from workpro_plugin.models import Document, EmergencyContact, Enrollment, Guardian, PickupPerson
 from workpro_plugin.services import minors
 
 S = Enrollment.Status

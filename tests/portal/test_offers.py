@@ -237,7 +237,7 @@ def test_offer_detail_shows_fee_table_and_valid_json_ld(make_institution, make_o
     response = _get(client, kita, offer.relative_url(kita.site))
     soup = BeautifulSoup(response.content, "html.parser")
     rows = soup.select(".wp-fees tbody tr")
-    assert [row.find_all("td")[1].get_text(strip=True) for row in rows] == ["0,00 €", "300,00 €"]
+    assert [row.find_all("td")[1].get_text(strip=True) for row in rows] == ["0,00 € monatlich", "300,00 € monatlich"]
     assert "420,00 €" in soup.select_one(".wp-fees").get_text()
     data = json.loads(soup.find("script", type="application/ld+json").string)
     assert data["@type"] == "Course"
@@ -391,3 +391,41 @@ def test_preview_of_offer_and_index_renders(make_institution, make_offer):
     assert "Krippe (Entwurf)" in response.rendered_content
     index = OfferIndexPage.objects.descendant_of(kita.site.root_page).get()
     assert index.make_preview_request().status_code == 200
+
+
+def test_editors_leave_out_optional_questions_but_not_required_sections(demo, client):
+    """The Hort asks a child for its school only; income (income-based fees) and guardians (minors) stay."""
+    from workpro_plugin.models import Enrollment
+
+    client.force_login(get_user_model().objects.get(username="mitarbeiter@kita-sonnenschein.example"))
+    index = OfferIndexPage.objects.get(url_path__contains="kita-sonnenschein")
+    hort = OfferPage.objects.get(slug="hortplatz")
+    sections = {"application_sections-TOTAL_FORMS": "1", "application_sections-0-section": "education",
+                "application_sections-0-phase": "1"}
+    refused = _admin_add_offer(client, index, age_min="6", age_max="10", fee_schedule=str(hort.fee_schedule_id),
+                               **sections)
+    assert refused.status_code == 200
+    errors = " ".join(refused.context["form"].non_field_errors())
+    assert "richtet sich nach dem Einkommen" in errors and "für Minderjährige" in errors
+    response = _admin_add_offer(client, index, age_min="6", age_max="10", **{
+        **sections, "application_sections-TOTAL_FORMS": "2", "application_sections-1-section": "guardians",
+        "application_sections-1-phase": "1", "omitted_questions": ["education.graduation", "education.current_activity"]})
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    offer = OfferPage.objects.get(slug="neues-angebot")
+    assert offer.omitted_question_list == ["education.graduation", "education.current_activity"]
+    edit = client.get(f"/admin/pages/{offer.pk}/edit/")
+    checked = BeautifulSoup(edit.content, "html.parser").select("input[name=omitted_questions][checked]")
+    assert sorted(box["value"] for box in checked) == ["education.current_activity", "education.graduation"]
+
+    # The demo Hort leaves out degree and job: the child's form asks only what fits.
+    parent = get_user_model().objects.get(username="eltern@example.org")
+    client.force_login(parent)
+    assert client.post(f"/workpro/angebot/{hort.pk}/anmelden/", {
+        "teilnehmer_waehlen": "1", "participant": "neu", "last_name": "Beispiel", "first_name": "Tom",
+        "date_of_birth": (timezone.localdate() - datetime.timedelta(days=7 * 365)).isoformat(),
+        "relation": "mutter", "custody": "on"}, HTTP_HOST="127.0.0.1:8000").status_code == 302
+    enrollment = Enrollment.objects.get(participant__first_name="Tom")
+    page = BeautifulSoup(client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/education/",
+                                    HTTP_HOST="127.0.0.1:8000").content, "html.parser")
+    assert page.find("input", {"name": "school"})
+    assert not page.find("input", {"name": "graduation"}) and not page.find("input", {"name": "current_activity"})

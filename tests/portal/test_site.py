@@ -1,5 +1,7 @@
 """The demo sites: both institution homepages, their buttons, help and language."""
 
+import io
+
 import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
@@ -147,6 +149,35 @@ def test_demo_command_is_idempotent(db, settings):
     # and five other families' eight.
     assert (first["enrollments"], first["conversations"], first["messages"]) == (12, 1, 1)
     assert first["canned_replies"] == 2
+
+
+def test_demo_command_run_again_after_changes_in_the_ui_duplicates_nothing(db, settings):
+    """Stable keys: renamed pages, a parent with a new login address and renamed children are found again."""
+    from workpro_plugin.models import Enrollment, Person
+
+    settings.DEBUG = True
+    call_command("workpro_demo", "--quiet")
+    first = _counts()
+    User = get_user_model()
+    parent = User.objects.get(username="eltern@example.org")
+    User.objects.filter(pk=parent.pk).update(username="maria@example.org", email="maria@example.org")
+    Person.objects.filter(user=parent).update(email="maria@example.org", street="Neuer Weg 1")
+    Person.objects.filter(guardianships__guardian__user=parent).update(first_name="Paula")
+    kita_home = Page.objects.get(slug="kita-sonnenschein")
+    for page in (OfferPage.objects.get(slug="kindergartenplatz"), OfferPage.objects.get(slug="krippenplatz"),
+                 Page.objects.child_of(kita_home).get(slug="angebote"), kita_home):
+        page = page.specific
+        page.slug = page.slug + "-neu"
+        page.save_revision().publish()
+    out = io.StringIO()
+    call_command("workpro_demo", stdout=out)
+    assert _counts() == first
+    assert not User.objects.filter(username="eltern@example.org").exists()
+    assert Person.objects.get(user=parent).street == "Neuer Weg 1"  # the parent's own change is kept
+    assert Enrollment.objects.filter(account_holder=parent).count() == 2
+    text = out.getvalue()
+    assert "maria@example.org / Demo-Eltern-2026" in text and "… Einrichtung KiTa Sonnenschein" in text
+    assert User.objects.get(pk=parent.pk).check_password("Demo-Eltern-2026")
 
 
 def test_demo_parent_has_a_ratified_contract_for_paul(demo, client):

@@ -13,7 +13,14 @@ from pypdf import PdfReader
 
 from tests.factories import enrollment_in, pdf_bytes
 from tests.helpers import HOST
-from workpro_plugin.models import Document, Enrollment, FeeBracket, FeeSchedule, OfferSection, Person
+from workpro_plugin.models import (
+    Document,
+    Enrollment,
+    FeeBracket,
+    FeeSchedule,
+    OfferSection,
+    Person,
+)
 from workpro_plugin.services import enrollments as svc
 
 pytestmark = pytest.mark.django_db
@@ -45,16 +52,19 @@ def _pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
+CHOOSE = "teilnehmer_waehlen"
+
+
 def _start_for_new_child(w):
-    response = w.client.post(f"/workpro/angebot/{w.offer.pk}/anmelden/", **HOST)
-    enrollment = Enrollment.objects.get(account_holder=w.holder)
-    assert response["Location"] == f"/workpro/konto/anmeldung/{enrollment.pk}/teilnehmer/"
-    response = w.client.post(response["Location"], {
-        "participant": "neu", "last_name": "Müller", "first_name": "Jörg", "date_of_birth": "2024-03-01",
+    url = f"/workpro/angebot/{w.offer.pk}/anmelden/"
+    response = w.client.post(url, **HOST)  # the offer page's button shows the choice, creates nothing
+    assert response.status_code == 200 and "Wer soll teilnehmen?" in _text(response)
+    assert not Enrollment.objects.filter(account_holder=w.holder).exists()
+    response = w.client.post(url, {
+        CHOOSE: "1", "participant": "neu", "last_name": "Müller", "first_name": "Jörg", "date_of_birth": "2024-03-01",
         "relation": "mutter", "custody": "on"}, **HOST)
     assert response.status_code == 302, _text(response)
-    enrollment.refresh_from_db()
-    return enrollment
+    return Enrollment.objects.get(account_holder=w.holder)
 
 
 def _fill_phase_one(w, enrollment):
@@ -79,14 +89,45 @@ def test_child_gets_numbers_and_holder_becomes_psb1(portal):
 
 
 def test_adult_cannot_be_added_as_a_new_child(portal):
-    portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", **HOST)
-    enrollment = Enrollment.objects.get(account_holder=portal.holder)
-    response = portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/teilnehmer/", {
-        "participant": "neu", "last_name": "Groß", "first_name": "Erwin", "date_of_birth": "1990-01-01",
+    response = portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", {
+        CHOOSE: "1", "participant": "neu", "last_name": "Groß", "first_name": "Erwin", "date_of_birth": "1990-01-01",
         "relation": "vater", "custody": "on"}, **HOST)
     assert response.status_code == 400
     assert "Volljährige registrieren sich bitte selbst" in _text(response)
     assert not Person.objects.filter(first_name="Erwin").exists()
+    assert not Enrollment.objects.filter(account_holder=portal.holder).exists()
+
+
+def test_a_child_outside_the_age_group_is_refused_with_the_reason(portal):
+    """A 3-year-old for a 6–10-year Hort place: refused when chosen, nothing created; a fitting child is enrolled."""
+    offer = portal.offer
+    offer.age_min, offer.age_max, offer.starts_on = 6, 10, TODAY + timedelta(days=60)
+    offer.save()
+    url = f"/workpro/angebot/{offer.pk}/anmelden/"
+    born = (TODAY - timedelta(days=3 * 365 + 30)).isoformat()
+    response = portal.client.post(url, {CHOOSE: "1", "participant": "neu", "last_name": "Klein", "first_name": "Mia",
+                                        "date_of_birth": born, "relation": "mutter", "custody": "on"}, **HOST)
+    assert response.status_code == 400
+    text = _text(response)
+    assert "6 bis 10 Jahren" in text and "Mia Klein ist am" in text and "3 Jahre alt" in text
+    assert not Person.objects.filter(first_name="Mia").exists() and not Enrollment.objects.exists()
+    # The holder (an adult) is refused as well, with the age group named.
+    response = portal.client.post(url, {CHOOSE: "1", "participant": str(portal.holder.workpro_person.pk)}, **HOST)
+    assert response.status_code == 400 and "6 bis 10 Jahren" in _text(response)
+    older = (TODAY - timedelta(days=7 * 365)).isoformat()
+    response = portal.client.post(url, {CHOOSE: "1", "participant": "neu", "last_name": "Klein", "first_name": "Ben",
+                                        "date_of_birth": older, "relation": "mutter", "custody": "on"}, **HOST)
+    assert response.status_code == 302
+    assert Enrollment.objects.get().participant.first_name == "Ben"
+
+
+def test_an_interest_from_the_registration_is_completed_not_duplicated(portal):
+    interest = Enrollment.objects.create(offer=portal.offer, institution=portal.kita, account_holder=portal.holder)
+    response = portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", {
+        CHOOSE: "1", "participant": str(portal.holder.workpro_person.pk)}, **HOST)
+    assert response.status_code == 302
+    interest.refresh_from_db()
+    assert interest.participant == portal.holder.workpro_person and Enrollment.objects.count() == 1
 
 
 def test_section_errors_keep_what_was_typed_as_a_draft(portal):
@@ -120,6 +161,7 @@ def test_print_then_submit_and_the_fingerprint_rule(portal, run_on_commit):
     for expected in ("Anmeldung", "Müller", "Jörg", f"KITA-{TODAY.year}-00001", "K-000001", "Krippenplatz",
                      "Uwe", "Straße 1", "Seite 1 von"):
         assert expected in text, expected
+    assert "Handynummer" not in text  # a child is not asked for a mobile
 
     # a change after printing needs a new print
     portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/personal/", {
@@ -138,6 +180,38 @@ def test_print_then_submit_and_the_fingerprint_rule(portal, run_on_commit):
     sent = mail.outbox[-1]
     assert sent.subject == "Anmeldung eingegangen: Krippenplatz"
     assert sent.attachments[0][0].endswith(".pdf") and sent.attachments[0][1].startswith(b"%PDF")
+
+
+def test_a_child_is_not_asked_for_a_mobile_but_an_adult_participant_is(portal):
+    enrollment = _start_for_new_child(portal)
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/personal/",
+                                           **HOST).content, "html.parser")
+    assert page.find("input", {"name": "street"}) and not page.find("input", {"name": "mobile"})
+    assert "neues Passwort per SMS" not in page.get_text()
+    own = enrollment_in(S.INTERESSENT, offer=portal.offer, institution=portal.kita, holder=portal.holder)
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{own.pk}/angaben/personal/",
+                                           **HOST).content, "html.parser")
+    assert page.find("input", {"name": "mobile"})
+
+
+def test_the_first_print_shows_no_income_and_no_rate_before_the_income_is_given(portal):
+    OfferSection.objects.create(page=portal.offer, section="income", phase=2)
+    enrollment = _start_for_new_child(portal)
+    _fill_phase_one(portal, enrollment)
+    text = _pdf_text(portal.client.post(f"/workpro/konto/anmeldung/{enrollment.pk}/drucken/", **HOST).content)
+    assert "0,00 €" not in text and "420,00" not in text and "Es gilt der Höchstsatz" not in text
+    assert "noch nicht angegeben" in text and "sobald es angegeben ist" in text
+    enrollment.refresh_from_db()
+    assert enrollment.costs_period == "monatlich"
+
+
+def test_costs_show_their_period(portal):
+    enrollment = enrollment_in(S.ANGEBOT, offer=portal.offer, institution=portal.kita, holder=portal.holder)
+    Enrollment.objects.filter(pk=enrollment.pk).update(costs=Decimal("260"))
+    page = _text(portal.client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/", **HOST))
+    assert "260,00 € monatlich" in page
+    offer_page = _text(portal.client.get(portal.offer.url, **HOST))
+    assert "150,00 € monatlich" in offer_page and "Höchstsatz: 420,00 € monatlich." in offer_page
 
 
 def test_income_section_shows_the_computed_fee(portal):
@@ -356,3 +430,23 @@ def test_guardian_section_asks_the_psb1_for_birth_date_and_mobile_once(portal, r
     portal.client.post(url, {**data, "holder-mobile": "0151 99999999"}, **HOST)
     holder.refresh_from_db()
     assert holder.mobile == "+4915123456789"
+
+
+def test_other_guardians_are_prefilled_from_the_familys_previous_enrollment(portal):
+    first = _start_for_new_child(portal)
+    _fill_phase_one(portal, first)  # names Uwe Müller as the father
+    sibling = portal.client.post(f"/workpro/angebot/{portal.offer.pk}/anmelden/", {
+        CHOOSE: "1", "participant": "neu", "last_name": "Müller", "first_name": "Ida", "date_of_birth": "2025-01-01",
+        "relation": "mutter", "custody": "on"}, **HOST)
+    assert sibling.status_code == 302
+    second = Enrollment.objects.get(participant__first_name="Ida")
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{second.pk}/angaben/guardians/",
+                                           **HOST).content, "html.parser")
+    assert page.find("input", {"name": "guardians-0-first_name"})["value"] == "Uwe"
+    assert page.find("input", {"name": "guardians-0-phone"})["value"]
+    # A stranger's guardians are never offered.
+    other = enrollment_in(S.INTERESSENT, offer=portal.offer, institution=portal.kita, holder=portal.stranger)
+    portal.client.force_login(portal.stranger)
+    page = BeautifulSoup(portal.client.get(f"/workpro/konto/anmeldung/{other.pk}/angaben/guardians/",
+                                           **HOST).content, "html.parser")
+    assert "Uwe" not in page.get_text() and not page.find("input", {"value": "Uwe"})

@@ -77,3 +77,32 @@ def test_admin_has_no_edit_form_for_enrollments(world, client):
     mine = enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.holder)
     client.force_login(world.superuser)
     assert _get(client, f"/admin/workpro_plugin/enrollment/edit/{mine.pk}/").status_code in (302, 403)
+
+
+def test_next_step_follows_the_state_of_the_application(world, client):
+    """Teilnehmer wählen → Angaben ausfüllen → drucken → absenden, on Mein Konto and the detail page."""
+    from tests.factories import complete_sections, mark_printed
+
+    enrollment = Enrollment.objects.create(offer=world.offer, institution=world.kita, account_holder=world.holder)
+    client.force_login(world.holder)
+
+    def steps():
+        overview = BeautifulSoup(_get(client, "/workpro/konto/").content, "html.parser")
+        detail = BeautifulSoup(_get(client, f"/workpro/konto/anmeldung/{enrollment.pk}/").content, "html.parser")
+        row = overview.select_one("#contracts-heading ~ table tbody tr").get_text(" ", strip=True)
+        return row, detail.get_text(" ", strip=True)
+
+    row, detail = steps()
+    assert "Teilnehmer wählen" in row and "Teilnehmer wählen" in detail
+    svc.enrollment_enroll_participant(enrollment=enrollment, participant=world.holder.workpro_person, by=world.holder)
+    row, detail = steps()
+    assert "Teilnehmer wählen" not in row and "Teilnehmer wählen" not in detail
+    assert "fehlenden Angaben" in row and "fehlenden Angaben" in detail
+    complete_sections(enrollment, phase=1)
+    row, _detail = steps()
+    assert "„Anmeldung drucken“ und prüfen" in row
+    enrollment.refresh_from_db()
+    mark_printed(enrollment)
+    row, _detail = steps()
+    assert row.endswith("„Anmeldung absenden“.") or "„Anmeldung absenden“." in row
+    assert "drucken" not in row

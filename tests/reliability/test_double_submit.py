@@ -63,17 +63,24 @@ def _enroll_url(world) -> str:
 
 
 @pytest.mark.django_db
-def test_zum_angebot_anmelden_twice_makes_one_enrollment(world):
+@pytest.mark.parametrize("choice", ["self", "new_child"])
+def test_zum_angebot_anmelden_twice_makes_one_enrollment(world, choice):
     client = _kita_client(world.holder)
-    first, second = client.post(_enroll_url(world)), client.post(_enroll_url(world))
+    assert client.post(_enroll_url(world)).status_code == 200  # the button shows the choice, creates nothing
+    assert not Enrollment.objects.filter(account_holder=world.holder).exists()
+    data = {"teilnehmer_waehlen": "1", **({"participant": str(world.holder.workpro_person.pk)} if choice == "self"
+                                          else NEW_CHILD)}
+    first, second = client.post(_enroll_url(world), data), client.post(_enroll_url(world), data)
     assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
     assert Enrollment.objects.filter(account_holder=world.holder).count() == 1
+    assert Person.objects.filter(first_name="Lena").count() == (1 if choice == "new_child" else 0)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_zum_angebot_anmelden_in_parallel_makes_one_enrollment(world):
     needs_postgres("parallel requests need PostgreSQL row locks (set DATABASE_URL); SQLite serialises writers")
-    responses = race(PARALLEL, lambda i: _kita_client(world.holder).post(_enroll_url(world)))
+    data = {"teilnehmer_waehlen": "1", **NEW_CHILD}
+    responses = race(PARALLEL, lambda i: _kita_client(world.holder).post(_enroll_url(world), data))
     assert [getattr(r, "status_code", r) for r in responses] == [302] * PARALLEL
     assert len({r["Location"] for r in responses}) == 1
     count = Enrollment.objects.filter(account_holder=world.holder).count()

@@ -4,10 +4,10 @@ import pytest
 from django.core import mail
 from django.test import RequestFactory
 
-from workpro_plugin.models import AuditAction, AuditEvent, Consent
 from tests.helpers import password_from_mail, portal_login, register_on_offer
 from tests.security_figures import add
 from workpro_plugin.lib.http import client_ip
+from workpro_plugin.models import AuditAction, AuditEvent, Consent
 
 PROXIES = ["10.0.0.0/8", "127.0.0.1"]
 

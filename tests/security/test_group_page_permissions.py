@@ -17,7 +17,10 @@ from wagtail.models import GroupPagePermission, Page
 from tests.security_figures import note
 from workpro_plugin.checks import check_group_page_permissions
 from workpro_plugin.models import OfferIndexPage
-from workpro_plugin.services.institutions import groups_spanning_institutions, revoke_default_group_rights
+from workpro_plugin.services.institutions import (
+    groups_spanning_institutions,
+    revoke_default_group_rights,
+)
 
 pytestmark = pytest.mark.django_db
 

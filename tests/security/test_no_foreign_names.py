@@ -31,7 +31,6 @@ from workpro_plugin.models import (
     FeeSchedule,
     Institution,
     OfferPage,
-    Person,
 )
 from workpro_plugin.services import chat
 

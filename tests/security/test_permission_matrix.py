@@ -55,7 +55,11 @@ from workpro_plugin.services import addons as addon_svc
 from workpro_plugin.services import apps as app_svc
 from workpro_plugin.services import audit
 from workpro_plugin.services import chat as chat_svc
-from workpro_plugin.services.accounts import EmailChangeError, account_request_email_change, email_change_pending
+from workpro_plugin.services.accounts import (
+    EmailChangeError,
+    account_request_email_change,
+    email_change_pending,
+)
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
@@ -662,7 +666,8 @@ RULES: dict[str, U] = {
     "workpro:documents": U(None, portal(200)),
     "workpro:document": U(DOCUMENTS, portal(_document_rule)),
     # --- enrolling on an offer
-    "workpro:offer_enroll": portal_post(one("offer", "offer_id"), 302),
+    # The button shows the participant choice; the enrollment is created only with the choice.
+    "workpro:offer_enroll": U(one("offer", "offer_id"), portal(200), post=portal(200)),
     # --- the chat in Mein Konto
     "workpro:chat_list": U(None, portal(200)),
     "workpro:chat_thread": U(CONVERSATIONS, portal(_member_get), post=portal(_chat_thread_post), data={"body": ""}),

@@ -19,7 +19,13 @@ from tests.factories import enrollment_in, open_two_factor_enrolment, two_factor
 from tests.helpers import HOST
 from tests.security_figures import add, note
 from workpro_plugin.backoffice.views.two_factor import ENROLMENT_KEY
-from workpro_plugin.models import AuditEvent, Document, Enrollment, OutboxMessage, TwoFactorEnrolment
+from workpro_plugin.models import (
+    AuditEvent,
+    Document,
+    Enrollment,
+    OutboxMessage,
+    TwoFactorEnrolment,
+)
 from workpro_plugin.services.notify import render_mail
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,8 @@ from django.urls import reverse
 from tests.factories import enrollment_in, make_child
 from tests.helpers import HOST, walk_urls
 from tests.security_figures import note
-from workpro_plugin.models import AuditEvent, Enrollment
 from workpro_plugin.lib.choices import AuditAction
+from workpro_plugin.models import AuditEvent, Enrollment
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status

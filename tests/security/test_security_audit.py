@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core import signing
 from django.utils import timezone
 from django_q.models import Schedule
 

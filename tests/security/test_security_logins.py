@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from functools import lru_cache
 from datetime import timedelta
+from functools import lru_cache
 
 import pytest
 from django.conf import settings

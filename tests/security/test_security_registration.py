@@ -11,9 +11,9 @@ from django.core import mail
 
 from tests.factories import enrollment_in, make_user
 from tests.security_figures import note
+from workpro_plugin.backoffice.people import PersonAdmin
 from workpro_plugin.models import Consent, Enrollment, OutboxMessage, Person
 from workpro_plugin.services import privacy
-from workpro_plugin.backoffice.people import PersonAdmin
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -107,7 +107,8 @@ def test_the_owner_registers_after_logging_in(client, world, accounts, run_on_co
     _register(client, world, user.email, run_on_commit)
     assert not Enrollment.objects.filter(account_holder=user, offer=world.offer).exists()
     client.force_login(user)
-    response = client.post(f"/workpro/angebot/{world.offer.pk}/anmelden/", HTTP_HOST="kita.test")
+    response = client.post(f"/workpro/angebot/{world.offer.pk}/anmelden/",
+                           {"teilnehmer_waehlen": "1", "participant": str(user.workpro_person.pk)}, HTTP_HOST="kita.test")
     assert response.status_code == 302
     assert Enrollment.objects.filter(account_holder=user, offer=world.offer, status=S.INTERESSENT).exists()
 

@@ -210,8 +210,8 @@ def test_axes_records_under_a_former_address_are_the_person_s_until_it_changed(w
     _axes_rows("neu@example.org", days_old=0, ip="198.51.100.41")
     make_user("eltern@example.org")  # someone else registers the freed address and logs in with it
     _axes_rows("eltern@example.org", days_old=0, ip="203.0.113.99")
-    from workpro_plugin.models import AuditEvent
     from workpro_plugin.lib.choices import AuditAction
+    from workpro_plugin.models import AuditEvent
 
     for days, ip in ((2, "198.51.100.40"), (0, "203.0.113.99")):  # failed logins under the old address
         AuditEvent.objects.create(action=AuditAction.LOGIN_FAILED, actor_label="eltern@example.org", ip=ip,

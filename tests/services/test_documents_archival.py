@@ -2,7 +2,7 @@
 signatures that pyHanko validates, and that break when a byte changes."""
 
 import io
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest

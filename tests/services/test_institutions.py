@@ -14,7 +14,10 @@ from tests.factories import enrollment_in, make_institution, make_offer, make_us
 from workpro_plugin.access import is_chat_staff
 from workpro_plugin.models import Enrollment, Institution, Operator
 from workpro_plugin.selectors.institutions import staff_institutions, two_factor_colleagues
-from workpro_plugin.services.institutions import WAGTAIL_DEFAULT_GROUPS, groups_spanning_institutions
+from workpro_plugin.services.institutions import (
+    WAGTAIL_DEFAULT_GROUPS,
+    groups_spanning_institutions,
+)
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status

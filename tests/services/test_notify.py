@@ -11,8 +11,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from workpro_plugin.models import OutboxMessage
 from workpro_plugin.lib.phones import format_phone, normalize_phone
+from workpro_plugin.models import OutboxMessage
 from workpro_plugin.services import notify
 from workpro_plugin.sms import SmsMessage
 from workpro_plugin.sms.backends.http import SmsBackend as HttpSmsBackend

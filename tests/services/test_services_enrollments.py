@@ -10,8 +10,21 @@ from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tests.factories import add_signed_copy, complete_sections, enrollment_in, make_child, make_user, mark_printed
-from workpro_plugin.models import OPEN_STATUSES, Enrollment, EnrollmentLog, EnrollmentSection, Person
+from tests.factories import (
+    add_signed_copy,
+    complete_sections,
+    enrollment_in,
+    make_child,
+    make_user,
+    mark_printed,
+)
+from workpro_plugin.models import (
+    OPEN_STATUSES,
+    Enrollment,
+    EnrollmentLog,
+    EnrollmentSection,
+    Person,
+)
 from workpro_plugin.services import enrollments as svc
 from workpro_plugin.services.enrollments import EnrollmentActionError
 

@@ -316,6 +316,16 @@ NEXT_STEPS = {
     "zurueckgezogen": _("Keine weiteren Schritte."),
 }
 
+# The steps of the two application rounds (interessent, kandidat), in the order they are due.
+APPLICATION_STEPS = {
+    "choose_participant": _("Teilnehmer wählen („Zum Angebot anmelden“)."),
+    "fill_sections": _("Die fehlenden Angaben der Anmeldung ausfüllen, dann „Anmeldung drucken“ und "
+                       "„Anmeldung absenden“."),
+    "fill_sections_again": _("Die restlichen Angaben ausfüllen, die Anmeldung erneut drucken und absenden."),
+    "print": _("„Anmeldung drucken“ und prüfen, dann „Anmeldung absenden“."),
+    "submit": _("„Anmeldung absenden“."),
+}
+
 
 def log_label(action: str) -> str:
     return str(LOG_LABELS.get(action, action))

@@ -15,6 +15,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .choices import ApplicationSection
 from .form_fields import clean_name, validate_birth_date
 from .formats import format_date, format_money
 from .phones import normalize_phone
@@ -44,6 +45,12 @@ class PersonalForm(forms.Form):
                              error_messages={"invalid": _("Bitte eine gültige Mailadresse eingeben.")})
     mobile = forms.CharField(label=_("Handynummer"), required=False, max_length=40,
                              help_text=_("Für ein neues Passwort per SMS."))
+
+    def __init__(self, *args, for_account_holder: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not for_account_holder:
+            # Only an account holder asks for a new password by SMS: a child's form has no mobile.
+            del self.fields["mobile"]
 
     def clean_last_name(self):
         return clean_name(self.cleaned_data["last_name"])
@@ -120,6 +127,29 @@ class HealthForm(forms.Form):
 
 SIMPLE_FORMS = {"personal": PersonalForm, "education": EducationForm, "health": HealthForm}
 
+# Optional questions an editor may leave out per offer ("section.field"): a Hort does not ask a
+# child for a school degree or a job. Required questions and the mobile (see PersonalForm) are not listed.
+OPTIONAL_QUESTION_SECTIONS = {
+    "personal": ("email",),
+    "education": ("graduation", "graduation_year", "current_activity"),
+    "health": ("allergies", "medication", "diet", "notes"),
+}
+
+
+def optional_question_choices() -> list[tuple[str, str]]:
+    labels = dict(ApplicationSection.choices)
+    return [(f"{section}.{name}", f"{labels[section]}: {SIMPLE_FORMS[section].base_fields[name].label}")
+            for section, names in OPTIONAL_QUESTION_SECTIONS.items() for name in names]
+
+
+def omit_questions(form: forms.Form, section: str, omitted) -> forms.Form:
+    """Drop the optional questions of `section` that the offer leaves out (codes "section.field")."""
+    for code in omitted:
+        owner, _dot, name = code.partition(".")
+        if owner == section and name in OPTIONAL_QUESTION_SECTIONS.get(section, ()):
+            form.fields.pop(name, None)
+    return form
+
 def _display(value) -> str:
     if value in (None, "", []):
         return "–"
@@ -136,7 +166,9 @@ def rows_for_section(code: str, data: dict) -> list[tuple[str, str]]:
     """(label, value) rows of a section, in form order, for the printed application."""
     if code in SIMPLE_FORMS:
         form = SIMPLE_FORMS[code]()
-        return [(str(field.label), _display(data.get(name))) for name, field in form.fields.items()]
+        # An optional question the form did not ask (e.g. a child's mobile) is not printed as "–".
+        return [(str(field.label), _display(data.get(name))) for name, field in form.fields.items()
+                if name in data or field.required or not data]
     if code == "guardians":
         rows = []
         for index, entry in enumerate(data.get("guardians", []), start=1):
@@ -146,6 +178,8 @@ def rows_for_section(code: str, data: dict) -> list[tuple[str, str]]:
                                                  str(relation), entry.get("phone", ""), entry.get("email", "")]))))
         return rows or [(str(_("Weitere sorgeberechtigte Personen")), "–")]
     if code == "income":
+        if not data.get("earners"):  # not filled in yet: no "Jahreseinkommen 0,00 €"
+            return [(str(_("Jahreseinkommen des Haushalts gesamt")), str(_("noch nicht angegeben")))]
         rows = []
         total = Decimal(0)
         for entry in data.get("earners", []):

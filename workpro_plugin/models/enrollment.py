@@ -26,7 +26,7 @@ from ..lib.choices import (
 )
 from ..lib.choices import EnrollmentStatus as S
 from ..lib.formats import format_datetime
-from ..lib.messages import NEXT_STEPS, log_label
+from ..lib.messages import APPLICATION_STEPS, NEXT_STEPS, log_label
 
 
 class MissingPrivateStorage(Storage):
@@ -349,6 +349,21 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
             return None
         return schedule.compute(self.declared_income(), proof_overdue=self.proof_overdue)
 
+    def fee_is_known(self) -> bool:
+        """A fee can be stated: the schedule does not depend on income, or the income is declared (or overdue)."""
+        offer = self.offer.specific
+        schedule = offer.fee_schedule
+        if schedule is None:
+            return False
+        return (not schedule.is_income_dependent or self.proof_overdue or "income" not in offer.section_plan()
+                or self.declared_income() is not None)
+
+    @property
+    def costs_period(self) -> str:
+        """The billing period the costs are for ("monatlich"), from the offer's fee schedule."""
+        schedule = self.offer.specific.fee_schedule
+        return str(schedule.get_billing_period_display()) if schedule is not None else ""
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -367,8 +382,18 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
 
     @property
     def next_step(self) -> str:
+        """What the account holder has to do now: in the two application rounds it follows the data."""
         if self.proof_due:
             return str(_("Einkommensnachweis hochladen"))
+        if self.status in (S.INTERESSENT, S.KANDIDAT):
+            if self.participant_id is None:
+                return str(APPLICATION_STEPS["choose_participant"])
+            if not self.sections_complete(phase=1 if self.status == S.INTERESSENT else 2):
+                return str(APPLICATION_STEPS["fill_sections" if self.status == S.INTERESSENT
+                                             else "fill_sections_again"])
+            if not print_is_current(self):
+                return str(APPLICATION_STEPS["print"])
+            return str(APPLICATION_STEPS["submit"])
         return str(NEXT_STEPS.get(self.status, ""))
 
     @property

@@ -36,6 +36,7 @@ from ..lib.choices import (
     SectionPhase,
 )
 from ..lib.content_cache import content_generation
+from ..lib.sections import optional_question_choices
 from .allocation import Criterion
 from .fees import FeeSchedule
 from .institutions import Institution
@@ -148,8 +149,17 @@ OfferPageManager = PageManager.from_queryset(OfferPageQuerySet)
 class OfferPageForm(WagtailAdminPageForm):
     """Cross-field rules an editor cannot publish around."""
 
+    omitted_questions = forms.MultipleChoiceField(
+        label=_("Diese Fragen nicht stellen"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=optional_question_choices,
+        help_text=_("Freiwillige Fragen, die für dieses Angebot nicht passen (z. B. Abschluss und Tätigkeit bei "
+                    "einem Hortplatz). Pflichtangaben werden immer erfragt."))
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        stored = self.initial.get("omitted_questions")
+        if isinstance(stored, str):
+            self.initial["omitted_questions"] = [code for code in stored.split(",") if code]
         field = self.fields.get("addon_for")
         if field is not None:
             field.queryset = self._bookable_offers()
@@ -171,6 +181,9 @@ class OfferPageForm(WagtailAdminPageForm):
         offers = OfferPage.objects.descendant_of(root).filter(is_addon=False).order_by("title")
         return offers.exclude(pk=self.instance.pk) if self.instance.pk else offers
 
+    def clean_omitted_questions(self) -> str:
+        return ",".join(self.cleaned_data.get("omitted_questions") or [])
+
     def clean(self):
         cleaned = super().clean()
         formset = self.formsets.get("application_sections")
@@ -191,6 +204,7 @@ class OfferPageForm(WagtailAdminPageForm):
                     "fee_schedule",
                     _("Für den Abschnitt „Haushalt und Jahreseinkommen“ muss eine Gebührenordnung gewählt sein."),
                 )
+            self._check_required_sections(cleaned, seen)
         self._check_fee_schedule_institution(cleaned.get("fee_schedule"))
         addon_for = cleaned.get("addon_for")
         if addon_for:
@@ -199,6 +213,20 @@ class OfferPageForm(WagtailAdminPageForm):
             elif any(offer.is_addon for offer in addon_for):
                 self.add_error("addon_for", _("Ein Zusatzangebot kann nicht zu einem Zusatzangebot gebucht werden."))
         return cleaned
+
+    def _check_required_sections(self, cleaned: dict, seen: dict) -> None:
+        """Sections an offer cannot do without: the income where the fee depends on it, the guardians
+        (with the PSB1) where every participant is a minor. Add-ons are booked without an application."""
+        if cleaned.get("is_addon"):
+            return
+        schedule = cleaned.get("fee_schedule")
+        if schedule is not None and schedule.is_income_dependent and ApplicationSection.INCOME not in seen:
+            self.add_error(None, _("Die Gebührenordnung richtet sich nach dem Einkommen: der Abschnitt „Haushalt "
+                                   "und Jahreseinkommen“ ist nötig."))
+        age_max = cleaned.get("age_max")
+        if age_max is not None and age_max < 18 and ApplicationSection.GUARDIANS not in seen:
+            self.add_error(None, _("Das Angebot ist für Minderjährige: der Abschnitt „Personensorgeberechtigte“ "
+                                   "(mit dem PSB1) ist nötig."))
 
     def _check_fee_schedule_institution(self, schedule) -> None:
         """An offer uses its own institution's fee schedule or a shared one, never another institution's:
@@ -261,6 +289,9 @@ class OfferPage(Page):
         _("Zusatzangebot"), default=False,
         help_text=_("Zusatzangebote können nur zu einem abgeschlossenen Vertrag gebucht werden."),
     )
+    omitted_questions = models.CharField(
+        _("Diese Fragen nicht stellen"), max_length=500, blank=True,
+        help_text=_("Freiwillige Fragen der Anmeldung, die für dieses Angebot nicht gestellt werden."))
     addon_for = ParentalManyToManyField(
         "self", verbose_name=_("Buchbar zu"), blank=True, symmetrical=False, related_name="addons",
         help_text=_("Die Angebote, zu denen dieses Zusatzangebot gebucht werden kann."),
@@ -300,6 +331,7 @@ class OfferPage(Page):
             help_text=_("Welche Angaben der Teilnehmer machen muss, und wann. "
                         "Persönliche Daten werden immer vor der Bewerbung erfasst."),
         ),
+        FieldPanel("omitted_questions"),
         MultiFieldPanel(
             [FieldPanel("contact_name"), FieldPanel("contact_email"), FieldPanel("contact_phone")],
             heading=_("Ansprechpartner"),
@@ -379,8 +411,37 @@ class OfferPage(Page):
         return sorted((s for s, p in plan.items() if phase is None or p <= phase), key=order.index)
 
     @property
+    def omitted_question_list(self) -> list[str]:
+        return [code for code in self.omitted_questions.split(",") if code]
+
+    @property
     def required_document_list(self) -> list[str]:
         return [line.strip() for line in self.required_documents.splitlines() if line.strip()]
+
+    def age_refusal(self, person, today: datetime.date | None = None) -> str:
+        """Why `person` is outside the offer's age group at its start ("" if they fit or nothing is known).
+
+        The age counts on the start date; an offer that has started (or has no fixed start) counts today.
+        """
+        if (self.age_min is None and self.age_max is None) or person.date_of_birth is None:
+            return ""
+        today = today or timezone.localdate()
+        day = max(self.starts_on, today) if self.starts_on else today
+        age = person.age_on(day)
+        if (self.age_min is None or age >= self.age_min) and (self.age_max is None or age <= self.age_max):
+            return ""
+        return str(_("„%(offer)s“ ist für %(range)s. %(name)s ist am %(date)s %(age)s Jahre alt. Bitte wählen Sie "
+                     "ein Angebot für diese Altersgruppe.")
+                   % {"offer": self.title, "range": self.age_range_label_for_people, "name": person.full_name,
+                      "date": date_format(day), "age": age})
+
+    @property
+    def age_range_label_for_people(self) -> str:
+        if self.age_min is not None and self.age_max is not None:
+            return _("Teilnehmer von %(min)s bis %(max)s Jahren") % {"min": self.age_min, "max": self.age_max}
+        if self.age_min is not None:
+            return _("Teilnehmer ab %(min)s Jahren") % {"min": self.age_min}
+        return _("Teilnehmer bis %(max)s Jahre") % {"max": self.age_max}
 
     @property
     def age_range_label(self) -> str:

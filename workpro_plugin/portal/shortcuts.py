@@ -9,7 +9,14 @@ from __future__ import annotations
 from django.http import Http404
 from django.urls import reverse_lazy
 
-from ..access import PortalRole, sees_ward_login, member_access, needs_second_factor, portal_role, speaks_for
+from ..access import (
+    PortalRole,
+    member_access,
+    needs_second_factor,
+    portal_role,
+    sees_ward_login,
+    speaks_for,
+)
 from ..models import Conversation, Document, Enrollment, Person
 from ..selectors.documents import portal_documents
 from ..selectors.enrollments import portal_enrollments

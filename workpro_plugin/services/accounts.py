@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import conf
-from ..lib.users import by_login, login_fields, set_login
 from ..lib.formats import format_date
+from ..lib.users import by_login, login_fields, set_login
 from ..models import (
     CLOSED_STATUSES,
     ISSUED_PASSWORD_VALIDITY,

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -44,8 +45,17 @@ class AddonError(FieldError):
 # --- reads ---------------------------------------------------------------------------------
 
 def bookable_addons(enrollment: Enrollment):
-    """The live add-ons linked to the contract's offer."""
-    return enrollment.offer.specific.addons.live().select_related("fee_schedule").order_by("title")
+    """The live add-ons linked to the contract's offer that can still be used within the contract.
+
+    An add-on whose period ends before the contract starts (or before today), or starts after the
+    contract ends, could only be refused when booked: it is not offered at all.
+    """
+    addons = enrollment.offer.specific.addons.live().select_related("fee_schedule").order_by("title")
+    earliest = max(filter(None, [timezone.localdate(), enrollment.contract_start]))
+    addons = addons.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=earliest))
+    if enrollment.contract_end:
+        addons = addons.filter(Q(starts_on__isnull=True) | Q(starts_on__lte=enrollment.contract_end))
+    return addons
 
 
 def may_book(user, enrollment: Enrollment) -> bool:

@@ -68,6 +68,20 @@ def personal_initial(enrollment: Enrollment) -> dict:
     return {field: getattr(participant, field) for field in PERSON_FIELDS}
 
 
+def guardians_initial(enrollment: Enrollment) -> list[dict]:
+    """The other guardians the family named last time: for this participant if possible, else for a sibling.
+
+    Only complete sections of the same account holder count; the holder sees and may change the prefill.
+    """
+    previous = (EnrollmentSection.objects
+                .filter(section="guardians", is_complete=True, enrollment__account_holder_id=enrollment.account_holder_id)
+                .exclude(enrollment=enrollment).exclude(data__guardians=[])
+                .order_by("-updated_at"))
+    same_child = previous.filter(enrollment__participant_id=enrollment.participant_id).first()
+    chosen = same_child or previous.first()
+    return list(chosen.data.get("guardians", [])) if chosen else []
+
+
 @transaction.atomic
 def section_upload(*, enrollment: Enrollment, by, title: str, upload) -> Document:
     """Upload one required document (PDF, JPEG or PNG; checked by content, stored as PDF)."""

@@ -339,7 +339,9 @@ def application_context(enrollment: Enrollment) -> dict:
     guardians = list(enrollment.participant.guardianships.select_related("guardian")) if enrollment.participant else []
     return {
         **_letterhead(enrollment), "enrollment": enrollment, "offer": offer, "participant": enrollment.participant,
-        "guardians": guardians, "sections": sections, "fee": enrollment.computed_fee(),
+        "guardians": guardians, "sections": sections,
+        # An income-based fee is printed once the income is declared, never the maximum rate beside "0,00 €".
+        "fee": enrollment.computed_fee() if enrollment.fee_is_known() else None,
         "printed_on": timezone.localdate(), "fingerprint": enrollment.data_fingerprint(),
     }
 

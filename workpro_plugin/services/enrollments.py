@@ -273,6 +273,9 @@ def enrollment_enroll_participant(*, enrollment: Enrollment | int, participant: 
             )
         if locked.participant_id and locked.participant_id != participant.pk:
             raise EnrollmentActionError(_("Für diese Anmeldung ist bereits ein anderer Teilnehmer gewählt."))
+        refusal = locked.offer.specific.age_refusal(participant)
+        if refusal:
+            raise EnrollmentActionError(refusal)
         assign_customer_number(participant, locked.institution)
         locked.participant = participant
         assign_contract_number(locked)
@@ -314,6 +317,29 @@ def enrollment_start(*, offer: OfferPage, participant: Person, by) -> Enrollment
             return current
         return enrollment_enroll_participant(enrollment=enrollment_begin(offer=offer, by=by),
                                              participant=participant, by=by)
+
+
+def enrollment_start_new_child(*, offer: OfferPage, by, last_name: str, first_name: str, date_of_birth: date,
+                               relation: str) -> Enrollment:
+    """Zum Angebot anmelden for a child new to the account: child, PSB1 link and enrollment in one step.
+
+    Nothing is created when the enrollment is refused (registration closed, outside the age group);
+    the same child sent twice is one child with one enrollment.
+    """
+    with transaction.atomic():
+        _lock_account(by)
+        holder = by.workpro_person
+        child = Person.objects.filter(guardianships__guardian=holder, guardianships__is_primary=True,
+                                      last_name=last_name, first_name=first_name, date_of_birth=date_of_birth).first()
+        if child is None:
+            refusal = offer.age_refusal(Person(last_name=last_name, first_name=first_name, date_of_birth=date_of_birth))
+            if refusal:
+                raise EnrollmentActionError(refusal)
+            child = Person.objects.create(last_name=last_name, first_name=first_name, date_of_birth=date_of_birth,
+                                          street=holder.street, postcode=holder.postcode, city=holder.city,
+                                          language=holder.language)
+            add_guardian(participant=child, guardian=holder, relation=relation, is_primary=True)
+        return enrollment_start(offer=offer, participant=child, by=by)
 
 
 def enrollment_enroll_new_child(*, enrollment: Enrollment | int, by, last_name: str, first_name: str,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import conf
-from ..access import PortalRole, sees_ward_login, portal_role, speaks_for
+from ..access import PortalRole, portal_role, sees_ward_login, speaks_for
 from ..lib.users import by_login, login_fields
 from ..models import (
     STANDING_STATUSES,

@@ -542,7 +542,7 @@ def person_due_on(person: Person) -> date | None:
         base = timezone.localdate(max(a for a in activity if a is not None))
     due = base + timedelta(days=retention_days("person"))
     ended_by_pk = {e.pk: ended for e, ended in ends}
-    for document in Document.objects.filter(enrollment__in=[e for e, _ in ends]).select_related("enrollment"):
+    for document in Document.objects.filter(enrollment__in=[e for e, _ended in ends]).select_related("enrollment"):
         document_due = document_due_on(document, ended_by_pk[document.enrollment_id])
         due = max(due, document_due)
     return due

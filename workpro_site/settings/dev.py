@@ -1,5 +1,7 @@
 """The embedded demo: DEBUG on, SQLite, ORM broker, console mail and SMS."""
 
+import os
+
 from .base import *  # noqa: F401,F403
 from .base import env_list
 
@@ -16,3 +18,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 SIGNING_DEMO_DIR = Path(os.environ.get("WORKPRO_SIGNING_DEMO_DIR", BASE_DIR / "signing-demo"))  # noqa: F405
 WORKPRO_SIGNING_TRUST_ROOTS = [str(SIGNING_DEMO_DIR / "demo-ca.pem")]
 os.environ.setdefault("WORKPRO_SIGNING_PASSWORD", "workpro-demo-nur-lokal")  # noqa: F405
+# Mails on the console as text, attachments by name and size (no base64); EMAIL_BACKEND still wins.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "workpro_site.mail.EmailBackend")

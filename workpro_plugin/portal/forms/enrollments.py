@@ -11,6 +11,8 @@ class ParticipantChoiceForm(forms.Form):
     """Zum Angebot anmelden: yourself, a person already in the account, or a new child."""
 
     NEW = "neu"
+    # Sent with the choice: a POST without it is the offer page's button asking for the form.
+    MARKER = "teilnehmer_waehlen"
 
     participant = forms.ChoiceField(label=_("Wer soll teilnehmen?"), widget=forms.RadioSelect,
                                     error_messages={"required": _("Bitte wählen Sie den Teilnehmer.")})

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ...access import PortalRole, portal_role
-from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, to_json
+from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, omit_questions, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.allocation import portal_allocation, waiting_ranks
 from ...selectors.documents import portal_documents
@@ -42,16 +42,19 @@ def section_menu(enrollment: Enrollment) -> list[dict]:
 
 
 @login_required(login_url=LOGIN_URL)
-@require_POST
 def offer_enroll(request, offer_id: int):
-    """"Zum Angebot anmelden" on an offer page: reuse the open interest or record a new one."""
+    """"Zum Angebot anmelden" on an offer page: choose the participant; the enrollment is created only then.
+
+    The offer page's button (a POST without a choice, or a GET) shows the choice; an existing interest
+    without participant (from the registration) is completed by the choice rather than duplicated.
+    """
     offer = get_object_or_404(OfferPage.objects.live(), pk=offer_id)
-    try:
-        enrollment = svc.enrollment_begin(offer=offer, by=request.user)
-    except svc.EnrollmentActionError as exc:
-        messages.error(request, str(exc))
+    state = offer.registration_state()
+    if not state.is_open:
+        messages.error(request, str(state.reason))
         return redirect(offer.get_url(request))
-    return redirect("workpro:enrollment_participant", pk=enrollment.pk)
+    bound = request.method == "POST" and ParticipantChoiceForm.MARKER in request.POST
+    return _choose_participant(request, offer, None, bound)
 
 
 @login_required(login_url=LOGIN_URL)
@@ -59,15 +62,24 @@ def enrollment_participant(request, pk: int):
     enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
     if enrollment.participant_id:
         return redirect("workpro:enrollment_detail", pk=pk)
+    return _choose_participant(request, enrollment.offer.specific, enrollment, request.method == "POST")
+
+
+def _choose_participant(request, offer: OfferPage, enrollment: Enrollment | None, bound: bool):
+    """The participant choice, for a new enrollment (`enrollment` None) or an interest without participant."""
     people = svc.participants_for(request.user)
-    form = ParticipantChoiceForm(request.POST or None, people=people)
-    if request.method == "POST" and form.is_valid():
+    form = ParticipantChoiceForm(request.POST if bound else None, people=people)
+    if bound and form.is_valid():
         data = form.cleaned_data
         try:
             if data["participant"] == form.NEW:
-                enrollment = svc.enrollment_enroll_new_child(
-                    enrollment=enrollment, by=request.user, last_name=data["last_name"],
-                    first_name=data["first_name"], date_of_birth=data["date_of_birth"], relation=data["relation"])
+                child = {"by": request.user, "last_name": data["last_name"], "first_name": data["first_name"],
+                         "date_of_birth": data["date_of_birth"], "relation": data["relation"]}
+                enrollment = (svc.enrollment_start_new_child(offer=offer, **child) if enrollment is None
+                              else svc.enrollment_enroll_new_child(enrollment=enrollment, **child))
+            elif enrollment is None:
+                enrollment = svc.enrollment_start(offer=offer, participant=form.people[data["participant"]],
+                                                  by=request.user)
             else:
                 enrollment = svc.enrollment_enroll_participant(
                     enrollment=enrollment, participant=form.people[data["participant"]], by=request.user)
@@ -78,10 +90,11 @@ def enrollment_participant(request, pk: int):
                              % {"name": enrollment.participant.full_name, "number": enrollment.contract_number})
             first = app_svc.editable_sections(enrollment)
             if first:
-                return redirect("workpro:enrollment_section", pk=pk, section=first[0])
-            return redirect("workpro:enrollment_detail", pk=pk)
+                return redirect("workpro:enrollment_section", pk=enrollment.pk, section=first[0])
+            return redirect("workpro:enrollment_detail", pk=enrollment.pk)
     return render(request, "workpro_plugin/account/enrollment_participant.html",
-                  {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
+                  {"offer": offer, "enrollment": enrollment, "form": form,
+                   "action": request.path}, status=400 if form.errors else 200)
 
 
 def _section_form(section: str, enrollment: Enrollment, data=None):
@@ -90,11 +103,15 @@ def _section_form(section: str, enrollment: Enrollment, data=None):
     draft = stored.data if stored else {}
     if section == "personal":
         initial = {**app_svc.personal_initial(enrollment), **(draft if stored and not stored.is_complete else {})}
-        return SIMPLE_FORMS[section](data, initial=initial)
+        form = SIMPLE_FORMS[section](data, initial=initial,
+                                     for_account_holder=enrollment.participant.user_id == enrollment.account_holder_id)
+        return omit_questions(form, section, enrollment.offer.specific.omitted_question_list)
     if section in SIMPLE_FORMS:
-        return SIMPLE_FORMS[section](data, initial=draft)
+        return omit_questions(SIMPLE_FORMS[section](data, initial=draft), section,
+                              enrollment.offer.specific.omitted_question_list)
     if section == "guardians":
-        return GuardianFormSet(data, initial=draft.get("guardians", []), prefix="guardians")
+        initial = draft.get("guardians", []) if stored else app_svc.guardians_initial(enrollment)
+        return GuardianFormSet(data, initial=initial, prefix="guardians")
     if section == "income":
         return EarnerFormSet(data, initial=draft.get("earners", []), prefix="earners")
     return None

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from workpro_site.demo import load_demo
+from workpro_plugin.models import Person
+from workpro_site.demo import DEMO_PARENT, demo_login, load_demo
 
 
 class Command(BaseCommand):
@@ -20,7 +21,13 @@ class Command(BaseCommand):
                 "Demo data creates users with published passwords; refusing to run with DEBUG off. "
                 "Use --force only on a throw-away installation."
             )
-        result = load_demo(port=port)
+        def progress(step: str) -> None:
+            if not quiet:
+                self.stdout.write(f"  … {step}")
+                self.stdout.flush()
+
+        progress("Demo-Daten anlegen oder aktualisieren")
+        result = load_demo(port=port, progress=progress)
         if quiet:
             return
         line = "=" * 72
@@ -32,9 +39,11 @@ class Command(BaseCommand):
             self.stdout.write(f"      Leitung:         {spec.lead_email} / {spec.staff_password}")
         self.stdout.write(f"  Wagtail admin:  http://127.0.0.1:{port}/admin/")
         self.stdout.write(f"      Superuser:   {result.superuser[0]} / {result.superuser[1]}")
-        from workpro_site.demo import DEMO_PARENT
-
-        self.stdout.write(f"  Mein Konto (Eltern): {DEMO_PARENT['email']} / {DEMO_PARENT['password']}"
-                          f"  (geb. {DEMO_PARENT['date_of_birth']:%d.%m.%Y}, Handy {DEMO_PARENT['mobile']})")
-        self.stdout.write("  Mails and SMS are printed on the console of the task cluster.")
+        login = demo_login(DEMO_PARENT["email"])
+        person = Person.objects.filter(user__username=login).first()
+        born = person.date_of_birth if person and person.date_of_birth else DEMO_PARENT["date_of_birth"]
+        mobile = person.mobile if person and person.mobile else DEMO_PARENT["mobile"]
+        self.stdout.write(f"  Mein Konto (Eltern): {login} / {DEMO_PARENT['password']}"
+                          f"  (geb. {born:%d.%m.%Y}, Handy {mobile})")
+        self.stdout.write("  Mails and SMS are printed as text on this console (attachments by name and size).")
         self.stdout.write(line)
