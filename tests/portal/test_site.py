@@ -174,7 +174,7 @@ def test_demo_command_run_again_after_changes_in_the_ui_duplicates_nothing(db, s
     assert _counts() == first
     assert not User.objects.filter(username="eltern@example.org").exists()
     assert Person.objects.get(user=parent).street == "Neuer Weg 1"  # the parent's own change is kept
-    assert Enrollment.objects.filter(account_holder=parent).count() == 2
+    assert Enrollment.objects.filter(account_holder=parent).count() == 4  # with Lena's two Krippe wishes
     text = out.getvalue()
     assert "maria@example.org / Demo-Eltern-2026" in text and "… Einrichtung KiTa Sonnenschein" in text
     assert User.objects.get(pk=parent.pk).check_password("Demo-Eltern-2026")

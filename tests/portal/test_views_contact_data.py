@@ -27,7 +27,8 @@ def holder(client):
 
 def _post(client, run_on_commit, **overrides):
     data = {"email": "eltern@example.org", "street": "Neu 2", "postcode": "04109", "city": "Leipzig",
-            "mobile": "0151 98765432", "language": "de", "current_password": PASSWORD}
+            "mobile": "0151 98765432", "date_of_birth": "1985-01-01", "language": "de",  # as the form shows them
+            "current_password": PASSWORD}
     data.update(overrides)
     with run_on_commit():
         return client.post(URL, data)

@@ -41,4 +41,4 @@ def test_task_round_trip_through_the_broker(demo):
 @pytest.mark.django_db
 def test_sync_mode_runs_tasks_inline_in_tests(demo):
     task_id = async_task("workpro_plugin.tasks.healthcheck_task", "inline")
-    assert result(task_id) == {"marker": "inline", "institutions": 2}
+    assert result(task_id) == {"marker": "inline", "institutions": 3}

@@ -68,12 +68,31 @@ def workpro_patterns():
             yield (f"{namespace}:{name}" if namespace.split(":")[-1] in NAMESPACES else name), pattern
 
 
+def _criterion(w):
+    from workpro_plugin.models import Criterion
+
+    return Criterion.objects.get_or_create(institution=w.kita, kind="hardship",
+                                           defaults={"label": "Härtefall", "points": 30})[0]
+
+
+def _round(w):
+    from django.utils import timezone
+
+    from workpro_plugin.models import AllocationRound
+
+    round_, created = AllocationRound.objects.get_or_create(title="CSRF-Runde", defaults={
+        "stichtag": timezone.localdate()})
+    if created:
+        round_.offers.set([w.offer])
+    return round_
+
+
 # URL name -> (user, [kwargs, ...]); every variant is posted.
 def _kwargs(w) -> dict:
     e, conv = w.e_rat, w.conversation
     modeladmin = {"enrollment": e.pk, "person": w.me.pk, "institution": w.kita.pk, "operator": w.kita.operator_id,
                   "outboxmessage": OutboxMessage.objects.first().pk, "addonbooking": w.booking.pk, "app": w.app.pk,
-                  "cannedreply": w.canned.pk,
+                  "cannedreply": w.canned.pk, "criterion": _criterion(w).pk,
                   "auditevent": AuditEvent.objects.first().pk if AuditEvent.objects.exists() else 1}
     table = {
         "workpro:account": ("holder", [{}]), "workpro:login": (None, [{}]), "workpro:logout": ("holder", [{}]),
@@ -133,6 +152,16 @@ def _kwargs(w) -> dict:
         "workpro_admin:person_contact": ("staff", [{"pk": w.me.pk}]),
         "workpro_admin:person_password": ("staff", [{"pk": w.me.pk}]),
         "workpro_chat:broadcast": ("staff", [{}]),
+        "workpro:wishlist": ("holder", [{"person_id": w.child.pk}]),
+        "workpro:place_accept": ("applicant", [{"pk": w.e_bew.pk}]),
+        "workpro:place_decline": ("applicant", [{"pk": w.e_bew.pk}]),
+        "workpro_admin:allocation_index": ("staff", [{}]), "workpro_admin:allocation_create": ("staff", [{}]),
+        "workpro_admin:allocation_round": ("staff", [{"pk": _round(w).pk}]),
+        "workpro_admin:allocation_confirm": ("staff", [{"pk": _round(w).pk}]),
+        "workpro_admin:allocation_export": ("staff", [{"pk": _round(w).pk}]),
+        "workpro_admin:allocation_waiting": ("staff", [{"offer_pk": w.offer.pk}]),
+        "workpro_admin:allocation_place_offer": ("staff", [{"pk": w.e_bew.pk}]),
+        "workpro_admin:allocation_confirm_criterion": ("staff", [{"pk": w.e_bew.pk}]),
         "workpro_chat:inbox": ("staff", [{}]), "workpro_chat:thread": ("staff", [{"pk": conv.pk}]),
         "workpro_chat:poll": ("staff", [{"pk": conv.pk}]), "workpro_chat:assign": ("staff", [{"pk": conv.pk}]),
         "workpro_chat:hide": ("staff", [{"pk": conv.pk, "message_pk": w.message.pk}]),

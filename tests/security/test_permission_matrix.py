@@ -39,8 +39,10 @@ from tests.factories import enrollment_in, make_child, make_user, pdf_bytes, req
 from tests.helpers import HOST, walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import (
+    AllocationRound,
     App,
     CannedReply,
+    Criterion,
     Document,
     EmergencyContact,
     Enrollment,
@@ -111,7 +113,8 @@ def _contract_set(w: World, key: str, *, institution, offer, addon, holder, part
                         holder=holder, person=participant, ward=ward, portal=portal, staff_author=staff_author,
                         conv=None, member_msg=None, participant_msg=None, staff_msg=None, attachment_doc=None,
                         oconv=None, oconv_msg=None, oconv_starter=None, offer_attachment_doc=None,
-                        booking=None, app=None, assignment=None, emergency=None, pickup=None, canned=None)
+                        booking=None, app=None, assignment=None, emergency=None, pickup=None, canned=None,
+                        criterion=None, round=None)
     s.restricted_doc = Document.objects.create(enrollment=enrollment, owner=participant, kind="contract_offer",
                                                title="Angebot", file=ContentFile(pdf_bytes(), name="angebot.pdf"))
     s.participant_doc = Document.objects.create(enrollment=enrollment, owner=participant, kind="invitation",
@@ -135,6 +138,10 @@ def _contract_set(w: World, key: str, *, institution, offer, addon, holder, part
                            terms_sha256=s.app.terms_sha256)
         s.canned = CannedReply.objects.create(institution=institution, title=f"Begrüßung {key}",
                                               body="Hallo {vorname}, danke für Ihre Nachricht.")
+        s.criterion = Criterion.objects.create(institution=institution, kind="hardship", label=f"Härtefall {key}",
+                                               points=30)
+        s.round = AllocationRound.objects.create(title=f"Vergaberunde {key}", stichtag=today)
+        s.round.offers.set([offer])
     if oconv_by:
         s.oconv_msg = chat_svc.conversation_start_for_offer(offer=offer, by=w.users[oconv_by], body="Plätze?",
                                                             upload=_pdf_upload())
@@ -542,7 +549,7 @@ def _modeladmin(model: str, *, list_rule, inspect_rule, create=None, edit=None, 
     prefix = f"workpro_plugin_{model}_modeladmin_"
     obj = {"enrollment": "enrollment", "person": "person", "addonbooking": "booking", "app": "app",
            "outboxmessage": "outbox", "auditevent": "audit", "institution": "institution",
-           "cannedreply": "canned"}.get(model)
+           "cannedreply": "canned", "criterion": "criterion"}.get(model)
     fill = (lambda s: [("operator", {"instance_pk": Operator.objects.get().pk}, {})]) if model == "operator" \
         else one(obj, "instance_pk")
     rows = {
@@ -650,6 +657,11 @@ RULES: dict[str, U] = {
     "workpro:participant_login": U(PEOPLE, portal(_participant_login(200)), post=portal(_participant_login(400)),
                                    data={"email": ""}),
     "workpro:participant_view": U(PEOPLE, portal(_participant_view)),
+    # Platzvergabe (#18): a child's Wunschliste for whoever speaks for the child; the place offered from a
+    # waiting list is accepted or declined by the holder (without an offer: a message and back, 302).
+    "workpro:wishlist": U(PEOPLE, portal(lambda c: 200 if c.speaks(c.info["person"](c.obj)) else 404)),
+    "workpro:place_accept": portal_post(ENROLLMENT, lambda c: 302 if c.portal == HOLDER else 404),
+    "workpro:place_decline": portal_post(ENROLLMENT, lambda c: 302 if c.portal == HOLDER else 404),
     "workpro:care": U(ENROLLMENT, portal(_care_get), post=portal(lambda c: 400 if c.portal == HOLDER else 404),
                       data={"kind": "notfallkontakt"}),
     "workpro:care_edit": U(CARE, portal(lambda c: 200 if c.portal == HOLDER else 404),
@@ -725,6 +737,18 @@ RULES: dict[str, U] = {
     # Help a person (#21): staff of the person's institution; a POST without a reason is a 400.
     "workpro_admin:person_contact": U(one("person"), _staff(200), post=_staff(400), data={"reason": ""}),
     "workpro_admin:person_password": U(one("person"), _staff(200), post=_staff(400), data={"reason": ""}),
+    # Platzvergabe: staff of an institution (any who process enrollments); a round or waiting list of
+    # another institution does not exist for them (404); an admin user of no institution gets a 404.
+    "workpro_admin:allocation_index": U(None, admin(lambda c: 200 if c.role in STAFF else 404)),
+    "workpro_admin:allocation_create": U(None, admin(lambda c: 200 if c.role in STAFF else 404),
+                                         post=admin(lambda c: 400 if c.role in STAFF else 404), data=BOUND),
+    "workpro_admin:allocation_round": U(one("round"), _staff(200)),
+    "workpro_admin:allocation_export": U(one("round"), _staff(200)),
+    "workpro_admin:allocation_confirm": admin_post(one("round"), _staff(302)),
+    "workpro_admin:allocation_waiting": U(one("offer", "offer_pk"), _staff(200)),
+    "workpro_admin:allocation_place_offer": admin_post(ENROLLMENT, _staff(302)),
+    "workpro_admin:allocation_confirm_criterion": U(ENROLLMENT, _staff(200), post=_staff(400),
+                                                    data={"reason": ""}),
     # --- the chat in the admin
     "workpro_chat:inbox": U(None, admin(200)),
     # Rundnachricht: staff who answer messages for an institution; an empty form is a 400.
@@ -749,6 +773,10 @@ RULES: dict[str, U] = {
                   edit=admin(lambda c: 200 if c.process else "denied")),
     # Textbausteine: the chat staff of the institution; another institution's do not exist for them (404).
     **_modeladmin("cannedreply", list_rule=STAFF_LIST, inspect_rule=None,
+                  create=admin(lambda c: 200 if c.role in STAFF else "denied"),
+                  edit=_staff(200), delete=_staff(200), history=_staff(200)),
+    # Kriterienkatalog: like the Textbausteine, per institution.
+    **_modeladmin("criterion", list_rule=STAFF_LIST, inspect_rule=None,
                   create=admin(lambda c: 200 if c.role in STAFF else "denied"),
                   edit=_staff(200), delete=_staff(200), history=_staff(200)),
     **_modeladmin("outboxmessage", list_rule=superuser_only(), inspect_rule=superuser_only()),

@@ -13,7 +13,7 @@ from django_q.models import Schedule
 from tests.factories import enrollment_in, make_user, pdf_bytes, two_factor_link
 from tests.helpers import HOST
 from tests.security_figures import add, note
-from workpro_plugin.models import AuditAction, AuditEvent, Document, Enrollment
+from workpro_plugin.models import AllocationRound, AuditAction, AuditEvent, Document, Enrollment
 from workpro_plugin.services import audit
 from workpro_plugin.services import documents as documents_svc
 from workpro_plugin.services import enrollments as enrollments_svc
@@ -118,7 +118,8 @@ def test_meine_daten_changes_record_field_names_not_values(world, holder_with_pa
     with run_on_commit():
         response = client.post("/workpro/konto/daten/", {
             "email": world.holder.email, "street": "Geheimweg 7", "postcode": "04109", "city": "Leipzig",
-            "mobile": "0151 98765432", "language": "de", "current_password": PASSWORD}, **REQUEST)
+            "mobile": "0151 98765432", "date_of_birth": "1985-01-01", "language": "de",
+            "current_password": PASSWORD}, **REQUEST)
     assert response.status_code == 302
     event = _events("person.changed").get()
     assert event.person == world.holder.workpro_person and event.actor == world.holder
@@ -217,7 +218,8 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
     client.get("/workpro/konto/daten/", **REQUEST)
     with run_on_commit():
         client.post("/workpro/konto/daten/", {"email": world.holder.email, "street": "Neu 1", "postcode": "04109",
-                                              "city": "Leipzig", "mobile": "", "language": "de"}, **REQUEST)
+                                              "city": "Leipzig", "mobile": "", "language": "de",
+                                              "date_of_birth": "1985-01-01"}, **REQUEST)
     token = account_request_email_change(user=world.holder, new_email="neu@example.org")
     client.post(f"/workpro/konto/daten/mail-bestaetigen/{token}/", **REQUEST)
     enrollment = enrollment_in(S.ANGEBOT, offer=world.offer, institution=world.kita, holder=world.holder)
@@ -243,6 +245,9 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
             "reason": "Umzug"}, **REQUEST)
         client.post(f"/admin/workpro/person/{helped.pk}/neues-passwort/", {
             "channel": "mail", "identity_check": "telefon", "reason": "Passwort vergessen"}, **REQUEST)
+    client.post("/admin/workpro/vergabe/neu/", {  # Platzvergabe (#18): a round created and confirmed
+        "title": "Krippe", "stichtag": timezone.localdate().isoformat(), "offers": [world.offer.pk]}, **REQUEST)
+    client.post(f"/admin/workpro/vergabe/{AllocationRound.objects.get().pk}/bestaetigen/", **REQUEST)
     client.post("/admin/workpro/zwei-faktor/link-anfordern/", **REQUEST)
     client.post(two_factor_link(world.staff), **REQUEST)
     device = TOTPDevice.objects.get(user=world.staff, confirmed=False)

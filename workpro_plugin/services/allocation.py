@@ -34,13 +34,17 @@ from ..lib.choices import (
     DecisionBasis,
 )
 from ..lib.formats import format_date
+from ..lib.http import client_ip
 from ..models import (
     AllocationResult,
     AllocationRound,
+    AuditEvent,
     Criterion,
     CriterionConfirmation,
     Enrollment,
+    EnrollmentLog,
     Guardian,
+    Institution,
     OfferPage,
 )
 from ..selectors.allocation import (
@@ -48,7 +52,7 @@ from ..selectors.allocation import (
     latest_results,
     next_waiting,
 )
-from . import audit
+from . import audit, notify
 from . import enrollments as enrollment_services
 from .errors import ServiceError
 
@@ -275,7 +279,14 @@ def plan_round(round_: AllocationRound) -> Plan:
     ).order_by("title", "pk"))
     pool = list(Enrollment.objects.filter(offer__in=offers, status__in=ALLOCATION_POOL_STATUSES,
                                           participant__isnull=False)
-                .select_related("participant", "account_holder").order_by("pk"))
+                .select_related("participant__user", "account_holder__workpro_person").order_by("pk"))
+    # Offers and institutions are few: shared objects instead of a page row per application.
+    offers_by_id = {o.pk: o for o in offers}
+    institutions_by_id = {i.pk: i for i in Institution.objects.filter(
+        pk__in={e.institution_id for e in pool}).select_related("site")}
+    for enrollment in pool:
+        enrollment.offer = offers_by_id[enrollment.offer_id]
+        enrollment.institution = institutions_by_id[enrollment.institution_id]
     ensure_lottery_numbers(e.pk for e in pool if e.lottery_number is None)
     lotteries = dict(Enrollment.objects.filter(pk__in=[e.pk for e in pool]).values_list("pk", "lottery_number"))
     institutions = {o.pk: o.get_institution() for o in offers}
@@ -391,6 +402,8 @@ def round_confirm(*, round_: AllocationRound | int, by) -> Plan:
                                     "dahin können Eltern ihre Wünsche ändern.") % {"date": format_date(locked.stichtag)})
         for offer in offers:  # offers before enrollments, in id order: the one lock order
             OfferPage.objects.select_for_update(of=("self",)).filter(pk=offer.pk).values_list("pk", flat=True).get()
+        list(Enrollment.objects.select_for_update().filter(  # then the applications the round moves
+            offer__in=offers, status__in=ALLOCATION_POOL_STATUSES).order_by("pk").values_list("pk", flat=True))
         plan = plan_round(locked)
         _apply(plan, by=by)
         locked.status = AllocationRoundStatus.CONFIRMED
@@ -406,34 +419,65 @@ def round_confirm(*, round_: AllocationRound | int, by) -> Plan:
     return plan
 
 
+def _chunks(items: list, size: int = 2000):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def _apply(plan: Plan, *, by) -> None:
+    """Write a confirmed round in bulk: results, status changes, enrollment log, audit events, mails.
+
+    One statement per kind and chunk instead of one transition per application: a round of a city
+    (tens of thousands of wishes) stays a matter of seconds. The pool rows are locked by the caller, so
+    the statuses read by the plan are the statuses changed here.
+    """
     title = plan.round.title
+    now = timezone.now()
+    placed_reason = _("Platz in der Vergaberunde „%(round)s“ erhalten.") % {"round": title}
+    released_reason = _("Ein höherer Wunsch wurde erfüllt.")
+    results, placed, released, steps = [], [], [], []
     for table in plan.tables:
         lowest = table.lowest_admitted
         for c in table.candidates:
-            AllocationResult.objects.create(
+            results.append(AllocationResult(
                 round=plan.round, enrollment=c.enrollment, outcome=c.outcome, points=c.points,
                 lottery_number=c.lottery, priority_position=c.position, waiting_rank=c.waiting_rank,
-                lowest_admitted_points=lowest, reason=c.reason)
-    for table in plan.tables:
-        for c in table.candidates:
-            extra = {"round": title, "wish": c.wish if c.wish != NO_RANK else "–", "reason": c.reason,
-                     "waiting_rank": c.waiting_rank or ""}
-            e = c.enrollment
+                lowest_admitted_points=lowest, reason=c.reason))
             if c.outcome == O.PLACED:
-                enrollment_services._run(
-                    e.pk, by=by, name="decide", event="allocation_placed", note=c.reason,
-                    kwargs={"accept": True, "basis": DecisionBasis.ALLOCATION, "reason": c.reason},
-                    mail_extra=extra)
+                placed.append(c.enrollment.pk)
+                steps.append((c, "allocation_placed", S.KANDIDAT))
             elif c.outcome == O.RELEASED:
-                enrollment_services._run(e.pk, by=by, name="withdraw", event="allocation_released", note=c.reason,
-                                         kwargs={"reason": c.reason}, mail_extra=extra)
+                released.append(c.enrollment.pk)
+                steps.append((c, "allocation_released", S.ZURUECKGEZOGEN))
             else:
                 event = "allocation_waiting" if c.outcome == O.WAITING else "allocation_ineligible"
-                fresh = Enrollment.objects.select_related("offer", "participant", "account_holder",
-                                                          "institution").get(pk=e.pk)
-                enrollment_services.log(fresh, action=event, by=by, note=c.reason, from_status=fresh.status)
-                enrollment_services.notify(fresh, event, **extra)
+                steps.append((c, event, c.enrollment.status))
+    AllocationResult.objects.bulk_create(results, batch_size=2000)
+    for chunk in _chunks(placed):
+        Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
+            status=S.KANDIDAT, decision_basis=DecisionBasis.ALLOCATION, decision_reason=placed_reason,
+            decided_at=now, updated_at=now)
+    for chunk in _chunks(released):
+        Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
+            status=S.ZURUECKGEZOGEN, withdrawn_reason=released_reason, updated_at=now)
+
+    request_ip = client_ip(audit.current_request.get())
+    logs, events, mails = [], [], []
+    for c, event, to_status in steps:
+        e = c.enrollment
+        logs.append(EnrollmentLog(enrollment=e, action=f"workpro.enrollment.{event}", by=by, note=c.reason,
+                                  from_status=e.status, to_status=to_status))
+        events.append(AuditEvent(action=audit.A.STATUS_CHANGED, actor=by, actor_label=audit.actor_label(by),
+                                 object_type="workpro_plugin.enrollment", object_id=str(e.pk),
+                                 person_id=e.participant_id, ip=request_ip, at=now,
+                                 detail={"step": event, "from": e.status, "to": to_status}))
+        mails += enrollment_services.event_mail_rows(
+            e, event, status=to_status, round=title, wish=c.wish if c.wish != NO_RANK else "–", reason=c.reason,
+            waiting_rank=c.waiting_rank or "")
+    EnrollmentLog.objects.bulk_create(logs, batch_size=2000)
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    for chunk in _chunks(mails):
+        notify.queue_mails(chunk)
 
 
 def replay(round_: AllocationRound) -> dict:

@@ -28,6 +28,11 @@ def _object_ref(obj) -> tuple[str, str]:
     return obj._meta.label_lower, str(obj.pk)
 
 
+def actor_label(user) -> str:
+    """How an actor is named in the audit log (kept when the account is deleted)."""
+    return _label(user)
+
+
 def _label(user) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return ""

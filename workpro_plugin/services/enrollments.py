@@ -137,8 +137,8 @@ def _fmt_date(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def notify(enrollment: Enrollment, event: str, *, documents=(), **extra) -> None:
-    """Queue the event mail to the account holder (and the participant's own login, if any)."""
+def event_mail_rows(enrollment: Enrollment, event: str, *, documents=(), **extra) -> list[dict]:
+    """The event mail to the account holder (and the participant's own login, if any), as outbox rows."""
     holder = enrollment.account_holder
     recipients = []
     if holder is not None and holder.email:
@@ -166,9 +166,15 @@ def notify(enrollment: Enrollment, event: str, *, documents=(), **extra) -> None
         "document_ids": [document.pk for document in documents],
         **extra,
     }
-    for address, person in recipients:
-        queue_mail(to=address, template="enrollment_event", context=context, institution=enrollment.institution,
-                   person=person, language=person.language if person else None)
+    return [{"to": address, "template": "enrollment_event", "context": context,
+             "institution": enrollment.institution, "person": person,
+             "language": person.language if person else None} for address, person in recipients]
+
+
+def notify(enrollment: Enrollment, event: str, *, documents=(), **extra) -> None:
+    """Queue the event mail to the account holder (and the participant's own login, if any)."""
+    for row in event_mail_rows(enrollment, event, documents=documents, **extra):
+        queue_mail(**row)
 
 
 def _run(
