@@ -7,6 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 
+def scaled(repeat: int) -> int:
+    """A repeat count times BENCH_SCALE (default 1; e.g. 0.3 on a busy machine), at least 5."""
+    return max(5, round(repeat * float(os.environ.get("BENCH_SCALE", "1"))))
+
+
 def _ms(fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     fn()
@@ -28,7 +33,7 @@ def measure(fn: Callable[[], object], *, repeat: int = 50, warmup: int = 3) -> d
     """Median and p95 wall time in ms and the query count of one call."""
     for _ in range(warmup):
         fn()
-    timings = [_ms(fn) for _ in range(repeat)]
+    timings = [_ms(fn) for _ in range(scaled(repeat))]
     return {**_figures(timings), "queries": _queries(fn)}
 
 
@@ -42,7 +47,7 @@ def measure_against(baseline: Callable[[], object], fn: Callable[[], object], *,
         baseline()
         fn()
     base_ms, case_ms = [], []
-    for _ in range(repeat):
+    for _ in range(scaled(repeat)):
         base_ms.append(_ms(baseline))
         case_ms.append(_ms(fn))
     ratios = [case / base for base, case in zip(base_ms, case_ms)]
