@@ -22,6 +22,7 @@ module (and every WorkPro module) may import it.
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 from django.apps import apps
@@ -345,7 +346,10 @@ def configure(namespace: dict, *, redis_url: str = "") -> dict:
 
 def _password_hashers(hashers) -> list[str]:
     """WorkPro's argon2id first unless the host listed it itself (then the host's order stays); the
-    host's hashers after it, and Django's Argon2 and PBKDF2 kept so existing hashes still verify."""
+    host's hashers after it, and Django's Argon2 and PBKDF2 kept so existing hashes still verify.
+    Without argon2-cffi (the plugin does not require it; the `site` extra brings it) nothing changes."""
+    if find_spec("argon2") is None:
+        return list(hashers) if hashers else list(PASSWORD_HASHERS[2:])
     if not hashers:
         return list(PASSWORD_HASHERS)
     hashers = list(hashers)

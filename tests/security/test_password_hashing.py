@@ -39,6 +39,13 @@ def test_configure_adds_the_hasher_in_front_of_the_hosts_and_is_idempotent():
     assert conf.configure({"PASSWORD_HASHERS": list(placed)})["PASSWORD_HASHERS"] == placed
 
 
+def test_without_argon2_cffi_configure_leaves_the_hashers_alone(monkeypatch):
+    monkeypatch.setattr(conf, "find_spec", lambda name: None)
+    host = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    assert conf.configure({"PASSWORD_HASHERS": list(host)})["PASSWORD_HASHERS"] == host
+    assert conf.WORKPRO_HASHER not in conf.configure({})["PASSWORD_HASHERS"]
+
+
 def test_the_parameters_are_at_least_owasps_minimum_for_argon2id(settings):
     settings.PASSWORD_HASHERS = HASHERS
     encoded = make_password(PASSWORD)
