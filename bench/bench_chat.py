@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from bench.util import measure, report
+from bench.util import load_average, measure, measure_against, report, report_pair
 
 
 def run() -> None:
@@ -58,8 +58,8 @@ def run() -> None:
     portal.force_login(parent)
     admin = Client(HTTP_HOST="127.0.0.1:8000", SERVER_PORT="8000")
     admin.force_login(lead)
-    baseline = measure(lambda: admin.get("/admin/account/"), repeat=30)
-    report("bare admin page (/admin/account/)", baseline)
+    print(f"   {load_average()}")
+    bare = "bare admin page (/admin/account/)"
     # The overview page lists every contract of the holder (here 5,000), so the unread count is timed alone.
     from workpro_plugin.selectors.chat import portal_unread_total
 
@@ -78,6 +78,5 @@ def run() -> None:
     ]
     for client, label, url in cases:
         assert client.get(url).status_code in (200, 204), url
-        figures = measure(lambda c=client, u=url: c.get(u), repeat=30)
-        report(label, figures)
-        print(f"   {'':<48} ratio to bare admin page: {figures['median_ms'] / baseline['median_ms']:.2f}x")
+        report_pair(label, bare, measure_against(lambda: admin.get("/admin/account/"),
+                                                 lambda c=client, u=url: c.get(u), repeat=30))

@@ -2,7 +2,7 @@
 
 from django.test import Client
 
-from bench.util import measure, report
+from bench.util import load_average, measure_against, report_pair
 
 
 def run() -> None:
@@ -24,8 +24,7 @@ def run() -> None:
     bare = HelpPage.objects.descendant_of(kita.site.root_page).get().relative_url(kita.site)
     detail = OfferPage.objects.get(slug="krippenplatz").relative_url(kita.site)
     index_url = index.relative_url(kita.site)
-    baseline = measure(lambda: client.get(bare), repeat=100)
-    report("bare page (help page)", baseline)
+    print(f"   {load_average()}")
     def cold(url):
         invalidate_public_content()  # as after an edit: header and listing are rebuilt
         return client.get(url)
@@ -41,6 +40,5 @@ def run() -> None:
         if "angebote/?" in url or url == index_url:
             variants = [(" [cached]", variants[0][1]), (" [cold]", lambda u=url: cold(u))]
         for suffix, fn in variants:
-            figures = measure(fn, repeat=100)
-            report(label + suffix, figures)
-            print(f"   {'':<48} ratio to bare page: {figures['median_ms'] / baseline['median_ms']:.2f}x")
+            report_pair(label + suffix, "bare page (help page)",
+                        measure_against(lambda: client.get(bare), fn, repeat=100))

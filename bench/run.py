@@ -2,6 +2,8 @@
 
     make bench                 # all benchmarks
     .venv/bin/python bench/run.py homepage   # only bench_homepage.py
+    BENCH_SCALE=0.3 make bench                 # fewer repetitions per figure (busy machine)
+    BENCH_ADMIN_ENROLLMENTS=10000 make bench   # a smaller staff enrollment list
 """
 
 import importlib

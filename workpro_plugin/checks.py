@@ -12,6 +12,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.hashers import get_hashers
 from django.core import checks
 from django.core.files.storage import FileSystemStorage
 from django.db import DatabaseError
@@ -22,6 +23,7 @@ from wagtail.admin.views import account as wagtail_account
 
 from . import conf
 from .access import two_factor_required
+from .lib import hashers
 from .middleware import UNSAFE_INLINE
 from .services import signatures
 from .services.institutions import groups_spanning_institutions
@@ -175,6 +177,20 @@ def check_hardening(app_configs=None, **kwargs):
                 hint="Move inline code to static files; only the Wagtail admin is relaxed, per request.",
                 id="workpro.W002"))
     return problems
+
+
+@checks.register(checks.Tags.security)
+def check_password_hasher(app_configs=None, **kwargs):
+    """The first hasher makes every new hash: argon2 below OWASP's minimum is too weak."""
+    first = get_hashers()[0]
+    if not hashers.is_weaker_than_minimum(first):
+        return []
+    return [checks.Warning(
+        f"The first of PASSWORD_HASHERS ({type(first).__name__}: m = {first.memory_cost} KiB, "
+        f"t = {first.time_cost}) is weaker than OWASP's minimum for argon2id "
+        f"(m = {hashers.MIN_MEMORY_COST} KiB, t = {hashers.MIN_TIME_COST}, p = {hashers.MIN_PARALLELISM}).",
+        hint=f'Put "{conf.WORKPRO_HASHER}" first in PASSWORD_HASHERS (configure(globals()) does).',
+        id="workpro.W023")]
 
 
 # --- what the plugin needs of its host -------------------------------------------------------

@@ -10,7 +10,8 @@ Configuring a host: append to its settings module::
     from workpro_plugin.conf import configure
     configure(globals())
 
-``configure`` adds what WorkPro needs (apps, middleware in order, authentication backends, axes,
+``configure`` adds what WorkPro needs (apps, middleware in order, authentication backends, the
+argon2id password hasher first in PASSWORD_HASHERS, axes,
 the private storage, the task cluster, CSP, login URL) and keeps every value the host set itself.
 The system checks in ``workpro_plugin.checks`` name whatever is still missing.
 
@@ -21,6 +22,7 @@ module (and every WorkPro module) may import it.
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 from django.apps import apps
@@ -196,6 +198,18 @@ AUTHENTICATION_BACKENDS = (AXES_BACKEND, ISSUED_PASSWORD_BACKEND, SMS_PASSWORD_B
 ACCOUNT_LOCKOUT_HANDLER = "workpro_plugin.backends.AccountLockoutHandler"
 LOGIN_URL = "workpro:login"
 
+# argon2id with OWASP's minimum parameters first (logins per second on a registration day); Django's
+# own hashers after it, so existing hashes verify and are rehashed on login (lib/hashers.py).
+WORKPRO_HASHER = "workpro_plugin.lib.hashers.WorkProArgon2PasswordHasher"
+DJANGO_ARGON2_HASHER = "django.contrib.auth.hashers.Argon2PasswordHasher"
+PASSWORD_HASHERS = (
+    WORKPRO_HASHER,
+    DJANGO_ARGON2_HASHER,
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+)
+
 # Settings `configure` sets only where the host has not set them.
 HOST_DEFAULTS = {
     "LOGIN_URL": LOGIN_URL,
@@ -305,6 +319,8 @@ def configure(namespace: dict, *, redis_url: str = "") -> dict:
             backends.append(path)
     namespace["AUTHENTICATION_BACKENDS"] = list(dict.fromkeys(backends))
 
+    namespace["PASSWORD_HASHERS"] = _password_hashers(namespace.get("PASSWORD_HASHERS"))
+
     for name, value in HOST_DEFAULTS.items():
         namespace.setdefault(name, value)
     namespace.setdefault("CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
@@ -326,6 +342,23 @@ def configure(namespace: dict, *, redis_url: str = "") -> dict:
         }
     namespace["STORAGES"] = storages
     return namespace
+
+
+def _password_hashers(hashers) -> list[str]:
+    """WorkPro's argon2id first unless the host listed it itself (then the host's order stays); the
+    host's hashers after it, and Django's Argon2 and PBKDF2 kept so existing hashes still verify.
+    Without argon2-cffi (the plugin does not require it; the `site` extra brings it) nothing changes."""
+    if find_spec("argon2") is None:
+        return list(hashers) if hashers else list(PASSWORD_HASHERS[2:])
+    if not hashers:
+        return list(PASSWORD_HASHERS)
+    hashers = list(hashers)
+    if WORKPRO_HASHER not in hashers:
+        hashers.insert(0, WORKPRO_HASHER)
+    for path in PASSWORD_HASHERS[1:3]:
+        if path not in hashers:
+            hashers.append(path)
+    return hashers
 
 
 def private_root(namespace: dict) -> Path:

@@ -2,6 +2,7 @@
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy
 from wagtail.models import Page, Site
@@ -19,10 +20,42 @@ def _invalidate(**kwargs):
     invalidate_public_content()
 
 
+def _invalidate_page(sender, instance=None, **kwargs):
+    """A page published, unpublished or renamed: only its site's content."""
+    invalidate_public_content(_site_id(instance))
+
+
 def _invalidate_for_models(sender, instance, **kwargs):
     # post_save is sent with the concrete class (e.g. OfferPage), so match by isinstance.
     if isinstance(instance, _watched_models()):
-        invalidate_public_content()
+        invalidate_public_content(_site_id(instance))
+
+
+def _institution_site_id(institution_id) -> int | None:
+    if institution_id is None:
+        return None
+    return Institution.objects.filter(pk=institution_id).values_list("site_id", flat=True).first()
+
+
+def _site_id(instance) -> int | None:
+    """The site whose public content `instance` belongs to; None (every site's) when it cannot be told."""
+    try:
+        if isinstance(instance, Page):
+            site = instance.get_site()
+            return site.pk if site else None
+        if isinstance(instance, Enrollment):
+            if Enrollment.institution.is_cached(instance):
+                return instance.institution.site_id if instance.institution else None
+            return _institution_site_id(instance.institution_id)
+        if isinstance(instance, FeeSchedule):
+            return _institution_site_id(instance.institution_id)
+        if isinstance(instance, FeeBracket):
+            return _institution_site_id(instance.schedule.institution_id)
+        if isinstance(instance, OfferSection):
+            return _site_id(instance.page)
+    except (AttributeError, ObjectDoesNotExist):
+        return None
+    return None  # Site, Institution (may move between sites): every site's
 
 
 def _watched_models() -> tuple[type, ...]:
@@ -30,8 +63,9 @@ def _watched_models() -> tuple[type, ...]:
 
 
 def connect() -> None:
-    for signal in (page_published, page_unpublished, post_page_move, page_slug_changed):
-        signal.connect(_invalidate, dispatch_uid=f"workpro-content-{signal!r}")
+    for signal in (page_published, page_unpublished, page_slug_changed):
+        signal.connect(_invalidate_page, dispatch_uid=f"workpro-content-{signal!r}")
+    post_page_move.connect(_invalidate, dispatch_uid=f"workpro-content-{post_page_move!r}")  # may change site
     post_save.connect(_invalidate_for_models, dispatch_uid="workpro-content-save")
     post_delete.connect(_invalidate_for_models, dispatch_uid="workpro-content-delete")
     m2m_changed.connect(_invalidate, dispatch_uid="workpro-content-m2m")

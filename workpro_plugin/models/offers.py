@@ -77,7 +77,8 @@ class OfferIndexPage(HostParentPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         # Built lazily: a cached listing fragment needs none of its queries.
         context["listing"] = SimpleLazyObject(lambda: self.listing(request))
-        context["listing_cache_key"] = listing_cache_key(request)
+        site = self.get_site()
+        context["listing_cache_key"] = listing_cache_key(request, site.pk if site else None)
         return context
 
     def listing(self, request) -> dict:
@@ -108,14 +109,15 @@ class OfferIndexPage(HostParentPageMixin, Page):
         }
 
 
-def listing_cache_key(request) -> str:
-    """Cache key of an index listing: content generation, day, language, query string.
+def listing_cache_key(request, site_id: int | None = None) -> str:
+    """Cache key of an index listing: its site's content generation, day, language, query string.
 
-    The generation changes whenever pages, institutions or enrollments change, and
-    the day is part of the key because "Anmeldung offen" depends on the date.
+    The generation changes whenever pages, institutions or enrollments of the site change (or
+    anything not pinned to one site), and the day is part of the key because "Anmeldung offen"
+    depends on the date.
     """
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
-    return f"{content_generation()}:{timezone.localdate().isoformat()}:{translation.get_language()}:{query}"
+    return f"{site_id}:{content_generation(site_id)}:{timezone.localdate().isoformat()}:{translation.get_language()}:{query}"
 
 
 class OfferPageQuerySet(PageQuerySet):

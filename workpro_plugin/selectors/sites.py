@@ -50,7 +50,7 @@ def site_nav(site: Site | None) -> SiteNav:
     """Header data of a site, cached per site and language until pages change."""
     if site is None:
         return SiteNav(None, None, None)
-    key = f"workpro:site-nav:{content_generation()}:{site.pk}:{translation.get_language()}"
+    key = f"workpro:site-nav:{content_generation(site.pk)}:{site.pk}:{translation.get_language()}"
     nav = cache.get(key)
     if nav is None:
         offer_index = offer_index_for_site(site)

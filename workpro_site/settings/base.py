@@ -123,6 +123,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Passwords ----------------------------------------------------------------
+# configure() puts WorkPro's argon2id (OWASP's minimum: m = 19 MiB, t = 2, p = 1) in front of these;
+# hashes made with Django's Argon2 parameters verify and are rehashed on the next login.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
