@@ -2,9 +2,10 @@
 
 import pytest
 from bs4 import BeautifulSoup
+from django.utils import translation
 from wagtail.models import Page
 
-from workpro_plugin.models import Institution, OfferPage
+from workpro_plugin.models import Institution, OfferIndexPage, OfferPage
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +61,93 @@ def test_demo_sitemaps_never_list_the_other_site(demo, client, host):
     assert all(own.values())
     offers = OfferPage.objects.live().descendant_of(Institution.objects.get(site__hostname=host).site.root_page)
     assert {offer.full_url for offer in offers if offer.get_view_restrictions().count() == 0} <= set(own)
+
+
+# --- meta description, robots, canonical, hreflang, link previews ---------------------------
+
+def _head(response):
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser").head
+
+
+def _meta(head, **attrs):
+    return [tag["content"] for tag in head.find_all("meta", attrs=attrs)]
+
+
+def _demo_pages(host):
+    institution = Institution.objects.get(site__hostname=host)
+    root = institution.site.root_page
+    index = OfferIndexPage.objects.descendant_of(root).get()
+    offer = OfferPage.objects.live().child_of(index).first()
+    return institution, [root.specific, index, offer]
+
+
+@pytest.mark.parametrize("host", DEMO_HOSTS)
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_demo_public_pages_have_one_description_one_german_canonical_and_previews(demo, client, host, prefix):
+    institution, pages = _demo_pages(host)
+    for page in pages:
+        with translation.override("de"):
+            german, path = page.get_full_url(), prefix + page.relative_url(institution.site)
+        head = _head(_get(client, host, path, port=8000))
+        assert len(_meta(head, name="description")) == 1, path
+        assert _meta(head, name="description")[0].strip()
+        assert _meta(head, name="robots") == []
+        assert [link["href"] for link in head.find_all("link", rel="canonical")] == [german]
+        hreflang = {link["hreflang"]: link["href"] for link in head.find_all("link", rel="alternate")}
+        assert hreflang == {"de": german, "x-default": german,
+                            "en": german.replace(f"{host}:8000/", f"{host}:8000/en/", 1)}
+        assert _meta(head, property="og:url") == [german]
+        assert _meta(head, property="og:locale") == ["de_DE"]
+        assert _meta(head, property="og:title") == [page.seo_title or page.title]
+        assert _meta(head, property="og:description") == _meta(head, name="description")
+        assert _meta(head, name="twitter:card") == ["summary"]
+        image = _meta(head, property="og:image")
+        assert len(image) == 1 and image[0].startswith(f"http://{host}:8000/media/")
+        assert int(_meta(head, property="og:image:width")[0]) >= 144
+        assert _meta(head, property="og:image:alt") == [f"Logo von {institution.name}"] or prefix == "/en"
+
+
+def test_an_editor_set_description_is_shown_once(world, client):
+    world.offer.search_description = "Von der Redaktion"
+    world.offer.save()
+    head = _head(_get(client, "kita.test", "/angebote/krippenplatz/"))
+    assert _meta(head, name="description") == ["Von der Redaktion"]
+    assert _meta(head, property="og:description") == ["Von der Redaktion"]
+
+
+def test_index_without_intro_describes_the_institution(world, client):
+    head = _head(_get(client, "bbz.test", "/angebote/"))
+    assert _meta(head, name="description") == ["Angebote, Anmeldung und Konto bei Bbz."]
+
+
+@pytest.mark.parametrize("path", ["/workpro/konto/anmelden/", "/en/workpro/konto/anmelden/",
+                                  "/workpro/konto/passwort-anfordern/"])
+@pytest.mark.parametrize("host", ["kita.test", "bbz.test"])
+def test_portal_pages_are_noindex_with_one_description(world, client, host, path):
+    head = _head(_get(client, host, path))
+    assert _meta(head, name="robots") == ["noindex"]
+    assert len(_meta(head, name="description")) == 1
+
+
+def test_the_signed_in_portal_is_noindex(world, client):
+    client.force_login(world.holder)
+    head = _head(_get(client, "kita.test", "/workpro/konto/"))
+    assert _meta(head, name="robots") == ["noindex"]
+
+
+# --- schema.org: the application window -----------------------------------------------------
+
+def test_offer_json_ld_has_the_application_window_and_availability(world):
+    import datetime
+
+    offer = world.offer
+    offer.applications_open_from = datetime.date(2026, 3, 1)
+    offer.applications_close_on = datetime.date(2026, 4, 30)
+    data = offer.structured_data()["offers"]
+    assert data["validFrom"] == "2026-03-01" and data["validThrough"] == "2026-04-30"
+    assert offer.schema_availability(datetime.date(2026, 2, 1)) == "https://schema.org/PreOrder"
+    assert offer.schema_availability(datetime.date(2026, 3, 15)) == "https://schema.org/InStock"
+    assert offer.schema_availability(datetime.date(2026, 5, 1)) == "https://schema.org/Discontinued"
+    offer.capacity = 0
+    assert offer.schema_availability(datetime.date(2026, 3, 15)) == "https://schema.org/SoldOut"
