@@ -151,3 +151,22 @@ def test_offer_json_ld_has_the_application_window_and_availability(world):
     assert offer.schema_availability(datetime.date(2026, 5, 1)) == "https://schema.org/Discontinued"
     offer.capacity = 0
     assert offer.schema_availability(datetime.date(2026, 3, 15)) == "https://schema.org/SoldOut"
+
+
+# --- language: /en/ translates the interface, the CMS content keeps lang="de" -----------------
+
+@pytest.mark.parametrize("host", ["kita.test", "bbz.test"])
+def test_english_pages_mark_the_german_cms_content(world, client, make_offer, host):
+    institution = world.kita if host == "kita.test" else world.other
+    if host == "bbz.test":
+        make_offer(institution, "Krippenplatz")
+    for path in ("/en/", "/en/angebote/", "/en/angebote/krippenplatz/"):
+        soup = BeautifulSoup(_get(client, host, path).content, "html.parser")
+        assert soup.html["lang"] == "en"
+        assert soup.main.h1["lang"] == "de", path
+    soup = BeautifulSoup(_get(client, host, "/en/angebote/").content, "html.parser")
+    assert {h3.get("lang") for h3 in soup.select(".wp-offer-card__title")} == {"de"}
+    teaser = soup.find("p", string="Kurzbeschreibung Krippenplatz")
+    assert teaser["lang"] == "de"
+    german = BeautifulSoup(_get(client, host, "/angebote/krippenplatz/").content, "html.parser")
+    assert german.html["lang"] == "de" and german.main.select("[lang]") == []
