@@ -170,3 +170,36 @@ def test_english_pages_mark_the_german_cms_content(world, client, make_offer, ho
     assert teaser["lang"] == "de"
     german = BeautifulSoup(_get(client, host, "/angebote/krippenplatz/").content, "html.parser")
     assert german.html["lang"] == "de" and german.main.select("[lang]") == []
+
+
+# --- header logo at 2x, tables named --------------------------------------------------------
+
+@pytest.mark.parametrize("host", DEMO_HOSTS)
+def test_demo_header_logo_is_served_at_twice_its_display_size(demo, client, host):
+    institution = Institution.objects.get(site__hostname=host)
+    soup = BeautifulSoup(_get(client, host, "/", port=8000).content, "html.parser")
+    logo = soup.select_one(".site-brand__logo")
+    assert logo["height"] == "48"
+    rendition = institution.logo.get_rendition("height-96")
+    assert logo["src"] == rendition.url
+    assert rendition.height == min(96, institution.logo.height)
+
+
+def test_every_data_table_of_the_plugin_is_named():
+    """A data table has a <caption> or aria-labelledby (layout tables in mails are role=presentation)."""
+    import re
+    from pathlib import Path
+
+    import workpro_plugin
+
+    unnamed = []
+    templates = Path(workpro_plugin.__file__).parent / "templates" / "workpro_plugin"
+    for path in templates.rglob("*.html"):
+        if {"admin", "email", "pdf"} & set(path.relative_to(templates).parts):
+            continue  # Wagtail's admin lists, mail layout tables, print documents
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"<table\b[^>]*>", text):
+            following = text[match.end():match.end() + 200].lstrip()
+            if "aria-labelledby=" not in match.group(0) and not following.startswith(("<caption", "{% if value.heading %}<caption")):
+                unnamed.append(f"{path.name}: {match.group(0)}")
+    assert unnamed == []
