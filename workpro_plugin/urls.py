@@ -12,6 +12,7 @@ from .portal.views import help as views_help
 from .portal.views import minors as views_minors
 from .portal.views import privacy as views_privacy
 from .portal.views import registration as views_registration
+from .portal.views import seo as views_seo
 
 app_name = "workpro"
 
@@ -75,3 +76,18 @@ urlpatterns += [
 
 # Last: an issued password opens only "Passwort ändern", with or without IssuedPasswordMiddleware.
 urlpatterns = guard_patterns(urlpatterns)
+
+# Public, for search engines (answer for the request's site; no account involved).
+urlpatterns += [
+    path("sitemap.xml", views_seo.sitemap_view, name="sitemap"),
+    path("robots.txt", views_seo.robots_view, name="robots"),
+]
+
+# For the host's root urls.py, outside i18n_patterns (crawlers read /robots.txt and nothing else):
+#     from workpro_plugin.urls import seo_patterns
+#     urlpatterns = seo_patterns + urlpatterns
+# robots.txt then names /sitemap.xml; without them it names /workpro/sitemap.xml.
+seo_patterns = [
+    path("sitemap.xml", views_seo.sitemap_view, name="workpro_sitemap"),
+    path("robots.txt", views_seo.robots_view, name="workpro_robots"),
+]

@@ -243,7 +243,9 @@ def test_offer_detail_shows_fee_table_and_valid_json_ld(make_institution, make_o
     assert data["@type"] == "Course"
     assert data["name"] == "Ausbildung <Koch> & Köchin"
     assert data["hasCourseInstance"]["startDate"] == "2027-09-01"
-    assert data["offers"] == {"@type": "AggregateOffer", "priceCurrency": "EUR", "lowPrice": "0.00", "highPrice": "420.00"}
+    offers = {key: data["offers"][key] for key in ("@type", "priceCurrency", "lowPrice", "highPrice")}
+    assert offers == {"@type": "AggregateOffer", "priceCurrency": "EUR", "lowPrice": "0.00", "highPrice": "420.00"}
+    assert data["offers"]["availability"].startswith("https://schema.org/")
     assert "<Koch>" not in soup.find("script", type="application/ld+json").decode_contents()
     assert soup.find("meta", attrs={"name": "description"})["content"].startswith("Kurzbeschreibung")
 

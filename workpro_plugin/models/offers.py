@@ -510,15 +510,37 @@ class OfferPage(Page):
             data["serviceType"] = self.get_category_display()
             if self.location:
                 data["areaServed"] = self.location
+        offer = {"@type": "Offer"}
         schedule = self.fee_schedule_with_brackets
         if schedule is not None:
             brackets = schedule.as_brackets()
             low = min((b.amount for b in brackets), default=schedule.maximum_rate)
-            data["offers"] = {
+            offer = {
                 "@type": "AggregateOffer", "priceCurrency": "EUR",
                 "lowPrice": str(low), "highPrice": str(schedule.maximum_rate),
             }
+        offer.update(
+            url=url, availability=self.schema_availability(),
+            validFrom=self.applications_open_from.isoformat() if self.applications_open_from else None,
+            validThrough=self.applications_close_on.isoformat() if self.applications_close_on else None,
+        )
+        data["offers"] = offer
         return _drop_empty(data)
+
+    def schema_availability(self, today: datetime.date | None = None) -> str:
+        """schema.org availability of a place: PreOrder before the application window, SoldOut when
+        every place is taken, Discontinued once applications closed, else InStock."""
+        today = today or timezone.localdate()
+        if self.applications_open_from and today < self.applications_open_from:
+            state = "PreOrder"
+        elif (self.applications_close_on and today > self.applications_close_on) or \
+                (self.ends_on and today > self.ends_on):
+            state = "Discontinued"
+        elif self.places_free == 0:
+            state = "SoldOut"
+        else:
+            state = "InStock"
+        return f"https://schema.org/{state}"
 
     def structured_data_json(self, request=None) -> str:
         text = json.dumps(self.structured_data(request), cls=DjangoJSONEncoder, ensure_ascii=False)

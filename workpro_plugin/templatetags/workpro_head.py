@@ -4,35 +4,145 @@ Plugin pages put it into the host's conventional `extra_css` block (workpro_plug
 does this), so it works with the base.html `wagtail start` generates. A host whose own pages show
 `{% workpro_buttons %}` may also call it in its base.html <head>: the tag renders once per
 template render, however often it is called, so plugin pages never get the tags twice.
+
+What search engines and link previews read (#24):
+- exactly one meta description: a base.html shows `page.search_description` itself (as the
+  `wagtail start` one does), so the tag adds one only when that is empty: the offer's teaser, the
+  page's intro, else a sentence naming the institution;
+- plugin views (the portal, the login) are `noindex`;
+- on a CMS page: one canonical, the German URL, `hreflang` alternates (de, en, x-default), Open
+  Graph and Twitter card tags with the institution's logo; on an offer its JSON-LD.
+
+`{% workpro_content_lang %}` marks CMS content: ` lang="de"` when the interface speaks another
+language than the page is written in (`/en/` translates the interface only).
 """
 
 from django import template
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch
+from django.utils import translation
+from django.utils.html import format_html, strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from wagtail.models import Page
 
 from ..models import OfferPage
+from ..selectors.sites import institution_for_request
 
 register = template.Library()
 
 _RENDERED = "workpro_head_rendered"
+DESCRIPTION_CHARS = 160
+# Open Graph / Twitter "summary" image: square, at least 144 px; 600 px stays sharp on every screen.
+OG_IMAGE_SPEC = "fill-600x600"
+OG_LOCALES = {"de": "de_DE", "en": "en_GB"}
+# Plugin views that search engines may index (everything else in the namespace is the portal).
+INDEXABLE_VIEWS = {"help"}
+
+
+def content_language(page) -> str:
+    """The language the page's content is written in (Wagtail's locale, else the site's default)."""
+    locale = getattr(page, "locale", None) if isinstance(page, Page) else None
+    code = getattr(locale, "language_code", "") or settings.LANGUAGE_CODE
+    return code.split("-")[0]
+
+
+def _active_language() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+
+
+def meta_description(page, institution) -> str:
+    """The page's description when its editor set none: teaser, intro, else the institution."""
+    for attribute in ("teaser", "intro"):
+        text = strip_tags(str(getattr(page, attribute, "") or "")).strip() if page is not None else ""
+        if text:
+            return Truncator(" ".join(text.split())).chars(DESCRIPTION_CHARS)
+    if institution is not None:
+        place = f", {institution.city}" if institution.city else ""
+        return _("Angebote, Anmeldung und Konto bei %(name)s%(place)s.") % {"name": institution.name, "place": place}
+    return _("Angebote und Anmeldung online.")
+
+
+def _page_urls(page, request) -> dict[str, str]:
+    """{language: absolute URL} of a CMS page, one per configured language."""
+    urls = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            try:
+                url = page.get_full_url(request)
+            except NoReverseMatch:
+                url = None
+        if url:
+            urls[code] = url
+    return urls
+
+
+def _is_portal_view(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and "workpro" in match.namespaces and match.url_name not in INDEXABLE_VIEWS)
+
+
+def _og_image(institution, request):
+    logo = getattr(institution, "logo", None)
+    if logo is None:
+        return None
+    try:
+        rendition = logo.get_rendition(OG_IMAGE_SPEC)
+    except Exception:  # noqa: BLE001 - a missing or broken file must not break the page
+        return None
+    url = rendition.url
+    if request is not None and url.startswith("/"):
+        url = request.build_absolute_uri(url)
+    return {"url": url, "width": rendition.width, "height": rendition.height,
+            "alt": _("Logo von %(name)s") % {"name": institution.name}}
 
 
 @register.simple_tag(takes_context=True)
 def workpro_head(context):
-    """The plugin's stylesheet and, on an offer page, its description, canonical link,
-    Open Graph tags and schema.org JSON-LD (a data block: no CSP script exception needed)."""
+    """The plugin's stylesheet, the meta description, robots, canonical, hreflang, Open Graph
+    and, on an offer page, schema.org JSON-LD (a data block: no CSP script exception needed)."""
     # render_context is shared along the {% extends %} chain of one rendering: the base
     # template and the plugin's layout see the same flag.
     if context.render_context.get(_RENDERED):
         return ""
     context.render_context[_RENDERED] = True
+    request = context.get("request")
     page = context.get("page")
+    page = page if isinstance(page, Page) else None
     offer = page if isinstance(page, OfferPage) else None
+    institution = context.get("institution")
+    if institution is None and request is not None:
+        institution = institution_for_request(request)
     structured_data_json = None
     if offer is not None:
-        structured_data_json = context.get("structured_data_json") or offer.structured_data_json(
-            context.get("request"))
+        structured_data_json = context.get("structured_data_json") or offer.structured_data_json(request)
+    description = (page.search_description if page is not None else "") or meta_description(page, institution)
+    urls = _page_urls(page, request) if page is not None else {}
+    lang = content_language(page)
+    canonical = urls.get(lang) or next(iter(urls.values()), None)
     return render_to_string("workpro_plugin/includes/head.html", {
+        "page": page,
         "offer": offer,
-        "institution": context.get("institution"),
+        "institution": institution,
         "structured_data_json": structured_data_json,
+        # a base.html shows page.search_description itself
+        "show_description": not (page is not None and page.search_description),
+        "description": description,
+        "noindex": page is None and request is not None and _is_portal_view(request),
+        "canonical": canonical,
+        "alternates": sorted(urls.items()),
+        "x_default": canonical,
+        "og_title": (page.seo_title or page.title) if page is not None else "",
+        "og_locale": OG_LOCALES.get(lang, lang),
+        "og_image": _og_image(institution, request) if page is not None else None,
     })
+
+
+@register.simple_tag(takes_context=True)
+def workpro_content_lang(context, page=None):
+    """` lang="de"` on an element with CMS content when the interface speaks another language."""
+    lang = content_language(page or context.get("page"))
+    if lang == _active_language():
+        return ""
+    return format_html(' lang="{}"', lang)
