@@ -8,7 +8,14 @@ from bench.util import load_average, measure, measure_against, report, report_pa
 
 
 def run() -> None:
-    from workpro_plugin.models import Conversation, Enrollment, Institution, Message, OfferPage, Person
+    from workpro_plugin.models import (
+        Conversation,
+        Enrollment,
+        Institution,
+        Message,
+        OfferPage,
+        Person,
+    )
     from workpro_plugin.services import chat as svc
     from workpro_site.demo import load_demo
 

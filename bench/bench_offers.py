@@ -6,8 +6,15 @@ from bench.util import load_average, measure_against, report_pair
 
 
 def run() -> None:
-    from workpro_plugin.models import Enrollment, EnrollmentStatus, HelpPage, Institution, OfferIndexPage, OfferPage
     from workpro_plugin.lib.content_cache import invalidate_public_content
+    from workpro_plugin.models import (
+        Enrollment,
+        EnrollmentStatus,
+        HelpPage,
+        Institution,
+        OfferIndexPage,
+        OfferPage,
+    )
     from workpro_site.demo import load_demo
 
     load_demo(port=8000)
