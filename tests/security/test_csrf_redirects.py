@@ -122,6 +122,7 @@ def _kwargs(w) -> dict:
         "workpro:document": ("holder", [{"pk": w.e_angebot.documents.first().pk}]),
         "workpro:offer_enroll": ("stranger", [{"offer_id": w.offer.pk}]),
         "workpro:registration_done": (None, [{}]), "workpro:help": (None, [{}]),
+        "workpro:sitemap": (None, [{}]), "workpro:robots": (None, [{}]),
         "workpro:data_export": ("holder", [{}]), "workpro:chat_list": ("holder", [{}]),
         "workpro:chat_thread": ("holder", [{"pk": conv.pk}]), "workpro:chat_poll": ("holder", [{"pk": conv.pk}]),
         "workpro:chat_edit": ("holder", [{"pk": conv.pk, "message_pk": w.message.pk}]),

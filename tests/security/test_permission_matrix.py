@@ -628,6 +628,8 @@ RULES: dict[str, U] = {
     "workpro:password_request_done": STATIC_200,
     "workpro:registration_done": STATIC_200,
     "workpro:help": STATIC_200,
+    "workpro:sitemap": STATIC_200,  # public, for search engines: the request's site only (tests/portal/test_seo.py)
+    "workpro:robots": STATIC_200,
     "workpro:contact_data": U(None, portal(lambda c: 200 if c.has_person else 404),
                               post=portal(lambda c: 400 if c.has_person else 404)),
     # The link's page asks (GET), the POST confirms; only the account that asked for it, only its newest link.

@@ -13,7 +13,8 @@ from functools import wraps
 from django.shortcuts import redirect
 
 # Portal views an account holder with an issued password may still reach.
-ALLOWED_WITH_ISSUED_PASSWORD = frozenset({"set_password", "logout", "help", "login"})
+# Public pages (help, and sitemap.xml and robots.txt for crawlers) and the way to an own password.
+ALLOWED_WITH_ISSUED_PASSWORD = frozenset({"set_password", "logout", "help", "login", "sitemap", "robots"})
 
 
 def must_set_password(user) -> bool:
