@@ -158,7 +158,7 @@ def test_ratify_and_return_from_the_admin(office):
     second = enrollment_in(S.ANGENOMMEN, offer=office.offer, institution=office.kita, holder=office.holder)
     client = _as(office, "staff")
     assert client.post(_action(first, "ratifizieren"), {}).status_code == 400  # confirmation required
-    client.post(_action(first, "ratifizieren"), {"confirm": "on"})
+    client.post(_action(first, "ratifizieren"), {"confirm": "on", "signature_0": "on"})
     client.post(_action(second, "unterlagen-zurueckweisen"), {"reason": "Unterschrift fehlt"})
     first.refresh_from_db()
     second.refresh_from_db()

@@ -254,8 +254,9 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
     assert status_text(page) == "Angenommen"
 
     # Leitung: Ratifizieren → Ratifiziert.
-    def confirm(p):
-        p.locator("#id_confirm").check()
+    def confirm(p):  # the scan carries no digital signature: each needed signature is confirmed
+        for box in p.locator("form input[type=checkbox]").all():
+            box.check()
 
     staff_action(staff, live_server, enrollment_pk, "Ratifizieren", confirm, shots)
     page.reload()

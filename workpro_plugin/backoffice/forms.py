@@ -177,6 +177,43 @@ class ConfirmForm(forms.Form):
                                  error_messages={"required": _("Bitte bestätigen Sie die Prüfung.")})
 
 
+# WorkPro's own signature fields (services/signatures.py): not the participant's signature.
+WORKPRO_SIGNATURE_FIELDS = ("WorkPro-Angebot", "WorkPro-Gegenzeichnung")
+
+
+class RatifyForm(ConfirmForm):
+    """Ratifizieren: a digitally signed upload says who signed it; for a scan or photo, staff confirm
+    each signature the contract needs (participant, or for a minor each Personensorgeberechtigte)."""
+
+    def for_enrollment(self, enrollment) -> None:
+        upload = (enrollment.documents.filter(kind="signed_contract", superseded=False)
+                  .order_by("-deposited_at").first())
+        signed = [s for s in (upload.signature_summaries if upload else [])
+                  if not str(s.get("field", "")).startswith(WORKPRO_SIGNATURE_FIELDS)
+                  and s.get("intact") and s.get("valid")]
+        self.digital_signers = [s["who"] for s in signed]
+        if self.digital_signers:
+            self.fields["confirm"].help_text = _(
+                "Das hochgeladene Angebot trägt eine gültige digitale Unterschrift von %(who)s.") % {
+                "who": ", ".join(self.digital_signers)}
+            return
+        participant = enrollment.participant
+        needed = []
+        if participant is not None and participant.is_minor:
+            for link in participant.guardianships.select_related("guardian").order_by("-is_primary", "pk"):
+                needed.append(link.guardian.full_name)
+        if not needed and participant is not None:
+            needed.append(participant.full_name)
+        for position, name in enumerate(needed):
+            self.fields[f"signature_{position}"] = forms.BooleanField(
+                label=_("Unterschrift von %(name)s ist vorhanden.") % {"name": name},
+                error_messages={"required": _("Bitte prüfen Sie die Unterschrift von %(name)s: ohne sie kann der "
+                                              "Vertrag nicht ratifiziert werden.") % {"name": name}})
+        self.fields["confirm"].help_text = _(
+            "Das hochgeladene Angebot ist ein Scan oder Foto ohne digitale Unterschrift: bestätigen Sie jede "
+            "nötige Unterschrift einzeln.")
+
+
 def default_time() -> time:
     return time(10, 0)
 
