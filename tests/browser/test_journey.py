@@ -255,7 +255,10 @@ def test_whole_journey(page, browser, live_server, journey_world, shots):
 
     # Leitung: Ratifizieren → Ratifiziert.
     def confirm(p):  # the scan carries no digital signature: each needed signature is confirmed
-        for box in p.locator("form input[type=checkbox]").all():
+        p.locator("#id_confirm").wait_for()  # the form page, not the inspect page still on screen
+        boxes = p.locator("form:has(#id_confirm) input[type=checkbox]")
+        assert boxes.count() >= 2  # the confirmation and at least one named signature
+        for box in boxes.all():
             box.check()
 
     staff_action(staff, live_server, enrollment_pk, "Ratifizieren", confirm, shots)
