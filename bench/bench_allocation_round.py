@@ -1,6 +1,9 @@
 """A whole Vergaberunde on the database: preview (reads + the pure function) and confirmation (writes).
 
-Size from the environment: WORKPRO_BENCH_ROUND_CHILDREN (default 1000), _OFFERS (40), _WISHES (3).
+Size from the environment: WORKPRO_BENCH_ROUND_CHILDREN (default 1000), _OFFERS (40), _WISHES (3); the
+issue's full size is 10000 / 400 / 5 on PostgreSQL (DATABASE_URL=postgres://…):
+    WORKPRO_BENCH_ROUND_CHILDREN=10000 WORKPRO_BENCH_ROUND_OFFERS=400 WORKPRO_BENCH_ROUND_WISHES=5 \
+        .venv/bin/python bench/run.py allocation_round
 The baseline is the pure `allocate` on the same recorded inputs, measured interleaved with the preview.
 """
 
@@ -87,5 +90,7 @@ def run() -> None:
     print(f"   mails queued for the task cluster: {enqueued.call_count}")
     placed = sum(1 for c in confirmed.candidates if c.outcome == "placed")
     _figure("confirm: locks, preview, bulk writes, log, audit, mails (once)", [seconds], pure)
+    print(f"   preview {statistics.median(preview):.1f} s, confirm {seconds:.1f} s for {len(rows)} applications "
+          f"(goal at 50,000: each under 30 s)")
     print(f"   placed {placed}, per 1,000 applications {seconds / len(rows) * 1000:.1f} s; "
           f"linear estimate for 10,000 × 400 × 5 (50,000 applications): {seconds / len(rows) * 50_000:.0f} s")

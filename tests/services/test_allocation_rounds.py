@@ -271,3 +271,29 @@ def test_the_daily_schedule_expires_place_offers(kitas, run_on_commit):
         assert tasks.expire_place_offers_task() == 1
     second.refresh_from_db()
     assert second.place_offered_at is not None
+
+
+def _confirm_queries(world, offers, families, start):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i, (holder, child) in enumerate(families):
+        wish(offers[0], holder, child, 1, lottery=start + i)
+        wish(offers[1], holder, child, 2, lottery=start + i)
+    round_ = _round(offers, world.staff)
+    with CaptureQueriesContext(connection) as queries:
+        svc.round_confirm(round_=round_, by=world.staff)
+    return len(queries)
+
+
+def test_round_confirm_queries_do_not_grow_with_the_applications(kitas):
+    """Reads and writes go per kind, not per application: a round of 2 applications and one of 8 cost the
+    same number of queries (the first round only warms the content type cache)."""
+    world, sonne, mond, hardship, fam, staff = kitas
+    _confirm_queries(world, [sonne, make_offer(world.kita, "Krippe Stern", capacity=1)], [fam["anna"]], 1)
+    one = _confirm_queries(world, [make_offer(world.kita, f"Krippe {n}", capacity=1) for n in ("Wind", "Wolke")],
+                           [fam["ben"]], 5)
+    holders = [fam["cem"][0], fam["dora"][0], make_user("eva@example.org"), make_user("fritz@example.org")]
+    four = _confirm_queries(world, [make_offer(world.kita, f"Krippe {n}", capacity=2) for n in ("Regen", "Schnee")],
+                            [(h, make_child(h, first_name="Kind")) for h in holders], 10)
+    assert one == four

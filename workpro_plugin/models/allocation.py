@@ -30,6 +30,19 @@ class CriterionQuerySet(models.QuerySet):
         own = [c for c in rows if c.offer_id == offer.pk]
         return own or rows
 
+    def for_offers(self, offers, institutions: dict) -> dict:
+        """{offer id: its catalogue} for many offers in one query; `institutions` maps offer id to institution."""
+        institution_ids = {i.pk for i in institutions.values() if i is not None}
+        rows = list(self.filter(models.Q(offer_id__in=[o.pk for o in offers])
+                                | models.Q(institution_id__in=institution_ids, offer__isnull=True)))
+        catalogues = {}
+        for offer in offers:
+            institution = institutions.get(offer.pk)
+            own = [c for c in rows if c.offer_id == offer.pk]
+            catalogues[offer.pk] = own or [c for c in rows if c.offer_id is None and institution is not None
+                                           and c.institution_id == institution.pk]
+        return catalogues
+
 
 class Criterion(models.Model):
     """One line of an institution's Kriterienkatalog: what earns how many points."""

@@ -44,7 +44,6 @@ from ..models import (
     Enrollment,
     EnrollmentLog,
     Guardian,
-    Institution,
     OfferPage,
 )
 from ..selectors.allocation import (
@@ -52,6 +51,7 @@ from ..selectors.allocation import (
     latest_results,
     next_waiting,
 )
+from ..selectors.offers import offer_institutions
 from . import audit, notify
 from . import enrollments as enrollment_services
 from .errors import ServiceError
@@ -74,11 +74,17 @@ def draw_lottery_number() -> int:
     return secrets.randbelow(LOTTERY_RANGE - 1) + 1
 
 
-def ensure_lottery_numbers(enrollment_ids) -> None:
-    """Draw the lottery number of every application that has none yet: once, recorded, never redrawn."""
-    for pk in Enrollment.objects.filter(pk__in=list(enrollment_ids), lottery_number__isnull=True).values_list(
-            "pk", flat=True):
-        Enrollment.objects.filter(pk=pk, lottery_number__isnull=True).update(lottery_number=draw_lottery_number())
+def ensure_lottery_numbers(enrollment_ids) -> dict[int, int]:
+    """Draw the lottery number of every application that has none yet: once, recorded, never redrawn.
+
+    Returns {enrollment id: number} of the ones drawn now (a locked read, then one bulk update)."""
+    with transaction.atomic():
+        missing = list(Enrollment.objects.select_for_update().filter(
+            pk__in=list(enrollment_ids), lottery_number__isnull=True).only("pk", "lottery_number"))
+        for enrollment in missing:
+            enrollment.lottery_number = draw_lottery_number()
+        Enrollment.objects.bulk_update(missing, ["lottery_number"], batch_size=2000)
+    return {e.pk: e.lottery_number for e in missing}
 
 
 # --- Wunschliste ---------------------------------------------------------------------------------
@@ -204,9 +210,92 @@ def ineligibility(enrollment: Enrollment, offer: OfferPage) -> str:
 
 # --- a round: inputs, preview, confirmation -----------------------------------------------------
 
+@dataclass(slots=True)
+class Child:
+    """The child of a pool row: what scoring, eligibility and explanations read."""
+
+    pk: int
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    postcode: str
+    city: str
+    customer_number: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def age_on(self, day) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+# The enrollment fields a round reads, as values: a round of a city holds tens of thousands of them, and
+# a model instance each (django-fsm's __init__ above all) cost more than the whole allocation.
+POOL_FIELDS = (
+    "pk", "offer_id", "institution_id", "participant_id", "account_holder_id", "status", "wish_rank",
+    "desired_start", "care_hours", "created_at", "submitted_at", "lottery_number", "contract_number",
+    "interview_at", "interview_place", "interview_note", "costs", "contract_start", "contract_end",
+    "signed_copy_deadline", "proof_deadline",
+)
+CHILD_FIELDS = ("first_name", "last_name", "date_of_birth", "postcode", "city", "customer_number")
+CONTACT_FIELDS = ("account_holder__email", "account_holder__workpro_person__id",
+                  "account_holder__workpro_person__language", "participant__user_id", "participant__user__email",
+                  "participant__language")
+
+
+@dataclass(slots=True)
+class PoolRow:
+    """One application in a round, read as values (same field names as `Enrollment`)."""
+
+    pk: int
+    offer_id: int
+    institution_id: int
+    participant_id: int
+    account_holder_id: int | None
+    status: str
+    wish_rank: int | None
+    desired_start: date | None
+    care_hours: int | None
+    created_at: object
+    submitted_at: object
+    lottery_number: int | None
+    contract_number: str | None
+    interview_at: object
+    interview_place: str
+    interview_note: str
+    costs: object
+    contract_start: date | None
+    contract_end: date | None
+    signed_copy_deadline: date | None
+    proof_deadline: date | None
+    participant: Child
+    recipients: list[tuple[str, int | None, str | None]]  # (address, person id, language)
+
+
+def pool_rows(offer_ids) -> list[PoolRow]:
+    """The applications a round over these offers allocates (Bewerber, Eingeladen), one query."""
+    child_keys = [f"participant__{f}" for f in CHILD_FIELDS]
+    rows = []
+    for values in (Enrollment.objects.filter(offer_id__in=offer_ids, status__in=ALLOCATION_POOL_STATUSES,
+                                             participant__isnull=False)
+                   .order_by("pk").values_list(*POOL_FIELDS, *child_keys, *CONTACT_FIELDS)):
+        own = dict(zip(POOL_FIELDS, values[:len(POOL_FIELDS)]))
+        child = Child(own["participant_id"], *values[len(POOL_FIELDS):len(POOL_FIELDS) + len(CHILD_FIELDS)])
+        holder_email, holder_person, holder_language, child_user, child_email, child_language = values[-6:]
+        recipients = [(holder_email, holder_person, holder_language)] if holder_email else []
+        if child_user and child_user != own["account_holder_id"] and child_email:
+            recipients.append((child_email, child.pk, child_language))
+        rows.append(PoolRow(**own, participant=child, recipients=recipients))
+    return rows
+
+
 @dataclass
 class Candidate:
-    enrollment: Enrollment
+    enrollment: PoolRow
     points: int
     lines: list[tuple[str, int]]
     lottery: int
@@ -255,8 +344,8 @@ class Plan:
         return [c for table in self.tables for c in table.candidates]
 
 
-def _context(enrollments: list[Enrollment], institution_ids: set[int], stichtag: date) -> Context:
-    participant_ids = {e.participant_id for e in enrollments}
+def _context(pool: list[PoolRow], institution_ids: set[int], stichtag: date) -> Context:
+    participant_ids = {e.participant_id for e in pool}
     guardians_of: dict[int, set[int]] = defaultdict(set)
     for participant_id, guardian_id in Guardian.objects.filter(participant_id__in=participant_ids).values_list(
             "participant_id", "guardian_id"):
@@ -267,31 +356,32 @@ def _context(enrollments: list[Enrollment], institution_ids: set[int], stichtag:
             participant__enrollments__in=holding).values_list("participant__enrollments__institution_id",
                                                               "guardian_id"):
         siblings_at[institution_id].add(guardian_id)
-    confirmed = set(CriterionConfirmation.objects.filter(enrollment__in=[e.pk for e in enrollments]).values_list(
-        "enrollment_id", "criterion_id"))
+    confirmations = CriterionConfirmation.objects.filter(
+        enrollment__offer_id__in={e.offer_id for e in pool}, enrollment__status__in=ALLOCATION_POOL_STATUSES)
+    confirmed = set(confirmations.values_list("enrollment_id", "criterion_id"))
     return Context(stichtag=stichtag, confirmed=confirmed, siblings_at=siblings_at, guardians_of=guardians_of)
 
 
 def plan_round(round_: AllocationRound) -> Plan:
-    """Compute a round's outcome without saving anything (the preview; confirm re-plans under locks)."""
+    """Compute a round's outcome without saving anything (the preview; confirm re-plans under locks).
+
+    A fixed number of queries whatever the number of applications: the pool, its guardians, siblings and
+    confirmations, the criteria of all offers, and drawing missing lottery numbers."""
     offers = list(OfferPage.objects.filter(pk__in=round_.offers.values("pk")).annotate(
         holding=Count("enrollments", filter=Q(enrollments__status__in=PLACE_HOLDING_STATUSES))
     ).order_by("title", "pk"))
-    pool = list(Enrollment.objects.filter(offer__in=offers, status__in=ALLOCATION_POOL_STATUSES,
-                                          participant__isnull=False)
-                .select_related("participant__user", "account_holder__workpro_person").order_by("pk"))
-    # Offers and institutions are few: shared objects instead of a page row per application.
-    offers_by_id = {o.pk: o for o in offers}
-    institutions_by_id = {i.pk: i for i in Institution.objects.filter(
-        pk__in={e.institution_id for e in pool}).select_related("site")}
-    for enrollment in pool:
-        enrollment.offer = offers_by_id[enrollment.offer_id]
-        enrollment.institution = institutions_by_id[enrollment.institution_id]
-    ensure_lottery_numbers(e.pk for e in pool if e.lottery_number is None)
-    lotteries = dict(Enrollment.objects.filter(pk__in=[e.pk for e in pool]).values_list("pk", "lottery_number"))
-    institutions = {o.pk: o.get_institution() for o in offers}
+    pool = pool_rows([o.pk for o in offers])
+    missing = [e for e in pool if e.lottery_number is None]
+    if missing:
+        drawn = ensure_lottery_numbers(e.pk for e in missing)
+        if len(drawn) < len(missing):  # a parallel preview drew some of them first
+            drawn |= dict(Enrollment.objects.filter(pk__in=[e.pk for e in missing if e.pk not in drawn])
+                          .values_list("pk", "lottery_number"))
+        for enrollment in missing:
+            enrollment.lottery_number = drawn[enrollment.pk]
+    institutions = offer_institutions(offers)
     context = _context(pool, {i.pk for i in institutions.values() if i}, round_.stichtag)
-    criteria_by_offer = {o.pk: Criterion.objects.for_offer(o, institutions[o.pk]) for o in offers}
+    criteria_by_offer = Criterion.objects.for_offers(offers, institutions)
 
     tables, by_offer = [], {}
     for offer in offers:
@@ -302,7 +392,7 @@ def plan_round(round_: AllocationRound) -> Plan:
         table = by_offer[enrollment.offer_id]
         scored = score(enrollment, criteria_by_offer[enrollment.offer_id], context)
         table.candidates.append(Candidate(
-            enrollment=enrollment, points=scored.points, lines=scored.lines, lottery=lotteries[enrollment.pk],
+            enrollment=enrollment, points=scored.points, lines=scored.lines, lottery=enrollment.lottery_number,
             wish=enrollment.wish_rank or NO_RANK, ineligible=ineligibility(enrollment, table.offer)))
     for table in tables:
         table.candidates.sort(key=lambda c: (-c.points, c.lottery, c.enrollment.pk))
@@ -370,9 +460,10 @@ def _explain(tables: list[OfferTable], preferences: dict, matching: dict) -> Non
 
 def may_run(user, offers) -> bool:
     """A round may span several institutions: the user must be allowed to process enrollments in each."""
-    institutions = [offer.get_institution() for offer in offers]
-    return bool(institutions) and all(i is not None and i.staff_can(user, "process_enrollment")
-                                      for i in institutions)
+    institutions = list(offer_institutions(offers).values())
+    if not institutions or None in institutions:
+        return False
+    return all(i.staff_can(user, "process_enrollment") for i in {i.pk: i for i in institutions}.values())
 
 
 def round_create(*, title: str, stichtag: date, offers, by) -> AllocationRound:
@@ -400,8 +491,8 @@ def round_confirm(*, round_: AllocationRound | int, by) -> Plan:
         if locked.stichtag > timezone.localdate():
             raise AllocationError(_("Die Vergaberunde kann erst nach dem Stichtag (%(date)s) bestätigt werden: bis "
                                     "dahin können Eltern ihre Wünsche ändern.") % {"date": format_date(locked.stichtag)})
-        for offer in offers:  # offers before enrollments, in id order: the one lock order
-            OfferPage.objects.select_for_update(of=("self",)).filter(pk=offer.pk).values_list("pk", flat=True).get()
+        list(OfferPage.objects.select_for_update(of=("self",)).filter(  # offers before enrollments, in id
+            pk__in=[o.pk for o in offers]).order_by("pk").values_list("pk", flat=True))  # order: the one lock order
         list(Enrollment.objects.select_for_update().filter(  # then the applications the round moves
             offer__in=offers, status__in=ALLOCATION_POOL_STATUSES).order_by("pk").values_list("pk", flat=True))
         plan = plan_round(locked)
@@ -440,18 +531,18 @@ def _apply(plan: Plan, *, by) -> None:
         lowest = table.lowest_admitted
         for c in table.candidates:
             results.append(AllocationResult(
-                round=plan.round, enrollment=c.enrollment, outcome=c.outcome, points=c.points,
+                round=plan.round, enrollment_id=c.enrollment.pk, outcome=c.outcome, points=c.points,
                 lottery_number=c.lottery, priority_position=c.position, waiting_rank=c.waiting_rank,
                 lowest_admitted_points=lowest, reason=c.reason))
             if c.outcome == O.PLACED:
                 placed.append(c.enrollment.pk)
-                steps.append((c, "allocation_placed", S.KANDIDAT))
+                steps.append((table, c, "allocation_placed", S.KANDIDAT))
             elif c.outcome == O.RELEASED:
                 released.append(c.enrollment.pk)
-                steps.append((c, "allocation_released", S.ZURUECKGEZOGEN))
+                steps.append((table, c, "allocation_released", S.ZURUECKGEZOGEN))
             else:
                 event = "allocation_waiting" if c.outcome == O.WAITING else "allocation_ineligible"
-                steps.append((c, event, c.enrollment.status))
+                steps.append((table, c, event, c.enrollment.status))
     AllocationResult.objects.bulk_create(results, batch_size=2000)
     for chunk in _chunks(placed):
         Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
@@ -462,18 +553,22 @@ def _apply(plan: Plan, *, by) -> None:
             status=S.ZURUECKGEZOGEN, withdrawn_reason=released_reason, updated_at=now)
 
     request_ip = client_ip(audit.current_request.get())
+    actor_label = audit.actor_label(by)
     logs, events, mails = [], [], []
-    for c, event, to_status in steps:
+    for table, c, event, to_status in steps:
         e = c.enrollment
-        logs.append(EnrollmentLog(enrollment=e, action=f"workpro.enrollment.{event}", by=by, note=c.reason,
+        logs.append(EnrollmentLog(enrollment_id=e.pk, action=f"workpro.enrollment.{event}", by=by, note=c.reason,
                                   from_status=e.status, to_status=to_status))
-        events.append(AuditEvent(action=audit.A.STATUS_CHANGED, actor=by, actor_label=audit.actor_label(by),
+        events.append(AuditEvent(action=audit.A.STATUS_CHANGED, actor=by, actor_label=actor_label,
                                  object_type="workpro_plugin.enrollment", object_id=str(e.pk),
                                  person_id=e.participant_id, ip=request_ip, at=now,
                                  detail={"step": event, "from": e.status, "to": to_status}))
-        mails += enrollment_services.event_mail_rows(
-            e, event, status=to_status, round=title, wish=c.wish if c.wish != NO_RANK else "–", reason=c.reason,
-            waiting_rank=c.waiting_rank or "")
+        context = enrollment_services.event_context(
+            e, event, offer_title=table.offer.title, participant=e.participant, status=to_status, round=title,
+            wish=c.wish if c.wish != NO_RANK else "–", reason=c.reason, waiting_rank=c.waiting_rank or "")
+        mails += [{"to": address, "template": "enrollment_event", "context": context,
+                   "institution_id": e.institution_id, "person_id": person_id, "language": language}
+                  for address, person_id, language in e.recipients]
     EnrollmentLog.objects.bulk_create(logs, batch_size=2000)
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     for chunk in _chunks(mails):

@@ -137,19 +137,12 @@ def _fmt_date(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def event_mail_rows(enrollment: Enrollment, event: str, *, documents=(), **extra) -> list[dict]:
-    """The event mail to the account holder (and the participant's own login, if any), as outbox rows."""
-    holder = enrollment.account_holder
-    recipients = []
-    if holder is not None and holder.email:
-        recipients.append((holder.email, getattr(holder, "workpro_person", None)))
-    participant = enrollment.participant
-    if participant is not None and participant.user_id and participant.user_id != enrollment.account_holder_id \
-            and participant.user.email:
-        recipients.append((participant.user.email, participant))
-    context = {
+def event_context(enrollment, event: str, *, offer_title: str, participant, documents=(), **extra) -> dict:
+    """The context of an event mail: the enrollment's own fields (an Enrollment or a row with the same
+    field names, as an allocation round reads them) and the event's extras."""
+    return {
         "event": event,
-        "offer": enrollment.offer.title,
+        "offer": offer_title,
         "participant": participant.full_name if participant else "",
         "customer_number": (participant.customer_number if participant else "") or "",
         "contract_number": enrollment.contract_number or "",
@@ -166,6 +159,20 @@ def event_mail_rows(enrollment: Enrollment, event: str, *, documents=(), **extra
         "document_ids": [document.pk for document in documents],
         **extra,
     }
+
+
+def event_mail_rows(enrollment: Enrollment, event: str, *, documents=(), **extra) -> list[dict]:
+    """The event mail to the account holder (and the participant's own login, if any), as outbox rows."""
+    holder = enrollment.account_holder
+    recipients = []
+    if holder is not None and holder.email:
+        recipients.append((holder.email, getattr(holder, "workpro_person", None)))
+    participant = enrollment.participant
+    if participant is not None and participant.user_id and participant.user_id != enrollment.account_holder_id \
+            and participant.user.email:
+        recipients.append((participant.user.email, participant))
+    context = event_context(enrollment, event, offer_title=enrollment.offer.title, participant=participant,
+                            documents=documents, **extra)
     return [{"to": address, "template": "enrollment_event", "context": context,
              "institution": enrollment.institution, "person": person,
              "language": person.language if person else None} for address, person in recipients]

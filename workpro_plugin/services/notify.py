@@ -86,11 +86,16 @@ def queue_mail(**kwargs) -> OutboxMessage:
 
 
 def queue_mails(rows: list[dict]) -> list[OutboxMessage]:
-    """Many mail rows in one insert (a message to a group); each is sent after commit like queue_mail's."""
+    """Many mail rows in one insert (a message to a group); each is sent after commit like queue_mail's.
+
+    A row names its institution and person as objects or, when read as values, as `institution_id`/`person_id`.
+    """
     messages = OutboxMessage.objects.bulk_create([OutboxMessage(
         channel=OutboxMessage.Channel.MAIL, recipient=row["to"], template=row["template"],
         context=row.get("context") or {}, language=row.get("language") or settings.LANGUAGE_CODE,
-        institution=row.get("institution"), person=row.get("person"), secret_keys=[]) for row in rows])
+        institution_id=row["institution_id"] if "institution_id" in row else getattr(row.get("institution"), "pk", None),
+        person_id=row["person_id"] if "person_id" in row else getattr(row.get("person"), "pk", None),
+        secret_keys=[]) for row in rows])
     ids = [message.pk for message in messages]
     transaction.on_commit(lambda: [_enqueue_delivery(pk) for pk in ids])
     return messages
