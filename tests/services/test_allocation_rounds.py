@@ -297,3 +297,54 @@ def test_round_confirm_queries_do_not_grow_with_the_applications(kitas):
     four = _confirm_queries(world, [make_offer(world.kita, f"Krippe {n}", capacity=2) for n in ("Regen", "Schnee")],
                             [(h, make_child(h, first_name="Kind")) for h in holders], 10)
     assert one == four
+
+
+# --- interview first ----------------------------------------------------------------------------------
+
+def test_interview_first_reserves_the_place_until_staff_invite_and_decide(kitas, run_on_commit):
+    """Where the institution talks to families first, a placed wish keeps its place (Bewerber, "Einladung
+    ausstehend"), is invited with a date by staff, and only a rejection after that frees the place."""
+    from datetime import datetime
+
+    world, sonne, mond, hardship, fam, staff = kitas
+    world.kita.interview_first = True
+    world.kita.save()
+    anna = wish(sonne, *fam["anna"], 1, lottery=1)
+    ben = wish(sonne, *fam["ben"], 1, lottery=2)
+    svc.round_confirm(round_=_round([sonne], world.staff), by=world.staff)
+    anna.refresh_from_db()
+    assert anna.status == S.BEWERBER and anna.place_reserved_at is not None
+    assert "Einladung zum Gespräch ausstehend" in anna.next_step
+    assert OutboxMessage.objects.filter(recipient=anna.account_holder.email,
+                                        context__event="allocation_placed_interview").exists()
+    assert EnrollmentLog.objects.filter(enrollment=anna, action="workpro.enrollment.allocation_placed_interview"
+                                        ).exists()
+    assert selectors.free_places(sonne) == 0 and sonne.places_taken == 1
+    assert [e.pk for _rank, e, _r in selectors.waiting_list(sonne)] == [ben.pk]
+
+    again = svc.plan_round(_round([sonne], world.staff))  # a reserved place is not allocated again
+    assert [(c.enrollment.pk, c.outcome) for c in again.candidates] == [(ben.pk, "waiting")]
+
+    at = timezone.make_aware(datetime.combine(TODAY + timedelta(days=3), datetime.min.time().replace(hour=10)))
+    with run_on_commit():
+        invited = enrollment_svc.enrollment_invite(enrollment=anna, by=world.staff, at=at, place="Gruppenraum")
+    ben.refresh_from_db()
+    assert invited.status == S.EINGELADEN and ben.place_offered_at is None  # still holds the place
+    with run_on_commit():
+        enrollment_svc.enrollment_decide(enrollment=anna, by=world.staff, accept=False,
+                                         basis=Enrollment.Basis.NO_INTERVIEW, reason="passt nicht")
+    ben.refresh_from_db()
+    assert ben.place_offered_at is not None  # the place freed by the rejection goes to the next child
+
+
+def test_interview_first_applies_to_a_place_accepted_from_the_waiting_list(kitas, run_on_commit):
+    world, sonne, placed, first, second = _two_waiting(kitas)
+    world.kita.interview_first = True
+    world.kita.save()
+    with run_on_commit():
+        enrollment_svc.enrollment_withdraw(enrollment=placed, by=world.staff, reason="umgezogen")
+    accepted = svc.place_accept(enrollment=first, by=first.account_holder)
+    assert accepted.status == S.BEWERBER and accepted.place_reserved_at is not None
+    assert accepted.place_offered_at is None and selectors.free_places(sonne) == 0
+    assert OutboxMessage.objects.filter(recipient=first.account_holder.email,
+                                        context__event="allocation_placed_interview").exists()

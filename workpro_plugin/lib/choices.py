@@ -112,6 +112,18 @@ ALLOCATION_POOL_STATUSES = (S.BEWERBER, S.EINGELADEN)
 PLACE_HOLDING_STATUSES = (S.KANDIDAT, S.EINGESTUFT, S.ANGEBOT, S.ANGENOMMEN, S.RATIFIZIERT)
 
 
+def holds_place(prefix: str = "") -> models.Q:
+    """Applications holding one of an offer's places: admitted and on their way to a contract (or with one),
+    or placed at an institution that talks to the family first (place reserved, invitation pending)."""
+    return models.Q(**{f"{prefix}status__in": PLACE_HOLDING_STATUSES}) | models.Q(
+        **{f"{prefix}status__in": ALLOCATION_POOL_STATUSES, f"{prefix}place_reserved_at__isnull": False})
+
+
+def status_holds_place(status: str, *, reserved: bool) -> bool:
+    """`holds_place` for one application in memory."""
+    return status in PLACE_HOLDING_STATUSES or (status in ALLOCATION_POOL_STATUSES and reserved)
+
+
 class CriterionKind(models.TextChoices):
     SIBLING = "sibling", _("Geschwisterkind in der Einrichtung")
     RESIDENCE = "residence", _("Wohnsitz in der Gemeinde")

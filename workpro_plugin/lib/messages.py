@@ -177,6 +177,14 @@ ENROLLMENT_EVENTS = {
               "drucken, prüfen und senden Sie die Anmeldung erneut ab."),
         ],
     },
+    "allocation_placed_interview": {
+        "subject": _("Platzvergabe: für %(participant)s ist ein Platz in „%(offer)s“ vorgemerkt"),
+        "paragraphs": [
+            _("für %(participant)s ist ein Platz in „%(offer)s“ vorgemerkt."),
+            _("Die Einrichtung möchte Sie vor der Aufnahme kennenlernen: Sie erhalten in Kürze eine Einladung zum "
+              "persönlichen Gespräch mit Termin und Ort. Danach entscheidet die Einrichtung über die Aufnahme."),
+        ],
+    },
     "allocation_waiting": {
         "subject": _("Platzvergabe: %(participant)s steht auf der Warteliste für „%(offer)s“"),
         "paragraphs": [
@@ -289,6 +297,7 @@ LOG_LABELS = {
     "workpro.enrollment.offer_reminder": _("Erinnerung an die Frist gesendet"),
     "workpro.enrollment.proof_reminder": _("Erinnerung an den Nachweis gesendet"),
     "workpro.enrollment.allocation_placed": _("Platzvergabe: Platz erhalten"),
+    "workpro.enrollment.allocation_placed_interview": _("Platzvergabe: Platz vorgemerkt, Einladung ausstehend"),
     "workpro.enrollment.allocation_waiting": _("Platzvergabe: Warteliste"),
     "workpro.enrollment.allocation_ineligible": _("Platzvergabe: nicht möglich"),
     "workpro.enrollment.allocation_released": _("Platzvergabe: höherer Wunsch erfüllt"),

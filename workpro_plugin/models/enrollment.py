@@ -209,6 +209,10 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         help_text=_("Einmal bei der Anmeldung gezogen; entscheidet bei gleicher Punktzahl (kleinere zuerst)."))
     # Nachrücken: a freed place offered to the next child on the waiting list.
     place_offered_at = models.DateTimeField(_("Platz angeboten am"), null=True, blank=True)
+    place_reserved_at = models.DateTimeField(
+        _("Platz vorgemerkt am"), null=True, blank=True,
+        help_text=_("Die Einrichtung führt vor der Aufnahme ein Gespräch: der Platz ist vergeben, die Einladung "
+                    "steht aus."))
     place_accept_deadline = models.DateField(_("Frist zur Annahme des Platzes"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
@@ -394,6 +398,8 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
             if not print_is_current(self):
                 return str(APPLICATION_STEPS["print"])
             return str(APPLICATION_STEPS["submit"])
+        if self.place_reserved_at is not None and self.status == S.BEWERBER:
+            return str(_("Platz vorgemerkt: Einladung zum Gespräch ausstehend."))
         return str(NEXT_STEPS.get(self.status, ""))
 
     @property

@@ -142,6 +142,11 @@ class Institution(models.Model):
         _("Nachrücken erst nach Bestätigung"), default=False,
         help_text=_("Wird ein Platz frei, schlägt WorkPro das nächste Kind der Warteliste vor; ein Mitarbeiter "
                     "bietet den Platz mit „Platz anbieten“ an. Sonst geschieht das automatisch."))
+    interview_first = models.BooleanField(
+        _("Vor der Aufnahme erst ein Gespräch"), default=False,
+        help_text=_("Ein in der Platzvergabe oder beim Nachrücken vergebener Platz wird vorgemerkt; die Anmeldung "
+                    "bleibt „Bewerber“ mit dem nächsten Schritt „Einladung ausstehend“, bis ein Mitarbeiter zum "
+                    "Gespräch einlädt („Einladen“) und danach entscheidet. Sonst wird das Kind gleich Kandidat."))
     contract_number_prefix = models.CharField(
         _("Präfix der Vertragsnummern"), max_length=12, blank=True, help_text=_("z. B. KITA")
     )
@@ -200,6 +205,7 @@ class Institution(models.Model):
         MultiFieldPanel([FieldPanel("contract_number_prefix"), FieldPanel("contract_number_format")],
                         heading=_("Vertragsnummern")),
         FieldPanel("confirm_move_up"),
+        FieldPanel("interview_first"),
     ]
 
     objects = InstitutionQuerySet.as_manager()

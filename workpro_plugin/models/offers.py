@@ -29,11 +29,11 @@ from wagtail.search import index
 from ..blocks import OfferBodyBlock
 from ..lib.choices import (
     COURSE_CATEGORIES,
-    PLACE_HOLDING_STATUSES,
     AgeGroup,
     ApplicationSection,
     OfferCategory,
     SectionPhase,
+    holds_place,
 )
 from ..lib.content_cache import content_generation
 from ..lib.sections import optional_question_choices
@@ -123,7 +123,7 @@ def listing_cache_key(request, site_id: int | None = None) -> str:
 class OfferPageQuerySet(PageQuerySet):
     def with_places_taken(self):
         return self.annotate(
-            places_taken_count=Count("enrollments", filter=Q(enrollments__status__in=PLACE_HOLDING_STATUSES))
+            places_taken_count=Count("enrollments", filter=holds_place("enrollments__"))
         )
 
     def open_for_applications(self, today: datetime.date | None = None):
@@ -376,7 +376,7 @@ class OfferPage(Page):
         annotated = getattr(self, "places_taken_count", None)
         if annotated is not None:
             return annotated
-        return self.enrollments.filter(status__in=PLACE_HOLDING_STATUSES).count()
+        return self.enrollments.filter(holds_place()).count()
 
     @property
     def places_free(self) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from ..lib.choices import ALLOCATION_POOL_STATUSES, PLACE_HOLDING_STATUSES, AllocationOutcome
+from ..lib.choices import ALLOCATION_POOL_STATUSES, AllocationOutcome, holds_place
 from ..models import AllocationResult, AllocationRound, Criterion, Enrollment, OfferPage
 from .institutions import staff_institutions
 from .offers import institution_offers
@@ -47,7 +47,8 @@ def latest_results(enrollment_ids) -> dict[int, AllocationResult]:
 def waiting_list(offer: OfferPage | int) -> list[tuple[int, Enrollment, AllocationResult]]:
     """The children still waiting for `offer`, in the order of its last round: (rank now, enrollment, result)."""
     offer_id = offer.pk if isinstance(offer, OfferPage) else offer
-    pool = {e.pk: e for e in Enrollment.objects.filter(offer_id=offer_id, status__in=ALLOCATION_POOL_STATUSES)
+    pool = {e.pk: e for e in Enrollment.objects.filter(offer_id=offer_id, status__in=ALLOCATION_POOL_STATUSES,
+                                                       place_reserved_at__isnull=True)
             .select_related("participant", "account_holder")}
     results = [r for r in latest_results(pool).values() if r.outcome == AllocationOutcome.WAITING]
     results.sort(key=lambda r: (r.round.confirmed_at, r.priority_position))
@@ -65,7 +66,7 @@ def free_places(offer: OfferPage) -> int | None:
     """Places nobody holds and nobody has been offered from the waiting list."""
     if offer.capacity is None:
         return None
-    holding = Enrollment.objects.filter(offer=offer, status__in=PLACE_HOLDING_STATUSES).count()
+    holding = Enrollment.objects.filter(holds_place(), offer=offer).count()
     offered = Enrollment.objects.filter(offer=offer, status__in=ALLOCATION_POOL_STATUSES,
                                         place_offered_at__isnull=False).count()
     return max(offer.capacity - holding - offered, 0)

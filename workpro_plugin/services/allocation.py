@@ -5,7 +5,8 @@ against the offer's Kriterienkatalog, breaks ties by the lottery number drawn on
 application, and runs child-proposing deferred acceptance (`workpro_plugin.allocation`, pure):
 every child gets the best place no child of higher priority wants. The preview saves nothing;
 confirming locks the offers (before their enrollments, like every place-taking transition),
-moves the placed applications to Kandidat, closes the wishes ranked below a place that was
+moves the placed applications to Kandidat (or, where the institution talks to the family first,
+reserves their place until staff invite them: "Einladung ausstehend"), closes the wishes ranked below a place that was
 given, records everything needed to replay the round, and mails every family its result with
 a reason it can read.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from ..lib.choices import (
     AllocationRoundStatus,
     CriterionKind,
     DecisionBasis,
+    holds_place,
 )
 from ..lib.formats import format_date
 from ..lib.http import client_ip
@@ -44,6 +46,7 @@ from ..models import (
     Enrollment,
     EnrollmentLog,
     Guardian,
+    Institution,
     OfferPage,
 )
 from ..selectors.allocation import (
@@ -281,7 +284,7 @@ def pool_rows(offer_ids) -> list[PoolRow]:
     child_keys = [f"participant__{f}" for f in CHILD_FIELDS]
     rows = []
     for values in (Enrollment.objects.filter(offer_id__in=offer_ids, status__in=ALLOCATION_POOL_STATUSES,
-                                             participant__isnull=False)
+                                             participant__isnull=False, place_reserved_at__isnull=True)
                    .order_by("pk").values_list(*POOL_FIELDS, *child_keys, *CONTACT_FIELDS)):
         own = dict(zip(POOL_FIELDS, values[:len(POOL_FIELDS)]))
         child = Child(own["participant_id"], *values[len(POOL_FIELDS):len(POOL_FIELDS) + len(CHILD_FIELDS)])
@@ -317,6 +320,7 @@ class OfferTable:
     capacity: int | None
     free: int
     candidates: list[Candidate] = field(default_factory=list)
+    institution: Institution | None = None
 
     @property
     def placed(self):
@@ -368,7 +372,7 @@ def plan_round(round_: AllocationRound) -> Plan:
     A fixed number of queries whatever the number of applications: the pool, its guardians, siblings and
     confirmations, the criteria of all offers, and drawing missing lottery numbers."""
     offers = list(OfferPage.objects.filter(pk__in=round_.offers.values("pk")).annotate(
-        holding=Count("enrollments", filter=Q(enrollments__status__in=PLACE_HOLDING_STATUSES))
+        holding=Count("enrollments", filter=holds_place("enrollments__"))
     ).order_by("title", "pk"))
     pool = pool_rows([o.pk for o in offers])
     missing = [e for e in pool if e.lottery_number is None]
@@ -386,7 +390,8 @@ def plan_round(round_: AllocationRound) -> Plan:
     tables, by_offer = [], {}
     for offer in offers:
         free = len(pool) if offer.capacity is None else max(offer.capacity - offer.holding, 0)
-        by_offer[offer.pk] = OfferTable(offer=offer, capacity=offer.capacity, free=free)
+        by_offer[offer.pk] = OfferTable(offer=offer, capacity=offer.capacity, free=free,
+                                        institution=institutions.get(offer.pk))
         tables.append(by_offer[offer.pk])
     for enrollment in pool:
         table = by_offer[enrollment.offer_id]
@@ -526,15 +531,19 @@ def _apply(plan: Plan, *, by) -> None:
     now = timezone.now()
     placed_reason = _("Platz in der Vergaberunde „%(round)s“ erhalten.") % {"round": title}
     released_reason = _("Ein höherer Wunsch wurde erfüllt.")
-    results, placed, released, steps = [], [], [], []
+    results, placed, reserved, released, steps = [], [], [], [], []
     for table in plan.tables:
         lowest = table.lowest_admitted
+        interview_first = table.institution is not None and table.institution.interview_first
         for c in table.candidates:
             results.append(AllocationResult(
                 round=plan.round, enrollment_id=c.enrollment.pk, outcome=c.outcome, points=c.points,
                 lottery_number=c.lottery, priority_position=c.position, waiting_rank=c.waiting_rank,
                 lowest_admitted_points=lowest, reason=c.reason))
-            if c.outcome == O.PLACED:
+            if c.outcome == O.PLACED and interview_first:
+                reserved.append(c.enrollment.pk)
+                steps.append((table, c, "allocation_placed_interview", c.enrollment.status))
+            elif c.outcome == O.PLACED:
                 placed.append(c.enrollment.pk)
                 steps.append((table, c, "allocation_placed", S.KANDIDAT))
             elif c.outcome == O.RELEASED:
@@ -548,6 +557,9 @@ def _apply(plan: Plan, *, by) -> None:
         Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
             status=S.KANDIDAT, decision_basis=DecisionBasis.ALLOCATION, decision_reason=placed_reason,
             decided_at=now, updated_at=now)
+    for chunk in _chunks(reserved):  # the interview comes first: staff invite with a date, then decide
+        Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
+            place_reserved_at=now, updated_at=now)
     for chunk in _chunks(released):
         Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
             status=S.ZURUECKGEZOGEN, withdrawn_reason=released_reason, updated_at=now)
@@ -666,7 +678,8 @@ def _offer_place(enrollment: Enrollment, *, by) -> Enrollment:
 
 
 def place_accept(*, enrollment: Enrollment | int, by) -> Enrollment:
-    """The family accepts a place offered from the waiting list: the application becomes Kandidat."""
+    """The family accepts a place offered from the waiting list: the application becomes Kandidat, or, where
+    the institution talks to the family first, keeps its place reserved until staff invite them."""
     with transaction.atomic():
         locked = enrollment_services._locked(enrollment)
         if locked.account_holder_id != getattr(by, "pk", None):
@@ -676,6 +689,15 @@ def place_accept(*, enrollment: Enrollment | int, by) -> Enrollment:
         if locked.place_accept_deadline and locked.place_accept_deadline < timezone.localdate():
             raise AllocationError(_("Die Frist zur Annahme des Platzes ist abgelaufen."))
         reason = _("Nachgerückt von der Warteliste.")
+        if locked.institution.interview_first:
+            _clear_place_offer(locked)
+            locked.place_reserved_at = timezone.now()
+            locked.save(update_fields=["place_offered_at", "place_accept_deadline", "place_reserved_at",
+                                       "updated_at"])
+            enrollment_services.log(locked, action="place_accepted", by=by, note=reason, from_status=locked.status)
+            enrollment_services.notify(locked, "allocation_placed_interview")
+            _release_lower_wishes(locked, by=by)
+            return locked
         result = enrollment_services._run(
             locked.pk, by=None, name="decide", event="decided_kandidat", note=reason,
             kwargs={"accept": True, "basis": DecisionBasis.ALLOCATION, "reason": reason},

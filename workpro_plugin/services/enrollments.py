@@ -19,10 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from ..lib.choices import DeadlineKind
+from ..lib.choices import DeadlineKind, status_holds_place
 from ..lib.formats import format_date, format_datetime
 from ..models import (
-    PLACE_HOLDING_STATUSES,
     PLACE_TAKING_STATUSES,
     PLACE_TAKING_TRANSITIONS,
     STANDING_STATUSES,
@@ -215,8 +214,9 @@ def _run(
             ) from exc
         event_code = event(locked) if callable(event) else event
         log(locked, action=event_code, by=by, note=note, from_status=from_status, to_status=locked.status)
-        if locked.status not in PLACE_HOLDING_STATUSES and (
-                from_status in PLACE_HOLDING_STATUSES or locked.place_offered_at is not None):
+        reserved = locked.place_reserved_at is not None or locked.place_offered_at is not None
+        if status_holds_place(from_status, reserved=reserved) and not status_holds_place(
+                locked.status, reserved=reserved):
             offer_id = locked.offer_id
             transaction.on_commit(lambda: place_freed.send(sender=Enrollment, offer_id=offer_id))
         documents = produce(locked) if produce is not None else []
