@@ -53,6 +53,11 @@ def clear_expired_sessions_task() -> int:
     return privacy.clear_expired_sessions()
 
 
+def release_ended_contracts_task() -> int:
+    """Daily: a ratified contract past its end date frees its place, and the waiting list moves up."""
+    return enrollments.release_ended_contracts()
+
+
 def expire_place_offers_task() -> int:
     """Daily: a place offered from the waiting list and not accepted in time goes to the next child."""
     return allocation.expire_place_offers()

@@ -348,3 +348,30 @@ def test_interview_first_applies_to_a_place_accepted_from_the_waiting_list(kitas
     assert accepted.place_offered_at is None and selectors.free_places(sonne) == 0
     assert OutboxMessage.objects.filter(recipient=first.account_holder.email,
                                         context__event="allocation_placed_interview").exists()
+
+
+# --- a contract ending frees its place ----------------------------------------------------------------
+
+def test_a_contract_past_its_end_frees_the_place_once_and_the_next_child_moves_up(kitas, run_on_commit):
+    from django_q.models import Schedule
+
+    from workpro_plugin import tasks
+
+    schedule = Schedule.objects.get(name="workpro-release-ended-contracts")
+    assert (schedule.func, schedule.schedule_type) == ("workpro_plugin.tasks.release_ended_contracts_task", "D")
+    world, sonne, placed, first, second = _two_waiting(kitas)
+    Enrollment.objects.filter(pk=placed.pk).update(status=S.RATIFIZIERT, contract_end=TODAY)
+    with run_on_commit():
+        assert tasks.release_ended_contracts_task() == 0  # ends today: the place is still used
+    assert selectors.free_places(sonne) == 0
+    Enrollment.objects.filter(pk=placed.pk).update(contract_end=TODAY - timedelta(days=1))
+    with run_on_commit():
+        assert tasks.release_ended_contracts_task() == 1
+    first.refresh_from_db(), second.refresh_from_db(), placed.refresh_from_db()
+    assert placed.status == S.RATIFIZIERT and placed.contract_ended_at is not None
+    assert first.place_offered_at is not None and second.place_offered_at is None
+    assert EnrollmentLog.objects.filter(enrollment=placed, action="workpro.enrollment.contract_ended").exists()
+    with run_on_commit():
+        assert tasks.release_ended_contracts_task() == 0  # once
+    second.refresh_from_db()
+    assert second.place_offered_at is None

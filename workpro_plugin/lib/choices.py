@@ -113,9 +113,9 @@ PLACE_HOLDING_STATUSES = (S.KANDIDAT, S.EINGESTUFT, S.ANGEBOT, S.ANGENOMMEN, S.R
 
 
 def holds_place(prefix: str = "") -> models.Q:
-    """Applications holding one of an offer's places: admitted and on their way to a contract (or with one),
-    or placed at an institution that talks to the family first (place reserved, invitation pending)."""
-    return models.Q(**{f"{prefix}status__in": PLACE_HOLDING_STATUSES}) | models.Q(
+    """Applications holding one of an offer's places: admitted and on their way to a contract (or with one
+    that has not ended), or placed at an institution that talks to the family first (place reserved, invitation pending)."""
+    return models.Q(**{f"{prefix}status__in": PLACE_HOLDING_STATUSES, f"{prefix}contract_ended_at__isnull": True}) | models.Q(
         **{f"{prefix}status__in": ALLOCATION_POOL_STATUSES, f"{prefix}place_reserved_at__isnull": False})
 
 

@@ -287,6 +287,7 @@ LOG_LABELS = {
     "workpro.enrollment.ratified": _("Ratifiziert"),
     "workpro.enrollment.expired": _("Abgelaufen"),
     "workpro.enrollment.withdrawn": _("Zurückgezogen"),
+    "workpro.enrollment.contract_ended": _("Vertragsende erreicht: Platz frei"),
     "workpro.enrollment.reopened": _("Wieder geöffnet"),
     "workpro.enrollment.deadline_extended_offer": _("Frist für das unterschriebene Angebot verlängert"),
     "workpro.enrollment.deadline_extended_proof": _("Frist für den Einkommensnachweis verlängert"),

@@ -189,6 +189,9 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     costs_reason = models.TextField(_("Begründung abweichender Kosten"), blank=True)
     contract_start = models.DateField(_("Vertragsbeginn"), null=True, blank=True)
     contract_end = models.DateField(_("Vertragsende"), null=True, blank=True)
+    contract_ended_at = models.DateTimeField(
+        _("Platz freigegeben am"), null=True, blank=True,
+        help_text=_("Das Vertragsende ist erreicht: der Platz ist wieder frei (täglich geprüft)."))
     signed_copy_deadline = models.DateField(_("Frist für das unterschriebene Angebot"), null=True, blank=True)
     offer_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     care_deadline = models.DateField(

@@ -196,14 +196,13 @@ def _run(
     produce: Callable[[Enrollment], list] | None = None,
 ) -> Enrollment:
     with transaction.atomic():
-        if name in PLACE_TAKING_TRANSITIONS:
-            lock_offer(enrollment)
+        capacity = lock_offer(enrollment) if name in PLACE_TAKING_TRANSITIONS else None
         locked = _locked(enrollment)
         if prepare is not None:
             prepare(locked)
         check_transition(locked, name, by)
         if name in PLACE_TAKING_TRANSITIONS:
-            check_capacity(locked)
+            check_capacity(locked, capacity)
         from_status = locked.status
         getattr(locked, name)(**(kwargs or {}))
         try:
@@ -226,27 +225,30 @@ def _run(
 
 # --- capacity ---------------------------------------------------------------------------------
 
-def lock_offer(enrollment: Enrollment | int) -> None:
+def lock_offer(enrollment: Enrollment | int) -> int | None:
     """Row-lock the enrollment's offer: every place-taking transition of one offer queues here.
 
     The offer is always locked before its enrollments (allocation rounds do the same), so
-    two transitions never wait for each other in opposite order.
+    two transitions never wait for each other in opposite order. Returns the offer's capacity as
+    read under the lock (None: unlimited), what `check_capacity` needs.
     """
     pk = enrollment.pk if isinstance(enrollment, Enrollment) else enrollment
     offer_id = Enrollment.objects.filter(pk=pk).values_list("offer_id", flat=True).get()
-    OfferPage.objects.select_for_update(of=("self",)).filter(pk=offer_id).values_list("pk", flat=True).get()
+    return OfferPage.objects.select_for_update(of=("self",)).filter(pk=offer_id).values_list(
+        "capacity", flat=True).get()
 
 
-def check_capacity(enrollment: Enrollment) -> None:
+def check_capacity(enrollment: Enrollment, capacity: int | None) -> None:
     """Refuse a place-taking transition when the offer's places are all taken by others.
 
-    Must run under the offer's row lock (`lock_offer`); an enrollment already holding a
-    place (Angebot → Angenommen → Ratifiziert) is not counted against itself.
+    Must run under the offer's row lock (`lock_offer`, which read `capacity`); an enrollment already
+    holding a place (Angebot → Angenommen → Ratifiziert) is not counted against itself, nor is a
+    contract that has ended.
     """
-    capacity = OfferPage.objects.filter(pk=enrollment.offer_id).values_list("capacity", flat=True).get()
     if capacity is None:
         return
-    taken = (Enrollment.objects.filter(offer_id=enrollment.offer_id, status__in=PLACE_TAKING_STATUSES)
+    taken = (Enrollment.objects.filter(offer_id=enrollment.offer_id, status__in=PLACE_TAKING_STATUSES,
+                                       contract_ended_at__isnull=True)
              .exclude(pk=enrollment.pk).count())
     if taken >= capacity:
         raise EnrollmentActionError(
@@ -254,6 +256,24 @@ def check_capacity(enrollment: Enrollment) -> None:
               "frei wird, rückt das nächste Kind von der Warteliste nach.")
             % {"taken": taken, "capacity": capacity}
         )
+
+
+def release_ended_contracts(*, today: date | None = None) -> int:
+    """Daily: a ratified contract whose end date has passed gives its place back, once; the offer's
+    Nachrücken runs after commit (`place_freed`). Returns the number of contracts released."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        ended = list(Enrollment.objects.select_for_update().filter(
+            status=S.RATIFIZIERT, contract_end__lt=today, contract_ended_at__isnull=True
+        ).select_related("participant"))
+        Enrollment.objects.filter(pk__in=[e.pk for e in ended]).update(contract_ended_at=now)
+        for enrollment in ended:
+            log(enrollment, action="contract_ended", from_status=enrollment.status,
+                note=_("Vertragsende %(date)s: der Platz ist wieder frei.") % {"date": format_date(enrollment.contract_end)})
+        for offer_id in sorted({e.offer_id for e in ended}):
+            transaction.on_commit(lambda offer_id=offer_id: place_freed.send(sender=Enrollment, offer_id=offer_id))
+    return len(ended)
 
 
 # --- starting an enrollment ---------------------------------------------------------------
