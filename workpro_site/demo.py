@@ -40,6 +40,7 @@ from workpro_plugin.models import (
 from workpro_plugin.services import pades, signatures
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_site.demo_allocation import ensure_allocation_demo
+from workpro_site.demo_dates import years_before
 from workpro_site.models import DemoObject
 
 SUPERUSER = ("admin@workpro.localhost", "Demo-Admin-2026")
@@ -600,7 +601,7 @@ def _ensure_demo_application(parent) -> None:
         return
     holder = parent.workpro_person
     today = date.today()
-    child = Person.objects.create(last_name="Beispiel", first_name="Lena", date_of_birth=_years_before(today, 2),
+    child = Person.objects.create(last_name="Beispiel", first_name="Lena", date_of_birth=years_before(today, 2),
                                   street=holder.street, postcode=holder.postcode, city=holder.city)
     Guardian.objects.create(participant=child, guardian=holder, relation="mutter", is_primary=True)
     enrollment = svc.enrollment_start(offer=demo_offer("krippenplatz"), participant=child, by=parent)
@@ -612,13 +613,6 @@ def _ensure_demo_application(parent) -> None:
                                      data={"guardians": []})
     svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
     svc.enrollment_submit(enrollment=enrollment, by=parent)
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _ensure_demo_contract(parent) -> None:
@@ -649,7 +643,7 @@ def _ensure_demo_contract(parent) -> None:
     today = timezone.localdate()
 
     def new_paul():
-        paul = Person.objects.create(last_name="Beispiel", first_name="Paul", date_of_birth=_years_before(today, 4),
+        paul = Person.objects.create(last_name="Beispiel", first_name="Paul", date_of_birth=years_before(today, 4),
                                      street=holder.street, postcode=holder.postcode, city=holder.city)
         Guardian.objects.create(participant=paul, guardian=holder, relation="mutter", is_primary=True)
         return paul

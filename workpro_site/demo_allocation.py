@@ -26,6 +26,7 @@ from workpro_plugin.models import (
 )
 from workpro_plugin.services import allocation as allocation_svc
 from workpro_plugin.services import enrollments as svc
+from workpro_site.demo_dates import years_before
 
 ROUND_TITLE = "Krippenplätze ab August"
 
@@ -47,10 +48,6 @@ FAMILIES = [
     ("Sven", "Richter", "Ben", "04109", ["krippe-regenbogenkinder"], 577, None, ""),
 ]
 LENA_WISHES = (["krippe-regenbogenkinder", "krippe-wolkenkinder"], 802)
-
-
-def _years_before(day: date, years: int) -> date:
-    return day.replace(year=day.year - years, day=min(day.day, 28))
 
 
 def _apply(offer: OfferPage, parent, child: Person, rank: int, lottery: int) -> Enrollment:
@@ -89,9 +86,9 @@ def ensure_allocation_demo(demo_parent) -> None:
             parent.set_unusable_password()
             parent.save()
         holder = Person.objects.filter(user=parent).first() or Person.objects.create(
-            user=parent, first_name=first, last_name=last, email=email, date_of_birth=_years_before(today, 33),
+            user=parent, first_name=first, last_name=last, email=email, date_of_birth=years_before(today, 33),
             street="Auenweg 9", postcode=postcode, city="Leipzig")
-        child = Person.objects.create(first_name=child_name, last_name=last, date_of_birth=_years_before(today, 1),
+        child = Person.objects.create(first_name=child_name, last_name=last, date_of_birth=years_before(today, 1),
                                       street=holder.street, postcode=postcode, city="Leipzig")
         Guardian.objects.create(participant=child, guardian=holder, relation="mutter", is_primary=True)
         applied = [_apply(offers[slug], parent, child, rank, lottery) for rank, slug in enumerate(wishes, start=1)]

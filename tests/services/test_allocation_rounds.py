@@ -375,3 +375,11 @@ def test_a_contract_past_its_end_frees_the_place_once_and_the_next_child_moves_u
         assert tasks.release_ended_contracts_task() == 0  # once
     second.refresh_from_db()
     assert second.place_offered_at is None
+
+
+def test_waiting_counts_of_all_offers_in_one_query(kitas, django_assert_num_queries):
+    world, sonne, placed, first, second = _two_waiting(kitas)
+    empty = make_offer(world.kita, "Krippe Leer", capacity=3)
+    with django_assert_num_queries(1):
+        counts = selectors.waiting_counts([sonne, empty])
+    assert counts == {sonne.pk: len(selectors.waiting_list(sonne))} == {sonne.pk: 2}

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
 from ..lib.choices import CONFIRMED_CRITERIA
@@ -62,32 +61,20 @@ class CriterionForm(WagtailAdminModelForm):
         return cleaned
 
 
-class CriterionPermissionHelper(PermissionHelper):
-    def user_can_list(self, user):
-        return staff_institutions(user).exists()
+class CriterionPermissionHelper(admin_helpers.InstitutionRowsPermissionHelper):
+    def institutions(self, user):
+        return staff_institutions(user)
 
-    user_can_create = user_can_list
-
-    def user_can_inspect_obj(self, user, obj):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
+    def may_change(self, user, obj):
         return obj.institution.staff_can(user, "process_enrollment")
 
-    user_can_delete_obj = user_can_edit_obj
 
-    def user_can_copy_obj(self, user, obj):
-        return False
-
-
-class CriterionAdmin(ModelAdmin):
+class CriterionAdmin(admin_helpers.InstitutionRowsAdmin, ModelAdmin):
     model = Criterion
     menu_label = gettext_lazy("Kriterienkatalog")
     menu_icon = "list-ol"
     menu_order = 120
     permission_helper_class = CriterionPermissionHelper
-    create_view_class = admin_helpers.CreateView
-    edit_view_class = admin_helpers.EditView
     edit_handler = ObjectList([
         FieldRowPanel([FieldPanel("institution"), FieldPanel("offer")]),
         FieldPanel("kind"), FieldPanel("label"),
@@ -100,21 +87,6 @@ class CriterionAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return staff_criteria(request.user)
-
-    def _scoped(self, request, instance_pk) -> None:
-        staff_object_or_404(self.get_queryset(request), instance_pk)
-
-    def edit_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().edit_view(request, instance_pk)
-
-    def delete_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().delete_view(request, instance_pk)
-
-    def history_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().history_view(request, instance_pk)
 
     def offer_label(self, obj):
         return obj.offer.title if obj.offer_id else _("alle Angebote")
@@ -162,10 +134,10 @@ def round_index(request):
     if not staff_institutions(request.user).exists():
         raise Http404
     rounds = staff_rounds(request.user).order_by("-created_at")
-    offers = staff_offers(request.user)
-    waiting = [(offer, len(selectors.waiting_list(offer))) for offer in offers]
+    offers = list(staff_offers(request.user))
+    counts = selectors.waiting_counts(offers)
     return TemplateResponse(request, "workpro_plugin/admin/allocation_index.html", {
-        "rounds": rounds, "waiting": [w for w in waiting if w[1]],
+        "rounds": rounds, "waiting": [(offer, counts[offer.pk]) for offer in offers if counts.get(offer.pk)],
         "demand": svc.unmet_demand(staff_institutions(request.user)),
         "criteria_url": reverse("workpro_plugin_criterion_modeladmin_index"),
     })
@@ -193,32 +165,23 @@ def round_create(request):
 def round_detail(request, pk):
     """Draft: the preview (nothing saved). Confirmed: the recorded table per offer."""
     round_ = _round_or_404(request, pk)
-    if round_.is_confirmed:
-        tables = _recorded_tables(round_)
-    else:
-        tables = svc.plan_round(round_).tables
+    tables = _round_tables(round_)
     return TemplateResponse(request, "workpro_plugin/admin/allocation_round.html", {
         "round": round_, "tables": tables, "preview": not round_.is_confirmed,
         "can_confirm": not round_.is_confirmed and round_.stichtag <= timezone.localdate(),
     })
 
 
-def _recorded_tables(round_):
-    tables = {}
-    for result in round_.results.select_related("enrollment__participant", "enrollment__offer").order_by(
-            "enrollment__offer__title", "priority_position"):
-        offer = result.enrollment.offer
-        table = tables.setdefault(offer.pk, {"offer": offer, "candidates": [],
-                                             "lowest_admitted": result.lowest_admitted_points,
-                                             "free": round_.inputs.get("capacities", {}).get(str(offer.pk))})
-        table["candidates"].append({
-            "enrollment": result.enrollment, "points": result.points, "lottery": result.lottery_number,
-            "position": result.priority_position, "outcome": result.outcome,
-            "outcome_label": result.get_outcome_display(), "waiting_rank": result.waiting_rank,
-            "reason": result.reason, "wish": result.enrollment.wish_rank,
-            "lines": round_.inputs.get("scores", {}).get(str(result.enrollment_id), {}).get("criteria", []),
-        })
-    return list(tables.values())
+def _round_tables(round_) -> list[dict]:
+    """The rows of a round per offer, one shape for the page and the export: a confirmed round's recorded
+    results, or the preview of a draft (computed, nothing saved)."""
+    if round_.is_confirmed:
+        return selectors.recorded_tables(round_)
+    return [{"offer": t.offer, "free": t.free, "lowest_admitted": t.lowest_admitted, "candidates": [{
+        "enrollment": c.enrollment, "points": c.points, "lottery": c.lottery, "position": c.position,
+        "outcome": c.outcome, "outcome_label": c.outcome_label, "waiting_rank": c.waiting_rank, "reason": c.reason,
+        "wish": c.wish if c.wish != svc.NO_RANK else None, "lines": c.lines} for c in t.candidates]}
+        for t in svc.plan_round(round_).tables]
 
 
 @require_POST
@@ -239,9 +202,7 @@ def round_confirm(request, pk):
 
 def round_export(request, pk):
     round_ = _round_or_404(request, pk)
-    tables = _recorded_tables(round_) if round_.is_confirmed else [
-        {"offer": t.offer, "candidates": [vars(c) | {"outcome_label": c.outcome_label} for c in t.candidates]}
-        for t in svc.plan_round(round_).tables]
+    tables = _round_tables(round_)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="vergaberunde-{round_.pk}.csv"'
     response.write("\ufeff")

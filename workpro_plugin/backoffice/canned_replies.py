@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import ObjectList
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
 from ..access import is_chat_staff
@@ -18,37 +17,22 @@ from ..models import CannedReply
 from ..selectors.chat import chat_staff_institutions, staff_canned_replies
 from . import helpers as admin_helpers
 from .forms import CannedReplyForm
-from .shortcuts import staff_object_or_404
 
 
-class CannedReplyPermissionHelper(PermissionHelper):
-    def user_can_list(self, user):
-        return chat_staff_institutions(user).exists()
+class CannedReplyPermissionHelper(admin_helpers.InstitutionRowsPermissionHelper):
+    def institutions(self, user):
+        return chat_staff_institutions(user)
 
-    def user_can_create(self, user):
-        return chat_staff_institutions(user).exists()
-
-    def user_can_inspect_obj(self, user, obj):
-        return False  # no inspect view: the edit form shows everything
-
-    def user_can_edit_obj(self, user, obj):
-        return is_chat_staff(user, obj.institution)
-
-    def user_can_delete_obj(self, user, obj):
+    def may_change(self, user, obj):
         return is_chat_staff(user, obj.institution)  # sent messages keep their text: nothing depends on it
 
-    def user_can_copy_obj(self, user, obj):
-        return False
 
-
-class CannedReplyAdmin(ModelAdmin):
+class CannedReplyAdmin(admin_helpers.InstitutionRowsAdmin, ModelAdmin):
     model = CannedReply
     menu_label = gettext_lazy("Textbausteine")
     menu_icon = "doc-full"
     menu_order = 170
     permission_helper_class = CannedReplyPermissionHelper
-    create_view_class = admin_helpers.CreateView
-    edit_view_class = admin_helpers.EditView
     edit_handler = ObjectList(CannedReply.panels, base_form_class=CannedReplyForm)
     list_display = ("title", "institution", "offer_label", "active_label")
     list_filter = ("is_active",)
@@ -56,22 +40,6 @@ class CannedReplyAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return staff_canned_replies(request.user)
-
-    def _scoped(self, request, instance_pk) -> None:
-        """modeladmin finds an instance by id among all rows; outside the user's institutions it is a 404."""
-        staff_object_or_404(self.get_queryset(request), instance_pk)
-
-    def edit_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().edit_view(request, instance_pk)
-
-    def delete_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().delete_view(request, instance_pk)
-
-    def history_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().history_view(request, instance_pk)
 
     def offer_label(self, obj):
         return obj.offer.title if obj.offer_id else _("alle Angebote")

@@ -14,8 +14,10 @@ from django.utils.translation import ngettext
 from wagtail.snippets.views import chooser as snippet_chooser
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail_modeladmin import views as modeladmin_views
+from wagtail_modeladmin.helpers import PermissionHelper
 
 from ..services import audit
+from .shortcuts import staff_object_or_404
 
 
 def admin_display(description, ordering):
@@ -247,3 +249,57 @@ def refuse_undeclared(request, declared, form=None):
     if form is not None and form.is_bound and not form.is_valid():
         return _refused_list(request, _bad_value(next(iter(form.errors))).message)
     return None
+
+
+# --- rows that belong to an institution (Textbausteine, Kriterienkatalog) -----------------------------
+
+class InstitutionRowsPermissionHelper(PermissionHelper):
+    """List and create for staff of at least one of `institutions(user)`; edit and delete a row where
+    `may_change(user, obj)`; no inspect view (the edit form shows everything), no copy."""
+
+    def institutions(self, user):
+        raise NotImplementedError
+
+    def may_change(self, user, obj) -> bool:
+        raise NotImplementedError
+
+    def user_can_list(self, user):
+        return self.institutions(user).exists()
+
+    def user_can_create(self, user):
+        return self.institutions(user).exists()
+
+    def user_can_inspect_obj(self, user, obj):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return self.may_change(user, obj)
+
+    def user_can_delete_obj(self, user, obj):
+        return self.may_change(user, obj)
+
+    def user_can_copy_obj(self, user, obj):
+        return False
+
+
+class InstitutionRowsAdmin:
+    """modeladmin finds an instance by id among all rows: outside `get_queryset(request)` (the user's
+    institutions) its edit, delete and history views are a 404."""
+
+    create_view_class = CreateView
+    edit_view_class = EditView
+
+    def _scoped(self, request, instance_pk) -> None:
+        staff_object_or_404(self.get_queryset(request), instance_pk)
+
+    def edit_view(self, request, instance_pk):
+        self._scoped(request, instance_pk)
+        return super().edit_view(request, instance_pk)
+
+    def delete_view(self, request, instance_pk):
+        self._scoped(request, instance_pk)
+        return super().delete_view(request, instance_pk)
+
+    def history_view(self, request, instance_pk):
+        self._scoped(request, instance_pk)
+        return super().history_view(request, instance_pk)

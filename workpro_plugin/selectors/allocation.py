@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from ..lib.choices import ALLOCATION_POOL_STATUSES, AllocationOutcome, holds_place
 from ..models import AllocationResult, AllocationRound, Criterion, Enrollment, OfferPage
@@ -53,6 +53,36 @@ def waiting_list(offer: OfferPage | int) -> list[tuple[int, Enrollment, Allocati
     results = [r for r in latest_results(pool).values() if r.outcome == AllocationOutcome.WAITING]
     results.sort(key=lambda r: (r.round.confirmed_at, r.priority_position))
     return [(rank, pool[r.enrollment_id], r) for rank, r in enumerate(results, start=1)]
+
+
+def recorded_tables(round_: AllocationRound) -> list[dict]:
+    """A confirmed round's results per offer, as recorded: the rows staff see, export and print."""
+    tables = {}
+    for result in round_.results.select_related("enrollment__participant", "enrollment__offer").order_by(
+            "enrollment__offer__title", "priority_position"):
+        offer = result.enrollment.offer
+        table = tables.setdefault(offer.pk, {"offer": offer, "candidates": [],
+                                             "lowest_admitted": result.lowest_admitted_points,
+                                             "free": round_.inputs.get("capacities", {}).get(str(offer.pk))})
+        table["candidates"].append({
+            "enrollment": result.enrollment, "points": result.points, "lottery": result.lottery_number,
+            "position": result.priority_position, "outcome": result.outcome,
+            "outcome_label": result.get_outcome_display(), "waiting_rank": result.waiting_rank,
+            "reason": result.reason, "wish": result.enrollment.wish_rank,
+            "lines": round_.inputs.get("scores", {}).get(str(result.enrollment_id), {}).get("criteria", []),
+        })
+    return list(tables.values())
+
+
+def waiting_counts(offers) -> dict[int, int]:
+    """{offer id: children still waiting} for many offers in one query: applications in the pool whose
+    newest confirmed result is "waiting" (what `waiting_list` lists one offer at a time)."""
+    newest = (AllocationResult.objects.filter(enrollment=OuterRef("pk"))
+              .order_by("-round__confirmed_at", "-pk").values("outcome")[:1])
+    return dict(Enrollment.objects.filter(offer__in=offers, status__in=ALLOCATION_POOL_STATUSES,
+                                          place_reserved_at__isnull=True)
+                .annotate(newest=Subquery(newest)).filter(newest=AllocationOutcome.WAITING)
+                .order_by().values("offer_id").annotate(n=Count("pk")).values_list("offer_id", "n"))
 
 
 def waiting_rank(enrollment: Enrollment) -> int | None:

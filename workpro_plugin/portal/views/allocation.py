@@ -30,21 +30,19 @@ def wishlist(request, person_id: int):
         form.locked_on = locked_on
         form.criteria = published_criteria(enrollment.offer.specific)
         forms.append(form)
-    valid = request.method == "POST" and all([form.is_valid() for form in forms])
-    if valid:
-        ranks = [form.cleaned_data["rank"] for form in forms]
-        for form in forms:
-            if ranks.count(form.cleaned_data["rank"]) > 1:
-                form.add_error("rank", _("Jeder Wunsch braucht einen eigenen Rang (1., 2., 3. Wunsch …)."))
-                valid = False
-    if valid:
+    if request.method == "POST" and all([form.is_valid() for form in forms]):
         changes = [svc.WishChange(form.enrollment.pk, form.cleaned_data["rank"],
                                   form.cleaned_data.get("desired_start"), form.cleaned_data.get("care_hours"))
                    for form in forms]
         try:
             svc.wishes_rank(participant=child, changes=changes, by=request.user)
-        except svc.AllocationError as exc:
-            messages.error(request, exc.message)
+        except svc.AllocationError as exc:  # e.g. two wishes with one rank: next to each of them
+            ranks = [form.cleaned_data["rank"] for form in forms]
+            named = [form for form in forms if exc.field == "rank" and ranks.count(form.cleaned_data["rank"]) > 1]
+            for form in named:
+                exc.add_to(form)
+            if not named:
+                messages.error(request, exc.message)
         else:
             messages.success(request, _("Die Wunschliste von %(child)s ist gespeichert.") % {"child": child.first_name})
             return redirect("workpro:wishlist", person_id=child.pk)
@@ -58,12 +56,16 @@ def wishlist(request, person_id: int):
 def place_accept(request, pk: int):
     enrollment, _role = enrollment_or_404(request, pk, roles=HOLDER)
     try:
-        svc.place_accept(enrollment=enrollment, by=request.user)
+        accepted = svc.place_accept(enrollment=enrollment, by=request.user)
     except (svc.AllocationError, svc.enrollment_services.EnrollmentActionError) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Sie haben den Platz angenommen. Status: Kandidat. Bitte führen Sie die "
-                                    "nächsten Schritte aus."))
+        if accepted.place_reserved_at is not None and accepted.status == svc.S.BEWERBER:
+            messages.success(request, _("Sie haben den Platz angenommen. Die Einrichtung lädt Sie vor der Aufnahme "
+                                        "zu einem persönlichen Gespräch ein."))
+        else:
+            messages.success(request, _("Sie haben den Platz angenommen. Status: Kandidat. Bitte führen Sie "
+                                        "die nächsten Schritte aus."))
     return redirect("workpro:enrollment_detail", pk=pk)
 
 
