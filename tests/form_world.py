@@ -8,9 +8,9 @@ Notfallkontakt, a requested add-on booking to decide, ...). Built on the `world`
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 from django.core.cache import cache
@@ -19,7 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import enrollment_in, make_child, make_offer, make_user, make_world
+from tests.factories import (
+    enrollment_in,
+    make_child,
+    make_offer,
+    make_user,
+    make_world,
+    set_questions,
+)
 from workpro_plugin.backoffice.views.two_factor import ENROLMENT_KEY
 from workpro_plugin.models import (
     App,
@@ -49,6 +56,19 @@ def photo_jpeg(size=(400, 500), color=(200, 120, 90)) -> bytes:
     return buffer.getvalue()
 
 
+# The offer's own questions, one of each field type (the section "questions").
+QUESTIONS = (
+    {"type": "short_text", "id": "kurz", "label": "Allergien"},
+    {"type": "long_text", "id": "lang", "label": "Hinweise", "required": False},
+    {"type": "number", "id": "zahl", "label": "Stunden pro Woche"},
+    {"type": "date", "id": "datum", "label": "Eingewöhnung ab"},
+    {"type": "yes_no", "id": "janein", "label": "Mittagessen"},
+    {"type": "choice", "id": "wahl", "label": "Gruppe", "choices": ["Bären", "Füchse"]},
+    {"type": "multiple_choice", "id": "mehr", "label": "Tage", "choices": ["Mo", "Di"]},
+    {"type": "file", "id": "datei", "label": "Impfausweis", "required": False},
+)
+
+
 def build(world=None) -> SimpleNamespace:
     """Extends `world` (or a new one) with one object per form; returns it with the new attributes."""
     today = timezone.localdate()
@@ -61,6 +81,7 @@ def build(world=None) -> SimpleNamespace:
     offer.save()
     for section, phase in (("personal", 1), ("education", 1), ("health", 1), ("guardians", 1), ("uploads", 2)):
         OfferSection.objects.create(page=offer, section=section, phase=phase)
+    set_questions(offer, *QUESTIONS)
 
     holder = w.holder
     me = holder.workpro_person

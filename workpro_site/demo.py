@@ -41,6 +41,7 @@ from workpro_plugin.services import pades, signatures
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_site.demo_allocation import ensure_allocation_demo
 from workpro_site.demo_dates import years_before
+from workpro_site.demo_questions import DEMO_OMITTED, DEMO_QUESTIONS, answer_demo_questions
 from workpro_site.models import DemoObject
 
 SUPERUSER = ("admin@workpro.localhost", "Demo-Admin-2026")
@@ -186,10 +187,9 @@ DEMO_OFFERS = {
          "text": "Nach der Schule: Hausaufgabenbetreuung, AGs und Freizeit für Grundschulkinder der Klassen 1 bis 4.",
          "facts": [("Hausaufgabenzeit", "täglich 14:00–15:00 Uhr"), ("AGs", "Fußball, Theater, Forscher")],
          "faq": [("Wie kommt mein Kind von der Schule zum Hort?", "Wir holen die Kinder an der Lindenschule ab.")],
-         "sections": [(S.GUARDIANS, 1), (S.EDUCATION, 1), (S.INCOME, 2)],
-         "fields": {"category": "betreuung", "teaser": "Nachmittagsbetreuung mit Hausaufgabenhilfe für Grundschulkinder.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 15, 0), "duration": "ein Schuljahr", "schedule": "Mo–Fr bis 17:00 Uhr", "capacity": 25, "age_min": 6, "age_max": 10, "interview_required": False, "contract_return_days": 10,
-                    # A Hort child is asked for its school, not for a degree or a job.
-                    "omitted_questions": "education.graduation,education.graduation_year,education.current_activity"}},
+         # A Hort child is asked for its school and class (an own question), not for a degree or a job.
+         "sections": [(S.GUARDIANS, 1), (S.INCOME, 2)],
+         "fields": {"category": "betreuung", "teaser": "Nachmittagsbetreuung mit Hausaufgabenhilfe für Grundschulkinder.", "location": "Lindenweg 12, Leipzig", "starts_on": (8, 15, 0), "duration": "ein Schuljahr", "schedule": "Mo–Fr bis 17:00 Uhr", "capacity": 25, "age_min": 6, "age_max": 10, "interview_required": False, "contract_return_days": 10}},
         {"slug": "ferienbetreuung", "title": "Ferienbetreuung", "addon_for": ["kindergartenplatz", "hortplatz"],
          "fees": {"name": "Ferienbetreuung pauschal", "period": "einmalig", "maximum": "95.00", "brackets": [(0, None, "95.00", None)]},
          "text": "Eine Woche Ferienprogramm mit Ausflügen, Basteln und Natur, buchbar zu einem bestehenden Kindergarten- oder Hortvertrag.",
@@ -439,7 +439,8 @@ def _ensure_offers(institution: Institution, offer_index: OfferIndexPage) -> Non
                   ("facts", {"heading": "Eckdaten", "facts": [{"label": k, "value": v} for k, v in spec["facts"]]}),
                   ("faq", {"heading": "Häufige Fragen", "items": [{"question": q, "answer": f"<p>{a}</p>"} for q, a in spec["faq"]]})],
             contact_name=institution.contact_person, contact_email=institution.email,
-            contact_phone=institution.phone, **fields,
+            contact_phone=institution.phone, questions=DEMO_QUESTIONS.get(spec["slug"], []),
+            **{"omitted_questions": DEMO_OMITTED.get(spec["slug"], ""), **fields},
         )
         for position, (section, phase) in enumerate(spec["sections"]):
             offer.application_sections.add(OfferSection(section=section, phase=phase, sort_order=position))
@@ -611,6 +612,7 @@ def _ensure_demo_application(parent) -> None:
         "street": child.street, "postcode": child.postcode, "city": child.city, "email": "", "mobile": ""})
     EnrollmentSection.objects.create(enrollment=enrollment, section="guardians", is_complete=True,
                                      data={"guardians": []})
+    answer_demo_questions(enrollment, parent, phase=1)
     svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
     svc.enrollment_submit(enrollment=enrollment, by=parent)
 
@@ -664,6 +666,7 @@ def _ensure_demo_contract(parent) -> None:
                       "date_of_birth": paul.date_of_birth.isoformat(), "street": paul.street,
                       "postcode": paul.postcode, "city": paul.city, "email": "", "mobile": ""})
     save("guardians", {"guardians": []})
+    answer_demo_questions(enrollment, parent, phase=1)
     svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
     svc.enrollment_submit(enrollment=enrollment, by=parent)
     interview = timezone.make_aware(datetime.combine(today - timedelta(days=21), time(10, 0)))
@@ -672,7 +675,8 @@ def _ensure_demo_contract(parent) -> None:
                                        basis=Enrollment.Basis.ATTENDED)
     save("income", {"earners": [{"name": f"{holder.first_name} {holder.last_name}", "relation": "Mutter",
                                  "annual_income": "42000.00"}]})
-    save("health", {"allergies": "", "medication": "", "diet": "vegetarisch", "notes": "", "confirmed": True})
+    save("health", {"medication": "", "diet": "vegetarisch", "notes": "", "confirmed": True})
+    answer_demo_questions(enrollment, parent, phase=2)
     svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
     enrollment = svc.enrollment_submit(enrollment=enrollment, by=parent)  # Kandidat: classify
     start = today + timedelta(days=10)

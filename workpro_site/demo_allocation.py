@@ -27,6 +27,7 @@ from workpro_plugin.models import (
 from workpro_plugin.services import allocation as allocation_svc
 from workpro_plugin.services import enrollments as svc
 from workpro_site.demo_dates import years_before
+from workpro_site.demo_questions import answer_demo_questions
 
 ROUND_TITLE = "Krippenplätze ab August"
 
@@ -59,6 +60,7 @@ def _apply(offer: OfferPage, parent, child: Person, rank: int, lottery: int) -> 
             "city": child.city, "email": "", "mobile": ""}})
     EnrollmentSection.objects.update_or_create(enrollment=enrollment, section="guardians", defaults={
         "is_complete": True, "data": {"guardians": []}})
+    answer_demo_questions(enrollment, parent, phase=1)
     svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
     svc.enrollment_submit(enrollment=enrollment, by=parent)
     Enrollment.objects.filter(pk=enrollment.pk).update(wish_rank=rank, lottery_number=lottery,

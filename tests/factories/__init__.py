@@ -9,7 +9,7 @@ from tests.factories.documents import add_signed_copy, pdf_bytes
 from tests.factories.enrollments import S, complete_sections, enrollment_in, mark_printed
 from tests.factories.families import families_in_offer, helped_family, krippe_families
 from tests.factories.institutions import make_institution
-from tests.factories.offers import make_offer, require_sections
+from tests.factories.offers import make_offer, require_sections, set_questions
 from tests.factories.people import make_child, make_user
 from tests.factories.signing import give_signing_key, participant_signed_pdf
 from tests.factories.two_factor import open_two_factor_enrolment, two_factor_link
@@ -34,6 +34,7 @@ __all__ = [
     "participant_signed_pdf",
     "pdf_bytes",
     "require_sections",
+    "set_questions",
     "two_factor_link",
     "wish",
 ]

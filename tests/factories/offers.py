@@ -17,3 +17,19 @@ def make_offer(institution, title="Krippenplatz", **fields):
 def require_sections(offer, plan=(("income", 2),)):
     for section, phase in plan:
         OfferSection.objects.create(page=offer, section=section, phase=phase)
+
+
+def set_questions(offer, *questions, publish=False):
+    """Give `offer` its own questions: each a dict with "type", "id" and the block's fields."""
+    raw = []
+    for question in questions:
+        value = {"label": question["label"], "help_text": question.get("help_text", ""),
+                 "required": question.get("required", True), "phase": str(question.get("phase", 1))}
+        if "choices" in question:
+            value["choices"] = "\n".join(question["choices"])
+        raw.append({"type": question["type"], "id": question["id"], "value": value})
+    offer.questions = raw
+    offer.save()
+    if publish:
+        offer.save_revision().publish()
+    return offer

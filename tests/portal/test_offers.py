@@ -83,7 +83,7 @@ def test_editors_can_add_offers_only_in_their_institution(demo, client):
 def _admin_add_offer(client, parent, **overrides):
     data = {
         "title": "Neues Angebot", "slug": "neues-angebot", "category": "betreuung",
-        "teaser": "Kurz", "body-count": "0", "contract_return_days": "14",
+        "teaser": "Kurz", "body-count": "0", "questions-count": "0", "contract_return_days": "14",
         "interview_required": "on",
         "application_sections-TOTAL_FORMS": "0", "application_sections-INITIAL_FORMS": "0",
         "application_sections-MIN_NUM_FORMS": "0", "application_sections-MAX_NUM_FORMS": "1000",
@@ -427,7 +427,10 @@ def test_editors_leave_out_optional_questions_but_not_required_sections(demo, cl
         "date_of_birth": (timezone.localdate() - datetime.timedelta(days=7 * 365)).isoformat(),
         "relation": "mutter", "custody": "on"}, HTTP_HOST="127.0.0.1:8000").status_code == 302
     enrollment = Enrollment.objects.get(participant__first_name="Tom")
-    page = BeautifulSoup(client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/education/",
+    # No "Schul- und Ausbildungsweg" at all: the Hort asks its own question "Schule und Klasse".
+    assert client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/education/",
+                      HTTP_HOST="127.0.0.1:8000").status_code == 404
+    page = BeautifulSoup(client.get(f"/workpro/konto/anmeldung/{enrollment.pk}/angaben/questions/",
                                     HTTP_HOST="127.0.0.1:8000").content, "html.parser")
-    assert page.find("input", {"name": "school"})
+    assert "Schule und Klasse" in page.get_text() and "Betreuungstage" in page.get_text()
     assert not page.find("input", {"name": "graduation"}) and not page.find("input", {"name": "current_activity"})

@@ -152,7 +152,7 @@ def test_new_schedule_belongs_to_one_of_the_users_institutions(fees, client):
 def _offer_data(schedule, **overrides):
     data = {
         "title": "Neues Angebot", "slug": "neues-angebot", "category": "betreuung",
-        "teaser": "Kurz", "body-count": "0", "contract_return_days": "14", "interview_required": "on",
+        "teaser": "Kurz", "body-count": "0", "questions-count": "0", "contract_return_days": "14", "interview_required": "on",
         "application_sections-TOTAL_FORMS": "0", "application_sections-INITIAL_FORMS": "0",
         "application_sections-MIN_NUM_FORMS": "0", "application_sections-MAX_NUM_FORMS": "1000",
         "fee_schedule": str(schedule.pk), "action-publish": "publish",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView, InspectView
 
+from ..lib.questions import QUESTION_SECTION_LABELS, QUESTION_SECTIONS, answers_text
 from ..models import ApplicationSection, Document, Enrollment, OfferPage
 from ..models.care import add_months, photo_validity_months
 from ..selectors.enrollments import overdue_q, staff_enrollments, today_bounds
@@ -150,8 +151,9 @@ class EnrollmentInspectView(InspectView):
         enrollment = self.instance
         audit.record(audit.A.PERSON_VIEWED, request=self.request, obj=enrollment,
                      person=enrollment.participant if enrollment.participant_id else None)
-        labels = dict(ApplicationSection.choices)
+        labels = {**dict(ApplicationSection.choices), **QUESTION_SECTION_LABELS}
         stored = {s.section: s for s in enrollment.sections.all()}
+        questions = enrollment.question_definitions
         context.update(
             actions=admin_views.available_actions(enrollment, self.request.user),
             fee=enrollment.computed_fee(),
@@ -164,8 +166,8 @@ class EnrollmentInspectView(InspectView):
             .filter(deposited_at__gte=enrollment.proof_requested_at) if enrollment.proof_requested_at else [],
             fee_history=fee_history(enrollment),
             sections=[{"label": labels.get(code, code), "complete": bool(stored.get(code) and stored[code].is_complete),
-                       "rows": section_rows(code, stored[code].data if code in stored else {})}
-                      for code in enrollment.offer.specific.required_sections()] if enrollment.participant_id else [],
+                       "rows": section_rows(code, stored[code].data if code in stored else {}, questions=questions)}
+                      for code in enrollment.required_sections()] if enrollment.participant_id else [],
         )
         return context
 
@@ -198,7 +200,7 @@ class EnrollmentAdmin(ModelAdmin):
     search_fields = ("contract_number", "participant__last_name", "participant__first_name",
                      "participant__customer_number", "participant__email", "account_holder__email")
     list_export = ("contract_number", "participant_name", "customer_number", "offer", "institution", "status_label",
-                   "account_holder_email", "created_at", "contract_start", "contract_end", "costs")
+                   "account_holder_email", "created_at", "contract_start", "contract_end", "costs", "question_answers")
     export_filename = "anmeldungen"
     list_per_page = 50
     ordering = ("-created_at",)
@@ -241,6 +243,15 @@ class EnrollmentAdmin(ModelAdmin):
     @admin_display(_("Kundennummer"), None)
     def customer_number(self, obj):
         return obj.participant.customer_number if obj.participant_id else ""
+
+    @admin_display(_("Fragen der Einrichtung"), None)
+    def question_answers(self, obj):
+        """The answers to the offer's own questions, with the labels they were given under."""
+        questions = obj.questions  # answers exist only once the version is kept with the enrollment
+        if not questions:
+            return ""
+        sections = {s.section: s.data for s in obj.sections.all() if s.section in QUESTION_SECTIONS}
+        return answers_text(questions, sections)
 
     @admin_display(_("Kontoinhaber"), None)
     def account_holder_email(self, obj):

@@ -166,6 +166,10 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     contract_number = models.CharField(_("Vertragsnummer"), max_length=40, null=True, blank=True, unique=True)
     status = FSMField(_("Status"), default=S.INTERESSENT, choices=S.choices, protected=True, db_index=True)
 
+    questions = models.JSONField(
+        _("Eigene Fragen des Angebots (Stand dieser Anmeldung)"), null=True, blank=True, editable=False,
+        help_text=_("Die Fragen, unter denen die Anmeldung ausgefüllt wurde; spätere Änderungen am Angebot "
+                    "ändern sie nicht."))
     printed_fingerprint = models.CharField(_("Fingerabdruck der gedruckten Daten"), max_length=64, blank=True)
     printed_at = models.DateTimeField(_("gedruckt am"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("abgesendet am"), null=True, blank=True)
@@ -321,8 +325,23 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
             bases[:0] = [DecisionBasis.ATTENDED, DecisionBasis.NO_SHOW]
         return bases
 
+    @property
+    def question_definitions(self) -> list[dict]:
+        """The offer's own questions this application is filled in under: the version kept with the
+        enrollment once data were entered, before that the offer's current ones."""
+        if self.questions is not None:
+            return self.questions
+        return self.offer.specific.question_definitions()
+
+    def required_sections(self, phase: int | None = None) -> list[str]:
+        """The sections of this application (the own questions in the version it was started with)."""
+        return self.offer.specific.required_sections(phase=phase, questions=self.question_definitions)
+
+    def section_plan(self) -> dict[str, int]:
+        return self.offer.specific.section_plan(questions=self.question_definitions)
+
     def sections_complete(self, *, phase: int) -> bool:
-        required = set(self.offer.specific.required_sections(phase=phase))
+        required = set(self.required_sections(phase=phase))
         done = set(self.sections.filter(is_complete=True).values_list("section", flat=True))
         return required <= done
 
@@ -338,6 +357,8 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
                 "email": participant.email, "mobile": participant.mobile,
             },
             "sections": {s.section: s.data for s in self.sections.order_by("section")},
+            # Only with questions: the fingerprint of an application without any stays what it was.
+            **({"questions": self.questions} if self.questions else {}),
         }
 
     def data_fingerprint(self) -> str:
@@ -362,7 +383,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         schedule = offer.fee_schedule
         if schedule is None:
             return False
-        return (not schedule.is_income_dependent or self.proof_overdue or "income" not in offer.section_plan()
+        return (not schedule.is_income_dependent or self.proof_overdue or "income" not in self.section_plan()
                 or self.declared_income() is not None)
 
     @property

@@ -26,7 +26,7 @@ from wagtail.models import Orderable, Page, PageManager, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from ..blocks import OfferBodyBlock
+from ..blocks import OfferBodyBlock, OfferQuestionsBlock
 from ..lib.choices import (
     COURSE_CATEGORIES,
     AgeGroup,
@@ -36,6 +36,7 @@ from ..lib.choices import (
     holds_place,
 )
 from ..lib.content_cache import content_generation
+from ..lib.questions import QUESTION_SECTIONS, definitions_of, section_for_phase
 from ..lib.sections import optional_question_choices
 from .allocation import Criterion
 from .fees import FeeSchedule
@@ -294,6 +295,11 @@ class OfferPage(Page):
     omitted_questions = models.CharField(
         _("Diese Fragen nicht stellen"), max_length=500, blank=True,
         help_text=_("Freiwillige Fragen der Anmeldung, die für dieses Angebot nicht gestellt werden."))
+    questions = StreamField(
+        OfferQuestionsBlock(), verbose_name=_("Eigene Fragen"), blank=True,
+        help_text=_("Fragen Ihrer Einrichtung zusätzlich zu den Abschnitten oben, z. B. „Allergien“ oder "
+                    "„Führerschein“. Bereits begonnene Anmeldungen behalten die Fragen, mit denen sie begonnen "
+                    "wurden."))
     addon_for = ParentalManyToManyField(
         "self", verbose_name=_("Buchbar zu"), blank=True, symmetrical=False, related_name="addons",
         help_text=_("Die Angebote, zu denen dieses Zusatzangebot gebucht werden kann."),
@@ -334,6 +340,7 @@ class OfferPage(Page):
                         "Persönliche Daten werden immer vor der Bewerbung erfasst."),
         ),
         FieldPanel("omitted_questions"),
+        FieldPanel("questions"),
         MultiFieldPanel(
             [FieldPanel("contact_name"), FieldPanel("contact_email"), FieldPanel("contact_phone")],
             heading=_("Ansprechpartner"),
@@ -399,18 +406,31 @@ class OfferPage(Page):
                                              "und werden bei der nächsten Platzvergabe berücksichtigt."))
         return RegistrationState(True)
 
-    def section_plan(self) -> dict[str, int]:
-        """{section code: phase}; personal data are always due before the application."""
+    def section_plan(self, questions: list[dict] | None = None) -> dict[str, int]:
+        """{section code: phase}; personal data are always due before the application.
+
+        The own questions of a phase form a section of that phase; `questions` are the definitions
+        an enrollment was started with (default: the offer's current ones)."""
         plan = {ApplicationSection.PERSONAL.value: SectionPhase.BEFORE_APPLICATION.value}
         for item in self.application_sections.all():
             if item.section != ApplicationSection.PERSONAL:
                 plan[item.section] = item.phase
+        for question in self.question_definitions() if questions is None else questions:
+            section = section_for_phase(question.get("phase", 1))
+            plan[section] = QUESTION_SECTIONS[section]
         return plan
 
-    def required_sections(self, phase: int | None = None) -> list[str]:
-        plan = self.section_plan()
+    def required_sections(self, phase: int | None = None, questions: list[dict] | None = None) -> list[str]:
+        plan = self.section_plan(questions)
         order = list(ApplicationSection.values)
+        # The own questions come after the standard sections, before the uploads (done last).
+        order[order.index(ApplicationSection.UPLOADS.value):order.index(ApplicationSection.UPLOADS.value)] = list(
+            QUESTION_SECTIONS)
         return sorted((s for s, p in plan.items() if phase is None or p <= phase), key=order.index)
+
+    def question_definitions(self) -> list[dict]:
+        """The offer's own questions as they are now (lib.questions)."""
+        return definitions_of(self.questions)
 
     @property
     def omitted_question_list(self) -> list[str]:

@@ -24,6 +24,12 @@ from pypdf.generic import (
 )
 
 from ..lib.choices import ApplicationSection
+from ..lib.questions import (
+    QUESTION_SECTION_LABELS,
+    QUESTION_SECTIONS,
+    question_rows,
+    questions_of_section,
+)
 from ..lib.sections import rows_for_section
 from ..models import Document, Enrollment, Person
 from . import audit, signatures
@@ -329,13 +335,14 @@ def _letterhead(enrollment: Enrollment) -> dict:
 
 def application_context(enrollment: Enrollment) -> dict:
     offer = enrollment.offer.specific
-    labels = dict(ApplicationSection.choices)
+    labels = {**dict(ApplicationSection.choices), **QUESTION_SECTION_LABELS}
     sections = []
     stored = {s.section: s for s in enrollment.sections.all()}
-    for code in offer.required_sections():
+    for code in enrollment.required_sections():
         section = stored.get(code)
         sections.append({"code": code, "label": labels.get(code, code),
-                         "rows": section_rows(code, section.data if section else {})})
+                         "rows": section_rows(code, section.data if section else {},
+                                              questions=enrollment.question_definitions)})
     guardians = list(enrollment.participant.guardianships.select_related("guardian")) if enrollment.participant else []
     return {
         **_letterhead(enrollment), "enrollment": enrollment, "offer": offer, "participant": enrollment.participant,
@@ -346,8 +353,11 @@ def application_context(enrollment: Enrollment) -> dict:
     }
 
 
-def section_rows(code: str, data: dict) -> list[tuple[str, str]]:
-    """The entered values of a section as (label, value) rows for print and admin."""
+def section_rows(code: str, data: dict, *, questions: list[dict] | None = None) -> list[tuple[str, str]]:
+    """The entered values of a section as (label, value) rows for print and admin; the own questions
+    with the labels of the version the enrollment keeps (`questions`)."""
+    if code in QUESTION_SECTIONS:
+        return question_rows(questions_of_section(questions or [], code), data.get("answers") or {})
     return rows_for_section(code, data)
 
 

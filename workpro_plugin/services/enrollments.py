@@ -403,6 +403,14 @@ def add_guardian(*, participant: Person, guardian: Person, relation: str, is_pri
     return link
 
 
+def pin_questions(enrollment: Enrollment) -> None:
+    """Keep the offer's own questions with the enrollment from its first data on (call with the row
+    locked): the editor may change the offer's questions later without touching this application."""
+    if enrollment.questions is None:
+        enrollment.questions = enrollment.offer.specific.question_definitions()
+        enrollment.save(update_fields=["questions", "updated_at"])
+
+
 # --- the transitions ----------------------------------------------------------------------
 
 def enrollment_mark_printed(*, enrollment: Enrollment | int, by) -> Enrollment:
@@ -411,6 +419,7 @@ def enrollment_mark_printed(*, enrollment: Enrollment | int, by) -> Enrollment:
         locked = _locked(enrollment)
         if locked.account_holder_id != getattr(by, "pk", None) and not locked.institution.is_staff_member(by):
             raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        pin_questions(locked)
         locked.printed_fingerprint = locked.data_fingerprint()
         locked.printed_at = timezone.now()
         locked.save(update_fields=["printed_fingerprint", "printed_at", "updated_at"])

@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import conf
 from ..access import speaks_for
+from ..lib.questions import QUESTION_SECTIONS, display_answer, questions_of_section
 from ..lib.users import login_field
 from ..models import (
     CLOSED_STATUSES,
@@ -295,9 +296,26 @@ def _enrollment_data(enrollment: Enrollment) -> dict:
         "withdrawn_reason": enrollment.withdrawn_reason,
         "sections": {s.section: {"data": s.data, "complete": s.is_complete, "updated_at": s.updated_at}
                      for s in enrollment.sections.all()},
+        # The own questions of the offer, readable: each answer with the label it was given under.
+        "questions": _question_answers(enrollment),
         "log": [{"at": e.at, "action": e.action, "label": e.label, "from": e.from_status, "to": e.to_status,
                  "by": actor_name(e.by), "note": e.note} for e in enrollment.log_entries.all()],
     }
+
+
+def _question_answers(enrollment: Enrollment) -> list[dict]:
+    questions = enrollment.questions or []
+    if not questions:
+        return []
+    stored = {s.section: s.data for s in enrollment.sections.all() if s.section in QUESTION_SECTIONS}
+    result = []
+    for section in QUESTION_SECTIONS:
+        answers = (stored.get(section) or {}).get("answers") or {}
+        for question in questions_of_section(questions, section):
+            value = answers.get(question["id"])
+            result.append({"question": question["label"], "type": question["type"], "answer": value,
+                           "display": display_answer(question, value)})
+    return result
 
 
 def document_path(document: Document) -> str:

@@ -10,6 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ...access import PortalRole, portal_role
+from ...lib.questions import (
+    QUESTION_SECTION_LABELS,
+    QUESTION_SECTIONS,
+    QuestionsForm,
+    questions_of_section,
+)
 from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, omit_questions, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.allocation import portal_allocation, waiting_ranks
@@ -25,19 +31,18 @@ from ..forms.accounts import RecoveryDataForm
 from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404
 
-SECTION_LABELS = dict(ApplicationSection.choices)
+SECTION_LABELS = {**dict(ApplicationSection.choices), **QUESTION_SECTION_LABELS}
 
 
 def section_menu(enrollment: Enrollment) -> list[dict]:
     """The steps of the application with their state, for the menu (the "drei Querstriche")."""
-    offer = enrollment.offer.specific
-    plan = offer.section_plan()
+    plan = enrollment.section_plan()
     stored = {s.section: s for s in enrollment.sections.all()}
     editable = set(app_svc.editable_sections(enrollment))
     return [
         {"code": code, "label": SECTION_LABELS.get(code, code), "phase": plan[code],
          "complete": bool(stored.get(code) and stored[code].is_complete), "editable": code in editable}
-        for code in offer.required_sections()
+        for code in enrollment.required_sections()
     ]
 
 
@@ -97,10 +102,13 @@ def _choose_participant(request, offer: OfferPage, enrollment: Enrollment | None
                    "action": request.path}, status=400 if form.errors else 200)
 
 
-def _section_form(section: str, enrollment: Enrollment, data=None):
+def _section_form(section: str, enrollment: Enrollment, data=None, files=None):
     """The bound or unbound form (or formset) of a section, with the stored draft as initial."""
     stored = EnrollmentSection.objects.filter(enrollment=enrollment, section=section).first()
     draft = stored.data if stored else {}
+    if section in QUESTION_SECTIONS:
+        return QuestionsForm(data, files, questions=questions_of_section(enrollment.question_definitions, section),
+                             answers=draft.get("answers") or {})
     if section == "personal":
         initial = {**app_svc.personal_initial(enrollment), **(draft if stored and not stored.is_complete else {})}
         form = SIMPLE_FORMS[section](data, initial=initial,
@@ -145,7 +153,8 @@ def enrollment_section(request, pk: int, section: str):
         raise Http404
     editable = section in app_svc.editable_sections(enrollment)
     upload_form = DocumentUploadForm() if section == "uploads" else None
-    form = _section_form(section, enrollment, request.POST if request.method == "POST" and editable else None)
+    posted = request.method == "POST" and editable
+    form = _section_form(section, enrollment, request.POST if posted else None, request.FILES if posted else None)
     holder_form = None
     if section == "guardians":
         holder_form = RecoveryDataForm(request.POST if request.method == "POST" and editable else None,
@@ -163,16 +172,14 @@ def enrollment_section(request, pk: int, section: str):
                 else:
                     messages.success(request, _("„%(title)s“ wurde hochgeladen.") % {"title": title})
                     return redirect("workpro:enrollment_section", pk=pk, section=section)
+        elif section in QUESTION_SECTIONS:
+            if _save_questions(request, enrollment, section, form):
+                return _after_save(request, enrollment, section, codes)
         elif form.is_valid() and (holder_form is None or holder_form.is_valid()):
             app_svc.section_save(enrollment=enrollment, by=request.user, section=section,
                                  data=_json_of(section, form), is_complete=True,
                                  holder=holder_form.cleaned_data if holder_form is not None else None)
-            messages.success(request, _("Gespeichert."))
-            following = codes[codes.index(section) + 1:]
-            next_editable = [c for c in following if c in app_svc.editable_sections(enrollment)]
-            if next_editable and "weiter" in request.POST:
-                return redirect("workpro:enrollment_section", pk=pk, section=next_editable[0])
-            return redirect("workpro:enrollment_detail", pk=pk)
+            return _after_save(request, enrollment, section, codes)
         else:
             app_svc.section_save(enrollment=enrollment, by=request.user, section=section,
                                  data=_raw_draft(section, form), is_complete=False)
@@ -192,6 +199,36 @@ def enrollment_section(request, pk: int, section: str):
         context["guardian_links"] = enrollment.participant.guardianships.select_related("guardian")
     status = 400 if request.method == "POST" and editable else 200
     return render(request, "workpro_plugin/account/enrollment_section.html", context, status=status)
+
+
+def _after_save(request, enrollment: Enrollment, section: str, codes: list[str]):
+    messages.success(request, _("Gespeichert."))
+    following = codes[codes.index(section) + 1:]
+    next_editable = [c for c in following if c in app_svc.editable_sections(enrollment)]
+    if next_editable and "weiter" in request.POST:
+        return redirect("workpro:enrollment_section", pk=enrollment.pk, section=next_editable[0])
+    return redirect("workpro:enrollment_detail", pk=enrollment.pk)
+
+
+def _save_questions(request, enrollment: Enrollment, section: str, form: QuestionsForm) -> bool:
+    """Save valid answers (with their files); otherwise keep what was typed as a draft. True if saved."""
+    if form.is_valid():
+        try:
+            app_svc.questions_save(enrollment=enrollment, by=request.user, section=section, answers=form.answers(),
+                                   uploads=form.uploads(), is_complete=True)
+        except app_svc.QuestionUploadError as exc:
+            name = f"q_{exc.question_id}"
+            form.add_error(name if name in form.fields else None, str(exc))
+        except svc.EnrollmentActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return True
+    try:
+        app_svc.questions_save(enrollment=enrollment, by=request.user, section=section, answers=form.raw_answers(),
+                               is_complete=False)
+    except svc.EnrollmentActionError as exc:
+        form.add_error(None, str(exc))
+    return False
 
 
 @login_required(login_url=LOGIN_URL)
