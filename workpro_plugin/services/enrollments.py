@@ -35,6 +35,7 @@ from ..models import (
     Person,
 )
 from ..models.enrollment import deadline_not_passed, is_account_holder
+from ..selectors.texts import current_terms
 from . import audit
 from .documents import (
     _holder_language,
@@ -151,6 +152,7 @@ def event_mail_rows(enrollment: Enrollment, event: str, *, documents=(), **extra
         "event": event,
         "offer": enrollment.offer.title,
         "participant": participant.full_name if participant else "",
+        "participant_first_name": participant.first_name if participant else "",
         "customer_number": (participant.customer_number if participant else "") or "",
         "contract_number": enrollment.contract_number or "",
         "status": enrollment.status,
@@ -448,6 +450,7 @@ def enrollment_make_offer(
         e.contract_start, e.contract_end = contract_start, contract_end
         e.signed_copy_deadline = deadline or (
             timezone.localdate() + timedelta(days=e.offer.specific.contract_return_days))
+        e.contract_terms = current_terms(e.offer.specific, e.institution)  # the version sent stays with it
 
     def contract_offer(e: Enrollment) -> list:
         title = _("Angebot %(number)s") % {"number": e.contract_number}
