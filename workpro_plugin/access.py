@@ -153,3 +153,11 @@ def is_chat_staff(user, institution) -> bool:
     if institution.staff_can(user, "process_enrollment"):
         return True
     return institution.is_lead(user)
+
+
+def may_edit_texts(user, institution) -> bool:
+    """Mail and SMS texts and contract terms of an institution: its Leitung, or its staff holding
+    "edit_texts"; superusers everywhere."""
+    if institution is None or not institution.is_staff_member(user):
+        return False
+    return institution.is_lead(user) or institution.staff_can(user, "edit_texts")

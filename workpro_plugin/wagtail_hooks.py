@@ -14,6 +14,7 @@ from .backoffice import dashboard as admin_dashboard
 from .backoffice import fees as admin_fees
 from .backoffice import menu as admin_menu
 from .backoffice import pages as admin_pages
+from .backoffice import texts as admin_texts
 from .backoffice.group import WorkProAdminGroup
 from .backoffice.helpers import declared_params_snippets
 from .backoffice.views import chat as admin_views_chat
@@ -39,6 +40,7 @@ def register_workpro_admin_urls():
         *admin_addons.admin_urls,
         *admin_allocation.admin_urls,
         *admin_apps.admin_urls,
+        *admin_texts.admin_urls,
         path("zwei-faktor/", views_2fa.two_factor_manage, name="two_factor"),
         path("zwei-faktor/einrichten/", views_2fa.two_factor_setup, name="two_factor_setup"),
         path("zwei-faktor/code/", views_2fa.two_factor_verify, name="two_factor_verify"),

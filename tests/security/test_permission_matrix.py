@@ -741,6 +741,14 @@ RULES: dict[str, U] = {
     "workpro_admin:person_password": U(one("person"), _staff(200), post=_staff(400), data={"reason": ""}),
     # Platzvergabe: staff of an institution (any who process enrollments); a round or waiting list of
     # another institution does not exist for them (404); an admin user of no institution gets a 404.
+    # Mail- und SMS-Texte, Vertragsbedingungen (#23): the Leitung of the institution (no one else holds
+    # "edit_texts" here); Sachbearbeitung is refused, other institutions do not exist.
+    "workpro_admin:texts_index": U(None, admin(lambda c: 200 if c.role in LEADS else 404)),
+    "workpro_admin:text_edit": U(many(("invited", kw(pk=pk_of("institution"), event="invited"), {})),
+                                 _staff(200, perm="sign"), post=_staff(400, perm="sign"),
+                                 data={"subject_de": "Einladung {{ unbekannt }}"}),
+    "workpro_admin:terms_edit": U(one("institution"), _staff(200, perm="sign"), post=_staff(302, perm="sign"),
+                                  data={"contract": ""}),
     "workpro_admin:allocation_index": U(None, admin(lambda c: 200 if c.role in STAFF else 404)),
     "workpro_admin:allocation_create": U(None, admin(lambda c: 200 if c.role in STAFF else 404),
                                          post=admin(lambda c: 400 if c.role in STAFF else 404), data=BOUND),

@@ -248,6 +248,8 @@ def test_every_audit_action_is_written_by_its_event(world, holder_with_password,
     client.post("/admin/workpro/vergabe/neu/", {  # Platzvergabe (#18): a round created and confirmed
         "title": "Krippe", "stichtag": timezone.localdate().isoformat(), "offers": [world.offer.pk]}, **REQUEST)
     client.post(f"/admin/workpro/vergabe/{AllocationRound.objects.get().pk}/bestaetigen/", **REQUEST)
+    client.post(f"/admin/workpro/texte/{world.kita.pk}/invited/",  # an institution's mail text (#23)
+                {"subject_de": "Einladung für {{ vorname }}"}, **REQUEST)
     client.post("/admin/workpro/zwei-faktor/link-anfordern/", **REQUEST)
     client.post(two_factor_link(world.staff), **REQUEST)
     device = TOTPDevice.objects.get(user=world.staff, confirmed=False)

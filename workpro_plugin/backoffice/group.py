@@ -9,6 +9,7 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail_modeladmin.options import ModelAdminGroup
 
 from ..selectors.institutions import staff_institutions
+from ..selectors.texts import text_institutions
 from ..shared.audit import audit_denials
 from .addons import AddonBookingAdmin
 from .allocation import CriterionAdmin
@@ -30,6 +31,13 @@ class StaffMenuItem(MenuItem):
         return staff_institutions(request.user).exists()
 
 
+class TextsMenuItem(MenuItem):
+    """Shown to those who edit the texts of at least one institution (Leitung, or "edit_texts")."""
+
+    def is_shown(self, request):
+        return bool(text_institutions(request.user))
+
+
 class WorkProAdminGroup(ModelAdminGroup):
     menu_label = _("WorkPro")
     menu_icon = "clipboard-list"
@@ -44,6 +52,8 @@ class WorkProAdminGroup(ModelAdminGroup):
         items = super().get_submenu_items()
         items.append(StaffMenuItem(_("Platzvergabe"), reverse("workpro_admin:allocation_index"), icon_name="list-ol",
                               order=110))
+        items.append(TextsMenuItem(_("Mail- und SMS-Texte"), reverse("workpro_admin:texts_index"), icon_name="mail",
+                                   order=175))
         items.append(MenuItem(_("Gebührenordnungen"), reverse("wagtailsnippets_workpro_plugin_feeschedule:list"),
                               icon_name="table", order=900))
         return items

@@ -209,3 +209,4 @@ class AuditAction(models.TextChoices):
     DOCUMENT_DEPOSITED = "document.deposited", _("Dokument hinterlegt")
     DATA_EXPORTED = "data.exported", _("Liste exportiert")
     ALLOCATION_CONFIRMED = "allocation.confirmed", _("Vergaberunde bestätigt")
+    TEXTS_CHANGED = "institution.texts_changed", _("Mail-/SMS-Text oder Vertragsbedingungen geändert")

@@ -238,13 +238,23 @@ def _format(value: str, kind: str) -> str:
     return value
 
 
-def render_event(context: dict) -> dict:
-    """Subject, paragraphs and an optional extra text of an enrollment event mail."""
+def event_name(context: dict) -> str:
+    """The key of an enrollment event's texts ("reopened" is sent in the variant of the state it reopened to)."""
     name = context["event"]
-    if name == "reopened":
-        name = f"reopened_{context.get('status')}"
-    event = ENROLLMENT_EVENTS[name]
-    values = dict(context)
+    return f"reopened_{context.get('status')}" if name == "reopened" else name
+
+
+class _Values(dict):
+    """A value the context does not have is printed empty (a preview for an enrollment without an
+    interview yet), never a KeyError."""
+
+    def __missing__(self, key):
+        return ""
+
+
+def event_values(context: dict) -> dict:
+    """The outbox context with dates, money and the interview time formatted in the active language."""
+    values = _Values(context)
     for key in ("contract_start", "contract_end", "deadline", "proof_deadline", "place_deadline", "new_deadline", "fee_from"):
         values[key] = _format(context.get(key, ""), "date")
     if context.get("which") in DeadlineKind.values:
@@ -252,6 +262,13 @@ def render_event(context: dict) -> dict:
     values["costs"] = _format(context.get("costs", ""), "money")
     if context.get("interview_at"):
         values["interview_date"], values["interview_time"] = _format(context["interview_at"], "datetime")
+    return values
+
+
+def render_event(context: dict) -> dict:
+    """Subject, paragraphs and an optional extra text of an enrollment event mail."""
+    event = ENROLLMENT_EVENTS[event_name(context)]
+    values = event_values(context)
     extra_key = event.get("extra")
     return {
         "subject": str(event["subject"]) % values,

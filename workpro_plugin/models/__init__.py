@@ -24,6 +24,7 @@ from .outbox import OutboxMessage
 from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, LoginChange, NumberSequence, Person
 from .privacy import Consent, PrivacyLog
+from .texts import TERM_FIELDS, ContractTerms, MailText
 from .two_factor import TwoFactorEnrolment
 
 __all__ = [
@@ -70,6 +71,9 @@ __all__ = [
     "Consent",
     "PrivacyLog",
     "TwoFactorEnrolment",
+    "ContractTerms",
+    "MailText",
+    "TERM_FIELDS",
 ]
 
 from ..lib.choices import HOLDING_STATUSES, AddonBookingStatus  # noqa: E402

@@ -192,6 +192,10 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     costs = models.DecimalField(_("Kosten (€)"), max_digits=10, decimal_places=2, null=True, blank=True)
     costs_reason = models.TextField(_("Begründung abweichender Kosten"), blank=True)
     contract_start = models.DateField(_("Vertragsbeginn"), null=True, blank=True)
+    # The contract terms as sent with the Angebot (html per TERM_FIELDS key): later edits of the
+    # institution's or the offer's terms never change a contract that was already sent.
+    contract_terms = models.JSONField(_("Vertragsbedingungen (versandte Fassung)"), default=dict, blank=True,
+                                      editable=False)
     contract_end = models.DateField(_("Vertragsende"), null=True, blank=True)
     contract_ended_at = models.DateTimeField(
         _("Platz freigegeben am"), null=True, blank=True,

@@ -214,6 +214,7 @@ class Institution(models.Model):
         verbose_name = _("Einrichtung")
         verbose_name_plural = _("Einrichtungen")
         ordering = ["name"]
+        permissions = [("edit_texts", _("Mail-/SMS-Texte und Vertragsbedingungen der Einrichtung bearbeiten"))]
 
     def __str__(self) -> str:
         return self.name

@@ -43,6 +43,7 @@ from .fees import FeeSchedule
 from .institutions import Institution
 from .page_forms import OfferFilterForm, RegistrationForm
 from .pages import HostParentPageMixin
+from .texts import TERM_FEATURES
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,12 @@ class OfferPage(Page):
         help_text=_("Fragen Ihrer Einrichtung zusätzlich zu den Abschnitten oben, z. B. „Allergien“ oder "
                     "„Führerschein“. Bereits begonnene Anmeldungen behalten die Fragen, mit denen sie begonnen "
                     "wurden."))
+    terms_contract = RichTextField(_("Vertragsbedingungen"), blank=True, features=TERM_FEATURES,
+                                   help_text=_("Leer lassen: es gelten die Vertragsbedingungen der Einrichtung."))
+    terms_house_rules = RichTextField(_("Hausordnung"), blank=True, features=TERM_FEATURES,
+                                      help_text=_("Leer lassen: es gilt die Hausordnung der Einrichtung."))
+    terms_fee_rules = RichTextField(_("Gebührenordnung"), blank=True, features=TERM_FEATURES,
+                                    help_text=_("Leer lassen: es gilt der Text der Einrichtung zur Gebührenordnung."))
     addon_for = ParentalManyToManyField(
         "self", verbose_name=_("Buchbar zu"), blank=True, symmetrical=False, related_name="addons",
         help_text=_("Die Angebote, zu denen dieses Zusatzangebot gebucht werden kann."),
@@ -346,6 +353,10 @@ class OfferPage(Page):
             heading=_("Ansprechpartner"),
         ),
         FieldPanel("addon_for"),
+        MultiFieldPanel(
+            [FieldPanel("terms_contract"), FieldPanel("terms_house_rules"), FieldPanel("terms_fee_rules")],
+            heading=_("Vertragsbedingungen für dieses Angebot"), classname="collapsed",
+        ),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("teaser"),

@@ -31,7 +31,8 @@ from ..lib.questions import (
     questions_of_section,
 )
 from ..lib.sections import rows_for_section
-from ..models import Document, Enrollment, Person
+from ..models import TERM_FIELDS, Document, Enrollment, Person
+from ..selectors.texts import enrollment_terms
 from . import audit, signatures
 from .errors import ServiceError
 from .images import ImageRefused, check_image, clean_image
@@ -382,6 +383,13 @@ def signatory(institution, user) -> signatures.Signatory:
                                 location=institution.city or institution.name)
 
 
+def contract_terms_rows(enrollment: Enrollment) -> list[tuple[str, str]]:
+    """(heading, html) of the contract terms printed with this enrollment: the version sent with its
+    Angebot once there is one (later edits of the institution's or the offer's terms do not reach it)."""
+    terms = enrollment_terms(enrollment)
+    return [(str(label), terms[key]) for key, label in TERM_FIELDS if (terms.get(key) or "").strip()]
+
+
 def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = True, preview: bool = False) -> bytes:
     """The Angebot, signed by the institution in the name of the Leitung who issues it (when the
     institution has a signing key; otherwise unsigned, and the PDF and the UI say so)."""
@@ -391,7 +399,7 @@ def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = T
         context = application_context(enrollment)
         signed_on = timezone.localdate(enrollment.offered_at) if enrollment.offered_at else context["printed_on"]
         context.update(is_contract_offer=True, signatory=who, signed_on=signed_on, digitally_signed=will_sign,
-                       preview=preview)
+                       preview=preview, terms=contract_terms_rows(enrollment))
         content, box = render_pdf_locating("workpro_plugin/pdf/contract_offer.html", context, "signature-institution")
         if not will_sign:
             return content
@@ -424,7 +432,7 @@ def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
             page, box = render_pdf_locating("workpro_plugin/pdf/countersignature.html", {
                 **_letterhead(enrollment), "enrollment": enrollment, "signed": signed, "by": by, "signatory": who,
                 "ratified_at": timezone.localtime(), "original_sha256": hashlib.sha256(original).hexdigest(),
-                "digitally_signed": will_sign,
+                "digitally_signed": will_sign, "terms": contract_terms_rows(enrollment),
             }, "signature-institution")
             writer = PdfWriter()
             scan = PdfReader(io.BytesIO(original), strict=False)

@@ -34,6 +34,7 @@ from ..models import (
     Person,
 )
 from ..models.enrollment import deadline_not_passed, is_account_holder
+from ..selectors.texts import current_terms
 from . import audit
 from .documents import (
     _holder_language,
@@ -143,6 +144,7 @@ def event_context(enrollment, event: str, *, offer_title: str, participant, docu
         "event": event,
         "offer": offer_title,
         "participant": participant.full_name if participant else "",
+        "participant_first_name": participant.first_name if participant else "",
         "customer_number": (participant.customer_number if participant else "") or "",
         "contract_number": enrollment.contract_number or "",
         "status": enrollment.status,
@@ -484,6 +486,7 @@ def enrollment_make_offer(
         e.contract_start, e.contract_end = contract_start, contract_end
         e.signed_copy_deadline = deadline or (
             timezone.localdate() + timedelta(days=e.offer.specific.contract_return_days))
+        e.contract_terms = current_terms(e.offer.specific, e.institution)  # the version sent stays with it
 
     def contract_offer(e: Enrollment) -> list:
         title = _("Angebot %(number)s") % {"number": e.contract_number}

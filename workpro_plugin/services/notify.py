@@ -25,8 +25,10 @@ from django_q.tasks import async_task
 from icalendar import Calendar, Event
 
 from .. import conf
-from ..lib.messages import render_event
+from ..lib import mail_texts
+from ..lib.messages import event_name, event_values, render_event
 from ..models import ISSUED_PASSWORD_VALIDITY, Document, Institution, OutboxMessage, Person
+from ..selectors.texts import mail_text
 from ..sms import SmsMessage, get_backend
 
 logger = logging.getLogger(__name__)
@@ -106,7 +108,46 @@ def queue_sms(**kwargs) -> OutboxMessage:
     return _queue(channel=OutboxMessage.Channel.SMS, **kwargs)
 
 
-def _render_context(message: OutboxMessage) -> dict:
+def _own_text(message: OutboxMessage, code: str, override: dict | None) -> dict | None:
+    """The institution's text for an event in the message's language (`override`: unsaved, for a preview)."""
+    if override is not None:
+        return override
+    row = mail_text(institution_id=message.institution_id, event=code, language=message.language)
+    return None if row is None else {"subject": row.subject, "body": row.body, "sms": row.sms}
+
+
+def _fill(text: str, event, values: dict, *, message: OutboxMessage) -> str | None:
+    """An institution's text filled in, or None (then the plugin's text is used): a text that does not
+    pass the save-time check any more is never sent half-rendered."""
+    if not (text or "").strip():
+        return None
+    try:
+        mail_texts.check(text, event.placeholders, required=event.required)
+        return mail_texts.render(text, values)
+    except Exception:  # noqa: BLE001 - the default text is always there to fall back on
+        logger.warning("outbox %s: own text of %s not usable, default text sent", message.pk, event.code)
+        return None
+
+
+def _apply_own_mail_text(message: OutboxMessage, context: dict, override: dict | None) -> None:
+    code = event_name(context)
+    event = mail_texts.EVENTS.get(code)
+    own = _own_text(message, code, override) if event is not None else None
+    if not own:
+        return
+    values = mail_texts.mail_values({**event_values(context), "institution_name":
+                                     message.institution.name if message.institution else ""})
+    if override is not None:  # a preview marks what an enrollment does not have yet
+        values = {name: value or f"[{name}]" for name, value in values.items()}
+    subject = _fill(own.get("subject", ""), event, values, message=message)
+    if subject is not None:
+        context["subject"] = subject
+    body = _fill(own.get("body", ""), event, values, message=message)
+    if body is not None:
+        context["paragraphs"] = mail_texts.paragraphs(body)
+
+
+def _render_context(message: OutboxMessage, override: dict | None = None) -> dict:
     context = dict(message.context)
     context["institution"] = message.institution
     context["site_url"] = message.institution.site.root_url if message.institution else settings.WAGTAILADMIN_BASE_URL
@@ -116,6 +157,7 @@ def _render_context(message: OutboxMessage) -> dict:
     if message.template == "enrollment_event":
         context["portal_url"] = context["site_url"] + reverse("workpro:account")
         context.update(render_event(context))
+        _apply_own_mail_text(message, context, override)
     return context
 
 
@@ -153,13 +195,20 @@ def interview_ics(message: OutboxMessage) -> bytes:
     return calendar.to_ical()
 
 
-def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
+def render_mail_parts(message: OutboxMessage, override: dict | None = None) -> tuple[str, str, str]:
+    """Subject, text and HTML body of an outbox mail in the recipient's language, with the institution's own
+    text of the event where it has one (`override`: an unsaved text, for the editor's preview)."""
     with translation.override(message.language):  # the event texts are rendered in _render_context too
-        context = _render_context(message)
+        context = _render_context(message, override)
         prefix = f"workpro_plugin/email/{message.template}"
         subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
         text = render_to_string(f"{prefix}_body.txt", context)
         html = render_to_string(f"{prefix}_body.html", context)
+    return subject, text, html
+
+
+def render_mail(message: OutboxMessage) -> EmailMultiAlternatives:
+    subject, text, html = render_mail_parts(message)
     from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     if message.institution:
         from_name = _one_line(message.institution.name)
@@ -191,10 +240,23 @@ def _single_address(value: str) -> str:
     return value
 
 
-def render_sms(message: OutboxMessage) -> SmsMessage:
+def render_sms_text(message: OutboxMessage, override: dict | None = None) -> str:
+    """An SMS in the recipient's language: the institution's own text where it has one, else the plugin's."""
     with translation.override(message.language):
-        body = render_to_string(f"workpro_plugin/sms/{message.template}.txt", _render_context(message)).strip()
-    return SmsMessage(to=message.recipient, body=body)
+        context = _render_context(message)
+        code = mail_texts.SMS_TEMPLATES.get(message.template)
+        own = _own_text(message, code, override) if code else None
+        if own:
+            values = mail_texts.sms_values({**context, "institution_name":
+                                            message.institution.name if message.institution else ""})
+            body = _fill(own.get("sms", ""), mail_texts.EVENTS[code], values, message=message)
+            if body is not None:
+                return " ".join(body.split())
+        return render_to_string(f"workpro_plugin/sms/{message.template}.txt", context).strip()
+
+
+def render_sms(message: OutboxMessage) -> SmsMessage:
+    return SmsMessage(to=message.recipient, body=render_sms_text(message))
 
 
 def deliver(message_id: int) -> bool:
