@@ -275,6 +275,10 @@ Q_CLUSTER = {
 }
 
 
+# django-q2's Redis broker, but one connection pool per process instead of a connection per task.
+POOLED_REDIS_BROKER = "workpro_plugin.lib.taskbroker.PooledRedisBroker"
+
+
 def _insert_app(apps: list[str], app: str) -> None:
     if app in apps:
         return
@@ -338,7 +342,7 @@ def configure(namespace: dict, *, redis_url: str = "") -> dict:
         namespace.setdefault("CACHES", {"default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}})
         cluster = {key: value for key, value in Q_CLUSTER.items() if key != "orm"}
-        namespace.setdefault("Q_CLUSTER", {**cluster, "redis": redis_url})
+        namespace.setdefault("Q_CLUSTER", {**cluster, "redis": redis_url, "broker_class": POOLED_REDIS_BROKER})
     namespace.setdefault("Q_CLUSTER", dict(Q_CLUSTER))
 
     storages = dict(namespace.get("STORAGES") or {

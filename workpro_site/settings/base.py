@@ -260,6 +260,8 @@ Q_CLUSTER = {
 WORKPRO_TASK_STOP_SECONDS = int(os.environ.get("WORKPRO_TASK_STOP_SECONDS", "30"))
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # One connection pool per process for enqueuing (django-q2's own broker connects per task).
+    Q_CLUSTER["broker_class"] = "workpro_plugin.lib.taskbroker.PooledRedisBroker"
 else:
     Q_CLUSTER["orm"] = "default"
 
