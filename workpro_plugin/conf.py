@@ -311,7 +311,7 @@ def configure(namespace: dict, *, redis_url: str = "") -> dict:
     Keeps every value the host set: lists (apps, middleware, backends) get only the missing
     entries, dicts (STORAGES) only missing keys, and other settings are set only when absent.
     With ``redis_url``, an absent CACHES becomes a Redis cache there (shared by all processes, as
-    production needs: workpro.W020) and an absent Q_CLUSTER uses it as broker. Returns the namespace.
+    production needs: workpro.E029) and an absent Q_CLUSTER uses it as broker. Returns the namespace.
     """
     apps = list(namespace.get("INSTALLED_APPS", ()))
     for app in REQUIRED_APPS:
