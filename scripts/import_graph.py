@@ -26,7 +26,7 @@ LAYERS = ["wiring", "faces", "shared", "services", "selectors", "access", "model
           "allocation"]
 PREFIXES = {
     "wiring": ("urls", "wagtail_hooks", "apps", "tasks", "signals", "middleware", "checks", "templatetags",
-               "management", "backends", "health"),
+               "management", "backends"),
     "faces": ("portal", "backoffice"),
     "shared": ("shared",),
     "services": ("services",),

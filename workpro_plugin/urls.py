@@ -1,6 +1,5 @@
 from django.urls import path
 
-from . import health
 from .portal.guards import guard_patterns
 from .portal.views import accounts as views
 from .portal.views import addons as views_addons
@@ -14,6 +13,7 @@ from .portal.views import minors as views_minors
 from .portal.views import privacy as views_privacy
 from .portal.views import registration as views_registration
 from .portal.views import seo as views_seo
+from .shared import health
 
 app_name = "workpro"
 
@@ -93,7 +93,7 @@ seo_patterns = [
     path("robots.txt", views_seo.robots_view, name="workpro_robots"),
 ]
 
-# Health URLs (workpro_plugin/health.py) for the host's root urls.py, outside i18n_patterns:
+# Health URLs (workpro_plugin/shared/health.py) for the host's root urls.py, outside i18n_patterns:
 #     from workpro_plugin.urls import health_patterns
 #     urlpatterns = health_patterns + urlpatterns
 # /-/health/ checks database, cache and storages; /-/health/tasks/ the task cluster's heartbeat.

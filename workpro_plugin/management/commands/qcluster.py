@@ -23,6 +23,7 @@ import signal
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django_q.cluster import Cluster
 from django_q.conf import Conf
 from django_q.management.commands.qcluster import Command as DjangoQCommand
@@ -90,8 +91,6 @@ class BoundedStopCluster(Cluster):
 
 class Command(DjangoQCommand):
     def handle(self, *args, **options):
-        from django.conf import settings
-
         settings.SECRET_KEY  # noqa: B018 - like django_q: the cluster signs its tasks
         if options.get("cluster_name"):
             os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]

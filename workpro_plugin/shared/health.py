@@ -21,8 +21,8 @@ from health_check.checks import Cache, Database, Storage
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
-from . import conf
-from .selectors import operations
+from .. import conf
+from ..selectors import operations
 
 
 @dataclasses.dataclass
