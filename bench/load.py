@@ -4,9 +4,14 @@
     LOAD_SECONDS=5 LOAD_CONNECTIONS=8 .venv/bin/python bench/load.py
 
 Measures the offer index, an offer page, the login (POST with email and password,
-argon2) and the portal overview ("Mein Konto", logged in), and prints requests per
-second, median and p95 latency and errors as a table. Exits with status 1 if any
-request failed. Traffic goes only to 127.0.0.1; every phase stops after its time.
+argon2) and the portal overview ("Mein Konto", logged in), each interleaved with a
+baseline page of the same site (the help page): LOAD_SLICES alternating slices of
+baseline and case, so both see the same machine load. Prints requests per second,
+median and p95 latency, errors, and the case's ratio to the baseline (median of the
+per-slice p50 ratios; throughput as case / baseline), with the load average. Every
+URL is warmed up (all workers, logins) before the first timed slice. Each client
+reads the login form once for its CSRF cookie; the timed login is the POST alone.
+Exits with status 1 if any request failed. Traffic goes only to 127.0.0.1; every phase stops after its time.
 The client runs on the same 2 cores as the server: compare figures between runs
 on this machine, not with other machines.
 """
@@ -34,9 +39,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 CONNECTIONS = int(os.environ.get("LOAD_CONNECTIONS", "4"))
 WORKERS = int(os.environ.get("LOAD_WORKERS", "2"))
+SLICES = max(1, int(os.environ.get("LOAD_SLICES", "4")))
+BASELINE_PATH = "/hilfe/"  # the demo's help page: a plain Wagtail page of the same site
 HOST = "127.0.0.1"
 EMAIL, PASSWORD = "eltern@example.org", "Demo-Eltern-2026"
 CSRF_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} (1 / 5 min), {os.cpu_count()} cores"
 
 
 def free_port() -> int:
@@ -66,7 +78,7 @@ def start_server(env: dict, port: int, tmp: Path) -> subprocess.Popen:
          "--workers", str(WORKERS), "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"],
         cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + float(os.environ.get("LOAD_START_SECONDS", "180"))  # slow on a busy machine
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection(HOST, port, timeout=2)
@@ -131,19 +143,20 @@ class Result:
     elapsed: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def row(self) -> str:
+    def row(self, ratios: tuple[float, float] | None = None) -> str:
         count = len(self.latencies)
         ordered = sorted(self.latencies)
         p50 = statistics.median(ordered) * 1000 if ordered else 0.0
         p95 = ordered[max(0, int(count * 0.95) - 1)] * 1000 if ordered else 0.0
         rps = count / self.elapsed if self.elapsed else 0.0
-        return f"| {self.label:<28} | {count:>8} | {rps:>8.1f} | {p50:>8.1f} | {p95:>8.1f} | {self.errors:>6} |"
+        ratio = f" {ratios[0]:>6.2f}x | {ratios[1]:>6.2f}x |" if ratios else f" {'':>7} | {'':>7} |"
+        return (f"| {self.label:<28} | {count:>8} | {rps:>8.1f} | {p50:>8.1f} | {p95:>8.1f} | {self.errors:>6} |"
+                + ratio)
 
 
-def run_phase(port: int, label: str, step) -> Result:
-    """`step(session) -> bool` repeatedly from CONNECTIONS threads for SECONDS; timed per step."""
-    result = Result(label)
-    stop_at = time.monotonic() + SECONDS
+def run_phase(port: int, step, seconds: float, result: Result) -> Result:
+    """`step(session) -> bool` repeatedly from CONNECTIONS threads for `seconds` (after each thread's
+    untimed setup); each step timed, added to `result`."""
 
     def worker():
         session = Session(port)
@@ -152,6 +165,7 @@ def run_phase(port: int, label: str, step) -> Result:
             with result.lock:
                 result.errors += 1
             return
+        stop_at = time.monotonic() + seconds
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             try:
@@ -170,9 +184,36 @@ def run_phase(port: int, label: str, step) -> Result:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(SECONDS + 60)
-    result.elapsed = time.monotonic() - began
+        thread.join(seconds + 60)
+    result.elapsed += time.monotonic() - began
     return result
+
+
+def warm_up(port: int, steps) -> int:
+    """Untimed: every URL a few times from every connection, so each worker has loaded code, templates
+    and caches before the first timed slice. Returns failed requests."""
+    failed = Result("warm-up")
+    for step in steps:
+        run_phase(port, step, 1.0, failed)
+    return failed.errors
+
+
+def interleaved(port: int, label: str, step, baseline) -> tuple[Result, Result, float, float]:
+    """Baseline and case in SLICES alternating slices (B A B A ...); returns both results, the median
+    of the per-slice p50 ratios and the throughput ratio."""
+    base, case = Result("  baseline: help page"), Result(label[:28])
+    ratios = []
+    for _ in range(SLICES):
+        base_before, case_before = len(base.latencies), len(case.latencies)
+        run_phase(port, baseline, SECONDS / SLICES, base)
+        run_phase(port, step, SECONDS / SLICES, case)
+        base_slice, case_slice = base.latencies[base_before:], case.latencies[case_before:]
+        if base_slice and case_slice:
+            ratios.append(statistics.median(case_slice) / statistics.median(base_slice))
+    latency_ratio = statistics.median(ratios) if ratios else float("nan")
+    base_rps = len(base.latencies) / base.elapsed if base.elapsed else 0.0
+    case_rps = len(case.latencies) / case.elapsed if case.elapsed else 0.0
+    return base, case, latency_ratio, (case_rps / base_rps if base_rps else float("nan"))
 
 
 def get_ok(path: str):
@@ -182,18 +223,22 @@ def get_ok(path: str):
     return step
 
 
+def login_setup(session: Session) -> bool:
+    """Once per client: the login form sets the CSRF cookie (untimed)."""
+    status, _headers, _content = session.request("GET", "/workpro/konto/anmelden/")
+    return status == 200 and "csrftoken" in session.cookies
+
+
 def login_step(session: Session) -> bool:
-    """Only the POST is timed: the login form's GET is part of setting up the next try."""
+    """The POST alone, no GET before it: Django accepts the CSRF cookie's secret as the form token, and
+    the login's new cookie (CSRF rotation) is picked up from the answer for the next try."""
     session.cookies.pop("sessionid", None)
-    status, _headers, content = session.request("GET", "/workpro/konto/anmelden/")
-    token = CSRF_RE.search(content)
-    if status != 200 or token is None:
-        return False
-    started = time.perf_counter()
     status, headers, _ = session.request("POST", "/workpro/konto/anmelden/", {
-        "csrfmiddlewaretoken": token.group(1).decode(), "username": EMAIL, "password": PASSWORD})
-    login_step.post_times.append(time.perf_counter() - started)
+        "csrfmiddlewaretoken": session.cookies["csrftoken"], "username": EMAIL, "password": PASSWORD})
     return status == 302 and headers.get("Location", "").endswith("/workpro/konto/")
+
+
+login_step.setup = login_setup
 
 
 def overview_step(session: Session) -> bool:
@@ -221,30 +266,39 @@ def main() -> int:
         offer_path = offer.group(1).decode()
         print(f"gunicorn on http://{HOST}:{port}/ ({WORKERS} sync workers), {CONNECTIONS} connections, "
               f"{SECONDS:.0f} s per URL; offer page {offer_path}", flush=True)
-        login_step.post_times = []
+        baseline = get_ok(BASELINE_PATH)
         phases = [
             ("Angebote (offer index)", get_ok("/angebote/")),
             ("Angebot (offer page)", get_ok(offer_path)),
             ("Login (POST)", login_step),
             ("Mein Konto (overview)", overview_step),
         ]
-        results = []
+        print(f"warming up every URL (untimed) ...; {load_average()}", flush=True)
+        warm_errors = warm_up(port, [baseline, *(step for _label, step in phases)])
+        rows, results = [], []
         for label, step in phases:
-            result = run_phase(port, label[:28], step)
-            if step is login_step:
-                result.latencies = login_step.post_times  # the POST alone
-            results.append(result)
-            print(f"  {label}: done", flush=True)
+            base, case, latency_ratio, rps_ratio = interleaved(port, label, step, baseline)
+            rows.append((case, (latency_ratio, rps_ratio)))
+            rows.append((base, None))
+            results += [base, case]
+            print(f"  {label}: done; {load_average()}", flush=True)
         print()
-        print(f"| {'URL':<28} | {'requests':>8} | {'req/s':>8} | {'p50 ms':>8} | {'p95 ms':>8} | {'errors':>6} |")
-        print(f"|{'-' * 30}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 8}|")
-        for result in results:
-            print(result.row())
+        print(f"Each URL interleaved with the help page ({BASELINE_PATH}) in {SLICES} slices; ratio p50 = case / "
+              "baseline latency (median of slices), ratio req/s = case / baseline throughput.")
+        print(f"| {'URL':<28} | {'requests':>8} | {'req/s':>8} | {'p50 ms':>8} | {'p95 ms':>8} | {'errors':>6} |"
+              f" {'p50':>7} | {'req/s':>7} |")
+        print(f"|{'-' * 30}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 8}|{'-' * 9}|{'-' * 9}|")
+        for result, ratios in rows:
+            print(result.row(ratios))
+        print(f"\n{load_average()}")
+        if warm_errors:
+            print(f"warm-up: {warm_errors} failed requests")
         errors = sum(r.errors for r in results)
         empty = [r.label for r in results if not r.latencies]
         if errors or empty:
             print(f"\nFAILED: {errors} errors; no successful request for {empty or 'none'}. "
                   f"Server log: {tmp / 'gunicorn.log'}")
+            status = 1
             return status
         print("\nzero errors")
         status = 0

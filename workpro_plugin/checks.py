@@ -363,11 +363,14 @@ def check_production_services(app_configs=None, **kwargs):
         return problems
     cache_backend = (getattr(settings, "CACHES", None) or {}).get("default", {}).get("BACKEND", "")
     if cache_backend in PROCESS_LOCAL_CACHES:
-        problems.append(checks.Warning(
+        # An error, not a warning: rate limits (registration, password requests, SMS, 2FA) counted per
+        # worker let through workers × the limit, and a change published in one process never reaches
+        # the others' caches. `check --deploy` fails until the cache is shared.
+        problems.append(checks.Error(
             f"The default cache is {cache_backend}: every process counts rate limits and keeps caches of its own.",
-            hint='Use a shared cache, e.g. CACHES = {"default": {"BACKEND": '
+            hint='Use a shared cache, e.g. REDIS_URL, or CACHES = {"default": {"BACKEND": '
                  '"django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://..."}}.',
-            id="workpro.W020"))
+            id="workpro.E029"))
     path = conf.get("SMS_BACKEND")
     if path in conf.NON_DELIVERING_SMS_BACKENDS:
         problems.append(checks.Warning(

@@ -93,6 +93,9 @@ DEFAULTS = {
     "SMS_SENDER_ID": "WorkPro",
     "SMS_FILE_PATH": "sms-outbox",
     "OUTBOX_MAX_ATTEMPTS": 8,
+    # Sent outbox rows (recipient, subject, context) are deleted this many days after sending
+    # (daily schedule workpro-outbox-purge); failed and pending rows stay for the superusers to see.
+    "OUTBOX_RETENTION_DAYS": 90,
     "MESSAGE_ID_DOMAIN": "",
     # --- data protection
     "RETENTION_DAYS": RETENTION_DAYS,
@@ -117,6 +120,12 @@ DEFAULTS = {
     "SIGNING_TSA_URL": None,
     # Root certificates (PEM or DER files) a signature must chain to, to count as trusted.
     "SIGNING_TRUST_ROOTS": (),
+    # --- operations: the task cluster's heartbeat (schedule workpro-heartbeat, every minute) counts as
+    # stale after this many seconds; the health URL /-/health/tasks/ then answers 500.
+    "HEARTBEAT_MAX_AGE_SECONDS": 300,
+    # qcluster stops within this many seconds of SIGTERM (at most the cluster's task timeout); tasks
+    # still running then are terminated and handed out again (management/commands/qcluster.py).
+    "TASK_STOP_SECONDS": 30,
     # --- headers
     "ADMIN_CSP_RELAXED": ("script-src", "style-src"),
     "PERMISSIONS_POLICY": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
@@ -154,6 +163,7 @@ REQUIRED_APPS = (
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "health_check",  # the health URLs (workpro_plugin.urls.health_patterns) render its templates
 )
 
 
@@ -265,6 +275,10 @@ Q_CLUSTER = {
 }
 
 
+# django-q2's Redis broker, but one connection pool per process instead of a connection per task.
+POOLED_REDIS_BROKER = "workpro_plugin.lib.taskbroker.PooledRedisBroker"
+
+
 def _insert_app(apps: list[str], app: str) -> None:
     if app in apps:
         return
@@ -297,7 +311,7 @@ def configure(namespace: dict, *, redis_url: str = "") -> dict:
     Keeps every value the host set: lists (apps, middleware, backends) get only the missing
     entries, dicts (STORAGES) only missing keys, and other settings are set only when absent.
     With ``redis_url``, an absent CACHES becomes a Redis cache there (shared by all processes, as
-    production needs: workpro.W020) and an absent Q_CLUSTER uses it as broker. Returns the namespace.
+    production needs: workpro.E029) and an absent Q_CLUSTER uses it as broker. Returns the namespace.
     """
     apps = list(namespace.get("INSTALLED_APPS", ()))
     for app in REQUIRED_APPS:
@@ -328,7 +342,7 @@ def configure(namespace: dict, *, redis_url: str = "") -> dict:
         namespace.setdefault("CACHES", {"default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}})
         cluster = {key: value for key, value in Q_CLUSTER.items() if key != "orm"}
-        namespace.setdefault("Q_CLUSTER", {**cluster, "redis": redis_url})
+        namespace.setdefault("Q_CLUSTER", {**cluster, "redis": redis_url, "broker_class": POOLED_REDIS_BROKER})
     namespace.setdefault("Q_CLUSTER", dict(Q_CLUSTER))
 
     storages = dict(namespace.get("STORAGES") or {

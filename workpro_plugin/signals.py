@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
+from .lib import hosts
 from .lib.content_cache import invalidate_public_content
 from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection, Operator
 from .selectors.allocation import waiting_enrollments
@@ -63,6 +64,9 @@ def _watched_models() -> tuple[type, ...]:
 
 
 def connect() -> None:
+    # ALLOWED_HOSTS = SiteHosts(...): a saved or deleted Site changes the allowed host names.
+    post_save.connect(hosts.invalidate, sender=Site, dispatch_uid="workpro-site-hosts-save")
+    post_delete.connect(hosts.invalidate, sender=Site, dispatch_uid="workpro-site-hosts-delete")
     for signal in (page_published, page_unpublished, page_slug_changed):
         signal.connect(_invalidate_page, dispatch_uid=f"workpro-content-{signal!r}")
     post_page_move.connect(_invalidate, dispatch_uid=f"workpro-content-{post_page_move!r}")  # may change site

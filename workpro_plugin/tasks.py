@@ -1,7 +1,7 @@
 """django-q2 entry points: they take ids, fetch, and call services."""
 
 from .models import Institution
-from .services import allocation, audit, chat, enrollments, minors, notify, privacy
+from .services import allocation, audit, chat, enrollments, minors, notify, operations, privacy
 
 
 def healthcheck_task(marker: str) -> dict:
@@ -61,3 +61,13 @@ def release_ended_contracts_task() -> int:
 def expire_place_offers_task() -> int:
     """Daily: a place offered from the waiting list and not accepted in time goes to the next child."""
     return allocation.expire_place_offers()
+
+
+def purge_outbox_task() -> int:
+    """Daily: sent outbox rows past WORKPRO_OUTBOX_RETENTION_DAYS are deleted."""
+    return notify.purge_sent()
+
+
+def heartbeat_task() -> None:
+    """Every minute: the task cluster's sign of life, read by the health URL /-/health/tasks/."""
+    operations.beat()

@@ -13,6 +13,7 @@ from .portal.views import minors as views_minors
 from .portal.views import privacy as views_privacy
 from .portal.views import registration as views_registration
 from .portal.views import seo as views_seo
+from .shared import health
 
 app_name = "workpro"
 
@@ -90,4 +91,13 @@ urlpatterns += [
 seo_patterns = [
     path("sitemap.xml", views_seo.sitemap_view, name="workpro_sitemap"),
     path("robots.txt", views_seo.robots_view, name="workpro_robots"),
+]
+
+# Health URLs (workpro_plugin/shared/health.py) for the host's root urls.py, outside i18n_patterns:
+#     from workpro_plugin.urls import health_patterns
+#     urlpatterns = health_patterns + urlpatterns
+# /-/health/ checks database, cache and storages; /-/health/tasks/ the task cluster's heartbeat.
+health_patterns = [
+    path("-/health/", health.web_health, name="workpro_health"),
+    path("-/health/tasks/", health.task_cluster_health, name="workpro_health_tasks"),
 ]

@@ -6,13 +6,14 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from workpro_plugin.urls import seo_patterns
+from workpro_plugin.urls import health_patterns, seo_patterns
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
     *seo_patterns,  # /robots.txt and /sitemap.xml of each institution's site
+    *health_patterns,  # /-/health/ (web) and /-/health/tasks/ (task cluster) for load balancers
 ]
 
 if settings.DEBUG:

@@ -124,7 +124,7 @@ def test_production_needs_a_shared_cache_and_a_real_sms_backend(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.WORKPRO_SMS_BACKEND = conf.CONSOLE_SMS_BACKEND
     issues = _check_ids("--deploy", "--fail-level", "WARNING", "--tag", "security")
-    assert "workpro.W020" in issues and "workpro.W022" in issues
+    assert "workpro.E029" in issues and "workpro.W022" in issues
 
 
 def test_shortening_contract_retention_warns(settings):

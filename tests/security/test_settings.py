@@ -36,7 +36,7 @@ def test_production_without_redis_or_sms_gateway_is_refused():
     env = {**PRODUCTION_ENV, "REDIS_URL": "", "WORKPRO_SMS_GATEWAY_URL": ""}
     result = _manage("check", "--deploy", env_extra=env, drop=("WORKPRO_SMS_BACKEND",))
     assert result.returncode != 0
-    assert "workpro.E027" in result.stderr and "workpro.W020" in result.stderr
+    assert "workpro.E027" in result.stderr and "workpro.E029" in result.stderr
 
 
 def test_missing_secret_key_fails_loudly():

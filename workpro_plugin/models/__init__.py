@@ -19,6 +19,7 @@ from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead
 from .enrollment import Document, Enrollment, EnrollmentLog, EnrollmentSection, FeePeriod
 from .fees import FeeBracket, FeeSchedule
 from .institutions import Institution, Operator
+from .operations import Heartbeat
 from .offers import OfferIndexPage, OfferPage, OfferSection
 from .outbox import OutboxMessage
 from .pages import HelpPage
@@ -28,6 +29,7 @@ from .texts import TERM_FIELDS, ContractTerms, MailText
 from .two_factor import TwoFactorEnrolment
 
 __all__ = [
+    "Heartbeat",
     "AuditAction",
     "AuditEvent",
     "EmergencyContact",

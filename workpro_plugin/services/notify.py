@@ -332,6 +332,16 @@ def expire_secrets(*, now=None) -> int:
     return _drop_secrets(rows, error=SECRET_EXPIRED_ERROR)
 
 
+def purge_sent(*, now=None) -> int:
+    """Deletes sent rows older than WORKPRO_OUTBOX_RETENTION_DAYS (daily schedule workpro-outbox-purge):
+    a delivered mail needs no row any more, and the row holds the recipient and what was sent.
+    Pending and failed rows stay (the sweep and the superusers still need them). Returns rows deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=conf.get("OUTBOX_RETENTION_DAYS"))
+    deleted, _per_model = OutboxMessage.objects.filter(
+        state=OutboxMessage.State.SENT, sent_at__lt=cutoff).delete()
+    return deleted
+
+
 def sweep(*, now=None) -> int:
     """Re-queue due rows; release rows whose worker died while sending; remove secrets past their
     validity. Returns rows queued."""

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",  # recovery codes for staff who lost their phone
+    "health_check",  # /-/health/ (workpro_plugin.urls.health_patterns)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -209,6 +210,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# Django waits for an SMTP server forever by default: a mail server that never answers kept a
+# worker (and the stop of its cluster) busy without end.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "WorkPro <noreply@workpro.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -251,8 +255,13 @@ Q_CLUSTER = {
     "poll": 0.2,
     "label": _("Hintergrundaufgaben"),
 }
+# qcluster ends within this many seconds of SIGTERM: tasks still running then are terminated and
+# handed out again (workpro_plugin/management/commands/qcluster.py); give the process manager more.
+WORKPRO_TASK_STOP_SECONDS = int(os.environ.get("WORKPRO_TASK_STOP_SECONDS", "30"))
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # One connection pool per process for enqueuing (django-q2's own broker connects per task).
+    Q_CLUSTER["broker_class"] = "workpro_plugin.lib.taskbroker.PooledRedisBroker"
 else:
     Q_CLUSTER["orm"] = "default"
 

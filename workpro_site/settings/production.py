@@ -8,6 +8,8 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
+from workpro_plugin.lib.hosts import SiteHosts
+
 from .base import env_bool, env_list
 
 DEBUG = False
@@ -19,9 +21,10 @@ if len(SECRET_KEY) < 50:
         'e.g. python -c "import secrets; print(secrets.token_urlsafe(64))"'
     )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must list the institution host names.")
+# The host names of the institutions come from their Wagtail Sites (a new KiTa needs no redeploy);
+# ALLOWED_HOSTS from the environment adds fixed names, e.g. the one the load balancer's health probe sends.
+ALLOWED_HOSTS = SiteHosts(env_list("ALLOWED_HOSTS"))
+# Only for cross-origin posts; forms posted to their own site pass Django's same-origin check.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # HTTPS everywhere (TLS ends at the reverse proxy, which sets X-Forwarded-Proto).
