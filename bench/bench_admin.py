@@ -1,4 +1,5 @@
-"""Staff enrollment list with 50,000 enrollments (unfiltered, filtered) and the inspect view, beside a bare admin page."""
+"""Staff enrollment list at 1,000 / 10,000 / 50,000 enrollments (any page, filters, search), the inspect view,
+and a Träger's view over 400 institutions, each beside a trivial modeladmin list measured interleaved."""
 
 import os
 
@@ -7,15 +8,52 @@ from django.test import Client
 
 from bench.util import load_average, measure_against, report_pair
 
-# BENCH_ADMIN_ENROLLMENTS scales the list down (default 50,000, the issue's figure).
+# BENCH_ADMIN_ENROLLMENTS caps the largest list (default 50,000, the issue's figure).
 ENROLLMENTS = int(os.environ.get("BENCH_ADMIN_ENROLLMENTS", "50000"))
+SIZES = sorted({min(n, ENROLLMENTS) for n in (1000, 10000, 50000)})
+INSTITUTIONS = int(os.environ.get("BENCH_ADMIN_INSTITUTIONS", "400"))
+LIST = "/admin/workpro_plugin/enrollment/"
+# The baseline: a trivial modeladmin list (Textbausteine, a handful of rows) of the same user.
+TRIVIAL = "/admin/workpro_plugin/cannedreply/"
+
+
+def _top_up(size, *, offer, kita, parent, people):
+    from workpro_plugin.models import Enrollment
+
+    statuses = list(Enrollment.Status.values)
+    existing = Enrollment.objects.count()
+    batch = [Enrollment(offer=offer, institution=kita, account_holder=parent, participant=people[i % len(people)],
+                        status=statuses[i % len(statuses)], contract_number=f"BENCH-{i:06d}")
+             for i in range(existing, size)]
+    Enrollment.objects.bulk_create(batch, batch_size=2000)
+    return Enrollment.objects.count()
+
+
+def _pair(client, label, url, repeat):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    report_pair(label, "trivial modeladmin list", measure_against(
+        lambda: client.get(TRIVIAL), lambda: client.get(url), repeat=repeat, warmup=1))
+
+
+def _many_institutions(count):
+    """A Träger with `count` KiTas, each with its site and one offer (for the offer and institution filters)."""
+    from tests.factories import make_institution, make_offer
+    from workpro_plugin.models import Institution
+
+    existing = Institution.objects.filter(slug__startswith="bench-kita-").count()
+    for i in range(existing, count):
+        institution = make_institution(slug=f"bench-kita-{i:03d}", name=f"Bench-KiTa {i:03d}",
+                                       operator="Bench-Träger")
+        make_offer(institution, title=f"Krippe Bench-KiTa {i:03d}")
 
 
 def run() -> None:
     from workpro_plugin.models import Enrollment, Institution, OfferPage, Person
-    from workpro_site.demo import load_demo
+    from workpro_site.demo import SUPERUSER, load_demo
 
     load_demo(port=8000)
+    User = get_user_model()
     kita = Institution.objects.get(slug="kita-sonnenschein")
     # An offer of its own without a place limit: 50,000 enrollments must not fill the demo's Krippenplatz,
     # which the other bench modules (same database) still enroll on.
@@ -25,26 +63,35 @@ def run() -> None:
         offer = OfferPage(title="Bench-Massenangebot", slug="bench-massenangebot", category=krippe.category,
                           teaser="Bench", capacity=None, age_min=krippe.age_min, age_max=krippe.age_max)
         krippe.get_parent().add_child(instance=offer)
-    parent = get_user_model().objects.get(username="eltern@example.org")
+    parent = User.objects.get(username="eltern@example.org")
     people = Person.objects.bulk_create([Person(last_name=f"Nachname{i}", first_name="Kind") for i in range(1000)])
-    statuses = [s for s in Enrollment.Status.values]
-    existing = Enrollment.objects.count()
-    batch = [Enrollment(offer=offer, institution=kita, account_holder=parent, participant=people[i % 1000],
-                        status=statuses[i % len(statuses)], contract_number=f"BENCH-{i:06d}")
-             for i in range(ENROLLMENTS - existing)]
-    Enrollment.objects.bulk_create(batch, batch_size=2000)
-    print(f"   {Enrollment.objects.count()} enrollments")
-    client = Client(HTTP_HOST="127.0.0.1:8000", SERVER_PORT="8000")
-    client.force_login(get_user_model().objects.get(username="leitung@kita-sonnenschein.example"))
-    print(f"   {load_average()}")
-    bare = "bare admin page (/admin/account/)"
+    lead = Client(HTTP_HOST="127.0.0.1:8000", SERVER_PORT="8000")
+    lead.force_login(User.objects.get(username="leitung@kita-sonnenschein.example"))
     sample = Enrollment.objects.order_by("pk").first()
+    for size in SIZES:
+        total = _top_up(size, offer=offer, kita=kita, parent=parent, people=people)
+        repeat = 30 if size <= 10000 else 15
+        print(f"   --- {total} enrollments; {load_average()}")
+        last_page = min(50, max(1, size // 50))
+        for label, url in [
+            ("enrollment list, unfiltered", LIST),
+            (f"enrollment list, page {last_page} (?p={last_page})", f"{LIST}?p={last_page}"),
+            ("enrollment list, status + search", f"{LIST}?status__exact=bewerber&q=Nachname7"),
+            ("enrollment list, deadline overdue", f"{LIST}?frist=ueberfaellig"),
+            ("enrollment list, offer filter", f"{LIST}?angebot={offer.pk}"),
+            ("enrollment list, Notfalldaten fehlt", f"{LIST}?notfall=fehlt"),
+            ("enrollment list, sorted by participant", f"{LIST}?o=1"),
+        ]:
+            _pair(lead, f"{label} [{size // 1000}k]", url, repeat)
+    _pair(lead, "enrollment inspect view", f"{LIST}inspect/{sample.pk}/", 30)
+
+    print(f"   --- a Träger with {INSTITUTIONS} KiTas (superuser); {load_average()}")
+    _many_institutions(INSTITUTIONS)
+    admin = Client(HTTP_HOST="127.0.0.1:8000", SERVER_PORT="8000")
+    admin.force_login(User.objects.get(username=SUPERUSER[0]))
     for label, url in [
-        ("enrollment list, unfiltered", "/admin/workpro_plugin/enrollment/"),
-        ("enrollment list, status + search", "/admin/workpro_plugin/enrollment/?status__exact=bewerber&q=Nachname7"),
-        ("enrollment list, deadline overdue", "/admin/workpro_plugin/enrollment/?frist=ueberfaellig"),
-        ("enrollment inspect view", f"/admin/workpro_plugin/enrollment/inspect/{sample.pk}/"),
+        (f"enrollment list, {INSTITUTIONS} institutions", LIST),
+        ("enrollment list, offer filter", f"{LIST}?angebot={offer.pk}"),
+        (f"institution list, {INSTITUTIONS} institutions", "/admin/workpro_plugin/institution/"),
     ]:
-        assert client.get(url).status_code == 200, url
-        report_pair(label, bare, measure_against(lambda: client.get("/admin/account/"),
-                                                 lambda u=url: client.get(u), repeat=30, warmup=1))
+        _pair(admin, label, url, 15)

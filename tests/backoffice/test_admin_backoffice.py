@@ -262,3 +262,45 @@ def test_inspect_shows_who_signed_a_document_and_the_verdict(office, settings, m
                                                                                                          strip=True)
     assert f"digital unterschrieben von Lea Leitner, Einrichtungsleitung ({office.kita.name}) am " in text
     assert "Signatur gültig" in text
+
+
+@pytest.mark.parametrize("query", ["?p=2", "?status__exact=bewerber&q=Muster", "?frist=ueberfaellig", "?o=1",
+                                   "?notfall=fehlt", "?minderjaehrig=ja", "?angebot={offer}"])
+def test_list_query_count_is_constant_on_deep_pages_filters_and_search(office, query):
+    client = _as(office, "staff")
+    url = LIST + query.format(offer=office.offer.pk)
+
+    def queries():
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    def add(count):
+        Enrollment.objects.bulk_create([
+            Enrollment(offer=office.offer, institution=office.kita, account_holder=office.holder,
+                       participant=office.holder.workpro_person, status=S.BEWERBER) for _ in range(count)])
+
+    add(60)
+    sixty = queries()
+    add(440)
+    assert queries() == sixty
+
+
+def test_institution_list_and_offer_filter_do_not_grow_with_the_institutions(office):
+    from tests.factories import make_institution, make_offer
+
+    client = _as(office, "superuser")
+
+    def queries(url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), response
+
+    two = [queries(url)[0] for url in ("/admin/workpro_plugin/institution/", LIST)]
+    for i in range(6):
+        make_offer(make_institution(f"kita-{i}", name=f"KiTa {i}"), f"Angebot {i}")
+    (institutions, _), (enrollments, listing) = [queries(url) for url in ("/admin/workpro_plugin/institution/", LIST)]
+    assert [institutions, enrollments] == two

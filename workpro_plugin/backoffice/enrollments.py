@@ -6,8 +6,10 @@ backoffice/views/enrollments.py, never through an edit form.
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +17,14 @@ from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView, InspectView
 
 from ..lib.questions import QUESTION_SECTION_LABELS, QUESTION_SECTIONS, answers_text
-from ..models import ApplicationSection, Document, Enrollment, OfferPage
+from ..models import (
+    ApplicationSection,
+    Document,
+    EmergencyContact,
+    Enrollment,
+    OfferPage,
+    PickupPerson,
+)
 from ..models.care import add_months, photo_validity_months
 from ..selectors.enrollments import overdue_q, staff_enrollments, today_bounds
 from ..selectors.fees import fee_history
@@ -116,19 +125,39 @@ class InterviewFilter(SimpleListFilter):
         return queryset
 
 
+def photo_cutoff():
+    """Pick-up photos uploaded from this moment on are current: the first instant of the local day
+    `photo_validity_months()` ago (a range bound instead of a per-row __date conversion)."""
+    day = add_months(timezone.localdate(), -photo_validity_months())
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def with_care_counts(queryset):
-    """Counts for the Notfalldaten column: contacts, pick-up persons, pick-up persons with a current photo."""
-    cutoff = add_months(timezone.localdate(), -photo_validity_months())
+    """Counts for the Notfalldaten column: contacts, pick-up persons, pick-up persons with a current photo.
+    Meant for one page of rows (attach_care_counts): over a whole list the joins group every row."""
     return queryset.annotate(
         n_emergency=Count("emergency_contacts", distinct=True),
         n_pickup=Count("pickup_persons", distinct=True),
         n_pickup_current=Count("pickup_persons", distinct=True,
-                               filter=Q(pickup_persons__photo_uploaded_at__date__gte=cutoff)),
+                               filter=Q(pickup_persons__photo_uploaded_at__gte=photo_cutoff())),
     )
 
 
-def _care_complete_q():
-    return Q(n_emergency__gt=0, n_pickup__gt=0, n_pickup_current=F("n_pickup"))
+def attach_care_counts(rows):
+    """Sets n_emergency, n_pickup and n_pickup_current on `rows` (one page) with one query over their ids."""
+    counts = {pk: rest for pk, *rest in with_care_counts(Enrollment.objects.filter(pk__in=[r.pk for r in rows]))
+              .values_list("pk", "n_emergency", "n_pickup", "n_pickup_current")}
+    for row in rows:
+        row.n_emergency, row.n_pickup, row.n_pickup_current = counts.get(row.pk, (0, 0, 0))
+    return rows
+
+
+def care_complete_q():
+    """Enrollments with an emergency contact and pick-up persons whose photos are all current (EXISTS, no GROUP BY)."""
+    mine = {"enrollment": OuterRef("pk")}
+    return (Q(Exists(EmergencyContact.objects.filter(**mine))) & Q(Exists(PickupPerson.objects.filter(**mine)))
+            & ~Q(Exists(PickupPerson.objects.filter(Q(photo_uploaded_at__isnull=True)
+                                                   | Q(photo_uploaded_at__lt=photo_cutoff()), **mine))))
 
 
 class CareFilter(SimpleListFilter):
@@ -142,7 +171,7 @@ class CareFilter(SimpleListFilter):
         if self.value() != "fehlt":
             return queryset
         return queryset.filter(status__in=CARE_STATUSES, participant__date_of_birth__gt=MinorFilter.cutoff()).exclude(
-            _care_complete_q())
+            care_complete_q())
 
 
 class EnrollmentInspectView(InspectView):
@@ -172,7 +201,30 @@ class EnrollmentInspectView(InspectView):
         return context
 
 
+# What a list row (and the export) shows of the related rows, and the institution's groups its buttons check;
+# the offer page's other columns (StreamField body, SEO fields ...) stay in the database.
+ROW_RELATED_FIELDS = ("participant__first_name", "participant__last_name", "participant__date_of_birth",
+                      "participant__customer_number", "offer__title", "institution__name", "institution__operator_id",
+                      "institution__staff_group_id", "institution__lead_group_id", "account_holder__email")
+
+
 class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
+    _queryset = None
+
+    def get_queryset(self, request=None):
+        # modeladmin builds the filtered queryset twice per request (dispatch and get_context_data), each
+        # time running every filter's lookups: once is enough.
+        if self._queryset is None:
+            self._queryset = super().get_queryset(request)
+        return self._queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        page.object_list = attach_care_counts(list(page.object_list))
+        context["object_list"] = page.object_list
+        return context
+
     def as_spreadsheet(self, queryset, spreadsheet_format):
         """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
         audit.record(audit.A.DATA_EXPORTED, request=self.request, object_type="workpro_plugin.enrollment",
@@ -206,7 +258,8 @@ class EnrollmentAdmin(ModelAdmin):
     ordering = ("-created_at",)
 
     def get_queryset(self, request):
-        return with_care_counts(staff_enrollments(request.user))
+        own_fields = [f.name for f in Enrollment._meta.concrete_fields]
+        return staff_enrollments(request.user).only(*own_fields, *ROW_RELATED_FIELDS)
 
     @admin_display(_("Notfalldaten"), None)
     def care_state(self, obj):

@@ -13,6 +13,7 @@ class InstitutionAdmin(ModelAdmin):
     menu_label = _("Einrichtungen")
     menu_icon = "home"
     list_display = ("name", "kind", "site", "city", "staff_group", "lead_group")
+    list_select_related = ("site", "staff_group", "lead_group")  # one query for the page, not three per row
     list_filter = ("kind", "operator")
     search_fields = ("name", "city", "email")
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db import models
+from django.db.models import Prefetch, Q
 from django.utils import timezone
+from wagtail.fields import StreamField
 
 from ..access import active_guardian_q
-from ..models import OPEN_STATUSES, Enrollment, EnrollmentStatus
+from ..models import (
+    OPEN_STATUSES,
+    EmergencyContact,
+    Enrollment,
+    EnrollmentStatus,
+    OfferPage,
+)
 from .institutions import staff_institutions
 
 
@@ -38,3 +46,26 @@ def portal_enrollments(user, today=None):
     visible = Q(account_holder=user) | Q(participant__user=user) | active_guardian_q(user, today)
     ids = Enrollment.objects.filter(visible).values("pk")
     return Enrollment.objects.filter(pk__in=ids)
+
+
+def _offer_text_columns() -> list[str]:
+    """The offer page's long text columns (StreamField body, teaser, search description ...): a row of a
+    list shows the title, never these."""
+    return [f"offer__{f.name}" for f in OfferPage._meta.concrete_fields
+            if isinstance(f, (models.TextField, models.JSONField, StreamField))]
+
+
+def portal_contracts(user):
+    """Alle Verträge of Mein Konto: what `user` sees as account holder or guardian (not as the participant),
+    newest first, with what a row shows and its Notfalldaten (prefetched for the rows of a page)."""
+    return (portal_enrollments(user).filter(Q(account_holder=user) | ~Q(participant__user=user))
+            .select_related("offer", "institution", "participant").defer(*_offer_text_columns())
+            .prefetch_related(Prefetch("emergency_contacts", EmergencyContact.objects.only("pk", "enrollment_id")),
+                              "pickup_persons")
+            .order_by("-created_at", "-pk"))
+
+
+def portal_participations(user):
+    """Meine Teilnahme: the enrollments `user` takes part in without holding the account."""
+    return (portal_enrollments(user).filter(participant__user=user).exclude(account_holder=user)
+            .select_related("offer", "institution").defer(*_offer_text_columns()).order_by("-created_at", "-pk"))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ...access import PortalRole, portal_role
+from ...access import PortalRole
 from ...lib.questions import (
     QUESTION_SECTION_LABELS,
     QUESTION_SECTIONS,
@@ -20,7 +21,7 @@ from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, omit_q
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.allocation import portal_allocation, waiting_ranks
 from ...selectors.documents import portal_documents
-from ...selectors.enrollments import portal_enrollments
+from ...selectors.enrollments import portal_contracts, portal_participations
 from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
@@ -280,26 +281,28 @@ def enrollment_accept(request, pk: int):
                   {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
 
 
+CONTRACTS_PER_PAGE = 20
+
+
 @login_required(login_url=LOGIN_URL)
 def account(request):
     """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
-    enrollments = list(
-        portal_enrollments(request.user).select_related("offer", "institution", "participant", "account_holder")
-        .prefetch_related("participant__guardianships__guardian", "emergency_contacts", "pickup_persons")
-        .order_by("-created_at")
-    )
-    contracts, participations = [], []
-    for enrollment in enrollments:
-        enrollment.portal_role = portal_role(request.user, enrollment)
-        if enrollment.portal_role == PortalRole.PARTICIPANT:
-            participations.append(enrollment)
-            continue
+    # One page of contracts, loaded with what a row shows: the role follows from the queries (the account
+    # holder's own, else a ward's), the Notfalldaten are prefetched for the page only.
+    page = Paginator(portal_contracts(request.user), CONTRACTS_PER_PAGE).get_page(request.GET.get("seite"))
+    contracts = list(page.object_list)
+    for enrollment in contracts:
+        enrollment.portal_role = (PortalRole.HOLDER if enrollment.account_holder_id == request.user.pk
+                                  else PortalRole.GUARDIAN)
         enrollment.care_missing = outstanding_care(enrollment)
-        contracts.append(enrollment)
     waiting_ranks(contracts)
+    participations = list(portal_participations(request.user))
+    for enrollment in participations:
+        enrollment.portal_role = PortalRole.PARTICIPANT
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
         "enrollments": contracts,
+        "page": page,
         "participations": participations,
         "wards": wards_of(request.user),
         "unread_documents": portal_documents(request.user).filter(superseded=False, first_opened_at__isnull=True)
