@@ -94,14 +94,17 @@ def make_tls(directory: Path, names: list[str]) -> dict[str, Path]:
 def render(template: str | Path, values: dict[str, str]) -> str:
     """Replace @@NAME@@ placeholders (template: a file name in deploy/nginx or a path); none may be left."""
     path = Path(template)
-    text = (path if path.is_absolute() else DEPLOY / path).read_text()
-    for name, value in values.items():
-        text = text.replace(f"@@{name}@@", str(value))
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    left = sorted(set(re.findall(r"@@([A-Z_]+)@@", body)))
-    if left:
-        raise ValueError(f"placeholders without a value: {', '.join(left)}")
-    return text
+    lines = (path if path.is_absolute() else DEPLOY / path).read_text().splitlines()
+    out = []
+    for line in lines:
+        if not line.lstrip().startswith("#"):  # comments keep naming the placeholders
+            for name, value in values.items():
+                line = line.replace(f"@@{name}@@", str(value))
+            left = re.findall(r"@@([A-Z_]+)@@", line)
+            if left:
+                raise ValueError(f"placeholders without a value: {', '.join(left)}")
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def site_config(directory: Path, *, upstream: str, app_ports: list[int], http_port: int, https_port: int,

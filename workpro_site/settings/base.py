@@ -204,6 +204,7 @@ def _s3_storage(bucket: str, **options) -> dict:
         "bucket_name": bucket, "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
         "region_name": os.environ.get("S3_REGION") or None,
         "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+        "signature_version": os.environ.get("S3_SIGNATURE_VERSION", "s3v4"),
         "default_acl": None, "file_overwrite": False, **options}}
 
 
