@@ -23,6 +23,7 @@ fails. Every process is stopped at the end, also on Ctrl-C.
 
 from __future__ import annotations
 
+import datetime
 import email
 import http.client
 import json
@@ -300,6 +301,7 @@ def run(tmp: Path, cluster: Cluster) -> int:
 
     step(f"PostgreSQL database {DATABASE}: migrate, demo data (sites on port {ports['https']}), collectstatic")
     began = time.monotonic()
+    mail_began = datetime.datetime.now(datetime.timezone.utc).isoformat()  # the mail directory is new too
     manage(env, "migrate", "--noinput", "-v", "0")
     if new_database:
         manage(env, "workpro_demo", "--port", str(ports["https"]), "--quiet", "--force")  # a throw-away database
@@ -349,12 +351,21 @@ print(json.dumps(offers))
 
     step(f"Load: {REGISTRATIONS} registrations from one client address, {CONNECTIONS} at a time, both instances")
 
+    refusals: dict[str, int] = {}
+
     def register(index: int) -> int:
         browser = Browser(ports["https"], context, stats, host=offer["host"])
         token = browser.token("offer page", offer["path"])
-        status, headers, _ = browser.request("registration", "POST", offer["path"], data={
-            "csrfmiddlewaretoken": token, "last_name": "Lastlauf", "first_name": f"Person{index}",
+        first = "".join(chr(ord("a") + int(digit)) for digit in str(index)).capitalize()  # names have no digits
+        status, headers, content = browser.request("registration", "POST", offer["path"], data={
+            "csrfmiddlewaretoken": token, "last_name": "Lastlauf", "first_name": f"Lena {first}",
             "email": f"cluster-{index}-{uuid.uuid4().hex[:6]}@example.org", "privacy": "on", "website": ""})
+        if status == 400:
+            reason = re.search(r'class="[^"]*(?:errorlist|error|alert)[^"]*"[^>]*>\s*(?:<li>)?([^<]{5,200})',
+                               content.decode(errors="replace"))
+            with stats.lock:
+                key = reason.group(1).strip() if reason else "?"
+                refusals[key] = refusals.get(key, 0) + 1
         return status
 
     with ThreadPoolExecutor(CONNECTIONS) as pool:
@@ -452,11 +463,12 @@ from workpro_plugin.models import OutboxMessage
 rows = OutboxMessage.objects.filter(created_at__gte=RUN_BEGAN)
 print(json.dumps({"pending": rows.exclude(state__in=["sent", "failed"]).count(),
                   "sent": rows.filter(state="sent").count(), "failed": rows.filter(state="failed").count(),
-                  "mails_sent": rows.filter(state="sent", channel="mail").count(),
+                  "mails_sent": OutboxMessage.objects.filter(state="sent", channel="mail",
+                                                             sent_at__gte=MAIL_BEGAN).count(),
                   "duplicates": list(rows.values("channel", "recipient", "template", "context")
                                      .annotate(n=Count("pk")).filter(n__gt=1)
                                      .values_list("recipient", "template", "n"))}))
-""".replace("RUN_BEGAN", repr(run_began)))
+""".replace("RUN_BEGAN", repr(run_began)).replace("MAIL_BEGAN", repr(mail_began)))
         if outbox["pending"] == 0 or time.monotonic() > deadline:
             break
         time.sleep(2)
@@ -499,7 +511,7 @@ print(json.dumps({"customer_numbers": Person.objects.exclude(customer_number=Non
     checks.add(accepted == min(REGISTRATIONS, REGISTER_LIMIT) and accepted + refused == REGISTRATIONS,
                "registration limit shared across instances (Redis)",
                f"{accepted} of {REGISTRATIONS} accepted, {refused} refused "
-               f"(limit {REGISTER_LIMIT} per address and hour)")
+               f"(limit {REGISTER_LIMIT} per address and hour): {refusals or ''}")
     checks.add(logins_ok == LOGINS, "logins and portal pages",
                f"{logins_ok} of {LOGINS} logins with {len(portal_pages)} portal pages each, "
                f"{LOGINS / login_seconds:.2f} logins/s incl. pages")
@@ -507,10 +519,17 @@ print(json.dumps({"customer_numbers": Person.objects.exclude(customer_number=Non
                "no duplicate outbox rows, outbox drained",
                f"{outbox['sent']} sent, {outbox['pending']} pending, {outbox['failed']} failed, "
                f"duplicates per (channel, recipient, template, context): {outbox['duplicates'][:3] or 0}")
-    checks.add(len(message_ids) == len(set(message_ids)) and len(set(message_ids)) == outbox["mails_sent"],
+    known = set(orm(env, """
+import json
+from workpro_plugin.models import OutboxMessage
+from workpro_plugin.services.notify import message_id
+print(json.dumps([message_id(m) for m in OutboxMessage.objects.filter(channel="mail", state="sent")]))
+"""))
+    strangers = [m for m in message_ids if m.strip() not in known]
+    checks.add(len(message_ids) == len(set(message_ids)) == outbox["mails_sent"] and not strangers,
                "no duplicate mails",
-               f"{len(message_ids)} mails written, {len(set(message_ids))} distinct Message-IDs, "
-               f"{outbox['mails_sent']} outbox mails sent")
+               f"{len(message_ids)} mails written during the run, {len(set(message_ids))} distinct Message-IDs, "
+               f"{outbox['mails_sent']} outbox mails marked sent, {len(strangers)} without an outbox row")
     checks.add(not numbers["customer_dups"] and not numbers["contract_dups"], "no duplicate numbers",
                f"{numbers['customer_numbers']} Kundennummern, {numbers['contracts']} Vertragsnummern "
                f"({numbers['people']} people, {numbers['enrollments']} enrollments), duplicates: "
