@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-custom-user bench load install messages check check-security host-check clean
+.PHONY: run test test-custom-user bench load cluster install messages check check-security host-check clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> [1/3] Python environment in $(VENV)"
@@ -57,6 +57,12 @@ bench: install
 # gunicorn on 127.0.0.1 against a throw-away SQLite demo; ~20 s per URL (LOAD_SECONDS).
 load: install
 	$(PY) bench/load.py
+
+# Several machines on this one, without containers: nginx (TLS, X-Accel-Redirect), two gunicorns,
+# two qclusters, PostgreSQL (database workpro_cluster, recreated), Redis (db 8, flushed), moto's S3
+# server; a bounded load run across both instances, then checks printed as PASS/FAIL (bench/cluster.py).
+cluster: install
+	$(PY) bench/cluster.py
 
 messages: install
 	$(PY) scripts/i18n.py

@@ -86,6 +86,9 @@ DEFAULTS = {
     "2FA_LINK_HOURS": 24,
     "2FA_LOCKOUT_MAX_SECONDS": 15 * 60,
     "TRUSTED_PROXIES": (),
+    # Internal location of the reverse proxy for private downloads (X-Accel-Redirect), e.g.
+    # "/_workpro_private/"; empty: the worker streams the file (shared/files.py).
+    "X_ACCEL_REDIRECT": "",
     # --- mail and SMS
     "SMS_BACKEND": lambda: _default_sms_backend(),
     "SMS_GATEWAY_URL": "",

@@ -192,6 +192,36 @@ STORAGES = {
     },
 }
 
+# S3-compatible object storage (django-storages), for several web and worker machines: private
+# documents go to S3_PRIVATE_BUCKET, public media (images, Wagtail documents) to S3_MEDIA_BUCKET.
+# S3_ENDPOINT_URL (empty: AWS), S3_REGION, S3_ADDRESSING_STYLE ("path" for most non-AWS servers);
+# the keys come from boto3's usual sources (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, instance role).
+# Private objects are never public: links are signed and live S3_PRIVATE_URL_SECONDS; with
+# WORKPRO_X_ACCEL_REDIRECT nginx fetches them (deploy/nginx/), else the web worker streams them.
+
+
+def _s3_storage(bucket: str, **options) -> dict:
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": bucket, "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("S3_REGION") or None,
+        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+        "signature_version": os.environ.get("S3_SIGNATURE_VERSION", "s3v4"),
+        "default_acl": None, "file_overwrite": False, **options}}
+
+
+if os.environ.get("S3_PRIVATE_BUCKET"):
+    STORAGES["private"] = _s3_storage(
+        os.environ["S3_PRIVATE_BUCKET"], querystring_auth=True,
+        querystring_expire=int(os.environ.get("S3_PRIVATE_URL_SECONDS", "60")))
+if os.environ.get("S3_MEDIA_BUCKET"):
+    STORAGES["default"] = _s3_storage(os.environ["S3_MEDIA_BUCKET"], querystring_auth=False)
+
+# Private downloads through the reverse proxy: the view checks permissions, then answers with an
+# empty response whose X-Accel-Redirect header names this internal nginx location followed by the
+# file (its storage name on disk, or the signed S3 path); nginx sends the file, the worker is free.
+# Empty (default): the worker streams the file itself. deploy/nginx/workpro.conf: "/_workpro_private/".
+WORKPRO_X_ACCEL_REDIRECT = os.environ.get("WORKPRO_X_ACCEL_REDIRECT", "")
+
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Wagtail ------------------------------------------------------------------

@@ -27,8 +27,17 @@ ALLOWED_HOSTS = SiteHosts(env_list("ALLOWED_HOSTS"))
 # Only for cross-origin posts; forms posted to their own site pass Django's same-origin check.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# HTTPS everywhere (TLS ends at the reverse proxy, which sets X-Forwarded-Proto).
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS everywhere. TLS ends at the reverse proxy, which overwrites X-Forwarded-Proto with the
+# scheme of the client's connection (deploy/nginx/workpro.conf). Django believes that header from
+# whoever sends it, so gunicorn must be reachable only from the proxy (bind to 127.0.0.1 or a private
+# address behind a firewall). SECURE_PROXY_SSL_HEADER names the header ("X-Forwarded-Proto", the
+# default); empty turns it off, e.g. when gunicorn decides the scheme itself with
+# --forwarded-allow-ips (it checks the peer address). X-Forwarded-For is read only from the
+# addresses in TRUSTED_PROXIES (base.py).
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

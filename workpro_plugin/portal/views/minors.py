@@ -156,4 +156,4 @@ def pickup_photo(request, pk: int, contact_id: int):
         enrollment.institution.is_staff_member(request.user) and not needs_second_factor(request.user))
     if not allowed or not pickup.photo:
         raise Http404
-    return private_file_response(pickup.photo.open("rb"), content_type="image/jpeg")
+    return private_file_response(pickup.photo, content_type="image/jpeg")
