@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-custom-user bench load install messages check check-security host-check clean
+.PHONY: run test test-custom-user bench load lighthouse install messages check check-security host-check clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> [1/3] Python environment in $(VENV)"
@@ -57,6 +57,12 @@ bench: install
 # gunicorn on 127.0.0.1 against a throw-away SQLite demo; ~20 s per URL (LOAD_SECONDS).
 load: install
 	$(PY) bench/load.py
+
+# Lighthouse 12 (npx, npm's cache; not needed by `make test`) in headless Chromium on the demo's public
+# pages of two sites, mobile and desktop, against gunicorn with DEBUG off: prints the scores
+# (SEO, best practices, accessibility, performance); exit 1 below SEO or best practices 100.
+lighthouse: install
+	$(PY) bench/lighthouse.py
 
 messages: install
 	$(PY) scripts/i18n.py
