@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-custom-user bench load cluster install messages check check-security host-check clean
+.PHONY: run test test-custom-user bench load cluster lighthouse install messages check check-security host-check clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> [1/3] Python environment in $(VENV)"
@@ -63,6 +63,11 @@ load: install
 # server; a bounded load run across both instances, then checks printed as PASS/FAIL (bench/cluster.py).
 cluster: install
 	$(PY) bench/cluster.py
+# Lighthouse 12 (npx, npm's cache; not needed by `make test`) in headless Chromium on the demo's public
+# pages of two sites, mobile and desktop, against gunicorn with DEBUG off: prints the scores
+# (SEO, best practices, accessibility, performance); exit 1 below SEO or best practices 100.
+lighthouse: install
+	$(PY) bench/lighthouse.py
 
 messages: install
 	$(PY) scripts/i18n.py

@@ -20,6 +20,7 @@ from django.utils import translation
 from . import conf
 from .access import has_admin_access, needs_second_factor
 from .lib.http import is_admin_path
+from .lib.inline_css import allowed_style_sources
 from .portal.guards import ALLOWED_WITH_ISSUED_PASSWORD, must_set_password
 from .services import audit
 from .shared.audit import TWO_FACTOR_OPEN_URL_NAMES, record_denied
@@ -28,7 +29,8 @@ UNSAFE_INLINE = "'unsafe-inline'"
 
 
 class WorkProCSPMiddleware(CSPMiddleware):
-    """django-csp, plus 'unsafe-inline' for script-src/style-src in the Wagtail admin only."""
+    """django-csp, plus 'unsafe-inline' for script-src/style-src in the Wagtail admin only, and
+    the hashes of the stylesheets a public page inlined (lib.inline_css)."""
 
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
@@ -36,6 +38,11 @@ class WorkProCSPMiddleware(CSPMiddleware):
             update = dict(parts.update or {})
             for directive in conf.get("ADMIN_CSP_RELAXED"):
                 update[directive] = [*(update.get(directive) or ()), UNSAFE_INLINE]
+            parts.update = update
+        elif not report_only and (styles := allowed_style_sources(request)):
+            # <style> blocks a public page inlined (lib.inline_css), each allowed by its hash
+            update = dict(parts.update or {})
+            update["style-src"] = [*(update.get("style-src") or ()), *styles]
             parts.update = update
         return parts
 

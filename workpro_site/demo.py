@@ -172,6 +172,7 @@ HORT_FEES = {
 DEMO_OFFERS = {
     "kita-sonnenschein": [
         {"slug": "krippenplatz", "title": "Krippenplatz", "fees": KITA_FEES,
+         "image": ("Krippe im Garten", "Gezeichnetes Krippenhaus mit Garten, Sandkasten und Sonne"),
          "text": "Liebevolle Betreuung für Kinder von 1 bis 3 Jahren in kleinen Gruppen mit fester Bezugserzieherin und sanfter Eingewöhnung nach dem Berliner Modell.",
          "facts": [("Gruppengröße", "8 Kinder, 2 Erzieherinnen"), ("Eingewöhnung", "2 bis 4 Wochen"), ("Verpflegung", "Frühstück, Mittag, Vesper")],
          "faq": [("Ab wann kann mein Kind kommen?", "Ab dem vollendeten ersten Lebensjahr, Aufnahme zum Monatsersten."), ("Brauche ich einen Kita-Gutschein?", "Nein, die Anmeldung erfolgt direkt bei uns.")],
@@ -230,6 +231,7 @@ DEMO_OFFERS = {
 
 DEMO_OFFERS["kita-regenbogen"] = [
     {"slug": "krippe-regenbogenkinder", "title": "Krippe Regenbogenkinder", "fees": KITA_FEES,
+     "image": ("Krippe am Auenwald", "Gezeichnetes Krippenhaus am Waldrand unter einem Regenbogen"),
      "text": "Zwölf Kinder von 1 bis 3 Jahren, drei Erzieherinnen, ein großer Garten am Auenwald.",
      "facts": [("Gruppengröße", "12 Kinder"), ("Eingewöhnung", "Berliner Modell")],
      "faq": [("Wie werden die Plätze vergeben?", "Einmal im Jahr nach dem Kriterienkatalog unten; bei gleicher Punktzahl entscheidet das Los.")],
@@ -295,6 +297,42 @@ def _logo_png(text: str, colour: str) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _offer_picture_png(colour: str, rainbow: bool) -> bytes:
+    """A drawn 1600x900 picture for a demo offer: a house in a garden (a real one would be a photo)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1600, 900), "#bfe3f5")
+    draw = ImageDraw.Draw(image)
+    if rainbow:
+        for step, band in enumerate(("#e53935", "#fb8c00", "#fdd835", "#43a047", "#1e88e5", "#8e24aa")):
+            inset = step * 36
+            draw.arc((150 + inset, 120 + inset, 1450 - inset, 1420 - inset), 180, 360, fill=band, width=36)
+    else:
+        draw.ellipse((1240, 90, 1440, 290), fill="#fdd835")
+    draw.ellipse((-300, 600, 1900, 1400), fill="#7cb342")
+    draw.rectangle((560, 400, 1040, 720), fill="#fff8e1", outline="#5d4037", width=8)
+    draw.polygon([(520, 410), (800, 220), (1080, 410)], fill=colour)
+    draw.rectangle((760, 560, 860, 720), fill="#8d6e63")
+    for left in (610, 900):
+        draw.rectangle((left, 460, left + 90, 540), fill="#81d4fa", outline="#5d4037", width=6)
+    draw.rectangle((180, 740, 420, 800), fill="#ffe082")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _offer_picture(institution: Institution, colour: str, title: str, alt: str):
+    """The image block of a demo offer's body: the picture with its alt text."""
+    ImageModel = get_image_model()
+    collection = Collection.objects.filter(name=institution.name).first() or Collection.get_first_root_node()
+    image = ImageModel(title=title, collection=collection)
+    picture = _offer_picture_png(colour, rainbow="Regenbogen" in institution.name)
+    image.file = ImageFile(io.BytesIO(picture), name=f"angebot-{institution.slug}.png")
+    image.save()
+    image.contextual_alt_text, image.decorative = alt, False
+    return ("image", image)
 
 
 def _keyed(key: str, model, find, create):
@@ -408,7 +446,7 @@ def _ensure_fee_schedule(institution: Institution, spec: dict) -> FeeSchedule:
     return schedule
 
 
-def _ensure_offers(institution: Institution, offer_index: OfferIndexPage) -> None:
+def _ensure_offers(institution: Institution, offer_index: OfferIndexPage, colour: str = "#f2a900") -> None:
     today = date.today()
     year = today.year + (1 if today.month >= 8 else 0)
     created: dict[str, OfferPage] = {}
@@ -433,9 +471,11 @@ def _ensure_offers(institution: Institution, offer_index: OfferIndexPage) -> Non
                 month, day, year_offset = fields[key]
                 fields[key] = date(offer_year + year_offset, month, day)
         schedule = _ensure_fee_schedule(institution, spec["fees"]) if spec.get("fees") else None
+        # One offer per institution shows a picture: its link preview uses it (og:image).
+        picture = [_offer_picture(institution, colour, *spec["image"])] if spec.get("image") else []
         offer = OfferPage(
             title=spec["title"], slug=spec["slug"], fee_schedule=schedule,
-            body=[("text", f"<p>{spec['text']}</p>"),
+            body=[("text", f"<p>{spec['text']}</p>"), *picture,
                   ("facts", {"heading": "Eckdaten", "facts": [{"label": k, "value": v} for k, v in spec["facts"]]}),
                   ("faq", {"heading": "Häufige Fragen", "items": [{"question": q, "answer": f"<p>{a}</p>"} for q, a in spec["faq"]]})],
             contact_name=institution.contact_person, contact_email=institution.email,
@@ -501,7 +541,7 @@ def load_demo(*, port: int = 8000, progress=lambda step: None) -> DemoResult:
         institution.save()
         _ensure_signing_key(institution)
         ensure_staff_groups(institution, collection=collection)
-        _ensure_offers(institution, offer_index)
+        _ensure_offers(institution, offer_index, spec.colour)
         _ensure_apps(institution, offer_index)
         _ensure_canned_replies(institution, offer_index)
         staff = _ensure_user(spec.staff_email, spec.staff_password, first_name="Demo",

@@ -1,5 +1,8 @@
 """What search engines and link previews read (#24): sitemap.xml, robots.txt, meta tags, lang."""
 
+import base64
+import hashlib
+
 import pytest
 from bs4 import BeautifulSoup
 from django.utils import translation
@@ -10,6 +13,11 @@ from workpro_plugin.models import Institution, OfferIndexPage, OfferPage
 pytestmark = pytest.mark.django_db
 
 DEMO_HOSTS = ("127.0.0.1", "localhost")
+# The demo offers with a picture in their body (workpro_site.demo): slug -> (host, alt text).
+PICTURED_OFFERS = {
+    "krippenplatz": ("127.0.0.1", "Gezeichnetes Krippenhaus mit Garten, Sandkasten und Sonne"),
+    "krippe-regenbogenkinder": ("regenbogen.localhost", "Gezeichnetes Krippenhaus am Waldrand unter einem Regenbogen"),
+}
 
 
 def _get(client, host, path="/", port=80, **extra):
@@ -84,28 +92,130 @@ def _demo_pages(host):
 
 @pytest.mark.parametrize("host", DEMO_HOSTS)
 @pytest.mark.parametrize("prefix", ["", "/en"])
-def test_demo_public_pages_have_one_description_one_german_canonical_and_previews(demo, client, host, prefix):
+def test_demo_public_pages_have_one_description_their_own_canonical_and_previews(demo, client, host, prefix):
+    """Each language's page is its own canonical among the hreflang alternates (Google's hreflang
+    guide: a page whose template only is translated; Lighthouse fails a canonical that points to
+    another hreflang URL); x-default is the German page, the content's language."""
     institution, pages = _demo_pages(host)
     for page in pages:
         with translation.override("de"):
             german, path = page.get_full_url(), prefix + page.relative_url(institution.site)
+        english = german.replace(f"{host}:8000/", f"{host}:8000/en/", 1)
+        own = english if prefix == "/en" else german
         head = _head(_get(client, host, path, port=8000))
         assert len(_meta(head, name="description")) == 1, path
         assert _meta(head, name="description")[0].strip()
         assert _meta(head, name="robots") == []
-        assert [link["href"] for link in head.find_all("link", rel="canonical")] == [german]
+        assert [link["href"] for link in head.find_all("link", rel="canonical")] == [own]
         hreflang = {link["hreflang"]: link["href"] for link in head.find_all("link", rel="alternate")}
-        assert hreflang == {"de": german, "x-default": german,
-                            "en": german.replace(f"{host}:8000/", f"{host}:8000/en/", 1)}
-        assert _meta(head, property="og:url") == [german]
+        assert hreflang == {"de": german, "x-default": german, "en": english}
+        assert _meta(head, property="og:url") == [own]
         assert _meta(head, property="og:locale") == ["de_DE"]
         assert _meta(head, property="og:title") == [page.seo_title or page.title]
         assert _meta(head, property="og:description") == _meta(head, name="description")
-        assert _meta(head, name="twitter:card") == ["summary"]
         image = _meta(head, property="og:image")
         assert len(image) == 1 and image[0].startswith(f"http://{host}:8000/media/")
+        assert _meta(head, name="twitter:image") == image
+        if page.slug in PICTURED_OFFERS:  # the offer's own picture, see test_demo_offer_previews_show_...
+            continue
+        assert _meta(head, name="twitter:card") == ["summary"]
         assert int(_meta(head, property="og:image:width")[0]) >= 144
         assert _meta(head, property="og:image:alt") == [f"Logo von {institution.name}"] or prefix == "/en"
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+@pytest.mark.parametrize("slug", sorted(PICTURED_OFFERS))
+def test_demo_offer_previews_show_the_offers_picture_at_1200x630_with_its_alt_text(demo, client, slug, prefix):
+    host, alt = PICTURED_OFFERS[slug]
+    head = _head(_get(client, host, f"{prefix}/angebote/{slug}/", port=8000))
+    offer = OfferPage.objects.get(slug=slug)
+    picture = next(block.value for block in offer.body if block.block_type == "image")
+    rendition = picture.get_rendition("fill-1200x630")
+    assert _meta(head, property="og:image") == [f"http://{host}:8000{rendition.url}"]
+    assert _meta(head, name="twitter:image") == _meta(head, property="og:image")
+    assert (_meta(head, property="og:image:width"), _meta(head, property="og:image:height")) == (["1200"], ["630"])
+    assert _meta(head, property="og:image:alt") == [alt] == _meta(head, name="twitter:image:alt")
+    assert _meta(head, name="twitter:card") == ["summary_large_image"]
+    # the picture is shown in the offer, sized for the screen, with the same alt text
+    image = BeautifulSoup(_get(client, host, f"/angebote/{slug}/", port=8000).content, "html.parser").select_one(
+        "main img.wp-offer-image")
+    assert image["alt"] == alt and "srcset" in image.attrs and image["width"] and image["height"]
+
+
+@pytest.mark.parametrize("host", (*DEMO_HOSTS, "regenbogen.localhost"))
+def test_demo_home_and_index_previews_fall_back_to_the_institutions_logo(demo, client, host):
+    institution = Institution.objects.get(site__hostname=host)
+    logo = institution.logo.get_rendition("fill-600x600")
+    for path in ("/", "/angebote/"):
+        head = _head(_get(client, host, path, port=8000))
+        assert _meta(head, property="og:image") == [f"http://{host}:8000{logo.url}"], path
+        assert _meta(head, property="og:image:alt") == [f"Logo von {institution.name}"]
+        assert _meta(head, name="twitter:card") == ["summary"]
+
+
+def test_a_homepage_hero_image_is_its_preview_and_a_block_without_alt_text_uses_the_title(world, client, make_offer):
+    from wagtail.images import get_image_model
+    from wagtail.images.tests.utils import get_test_image_file
+
+    Image = get_image_model()
+    hero = Image.objects.create(title="Unser Garten", description="Kinder spielen im Garten",
+                                file=get_test_image_file(size=(1400, 800)))
+    home = world.kita.site.root_page.specific
+    home.hero_image = hero
+    home.save_revision().publish()
+    head = _head(_get(client, "kita.test", "/"))
+    assert _meta(head, property="og:image:alt") == ["Kinder spielen im Garten"]
+    assert _meta(head, property="og:image") == [f"http://kita.test{hero.get_rendition('fill-1200x630').url}"]
+    assert _meta(head, name="twitter:card") == ["summary_large_image"]
+
+    untitled = Image.objects.create(title="Gruppenraum", file=get_test_image_file(size=(640, 480)))
+    offer = world.offer
+    untitled.contextual_alt_text, untitled.decorative = "", True
+    offer.body = [("image", untitled)]
+    offer.save_revision().publish()
+    head = _head(_get(client, "kita.test", "/angebote/krippenplatz/"))
+    assert _meta(head, property="og:image:alt") == ["Gruppenraum"]
+    # smaller than 1200x630: cropped to the same shape, never enlarged
+    width, height = int(_meta(head, property="og:image:width")[0]), int(_meta(head, property="og:image:height")[0])
+    assert width <= 640 and abs(width / height - 1200 / 630) < 0.01
+
+
+# --- critical CSS: inlined on public pages, allowed by its hash in the CSP ------------------
+
+def _style_src(response) -> list[str]:
+    directives = (part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    return dict(directives)["style-src"].split()
+
+
+@pytest.mark.parametrize("host", (*DEMO_HOSTS, "regenbogen.localhost"))
+def test_demo_public_pages_inline_both_stylesheets_allowed_by_their_hashes(demo, client, host):
+    _institution, (_home, _index, offer) = _demo_pages(host)
+    for path in ("/", "/angebote/", f"/angebote/{offer.slug}/", "/en/", "/hilfe/"):
+        response = _get(client, host, path, port=8000)
+        head = _head(response)
+        assert head.find_all("link", rel="stylesheet") == [], path
+        styles = [tag.string for tag in head.find_all("style")]
+        assert len(styles) == 2 and ".site-header" in styles[0] and ".wp-offer-card" in styles[1], path
+        sources = _style_src(response)
+        assert "'unsafe-inline'" not in sources and "'self'" in sources
+        for css in styles:  # the browser hashes the text between the tags
+            assert f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'" in sources
+
+
+@pytest.mark.parametrize("path", ["/workpro/konto/anmelden/", "/workpro/konto/passwort-anfordern/"])
+def test_the_portal_links_its_cached_stylesheets_and_keeps_the_strict_policy(demo, client, path):
+    response = _get(client, "127.0.0.1", path, port=8000)
+    head = _head(response)
+    assert [link["href"] for link in head.find_all("link", rel="stylesheet")] == [
+        "/static/css/site.css", "/static/workpro_plugin/css/workpro.css"]
+    assert head.find_all("style") == []
+    assert _style_src(response) == ["'self'"]
+
+
+def test_the_admin_keeps_unsafe_inline_and_gets_no_hashes(admin_client):
+    response = admin_client.get("/admin/")
+    assert "'unsafe-inline'" in _style_src(response)
+    assert not [source for source in _style_src(response) if source.startswith("'sha256-")]
 
 
 def test_an_editor_set_description_is_shown_once(world, client):

@@ -10,8 +10,17 @@ What search engines and link previews read (#24):
   `wagtail start` one does), so the tag adds one only when that is empty: the offer's teaser, the
   page's intro, else a sentence naming the institution;
 - plugin views (the portal, the login) are `noindex`;
-- on a CMS page: one canonical, the German URL, `hreflang` alternates (de, en, x-default), Open
-  Graph and Twitter card tags with the institution's logo; on an offer its JSON-LD.
+- on a CMS page: `hreflang` alternates (de, en, x-default: the content's language) and each
+  language's page its own canonical: `/en/` translates the interface (navigation, the
+  registration form) around the German content, the case Google's hreflang guide names
+  ("only the template is translated"); a canonical pointing to another hreflang URL would tell
+  search engines to drop the English page (Lighthouse: "Points to another hreflang location"). Open
+  Graph and Twitter card tags with the page's picture (an image field such as a homepage's
+  `hero_image`, else the first image block of its body) as a 1200x630 rendition and the
+  picture's alt text, else the institution's logo; on an offer its JSON-LD;
+- on a CMS page (what search engines and link previews lead to) the plugin's stylesheet is
+  inlined, allowed by its hash in the CSP (lib.inline_css); `{% workpro_stylesheet path %}`
+  does the same for a host's own stylesheet. The portal links its stylesheets (cached).
 
 `{% workpro_content_lang %}` marks CMS content: ` lang="de"` when the interface speaks another
 language than the page is written in (`/en/` translates the interface only).
@@ -20,13 +29,18 @@ language than the page is written in (`/en/` translates the interface only).
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import NoReverseMatch
 from django.utils import translation
 from django.utils.html import format_html, strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from wagtail.blocks import StreamValue
+from wagtail.images.models import AbstractImage
 from wagtail.models import Page
 
+from ..lib.inline_css import allow_style, inline_style
 from ..models import OfferPage
 from ..selectors.sites import institution_for_request
 
@@ -34,8 +48,13 @@ register = template.Library()
 
 _RENDERED = "workpro_head_rendered"
 DESCRIPTION_CHARS = 160
-# Open Graph / Twitter "summary" image: square, at least 144 px; 600 px stays sharp on every screen.
-OG_IMAGE_SPEC = "fill-600x600"
+# The page's own picture: Open Graph's recommended 1.91:1 at 1200x630 (Twitter "summary_large_image").
+OG_IMAGE_SPEC = "fill-1200x630"
+# The institution's logo: Twitter "summary" image, square, at least 144 px; 600 px stays sharp.
+OG_LOGO_SPEC = "fill-600x600"
+# Image fields of a page that make its preview picture (a homepage's hero image), in this order.
+PREVIEW_IMAGE_FIELDS = ("social_image", "hero_image", "image")
+PLUGIN_STYLESHEET = "workpro_plugin/css/workpro.css"
 OG_LOCALES = {"de": "de_DE", "en": "en_GB"}
 # Plugin views that search engines may index (everything else in the namespace is the portal).
 INDEXABLE_VIEWS = {"help"}
@@ -83,19 +102,66 @@ def _is_portal_view(request) -> bool:
     return bool(match and "workpro" in match.namespaces and match.url_name not in INDEXABLE_VIEWS)
 
 
-def _og_image(institution, request):
-    logo = getattr(institution, "logo", None)
-    if logo is None:
+def preview_image(page) -> tuple[AbstractImage, str] | None:
+    """(image, alt text) of the page's own picture: an image field (PREVIEW_IMAGE_FIELDS), else
+    the first image block of its body; the alt text the editor gave it there, else the image's
+    description or title."""
+    if page is None:
         return None
+    for attribute in PREVIEW_IMAGE_FIELDS:
+        image = getattr(page, attribute, None)
+        if isinstance(image, AbstractImage):
+            return image, image.default_alt_text
+    body = getattr(page, "body", None)
+    if isinstance(body, StreamValue):
+        for block in body:
+            image = block.value
+            if isinstance(image, AbstractImage):
+                return image, getattr(image, "contextual_alt_text", "") or image.default_alt_text
+    return None
+
+
+def _rendition(image, spec):
     try:
-        rendition = logo.get_rendition(OG_IMAGE_SPEC)
+        return image.get_rendition(spec)
     except Exception:  # noqa: BLE001 - a missing or broken file must not break the page
+        return None
+
+
+def _og_image(page, institution, request):
+    """The link preview's picture: the page's own at 1200x630, else the institution's logo."""
+    rendition, alt, large = None, "", False
+    picture = preview_image(page)
+    if picture is not None:
+        rendition, alt, large = _rendition(picture[0], OG_IMAGE_SPEC), picture[1], True
+    logo = getattr(institution, "logo", None)
+    if rendition is None and logo is not None:
+        rendition, alt, large = _rendition(logo, OG_LOGO_SPEC), _("Logo von %(name)s") % {"name": institution.name}, False
+    if rendition is None:
         return None
     url = rendition.url
     if request is not None and url.startswith("/"):
         url = request.build_absolute_uri(url)
-    return {"url": url, "width": rendition.width, "height": rendition.height,
-            "alt": _("Logo von %(name)s") % {"name": institution.name}}
+    return {"url": url, "width": rendition.width, "height": rendition.height, "alt": alt, "large": large}
+
+
+def _stylesheet(context, path: str) -> str:
+    """A <style> block on a CMS page (allowed by its hash in the CSP), else a cached <link>."""
+    page = context.get("page")
+    request = context.get("request")
+    style = inline_style(path) if isinstance(page, Page) and request is not None else None
+    if style is None:
+        return format_html('<link rel="stylesheet" href="{}">', static(path))
+    allow_style(request, style)
+    # The CSS is the project's own static file, hashed as it is written here: not escaped.
+    return format_html("<style>{}</style>", mark_safe(style.css))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def workpro_stylesheet(context, path):
+    """A host's stylesheet the way WorkPro serves its own: inlined on public CMS pages (no
+    render-blocking request), linked elsewhere. `{% workpro_stylesheet 'css/site.css' %}`"""
+    return _stylesheet(context, path)
 
 
 @register.simple_tag(takes_context=True)
@@ -120,8 +186,11 @@ def workpro_head(context):
     description = (page.search_description if page is not None else "") or meta_description(page, institution)
     urls = _page_urls(page, request) if page is not None else {}
     lang = content_language(page)
-    canonical = urls.get(lang) or next(iter(urls.values()), None)
+    x_default = urls.get(lang) or next(iter(urls.values()), None)
+    canonical = urls.get(_active_language()) or x_default
+    og_image = _og_image(page, institution, request) if page is not None else None
     return render_to_string("workpro_plugin/includes/head.html", {
+        "stylesheet": _stylesheet(context, PLUGIN_STYLESHEET),
         "page": page,
         "offer": offer,
         "institution": institution,
@@ -132,10 +201,11 @@ def workpro_head(context):
         "noindex": page is None and request is not None and _is_portal_view(request),
         "canonical": canonical,
         "alternates": sorted(urls.items()),
-        "x_default": canonical,
+        "x_default": x_default,
         "og_title": (page.seo_title or page.title) if page is not None else "",
         "og_locale": OG_LOCALES.get(lang, lang),
-        "og_image": _og_image(institution, request) if page is not None else None,
+        "og_image": og_image,
+        "twitter_card": "summary_large_image" if og_image and og_image["large"] else "summary",
     })
 
 
