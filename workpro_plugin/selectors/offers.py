@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from ..models import OfferPage
+from ..models import AgeGroup, OfferCategory, OfferPage
+from .institutions import staff_institutions
 
 
 def institution_offers(institutions) -> QuerySet:
@@ -13,3 +14,28 @@ def institution_offers(institutions) -> QuerySet:
     for institution in institutions:
         offers = offers | OfferPage.objects.descendant_of(institution.site.root_page)
     return offers.order_by("title")
+
+
+# --- Angebotskategorien and Altersgruppen (#23) ------------------------------------------------------
+
+def _visible(model, user) -> QuerySet:
+    """Entries `user` sees in the admin: the shared ones (read-only but for superusers) and those of the
+    user's institutions; all for superusers, none for admin users without an institution."""
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return model.objects.select_related("institution")
+    institutions = staff_institutions(user)
+    return (model.objects.filter(Q(institution__isnull=True) | Q(institution__in=institutions))
+            .select_related("institution") if institutions.exists() else model.objects.none())
+
+
+def staff_offer_categories(user) -> QuerySet:
+    return _visible(OfferCategory, user)
+
+
+def staff_age_groups(user) -> QuerySet:
+    return _visible(AgeGroup, user)
+
+
+def category_in_use(category) -> bool:
+    """Whether any offer page (published or draft) has this category: it cannot be deleted then."""
+    return OfferPage.objects.filter(category=category).exists()
