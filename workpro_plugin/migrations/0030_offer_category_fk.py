@@ -11,6 +11,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # With a default, going back can add the key column to a table that has offers (0029 refills it).
+        migrations.AlterField(model_name="offerpage", name="category",
+                              field=models.CharField(default="", max_length=20, verbose_name="Kategorie")),
         migrations.RemoveField(model_name="offerpage", name="category"),
         migrations.RenameField(model_name="offerpage", old_name="category_new", new_name="category"),
         migrations.AlterField(
