@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from wagtail.models import Revision
 
 from ..models import AgeGroup, OfferCategory, OfferPage
 from .institutions import staff_institutions
@@ -37,5 +39,9 @@ def staff_age_groups(user) -> QuerySet:
 
 
 def category_in_use(category) -> bool:
-    """Whether any offer page (published or draft) has this category: it cannot be deleted then."""
-    return OfferPage.objects.filter(category=category).exists()
+    """Whether any offer page has this category, also only in a stored revision (a draft, a scheduled
+    publication, the history an editor may go back to): it cannot be deleted then."""
+    if OfferPage.objects.filter(category=category).exists():
+        return True
+    return Revision.objects.filter(content_type=ContentType.objects.get_for_model(OfferPage),
+                                   content__category=category.pk).exists()
