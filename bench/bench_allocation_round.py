@@ -27,18 +27,20 @@ def run() -> None:
     from tests.factories import make_institution
     from workpro_plugin.allocation import allocate
     from workpro_plugin.lib.users import login_fields
-    from workpro_plugin.models import Enrollment, OfferIndexPage, OfferPage, Person
+    from workpro_plugin.models import Enrollment, OfferCategory, OfferIndexPage, OfferPage, Person
+    from workpro_plugin.models.offer_taxonomy import ensure_default_taxonomy
     from workpro_plugin.services import allocation as svc
 
     children = int(os.environ.get("WORKPRO_BENCH_ROUND_CHILDREN", 1000))
     offer_count = int(os.environ.get("WORKPRO_BENCH_ROUND_OFFERS", 40))
     wishes = int(os.environ.get("WORKPRO_BENCH_ROUND_WISHES", 3))
     rng = random.Random(18)
+    ensure_default_taxonomy()
     kita = make_institution("bench-vergabe", hostname="vergabe.bench")
     index = OfferIndexPage.objects.descendant_of(kita.site.root_page).get()
     offers = []
     for i in range(offer_count):
-        offer = OfferPage(title=f"Krippe {i:03d}", category="betreuung", teaser="Bench",
+        offer = OfferPage(title=f"Krippe {i:03d}", category=OfferCategory.objects.get(institution=None, slug="betreuung"), teaser="Bench",
                           capacity=max(1, int(children * 0.8 / offer_count)))
         index.add_child(instance=offer)
         offers.append(offer)

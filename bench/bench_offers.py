@@ -12,6 +12,7 @@ def run() -> None:
         EnrollmentStatus,
         HelpPage,
         Institution,
+        OfferCategory,
         OfferIndexPage,
         OfferPage,
     )
@@ -22,7 +23,7 @@ def run() -> None:
     index = OfferIndexPage.objects.descendant_of(kita.site.root_page).get()
     existing = OfferPage.objects.child_of(index).count()
     for i in range(existing, 500):
-        offer = OfferPage(title=f"Bench-Angebot {i:03d}", category="betreuung", teaser="Kurzbeschreibung",
+        offer = OfferPage(title=f"Bench-Angebot {i:03d}", category=OfferCategory.objects.get(institution=None, slug="betreuung"), teaser="Kurzbeschreibung",
                           capacity=20, age_min=1, age_max=6)
         index.add_child(instance=offer)
         if i % 5 == 0:

@@ -10,7 +10,16 @@ from wagtail.signals import page_published, page_slug_changed, page_unpublished,
 
 from .lib import hosts
 from .lib.content_cache import invalidate_public_content
-from .models import Enrollment, FeeBracket, FeeSchedule, Institution, OfferSection, Operator
+from .models import (
+    AgeGroup,
+    Enrollment,
+    FeeBracket,
+    FeeSchedule,
+    Institution,
+    OfferCategory,
+    OfferSection,
+    Operator,
+)
 from .selectors.allocation import waiting_enrollments
 from .selectors.chat import register_broadcast_group
 from .services import allocation, audit, institutions
@@ -48,7 +57,7 @@ def _site_id(instance) -> int | None:
             if Enrollment.institution.is_cached(instance):
                 return instance.institution.site_id if instance.institution else None
             return _institution_site_id(instance.institution_id)
-        if isinstance(instance, FeeSchedule):
+        if isinstance(instance, (FeeSchedule, OfferCategory, AgeGroup)):  # shared ones: every site's
             return _institution_site_id(instance.institution_id)
         if isinstance(instance, FeeBracket):
             return _institution_site_id(instance.schedule.institution_id)
@@ -60,7 +69,7 @@ def _site_id(instance) -> int | None:
 
 
 def _watched_models() -> tuple[type, ...]:
-    return (Page, Site, Institution, Enrollment, FeeSchedule, FeeBracket, OfferSection)
+    return (Page, Site, Institution, Enrollment, FeeSchedule, FeeBracket, OfferSection, OfferCategory, AgeGroup)
 
 
 def connect() -> None:

@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.db import transaction
+from django.db.models import F
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
 
@@ -31,12 +32,14 @@ from workpro_plugin.models import (
     FeeSchedule,
     HelpPage,
     Institution,
+    OfferCategory,
     OfferIndexPage,
     OfferPage,
     OfferSection,
     Operator,
     Person,
 )
+from workpro_plugin.models.offer_taxonomy import ensure_default_taxonomy
 from workpro_plugin.services import pades, signatures
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_site.demo_allocation import ensure_allocation_demo
@@ -473,6 +476,9 @@ def _ensure_offers(institution: Institution, offer_index: OfferIndexPage, colour
         schedule = _ensure_fee_schedule(institution, spec["fees"]) if spec.get("fees") else None
         # One offer per institution shows a picture: its link preview uses it (og:image).
         picture = [_offer_picture(institution, colour, *spec["image"])] if spec.get("image") else []
+        ensure_default_taxonomy()
+        fields["category"] = OfferCategory.objects.for_institution(institution).filter(
+            slug=fields["category"]).order_by(F("institution").desc(nulls_last=True)).first()
         offer = OfferPage(
             title=spec["title"], slug=spec["slug"], fee_schedule=schedule,
             body=[("text", f"<p>{spec['text']}</p>"), *picture,

@@ -8,6 +8,12 @@ def make_offer(institution, title="Krippenplatz", **fields):
 
     index = OfferIndexPage.objects.descendant_of(institution.site.root_page).get()
     fields.setdefault("category", "betreuung")
+    if isinstance(fields["category"], str):  # a slug: the shared category (recreated if a flush removed it)
+        from workpro_plugin.models import OfferCategory
+        from workpro_plugin.models.offer_taxonomy import ensure_default_taxonomy
+
+        ensure_default_taxonomy()
+        fields["category"] = OfferCategory.objects.get(institution=None, slug=fields["category"])
     fields.setdefault("teaser", f"Kurzbeschreibung {title}")
     offer = OfferPage(title=title, **fields)
     index.add_child(instance=offer)

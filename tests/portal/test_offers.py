@@ -80,9 +80,15 @@ def test_editors_can_add_offers_only_in_their_institution(demo, client):
     assert edit_other.status_code in (302, 403)
 
 
+def _betreuung() -> str:
+    """The id of the shared category "Betreuung" (migration 0029), as the page form posts it."""
+    from workpro_plugin.models import OfferCategory
+    return str(OfferCategory.objects.get(institution=None, slug="betreuung").pk)
+
+
 def _admin_add_offer(client, parent, **overrides):
     data = {
-        "title": "Neues Angebot", "slug": "neues-angebot", "category": "betreuung",
+        "title": "Neues Angebot", "slug": "neues-angebot", "category": _betreuung(),
         "teaser": "Kurz", "body-count": "0", "questions-count": "0", "contract_return_days": "14",
         "interview_required": "on",
         "application_sections-TOTAL_FORMS": "0", "application_sections-INITIAL_FORMS": "0",

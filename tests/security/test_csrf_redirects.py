@@ -75,6 +75,18 @@ def _criterion(w):
                                            defaults={"label": "Härtefall", "points": 30})[0]
 
 
+def _category(w):
+    from workpro_plugin.models import OfferCategory
+
+    return OfferCategory.objects.get_or_create(institution=w.kita, slug="csrf", defaults={"name": "CSRF"})[0]
+
+
+def _age_group(w):
+    from workpro_plugin.models import AgeGroup
+
+    return AgeGroup.objects.get_or_create(institution=w.kita, slug="csrf", defaults={"name": "CSRF", "min_age": 1})[0]
+
+
 def _round(w):
     from django.utils import timezone
 
@@ -93,6 +105,7 @@ def _kwargs(w) -> dict:
     modeladmin = {"enrollment": e.pk, "person": w.me.pk, "institution": w.kita.pk, "operator": w.kita.operator_id,
                   "outboxmessage": OutboxMessage.objects.first().pk, "addonbooking": w.booking.pk, "app": w.app.pk,
                   "cannedreply": w.canned.pk, "criterion": _criterion(w).pk,
+                  "offercategory": _category(w).pk, "agegroup": _age_group(w).pk,
                   "auditevent": AuditEvent.objects.first().pk if AuditEvent.objects.exists() else 1}
     table = {
         "workpro:account": ("holder", [{}]), "workpro:login": (None, [{}]), "workpro:logout": ("holder", [{}]),

@@ -149,9 +149,15 @@ def test_new_schedule_belongs_to_one_of_the_users_institutions(fees, client):
 
 # --- the offer page ------------------------------------------------------------------------------
 
+def _betreuung() -> str:
+    """The id of the shared category "Betreuung" (migration 0029), as the page form posts it."""
+    from workpro_plugin.models import OfferCategory
+    return str(OfferCategory.objects.get(institution=None, slug="betreuung").pk)
+
+
 def _offer_data(schedule, **overrides):
     data = {
-        "title": "Neues Angebot", "slug": "neues-angebot", "category": "betreuung",
+        "title": "Neues Angebot", "slug": "neues-angebot", "category": _betreuung(),
         "teaser": "Kurz", "body-count": "0", "questions-count": "0", "contract_return_days": "14", "interview_required": "on",
         "application_sections-TOTAL_FORMS": "0", "application_sections-INITIAL_FORMS": "0",
         "application_sections-MIN_NUM_FORMS": "0", "application_sections-MAX_NUM_FORMS": "1000",

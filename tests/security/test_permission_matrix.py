@@ -39,6 +39,7 @@ from tests.factories import enrollment_in, make_child, make_user, pdf_bytes, req
 from tests.helpers import HOST, walk_urls
 from tests.security_figures import note
 from workpro_plugin.models import (
+    AgeGroup,
     AllocationRound,
     App,
     CannedReply,
@@ -49,6 +50,7 @@ from workpro_plugin.models import (
     FeeBracket,
     FeeSchedule,
     Guardian,
+    OfferCategory,
     Operator,
     OutboxMessage,
     PickupPerson,
@@ -114,7 +116,7 @@ def _contract_set(w: World, key: str, *, institution, offer, addon, holder, part
                         conv=None, member_msg=None, participant_msg=None, staff_msg=None, attachment_doc=None,
                         oconv=None, oconv_msg=None, oconv_starter=None, offer_attachment_doc=None,
                         booking=None, app=None, assignment=None, emergency=None, pickup=None, canned=None,
-                        criterion=None, round=None)
+                        criterion=None, round=None, category=None, age_group=None)
     s.restricted_doc = Document.objects.create(enrollment=enrollment, owner=participant, kind="contract_offer",
                                                title="Angebot", file=ContentFile(pdf_bytes(), name="angebot.pdf"))
     s.participant_doc = Document.objects.create(enrollment=enrollment, owner=participant, kind="invitation",
@@ -140,6 +142,10 @@ def _contract_set(w: World, key: str, *, institution, offer, addon, holder, part
                                               body="Hallo {vorname}, danke für Ihre Nachricht.")
         s.criterion = Criterion.objects.create(institution=institution, kind="hardship", label=f"Härtefall {key}",
                                                points=30)
+        s.category = OfferCategory.objects.create(institution=institution, slug=f"eigen-{key.lower()}",
+                                                  name=f"Eigene Kategorie {key}")
+        s.age_group = AgeGroup.objects.create(institution=institution, slug=f"eigen-{key.lower()}",
+                                              name=f"Eigene Altersgruppe {key}", min_age=1, max_age=3)
         s.round = AllocationRound.objects.create(title=f"Vergaberunde {key}", stichtag=today)
         s.round.offers.set([offer])
     if oconv_by:
@@ -549,7 +555,8 @@ def _modeladmin(model: str, *, list_rule, inspect_rule, create=None, edit=None, 
     prefix = f"workpro_plugin_{model}_modeladmin_"
     obj = {"enrollment": "enrollment", "person": "person", "addonbooking": "booking", "app": "app",
            "outboxmessage": "outbox", "auditevent": "audit", "institution": "institution",
-           "cannedreply": "canned", "criterion": "criterion"}.get(model)
+           "cannedreply": "canned", "criterion": "criterion", "offercategory": "category",
+           "agegroup": "age_group"}.get(model)
     fill = (lambda s: [("operator", {"instance_pk": Operator.objects.get().pk}, {})]) if model == "operator" \
         else one(obj, "instance_pk")
     rows = {
@@ -787,6 +794,14 @@ RULES: dict[str, U] = {
                   edit=_staff(200), delete=_staff(200), history=_staff(200)),
     # Kriterienkatalog: like the Textbausteine, per institution.
     **_modeladmin("criterion", list_rule=STAFF_LIST, inspect_rule=None,
+                  create=admin(lambda c: 200 if c.role in STAFF else "denied"),
+                  edit=_staff(200), delete=_staff(200), history=_staff(200)),
+    # Angebotskategorien and Altersgruppen (#23): like the Kriterienkatalog for the institution's own entries
+    # (the shared ones, read-only for staff, are covered in tests/backoffice/test_offer_taxonomy.py).
+    **_modeladmin("offercategory", list_rule=STAFF_LIST, inspect_rule=None,
+                  create=admin(lambda c: 200 if c.role in STAFF else "denied"),
+                  edit=_staff(200), delete=_staff(200), history=_staff(200)),
+    **_modeladmin("agegroup", list_rule=STAFF_LIST, inspect_rule=None,
                   create=admin(lambda c: 200 if c.role in STAFF else "denied"),
                   edit=_staff(200), delete=_staff(200), history=_staff(200)),
     **_modeladmin("outboxmessage", list_rule=superuser_only(), inspect_rule=superuser_only()),

@@ -20,6 +20,7 @@ from .enrollments import EnrollmentAdmin
 from .export import with_safe_export
 from .helpers import declared_params_only
 from .institutions import InstitutionAdmin, OperatorAdmin
+from .offer_taxonomy import AgeGroupAdmin, OfferCategoryAdmin
 from .outbox import OutboxAdmin
 from .people import PersonAdmin
 
@@ -43,7 +44,8 @@ class WorkProAdminGroup(ModelAdminGroup):
     menu_icon = "clipboard-list"
     menu_order = 200
     items = (EnrollmentAdmin, PersonAdmin, InstitutionAdmin, OperatorAdmin, OutboxAdmin,
-             AddonBookingAdmin, AppAdmin, CannedReplyAdmin, CriterionAdmin, AuditEventAdmin)
+             AddonBookingAdmin, AppAdmin, CannedReplyAdmin, CriterionAdmin, OfferCategoryAdmin, AgeGroupAdmin,
+             AuditEventAdmin)
 
     def get_admin_urls_for_registration(self):
         return decorate_urlpatterns(list(super().get_admin_urls_for_registration()), audit_denials)

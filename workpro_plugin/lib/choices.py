@@ -6,26 +6,40 @@ keeps working); code that only needs a status value imports this module instead 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # --- offers ---
 
-class OfferCategory(models.TextChoices):
-    AUSBILDUNG = "ausbildung", _("Ausbildung")
-    UMSCHULUNG = "umschulung", _("Umschulung")
-    WEITERBILDUNG = "weiterbildung", _("Weiterbildung")
-    SPRACHKURS = "sprachkurs", _("Sprachkurs")
-    BETREUUNG = "betreuung", _("Betreuung")
-    WOHNEN = "wohnen", _("Wohnen")
-    ZUSATZLEISTUNG = "zusatzleistung", _("Zusatzleistung")
+class SchemaType(models.TextChoices):
+    """The schema.org type an offer category maps to in the page's structured data (JSON-LD)."""
+
+    COURSE = "Course", _("Kurs (Course)")
+    PROGRAM = "EducationalOccupationalProgram", _("Aus- oder Weiterbildungsgang (EducationalOccupationalProgram)")
+    SERVICE = "Service", _("Dienstleistung, z. B. Betreuung oder Wohnen (Service)")
 
 
-COURSE_CATEGORIES = {
-    OfferCategory.AUSBILDUNG, OfferCategory.UMSCHULUNG, OfferCategory.WEITERBILDUNG, OfferCategory.SPRACHKURS,
-}
+EDUCATIONAL_SCHEMA_TYPES = {SchemaType.COURSE, SchemaType.PROGRAM}
+
+# The categories and age groups every installation starts with (shared by all institutions; editors add
+# their own in the admin). Migration 0029 created them from the former fixed lists; the demo and the test
+# factories recreate them where a flushed database lost them. (slug, name, English name, type / ages)
+DEFAULT_OFFER_CATEGORIES = (
+    ("ausbildung", "Ausbildung", "Vocational training", SchemaType.COURSE),
+    ("umschulung", "Umschulung", "Retraining", SchemaType.COURSE),
+    ("weiterbildung", "Weiterbildung", "Further education", SchemaType.COURSE),
+    ("sprachkurs", "Sprachkurs", "Language course", SchemaType.COURSE),
+    ("betreuung", "Betreuung", "Childcare", SchemaType.SERVICE),
+    ("wohnen", "Wohnen", "Housing", SchemaType.SERVICE),
+    ("zusatzleistung", "Zusatzleistung", "Additional service", SchemaType.SERVICE),
+)
+DEFAULT_AGE_GROUPS = (
+    ("u3", "Kinder unter 3 Jahren", "Children under 3", 0, 2),
+    ("3-6", "Kinder von 3 bis 6 Jahren", "Children aged 3 to 6", 3, 6),
+    ("6-12", "Schulkinder (6 bis 12 Jahre)", "School children (6 to 12)", 6, 12),
+    ("12-17", "Jugendliche (12 bis 17 Jahre)", "Young people (12 to 17)", 12, 17),
+    ("18+", "Erwachsene (ab 18 Jahren)", "Adults (18 and over)", 18, None),
+)
 
 
 class ApplicationSection(models.TextChoices):
@@ -42,26 +56,6 @@ class ApplicationSection(models.TextChoices):
 class SectionPhase(models.IntegerChoices):
     BEFORE_APPLICATION = 1, _("Vor dem Absenden der Bewerbung")
     AS_CANDIDATE = 2, _("Als Kandidat (vor der Einstufung)")
-
-
-@dataclass(frozen=True)
-class AgeGroup:
-    code: str
-    label: str
-    min_age: int
-    max_age: int | None
-
-
-AGE_GROUPS = [
-    AgeGroup("u3", _("Kinder unter 3 Jahren"), 0, 2),
-    AgeGroup("3-6", _("Kinder von 3 bis 6 Jahren"), 3, 6),
-    AgeGroup("6-12", _("Schulkinder (6 bis 12 Jahre)"), 6, 12),
-    AgeGroup("12-17", _("Jugendliche (12 bis 17 Jahre)"), 12, 17),
-    AgeGroup("18+", _("Erwachsene (ab 18 Jahren)"), 18, None),
-]
-
-
-AGE_GROUPS_BY_CODE = {group.code: group for group in AGE_GROUPS}
 
 
 # --- enrollments ---

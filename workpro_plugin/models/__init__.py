@@ -1,5 +1,4 @@
 from ..lib.choices import (
-    AGE_GROUPS,
     CLOSED_STATUSES,
     OPEN_STATUSES,
     PLACE_HOLDING_STATUSES,
@@ -10,7 +9,7 @@ from ..lib.choices import (
     AuditAction,
     DecisionBasis,
     EnrollmentStatus,
-    OfferCategory,
+    SchemaType,
     SectionPhase,
 )
 from .audit import AuditEvent
@@ -19,8 +18,9 @@ from .chat import CannedReply, Conversation, ConversationEvent, ConversationRead
 from .enrollment import Document, Enrollment, EnrollmentLog, EnrollmentSection, FeePeriod
 from .fees import FeeBracket, FeeSchedule
 from .institutions import Institution, Operator
-from .operations import Heartbeat
+from .offer_taxonomy import AgeGroup, OfferCategory
 from .offers import OfferIndexPage, OfferPage, OfferSection
+from .operations import Heartbeat
 from .outbox import OutboxMessage
 from .pages import HelpPage
 from .people import ISSUED_PASSWORD_VALIDITY, Guardian, LoginChange, NumberSequence, Person
@@ -48,7 +48,8 @@ __all__ = [
     "LoginChange",
     "OutboxMessage",
     "Person",
-    "AGE_GROUPS",
+    "AgeGroup",
+    "SchemaType",
     "PLACE_HOLDING_STATUSES",
     "PLACE_TAKING_STATUSES",
     "PLACE_TAKING_TRANSITIONS",

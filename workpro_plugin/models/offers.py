@@ -28,19 +28,19 @@ from wagtail.search import index
 
 from ..blocks import OfferBodyBlock, OfferQuestionsBlock
 from ..lib.choices import (
-    COURSE_CATEGORIES,
-    AgeGroup,
     ApplicationSection,
-    OfferCategory,
+    SchemaType,
     SectionPhase,
     holds_place,
 )
 from ..lib.content_cache import content_generation
+from ..lib.form_fields import ModelChoiceField
 from ..lib.questions import QUESTION_SECTIONS, definitions_of, section_for_phase
 from ..lib.sections import optional_question_choices
 from .allocation import Criterion
 from .fees import FeeSchedule
 from .institutions import Institution
+from .offer_taxonomy import AgeGroup, OfferCategory
 from .page_forms import OfferFilterForm, RegistrationForm
 from .pages import HostParentPageMixin
 from .texts import TERM_FEATURES
@@ -85,8 +85,9 @@ class OfferIndexPage(HostParentPageMixin, Page):
 
     def listing(self, request) -> dict:
         """The filtered, paginated offers of this index for one request."""
-        form = OfferFilterForm(request.GET or None)
-        offers = self.offers()
+        site = self.get_site()
+        form = OfferFilterForm(request.GET or None, site=site)
+        offers = self.offers().select_related("category")
         if form.is_valid():
             offers = form.filter(offers)
         offers = offers.with_places_taken().order_by(F("starts_on").asc(nulls_first=True), "title")
@@ -167,6 +168,13 @@ class OfferPageForm(WagtailAdminPageForm):
         field = self.fields.get("addon_for")
         if field is not None:
             field.queryset = self._bookable_offers()
+        field = self.fields.get("category")
+        if field is not None:  # an id beyond 64 bits is an invalid choice, not a 500 (lib.form_fields)
+            self.fields["category"] = ModelChoiceField(
+                queryset=self._choosable_categories(), label=field.label, help_text=field.help_text,
+                widget=field.widget, required=True, empty_label=field.empty_label, error_messages={
+                    "invalid_choice": _("Bitte wählen Sie eine Kategorie Ihrer Einrichtung."),
+                    "required": _("Bitte wählen Sie eine Kategorie.")})
 
     def _site_root(self):
         parent = getattr(self, "parent_page", None)
@@ -184,6 +192,13 @@ class OfferPageForm(WagtailAdminPageForm):
             return OfferPage.objects.none()
         offers = OfferPage.objects.descendant_of(root).filter(is_addon=False).order_by("title")
         return offers.exclude(pk=self.instance.pk) if self.instance.pk else offers
+
+    def _choosable_categories(self):
+        """The shared categories and those of the page's own institution; a forged id of another
+        institution's category is refused as a choice the field does not have."""
+        root = self._site_root()
+        institution = Institution.objects.filter(site__root_page=root).first() if root else None
+        return OfferCategory.objects.for_institution(institution)
 
     def clean_omitted_questions(self) -> str:
         return ",".join(self.cleaned_data.get("omitted_questions") or [])
@@ -247,7 +262,9 @@ class OfferPageForm(WagtailAdminPageForm):
 class OfferPage(Page):
     """A service an institution publishes; visitors register for it."""
 
-    category = models.CharField(_("Kategorie"), max_length=20, choices=OfferCategory.choices)
+    category = models.ForeignKey(
+        "workpro_plugin.OfferCategory", verbose_name=_("Kategorie"), on_delete=models.PROTECT, related_name="offers",
+        help_text=_("Die Kategorien verwalten Sie unter „WorkPro“ › „Angebotskategorien“."))
     teaser = models.TextField(_("Kurzbeschreibung"), max_length=300,
                               help_text=_("Erscheint in der Angebotsübersicht (höchstens 300 Zeichen)."))
     body = StreamField(OfferBodyBlock(), verbose_name=_("Beschreibung"), blank=True)
@@ -511,7 +528,8 @@ class OfferPage(Page):
     def structured_data(self, request=None) -> dict:
         """schema.org JSON-LD: a Course for education offers, a Service otherwise."""
         institution = self.get_institution(request)
-        provider = {"@type": "EducationalOrganization" if self.category in COURSE_CATEGORIES else "Organization"}
+        category = self.category
+        provider = {"@type": "EducationalOrganization" if category.is_educational else "Organization"}
         if institution:
             provider.update(name=institution.name, telephone=institution.phone or None,
                             email=institution.email or None)
@@ -522,13 +540,13 @@ class OfferPage(Page):
         url = self.get_full_url(request)
         data = {
             "@context": "https://schema.org",
-            "@type": "Course" if self.category in COURSE_CATEGORIES else "Service",
+            "@type": category.schema_type,
             "name": self.title,
             "description": self.teaser,
             "url": url,
             "provider": provider,
         }
-        if self.category in COURSE_CATEGORIES:
+        if category.schema_type == SchemaType.COURSE:
             instance = {"@type": "CourseInstance", "courseMode": "onsite"}
             if self.starts_on:
                 instance["startDate"] = self.starts_on.isoformat()
@@ -537,8 +555,18 @@ class OfferPage(Page):
             if self.location:
                 instance["location"] = {"@type": "Place", "name": self.location}
             data["hasCourseInstance"] = instance
+        elif category.schema_type == SchemaType.PROGRAM:
+            data["educationalProgramMode"] = "onsite"
+            if self.starts_on:
+                data["startDate"] = self.starts_on.isoformat()
+            if self.ends_on:
+                data["endDate"] = self.ends_on.isoformat()
+            if self.duration:
+                data["timeToComplete"] = self.duration
+            if self.location:
+                data["location"] = {"@type": "Place", "name": self.location}
         else:
-            data["serviceType"] = self.get_category_display()
+            data["serviceType"] = category.name
             if self.location:
                 data["areaServed"] = self.location
         offer = {"@type": "Offer"}

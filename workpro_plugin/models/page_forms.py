@@ -11,8 +11,8 @@ from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ..lib.choices import AGE_GROUPS, AGE_GROUPS_BY_CODE, OfferCategory
 from ..lib.form_fields import NAME_MAX, clean_name
+from .offer_taxonomy import AgeGroup, OfferCategory
 
 
 class RegistrationForm(forms.Form):
@@ -70,10 +70,16 @@ class OfferFilterForm(forms.Form):
     freie_plaetze = forms.BooleanField(label=_("nur mit freien Plätzen"), required=False)
     offen = forms.BooleanField(label=_("nur mit offener Anmeldung"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, site=None, **kwargs):
+        """The categories and age groups are the shared ones and those of the institution of `site`; where
+        an institution's own entry has the slug of a shared one, its own wins."""
         super().__init__(*args, **kwargs)
-        self.fields["kategorie"].choices = [("", _("Alle Kategorien")), *OfferCategory.choices]
-        self.fields["alter"].choices = [("", _("Alle Altersgruppen"))] + [(g.code, g.label) for g in AGE_GROUPS]
+        self.categories = _by_slug(OfferCategory.objects.for_site(site))
+        self.age_groups = _by_slug(AgeGroup.objects.for_site(site))
+        self.fields["kategorie"].choices = [("", _("Alle Kategorien"))] + [
+            (slug, category.label) for slug, category in self.categories.items()]
+        self.fields["alter"].choices = [("", _("Alle Altersgruppen"))] + [
+            (slug, group.label) for slug, group in self.age_groups.items()]
 
     def has_filters(self) -> bool:
         return any(self.cleaned_data.get(name) for name in self.fields)
@@ -81,9 +87,9 @@ class OfferFilterForm(forms.Form):
     def filter(self, offers):
         data = self.cleaned_data
         if data.get("kategorie"):
-            offers = offers.filter(category=data["kategorie"])
+            offers = offers.filter(category=self.categories[data["kategorie"]])
         if data.get("alter"):
-            offers = offers.for_age_group(AGE_GROUPS_BY_CODE[data["alter"]])
+            offers = offers.for_age_group(self.age_groups[data["alter"]])
         if data.get("beginn_ab"):
             offers = offers.filter(
                 models.Q(starts_on__gte=data["beginn_ab"]) | models.Q(rolling_admission=True)
@@ -95,6 +101,15 @@ class OfferFilterForm(forms.Form):
         if data.get("q"):
             offers = offers.filter(pk__in=matching_pks(offers.model, data["q"]))
         return offers
+
+
+def _by_slug(entries) -> dict:
+    """{slug: entry} in the list's order; an institution's own entry replaces a shared one of the same slug."""
+    found: dict = {}
+    for entry in entries:
+        if entry.slug not in found or entry.institution_id is not None:
+            found[entry.slug] = entry
+    return found
 
 
 def matching_pks(model, query: str):

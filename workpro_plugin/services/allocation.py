@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from .. import conf
 from ..allocation import allocate
 from ..lib.choices import (
-    AGE_GROUPS,
     ALLOCATION_POOL_STATUSES,
     PLACE_HOLDING_STATUSES,
     AllocationOutcome,
@@ -38,6 +37,7 @@ from ..lib.choices import (
 from ..lib.formats import format_date
 from ..lib.http import client_ip
 from ..models import (
+    AgeGroup,
     AllocationResult,
     AllocationRound,
     AuditEvent,
@@ -765,12 +765,14 @@ def unmet_demand(institutions) -> list[dict]:
     pool = Enrollment.objects.filter(institution__in=institutions, status__in=ALLOCATION_POOL_STATUSES).select_related(
         "institution", "participant", "offer")
     latest = latest_results(e.pk for e in pool)
+    groups: dict[int, list] = {}  # institution id -> its age groups (the shared ones and its own)
     for enrollment in pool:
         result = latest.get(enrollment.pk)
         if result is None or result.outcome != O.WAITING:
             continue
         age = enrollment.participant.age_on(result.round.stichtag) if enrollment.participant else None
-        group = next((g for g in AGE_GROUPS if age is not None and g.min_age <= age
-                      and (g.max_age is None or age <= g.max_age)), None)
+        if enrollment.institution_id not in groups:
+            groups[enrollment.institution_id] = list(AgeGroup.objects.for_institution(enrollment.institution))
+        group = next((g for g in groups[enrollment.institution_id] if g.contains(age)), None)
         rows[(enrollment.institution.name, str(group.label) if group else _("unbekannt"))] += 1
     return [{"institution": i, "age_group": g, "waiting": n} for (i, g), n in sorted(rows.items())]

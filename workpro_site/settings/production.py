@@ -7,9 +7,9 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
 from workpro_plugin.lib.hosts import SiteHosts
 
+from .base import *  # noqa: F401,F403
 from .base import env_bool, env_list
 
 DEBUG = False
