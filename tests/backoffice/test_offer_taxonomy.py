@@ -141,7 +141,7 @@ def test_the_model_refuses_a_taken_slug_in_german(tax):
 def _offer_form_data(category) -> dict:
     return {
         "title": "Neues Angebot", "slug": "neues-angebot", "category": str(category),
-        "teaser": "Kurz", "body-count": "0", "contract_return_days": "14", "interview_required": "on",
+        "teaser": "Kurz", "body-count": "0", "questions-count": "0", "contract_return_days": "14", "interview_required": "on",
         "application_sections-TOTAL_FORMS": "0", "application_sections-INITIAL_FORMS": "0",
         "application_sections-MIN_NUM_FORMS": "0", "application_sections-MAX_NUM_FORMS": "1000",
         "action-publish": "publish",

@@ -28,7 +28,10 @@ from tests.factories import make_user
 from tests.factories.documents import pdf_bytes
 from workpro_plugin.models import Document
 
-pytestmark = pytest.mark.skipif(nginx.NGINX is None, reason="nginx is not installed")
+# Serialized rollback like every other transactional test: a plain flush would re-create the content
+# types, and the next test restoring its serialized rows would collide with them.
+pytestmark = [pytest.mark.skipif(nginx.NGINX is None, reason="nginx is not installed"),
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -64,7 +67,7 @@ def _database_env(tmp_path: Path) -> dict:
 
 
 @pytest.fixture
-def stack(transactional_db, tmp_path, static_root, tls, client):
+def stack(tmp_path, static_root, tls, client):
     """A document for a parent, a logged-in session, then gunicorn and nginx on free ports."""
     private_root = Path(settings.STORAGES["private"]["OPTIONS"]["location"])
     holder = make_user("eltern-nginx@example.org")

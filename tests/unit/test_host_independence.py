@@ -135,7 +135,9 @@ def _global_state_offences(source: str, name: str) -> list[str]:
 
 # The plugin's own entries, not a library's: apps.py puts empty stand-ins for workpro_plugin.urls and
 # .wagtail_hooks into sys.modules while required apps are missing (workpro.E020), so `check` can run.
-OWN_STATE = {"sys.modules[name]"}
+# The qcluster command is its own process's entry point: like django_q's command it hands `--name` to
+# the cluster through the environment, in that process only.
+OWN_STATE = {"sys.modules[name]", "os.environ['Q_CLUSTER_NAME']"}
 
 
 def test_the_scan_finds_process_wide_state():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
 
 from ..lib import mail_texts
 from ..lib.choices import AuditAction
@@ -87,8 +88,6 @@ def mail_text_save(*, institution, event: str, texts: dict[str, dict[str, str]],
 def clean_rich_text(html: str) -> str:
     """Rich text as the editor can make it: Wagtail's whitelister keeps only the elements and attributes
     of the term features (the PDF renderer must never see e.g. an <img> with a file: URL or a script)."""
-    from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
-
     if not (html or "").strip():
         return ""
     return EditorHTMLConverter(features=TERM_FEATURES).whitelister.clean(html)
