@@ -21,7 +21,7 @@ django.setup()
 from django.utils import timezone  # noqa: E402
 from wagtail.models import Site  # noqa: E402
 
-from workpro_plugin.models import Institution, OfferIndexPage, OfferPage, Operator  # noqa: E402
+from workpro_plugin.models import Institution, OfferCategory, OfferIndexPage, OfferPage, Operator  # noqa: E402
 
 site = Site.objects.get(is_default_site=True)
 home = site.root_page.specific
@@ -47,7 +47,8 @@ today = timezone.localdate()
 offer = OfferPage.objects.child_of(index).filter(slug="krippenplatz").first()
 if offer is None:
     offer = OfferPage(
-        title="Krippenplatz", slug="krippenplatz", category="betreuung",
+        title="Krippenplatz", slug="krippenplatz",
+        category=OfferCategory.objects.get(institution=None, slug="betreuung"),  # shared, from migration 0034
         teaser="Betreuung für Kinder bis drei Jahre.", capacity=10, age_min=0, age_max=3,
         starts_on=today + timedelta(days=60), ends_on=today + timedelta(days=800),
         applications_open_from=today - timedelta(days=10), applications_close_on=today + timedelta(days=30),
