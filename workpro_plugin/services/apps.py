@@ -82,7 +82,7 @@ def app_assign(*, app: App, by, participant: Person | None = None, offer: OfferP
     if (participant is None) == (offer is None):
         raise AppError(_("Bitte wählen Sie entweder ein Angebot oder einen Teilnehmer."))
     with transaction.atomic():
-        app = App.objects.select_for_update().select_related("institution__site").get(pk=app.pk)
+        app = App.objects.select_for_update(of=("self",)).select_related("institution__site").get(pk=app.pk)
         if not may_manage(by, app):
             raise AppError(_("Diese Aktion ist Ihnen nicht erlaubt."))
         if offer is not None and not assignable_offers(app).filter(pk=offer.pk).exists():

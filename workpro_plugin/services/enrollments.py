@@ -266,7 +266,8 @@ def release_ended_contracts(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     now = timezone.now()
     with transaction.atomic():
-        ended = list(Enrollment.objects.select_for_update().filter(
+        # of=("self",): the participant is a nullable join, and PostgreSQL cannot lock an outer join.
+        ended = list(Enrollment.objects.select_for_update(of=("self",)).filter(
             status=S.RATIFIZIERT, contract_end__lt=today, contract_ended_at__isnull=True
         ).select_related("participant"))
         Enrollment.objects.filter(pk__in=[e.pk for e in ended]).update(contract_ended_at=now)
