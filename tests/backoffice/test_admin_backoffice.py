@@ -304,3 +304,23 @@ def test_institution_list_and_offer_filter_do_not_grow_with_the_institutions(off
         make_offer(make_institution(f"kita-{i}", name=f"KiTa {i}"), f"Angebot {i}")
     (institutions, _), (enrollments, listing) = [queries(url) for url in ("/admin/workpro_plugin/institution/", LIST)]
     assert [institutions, enrollments] == two
+
+
+def _offer_filter_choices(response) -> set[str]:
+    soup = BeautifulSoup(response.content, "html.parser")
+    return {a.get_text(strip=True) for a in soup.select("a[href*='angebot=']")}
+
+
+def test_offer_filter_lists_the_offers_of_the_users_institutions_only(office):
+    """The filter sidebar appears once the list has rows (modeladmin hides it on an empty list): the
+    superuser sees every institution's offers, staff their own institution's, in one query each."""
+    from tests.factories import make_institution, make_offer
+
+    enrollment_in(S.BEWERBER, offer=office.offer, institution=office.kita, holder=office.holder)
+    institutions = [make_institution(f"kita-f{i}", name=f"KiTa F{i}") for i in range(3)]
+    foreign = [make_offer(institution, f"Fremdangebot {i}") for i, institution in enumerate(institutions)]
+    enrollment_in(S.BEWERBER, offer=foreign[0], institution=institutions[0], holder=office.holder)
+    everything = _offer_filter_choices(_as(office, "superuser").get(LIST))
+    assert {office.offer.title, *(o.title for o in foreign)} <= everything
+    own = _offer_filter_choices(_as(office, "staff").get(LIST))
+    assert office.offer.title in own and not own & {o.title for o in foreign}

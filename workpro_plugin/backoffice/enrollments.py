@@ -10,6 +10,7 @@ from datetime import datetime, time
 
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -56,10 +57,20 @@ class OfferFilter(SimpleListFilter):
     parameter_name = "angebot"
 
     def lookups(self, request, model_admin):
-        # The offers below the institutions' sites: no scan over all enrollments.
-        offers = OfferPage.objects.none()
-        for institution in staff_institutions(request.user).select_related("site__root_page"):
-            offers = offers | OfferPage.objects.descendant_of(institution.site.root_page)
+        # The offers below the institutions' sites: no scan over all enrollments, and one IN per tree
+        # depth of the sites' root pages instead of an OR per institution (400 institutions: 400 ORs).
+        offers = OfferPage.objects.all()
+        if not request.user.is_superuser:
+            roots = staff_institutions(request.user).filter(site__isnull=False).values_list(
+                "site__root_page__path", flat=True)
+            by_length: dict[int, list[str]] = {}
+            for path in roots:
+                by_length.setdefault(len(path), []).append(path)
+            below = Q(pk__in=[])
+            for length, paths in by_length.items():
+                below |= Q(**{f"root_prefix_{length}__in": paths})
+            offers = offers.annotate(**{f"root_prefix_{length}": Substr("path", 1, length)
+                                        for length in by_length}).filter(below)
         return list(offers.order_by("title").values_list("pk", "title"))
 
     def queryset(self, request, queryset):
