@@ -4,8 +4,11 @@
     LIGHTHOUSE_HOSTS=127.0.0.1 LIGHTHOUSE_FORM_FACTORS=mobile .venv/bin/python bench/lighthouse.py
 
 Sets up a throw-away SQLite demo, collects the static files and starts gunicorn with DEBUG off
-(bench/lighthouse_settings.py: WhiteNoise serves the hashed static files compressed and cached),
-then runs Lighthouse 12 (`npx --yes lighthouse@12`: installed into npm's cache on first use, not
+behind Debian's nginx with the shipped configuration (deploy/nginx/workpro.conf, rendered by
+bench/nginx.py) on https://<host>/ (port 443, a local CA that Chromium is told to trust through a
+scratch NSS database; needs root for the port and `certutil` from libnss3-tools). Without nginx, or
+with LIGHTHOUSE_PROXY=whitenoise, gunicorn alone on a free port serves the static files with
+WhiteNoise (bench/lighthouse_settings.py). Then it runs Lighthouse 12 (`npx --yes lighthouse@12`: installed into npm's cache on first use, not
 into the project; `make test` never needs it) in headless Chromium ($CHROME_PATH, default
 /usr/bin/chromium) against the public pages of two demo sites, mobile and desktop, and prints one
 row per page and form factor. Below the table: every SEO and best-practices audit that did not
@@ -29,11 +32,16 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import nginx  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 HOSTS = os.environ.get("LIGHTHOUSE_HOSTS", "127.0.0.1,regenbogen.localhost").split(",")
 FORM_FACTORS = os.environ.get("LIGHTHOUSE_FORM_FACTORS", "mobile,desktop").split(",")
 LIGHTHOUSE = os.environ.get("LIGHTHOUSE_PACKAGE", "lighthouse@12")
 CHROME_PATH = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+PROXY = os.environ.get("LIGHTHOUSE_PROXY") or (
+    "nginx" if nginx.NGINX and shutil.which("certutil") and os.geteuid() == 0 else "whitenoise")
 CATEGORIES = ("seo", "best-practices", "accessibility", "performance")
 GOALS = {"seo": 100, "best-practices": 100}
 OUT = ROOT / "test-artifacts" / "lighthouse"
@@ -98,6 +106,51 @@ def start_server(env: dict, port: int, tmp: Path) -> subprocess.Popen:
                      + (tmp / "gunicorn.log").read_text(errors="replace")[-2000:])
 
 
+CHROME_ENV: dict[str, str] = {}
+
+
+def trust_ca(ca: Path, home: Path) -> dict[str, str]:
+    """A scratch HOME whose NSS database trusts the local CA (Chromium on Linux reads $HOME/.pki/nssdb);
+    npm keeps its cache where it was, so Lighthouse is not downloaded again."""
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "WorkPro local test CA",
+                    "-i", str(ca)], check=True)
+    npm_cache = os.environ.get("npm_config_cache") or str(Path.home() / ".npm")
+    return {"HOME": str(home), "npm_config_cache": npm_cache}
+
+
+def start_nginx_stack(env: dict, tmp: Path, https_port: int) -> list[subprocess.Popen]:
+    """gunicorn on a private port, nginx with deploy/nginx/workpro.conf on `https_port` in front."""
+    app_port, http_port = nginx.free_port(), nginx.free_port()
+    tls = nginx.make_tls(tmp / "tls", [h for h in HOSTS] + ["localhost"])
+    CHROME_ENV.update(trust_ca(tls["ca"], tmp / "home"))
+    app_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.lighthouse_nginx_settings"}
+    app = nginx.start_gunicorn(app_env, app_port, tmp / "gunicorn.log", workers=2)
+    site = nginx.site_config(tmp, upstream="workpro_lighthouse", app_ports=[app_port], http_port=http_port,
+                             https_port=https_port, tls=tls, static_root=Path(env["STATIC_ROOT"]),
+                             media_root=Path(env["MEDIA_ROOT"]), private="private-filesystem.conf",
+                             private_values={"PRIVATE_MEDIA_ROOT": env["PRIVATE_MEDIA_ROOT"]})
+    web = nginx.start_nginx(nginx.main_config(tmp / "nginx", [site]), https_port=https_port)
+    context = nginx.tls_context(tls["ca"])
+    deadline = time.monotonic() + 180
+    status = None
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPSConnection(HOSTS[0], https_port, timeout=10, context=context)
+            connection.request("GET", "/")
+            status = connection.getresponse().status
+            if status == 200:
+                return [web, app]
+        except OSError:
+            pass
+        time.sleep(0.3)
+    nginx.stop(web), nginx.stop(app)
+    raise SystemExit(f"nginx → gunicorn did not answer 200 (last status {status}):\n"
+                     + (tmp / "gunicorn.log").read_text(errors="replace")[-2000:])
+
+
 def lighthouse(url: str, form_factor: str, report: Path, categories=CATEGORIES) -> dict:
     command = ["npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={report}",
                f"--only-categories={','.join(categories)}", "--max-wait-for-load=90000",
@@ -105,7 +158,7 @@ def lighthouse(url: str, form_factor: str, report: Path, categories=CATEGORIES) 
     if form_factor == "desktop":
         command.append("--preset=desktop")
     report.unlink(missing_ok=True)
-    result = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME_PATH},
+    result = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME_PATH, **CHROME_ENV},
                             capture_output=True, text=True, timeout=400)
     if result.returncode != 0 or not report.exists():
         raise RuntimeError(f"lighthouse failed on {url}: {result.stderr[-600:]}")
@@ -139,25 +192,29 @@ def main() -> int:
         print("npx not found: install Node.js and npm to run Lighthouse", file=sys.stderr)
         return 2
     OUT.mkdir(parents=True, exist_ok=True)
-    port = int(os.environ.get("LIGHTHOUSE_PORT") or free_port())
+    port = int(os.environ.get("LIGHTHOUSE_PORT") or (443 if PROXY == "nginx" else free_port()))
+    scheme = "https" if PROXY == "nginx" else "http"
+    authority = "" if (scheme, port) == ("https", 443) else f":{port}"
     rows, problems, below_goal = [], [], False
     keep = os.environ.get("LIGHTHOUSE_WORKDIR")  # kept and reused (same LIGHTHOUSE_PORT): no new demo
     with tempfile.TemporaryDirectory(prefix="workpro-lighthouse-", ignore_cleanup_errors=True) as name:
         tmp = Path(keep or name)
         tmp.mkdir(parents=True, exist_ok=True)
-        print(f"==> Demo database, static files and gunicorn (DEBUG off) on 127.0.0.1:{port}", flush=True)
+        print(f"==> Demo database, static files and gunicorn (DEBUG off), "
+              f"{'behind nginx (deploy/nginx/workpro.conf)' if PROXY == 'nginx' else 'WhiteNoise'}, "
+              f"on {scheme}://…{authority}/", flush=True)
         if keep and (tmp / "prepared").exists():
             env = json.loads((tmp / "prepared").read_text())
         else:
             env = prepare(tmp, port)
             if keep:
                 (tmp / "prepared").write_text(json.dumps(env))
-        server = start_server(env, port, tmp)
+        servers = start_nginx_stack(env, tmp, port) if PROXY == "nginx" else [start_server(env, port, tmp)]
         try:
             for host in HOSTS:
                 for path in pages(host):
                     for form_factor in FORM_FACTORS:
-                        url = f"http://{host}:{port}{path}"
+                        url = f"{scheme}://{host}{authority}{path}"
                         slug = f"{host}{path}".strip("/").replace("/", "_").replace(".", "-")
                         data = audit(url, form_factor, OUT / f"{slug}.{form_factor}.json")
                         scores = {c: round((data["categories"][c]["score"] or 0) * 100)
@@ -171,8 +228,8 @@ def main() -> int:
                                 problems += [f"{host}{path} {form_factor} {category}: {line}"
                                              for line in failed_audits(data, category)]
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                nginx.stop(server)
     print()
     print("| page | form factor | SEO | best practices | accessibility | performance |")
     print("|---|---|---|---|---|---|")
@@ -183,7 +240,9 @@ def main() -> int:
         print("\nAudits that did not pass (SEO, best practices):")
         for line in problems:
             print(f"  {line}")
-    print(f"\nReports: {OUT}")
+    print(f"\nServed by: {'nginx (deploy/nginx/workpro.conf) → gunicorn' if PROXY == 'nginx' else 'gunicorn + WhiteNoise'}"
+          f"; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"Reports: {OUT}")
     return 1 if below_goal else 0
 
 
