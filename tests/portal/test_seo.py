@@ -45,6 +45,17 @@ def test_each_site_lists_only_its_own_live_public_pages_with_lastmod(world, clie
     assert all(kita.values()) and all(bbz.values())  # every entry has its lastmod
 
 
+def test_each_page_is_listed_in_every_language_with_its_alternates(world, client):
+    soup = BeautifulSoup(_get(client, "kita.test", "/sitemap.xml").content, "xml")
+    entries = {url.loc.get_text(): {(link["hreflang"], link["href"]) for link in url.find_all("link")}
+               for url in soup.find_all("url")}
+    german, english = "http://kita.test/angebote/krippenplatz/", "http://kita.test/en/angebote/krippenplatz/"
+    expected = {("de", german), ("en", english), ("x-default", german)}  # the content is German
+    assert entries[german] == entries[english] == expected
+    assert "http://kita.test/en/" in entries
+    assert all(links for links in entries.values())
+
+
 def test_the_sitemap_is_xml_and_also_under_the_plugin_prefix(world, client):
     response = _get(client, "kita.test", "/sitemap.xml")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.urls import NoReverseMatch
 from django.utils import translation
-from wagtail.models import Site
+from wagtail.models import Page, Site
 
 from ..lib.content_cache import content_generation
 from ..models import HelpPage, Institution, OfferIndexPage
@@ -73,3 +75,24 @@ def site_nav_for_request(request: HttpRequest) -> SiteNav:
 def institution_for_request(request: HttpRequest) -> Institution | None:
     """The institution whose site serves this request."""
     return site_nav_for_request(request).institution
+
+
+def content_language(page) -> str:
+    """The language the page's content is written in (Wagtail's locale, else the site's default)."""
+    locale = getattr(page, "locale", None) if isinstance(page, Page) else None
+    code = getattr(locale, "language_code", "") or settings.LANGUAGE_CODE
+    return code.split("-")[0]
+
+
+def page_urls(page, request) -> dict[str, str]:
+    """{language: absolute URL} of a CMS page, one per configured language."""
+    urls = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            try:
+                url = page.get_full_url(request)
+            except NoReverseMatch:
+                url = None
+        if url:
+            urls[code] = url
+    return urls

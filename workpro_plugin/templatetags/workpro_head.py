@@ -30,7 +30,6 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import NoReverseMatch
 from django.utils import translation
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
@@ -42,7 +41,7 @@ from wagtail.models import Page
 
 from ..lib.inline_css import allow_style, inline_style
 from ..models import OfferPage
-from ..selectors.sites import institution_for_request
+from ..selectors.sites import content_language, institution_for_request, page_urls
 
 register = template.Library()
 
@@ -60,13 +59,6 @@ OG_LOCALES = {"de": "de_DE", "en": "en_GB"}
 INDEXABLE_VIEWS = {"help"}
 
 
-def content_language(page) -> str:
-    """The language the page's content is written in (Wagtail's locale, else the site's default)."""
-    locale = getattr(page, "locale", None) if isinstance(page, Page) else None
-    code = getattr(locale, "language_code", "") or settings.LANGUAGE_CODE
-    return code.split("-")[0]
-
-
 def _active_language() -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
 
@@ -81,20 +73,6 @@ def meta_description(page, institution) -> str:
         place = f", {institution.city}" if institution.city else ""
         return _("Angebote, Anmeldung und Konto bei %(name)s%(place)s.") % {"name": institution.name, "place": place}
     return _("Angebote und Anmeldung online.")
-
-
-def _page_urls(page, request) -> dict[str, str]:
-    """{language: absolute URL} of a CMS page, one per configured language."""
-    urls = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            try:
-                url = page.get_full_url(request)
-            except NoReverseMatch:
-                url = None
-        if url:
-            urls[code] = url
-    return urls
 
 
 def _is_portal_view(request) -> bool:
@@ -184,7 +162,7 @@ def workpro_head(context):
     if offer is not None:
         structured_data_json = context.get("structured_data_json") or offer.structured_data_json(request)
     description = (page.search_description if page is not None else "") or meta_description(page, institution)
-    urls = _page_urls(page, request) if page is not None else {}
+    urls = page_urls(page, request) if page is not None else {}
     lang = content_language(page)
     x_default = urls.get(lang) or next(iter(urls.values()), None)
     canonical = urls.get(_active_language()) or x_default

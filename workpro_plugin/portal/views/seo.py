@@ -14,12 +14,34 @@ from django.views.decorators.cache import cache_control
 from wagtail.contrib.sitemaps.sitemap_generator import Sitemap
 from wagtail.contrib.sitemaps.views import sitemap as wagtail_sitemap
 
+from ...selectors.sites import content_language, page_urls
+
 # Kept out of search engines: the portal (per language), the admin and the documents.
 _FALLBACK_PREFIXES = ("/admin/", "/documents/")
 
 
 class SiteSitemap(Sitemap):
-    """The live, public pages under the request's site root (offers included), with lastmod."""
+    """The live, public pages under the request's site root (offers included), with lastmod; each page
+    once per language URL (/…, /en/…), each entry naming all of them and x-default (the content's
+    language) as `xhtml:link` alternates, as the pages' own hreflang links do."""
+
+    def _urls(self, page, protocol, domain):
+        # Wagtail's loop (one entry per get_sitemap_urls item, latest_lastmod), per language.
+        urls, last_mods = [], set()
+        for item in self.paginator.page(page).object_list.iterator():
+            languages = page_urls(item, self.request)
+            for info in item.get_sitemap_urls(self.request):
+                last_mods.add(info.get("lastmod"))
+                if len(set(languages.values())) < 2 or info["location"] not in languages.values():
+                    urls.append(info)
+                    continue
+                alternates = [{"lang_code": code, "location": url} for code, url in sorted(languages.items())]
+                default = languages.get(content_language(item)) or info["location"]
+                alternates.append({"lang_code": "x-default", "location": default})
+                urls += [{**info, "location": url, "alternates": alternates} for _code, url in sorted(languages.items())]
+        if last_mods and None not in last_mods:
+            self.latest_lastmod = max(last_mods)
+        return urls
 
 
 @cache_control(max_age=3600, public=True)
