@@ -35,6 +35,7 @@ from ..lib.choices import (
     holds_place,
 )
 from ..lib.formats import format_date
+from ..lib.bulk import insert_rows
 from ..lib.http import client_ip
 from ..models import (
     AgeGroup,
@@ -552,7 +553,7 @@ def _apply(plan: Plan, *, by) -> None:
             else:
                 event = "allocation_waiting" if c.outcome == O.WAITING else "allocation_ineligible"
                 steps.append((table, c, event, c.enrollment.status))
-    AllocationResult.objects.bulk_create(results, batch_size=2000)
+    insert_rows(AllocationResult, results)
     for chunk in _chunks(placed):
         Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
             status=S.KANDIDAT, decision_basis=DecisionBasis.ALLOCATION, decision_reason=placed_reason,
@@ -581,8 +582,8 @@ def _apply(plan: Plan, *, by) -> None:
         mails += [{"to": address, "template": "enrollment_event", "context": context,
                    "institution_id": e.institution_id, "person_id": person_id, "language": language}
                   for address, person_id, language in e.recipients]
-    EnrollmentLog.objects.bulk_create(logs, batch_size=2000)
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    insert_rows(EnrollmentLog, logs)
+    insert_rows(AuditEvent, events)
     for chunk in _chunks(mails):
         notify.queue_mails(chunk)
 
