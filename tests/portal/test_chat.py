@@ -604,3 +604,20 @@ def test_line_breaks_are_stored_as_lf_whatever_the_browser_sends(world):
     assert message.body == "Guten Tag,\n\nwann?\nDanke"
     edited = svc.message_edit(message=message, by=world.holder, body="Guten Tag,\r\nwann genau?\r\n")
     assert edited.body == "Guten Tag,\nwann genau?"
+
+
+def test_the_message_list_is_paginated_by_the_shared_include(world, client):
+    now = timezone.now()
+    Conversation.objects.bulk_create([
+        Conversation(kind=Conversation.Kind.OFFER, institution=world.kita, started_by=world.holder,
+                     last_message_at=now - timedelta(minutes=i)) for i in range(31)])
+    client.force_login(world.holder)
+    first = BeautifulSoup(client.get(reverse("workpro:chat_list"), **HOST).content, "html.parser")
+    nav = first.select_one(".wp-pagination")
+    assert "Seite 1 von 2" in nav.get_text()
+    assert [(a.get_text(), a["href"]) for a in nav.select("a")] == [("Weiter", "?seite=2")]
+    second = BeautifulSoup(client.get(reverse("workpro:chat_list") + "?seite=2", **HOST).content, "html.parser")
+    nav = second.select_one(".wp-pagination")
+    assert "Seite 2 von 2" in nav.get_text()
+    assert [(a.get_text(), a["href"]) for a in nav.select("a")] == [("Zurück", "?seite=1")]
+    assert len(second.select("tbody tr")) == 1

@@ -5,9 +5,11 @@ import io
 import pytest
 from bs4 import BeautifulSoup
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
-from tests.factories import pdf_bytes, set_questions
+from tests.factories import make_child, pdf_bytes, set_questions
 from tests.helpers import HOST
 from workpro_plugin.models import Document, Enrollment, EnrollmentSection
 from workpro_plugin.models.enrollment import print_is_current
@@ -225,6 +227,50 @@ def test_answers_are_in_the_spreadsheet_export_and_the_privacy_export(family, cl
     by_label = {q["question"]: q for q in enrollment["questions"]}
     assert by_label["Allergien"]["answer"] == "Erdnüsse"
     assert by_label["Mittagessen gewünscht?"]["display"] == "ja"
+
+
+def _answered_enrollments(world, count):
+    """`count` more children of the holder with an answered application to the offer (its own questions)."""
+    for n in range(count):
+        child = make_child(world.holder, first_name=f"Kind{Enrollment.objects.count()}")
+        enrollment = Enrollment.objects.create(offer=world.offer, institution=world.kita, account_holder=world.holder,
+                                               participant=child)
+        app_svc.questions_save(enrollment=enrollment, by=world.holder, section="questions",
+                               answers={"q-allergien": f"Antwort {n}"}, is_complete=False)
+
+
+def _export(client, export_format):
+    response = client.get(f"/admin/workpro_plugin/enrollment/?export={export_format}")
+    assert response.status_code == 200
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_the_spreadsheet_export_reads_the_answers_of_all_rows_in_one_query(family, client, export_format,
+                                                                           django_assert_num_queries):
+    _answered_enrollments(family, 2)
+    client.force_login(family.staff)
+    _export(client, export_format)  # the first request of a session fills caches
+    with CaptureQueriesContext(connection) as two_rows:
+        _export(client, export_format)
+    _answered_enrollments(family, 4)
+    with django_assert_num_queries(len(two_rows)):
+        content = _export(client, export_format)
+    if export_format == "csv":
+        assert "Allergien: Antwort 3" in content.decode("utf-8")
+
+
+def test_the_privacy_export_reads_the_enrollments_rows_in_a_fixed_number_of_queries(family,
+                                                                                    django_assert_num_queries):
+    _answered_enrollments(family, 2)
+    person = family.holder.workpro_person
+    with CaptureQueriesContext(connection) as two_rows:
+        person_export_data(person)
+    _answered_enrollments(family, 4)
+    with django_assert_num_queries(len(two_rows)):
+        data = person_export_data(person)
+    assert len(data["enrollments"]) == 7
+    assert {"Antwort 3"} <= {q["answer"] for e in data["enrollments"] for q in e["questions"]}
 
 
 def test_unknown_question_ids_are_dropped(family):

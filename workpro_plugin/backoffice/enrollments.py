@@ -27,7 +27,12 @@ from ..models import (
     PickupPerson,
 )
 from ..models.care import add_months, photo_validity_months
-from ..selectors.enrollments import overdue_q, staff_enrollments, today_bounds
+from ..selectors.enrollments import (
+    overdue_q,
+    staff_enrollments,
+    today_bounds,
+    with_question_sections,
+)
 from ..selectors.fees import fee_history
 from ..selectors.institutions import staff_institutions
 from ..services import audit
@@ -241,7 +246,7 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
         audit.record(audit.A.DATA_EXPORTED, request=self.request, object_type="workpro_plugin.enrollment",
                      detail={"format": spreadsheet_format, "rows": queryset.count(),
                              "filters": {k: v for k, v in self.request.GET.items() if k != "export"}})
-        return super().as_spreadsheet(queryset, spreadsheet_format)
+        return super().as_spreadsheet(with_question_sections(queryset), spreadsheet_format)
 
 
 class EnrollmentAdmin(ModelAdmin):

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail_modeladmin import views as modeladmin_views
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
 from ..lib.form_fields import ModelChoiceField
@@ -26,7 +25,6 @@ from ..models import AgeGroup, OfferCategory
 from ..selectors.institutions import staff_institutions
 from ..selectors.offers import category_in_use, staff_age_groups, staff_offer_categories
 from . import helpers as admin_helpers
-from .shortcuts import staff_object_or_404
 
 
 class TaxonomyForm(WagtailAdminModelForm):
@@ -56,24 +54,14 @@ class AgeGroupForm(TaxonomyForm):
         return cleaned
 
 
-class TaxonomyPermissionHelper(PermissionHelper):
-    def user_can_list(self, user):
-        return staff_institutions(user).exists()
+class TaxonomyPermissionHelper(admin_helpers.InstitutionRowsPermissionHelper):
+    def institutions(self, user):
+        return staff_institutions(user)
 
-    user_can_create = user_can_list
-
-    def user_can_inspect_obj(self, user, obj):
-        return False  # the list shows everything
-
-    def user_can_edit_obj(self, user, obj):
+    def may_change(self, user, obj):
         if user.is_superuser:
             return True
         return obj.institution_id is not None and obj.institution.staff_can(user, "process_enrollment")
-
-    user_can_delete_obj = user_can_edit_obj
-
-    def user_can_copy_obj(self, user, obj):
-        return False
 
 
 class CategoryDeleteView(modeladmin_views.DeleteView):
@@ -88,31 +76,13 @@ class CategoryDeleteView(modeladmin_views.DeleteView):
         return super().dispatch(request, *args, **kwargs)
 
 
-class _ScopedTaxonomyAdmin(ModelAdmin):
+class _ScopedTaxonomyAdmin(admin_helpers.InstitutionRowsAdmin, ModelAdmin):
     permission_helper_class = TaxonomyPermissionHelper
-    create_view_class = admin_helpers.CreateView
-    edit_view_class = admin_helpers.EditView
     search_fields = ("name", "slug")
     selector = staticmethod(staff_offer_categories)
 
     def get_queryset(self, request):
         return self.selector(request.user)
-
-    def _scoped(self, request, instance_pk) -> None:
-        """modeladmin finds an instance by id among all rows; outside what the user sees it is a 404."""
-        staff_object_or_404(self.get_queryset(request), instance_pk)
-
-    def edit_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().edit_view(request, instance_pk)
-
-    def delete_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().delete_view(request, instance_pk)
-
-    def history_view(self, request, instance_pk):
-        self._scoped(request, instance_pk)
-        return super().history_view(request, instance_pk)
 
     def scope_label(self, obj):
         return obj.institution.name if obj.institution_id else _("alle Einrichtungen")

@@ -64,73 +64,76 @@ class _LabelMixin:
         return self.name
 
 
-class OfferCategory(_LabelMixin, models.Model):
-    """A category an offer belongs to ("Betreuung", "Ausbildung", …) and the schema.org type it maps to."""
+class TaxonomyEntry(_LabelMixin, models.Model):
+    """What a category and an age group share: a name in both languages, a code (`slug`) unique in its
+    scope, an optional institution (empty: shared) and a position in lists.
+
+    Subclasses declare `slug` and `institution` themselves (with `slug_field` and `institution_field`):
+    the example in the slug's help text and the institution's related name differ."""
 
     name = models.CharField(_("Name"), max_length=100)
     name_en = models.CharField(_("Name (englisch)"), max_length=100, blank=True,
                                help_text=_("Erscheint auf der englischen Oberfläche; leer: der deutsche Name."))
-    slug = models.CharField(
-        _("Kürzel"), max_length=40, validators=[CODE_VALIDATOR],
-        help_text=_("Steht in der Adresse der gefilterten Angebotsübersicht, z. B. „betreuung“."))
-    schema_type = models.CharField(
-        _("Art für Suchmaschinen"), max_length=40, choices=SchemaType.choices, default=SchemaType.SERVICE,
-        help_text=_("So beschreiben die strukturierten Daten (schema.org) die Angebote dieser Kategorie."))
-    institution = models.ForeignKey(
-        "workpro_plugin.Institution", verbose_name=_("Einrichtung"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="offer_categories",
-        help_text=_("Leer: gilt für alle Einrichtungen (nur Administratoren)."))
     sort_order = models.PositiveSmallIntegerField(_("Reihenfolge"), default=0)
 
     objects = InstitutionScopedQuerySet.as_manager()
 
     class Meta:
+        abstract = True
+        # "%(class)s" is the lower-case model name: the names stay those of migration 0033.
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "slug"], name="wp_%(class)s_unique_slug"),
+            models.UniqueConstraint(fields=["slug"], condition=Q(institution__isnull=True),
+                                    name="wp_%(class)s_unique_shared_slug"),
+        ]
+
+
+def slug_field(help_text):
+    return models.CharField(_("Kürzel"), max_length=40, validators=[CODE_VALIDATOR], help_text=help_text)
+
+
+def institution_field(related_name):
+    return models.ForeignKey(
+        "workpro_plugin.Institution", verbose_name=_("Einrichtung"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name=related_name,
+        help_text=_("Leer: gilt für alle Einrichtungen (nur Administratoren)."))
+
+
+class OfferCategory(TaxonomyEntry):
+    """A category an offer belongs to ("Betreuung", "Ausbildung", …) and the schema.org type it maps to."""
+
+    slug = slug_field(_("Steht in der Adresse der gefilterten Angebotsübersicht, z. B. „betreuung“."))
+    schema_type = models.CharField(
+        _("Art für Suchmaschinen"), max_length=40, choices=SchemaType.choices, default=SchemaType.SERVICE,
+        help_text=_("So beschreiben die strukturierten Daten (schema.org) die Angebote dieser Kategorie."))
+    institution = institution_field("offer_categories")
+
+    class Meta(TaxonomyEntry.Meta):
         verbose_name = _("Angebotskategorie")
         verbose_name_plural = _("Angebotskategorien")
         ordering = ["sort_order", "name", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["institution", "slug"], name="wp_offercategory_unique_slug"),
-            models.UniqueConstraint(fields=["slug"], condition=Q(institution__isnull=True),
-                                    name="wp_offercategory_unique_shared_slug"),
-        ]
 
     @property
     def is_educational(self) -> bool:
         return self.schema_type in EDUCATIONAL_SCHEMA_TYPES
 
 
-class AgeGroup(_LabelMixin, models.Model):
+class AgeGroup(TaxonomyEntry):
     """An age group of the offer index filter and the unmet-demand report: ages in whole years.
 
     An offer belongs to every group its own age range ("Alter von/bis") overlaps; whether a child may
     apply is still decided by the offer's own range on its start date."""
 
-    name = models.CharField(_("Name"), max_length=100)
-    name_en = models.CharField(_("Name (englisch)"), max_length=100, blank=True,
-                               help_text=_("Erscheint auf der englischen Oberfläche; leer: der deutsche Name."))
-    slug = models.CharField(
-        _("Kürzel"), max_length=40, validators=[CODE_VALIDATOR],
-        help_text=_("Steht in der Adresse der gefilterten Angebotsübersicht, z. B. „u3“."))
+    slug = slug_field(_("Steht in der Adresse der gefilterten Angebotsübersicht, z. B. „u3“."))
     min_age = models.PositiveSmallIntegerField(_("Alter von (Jahre)"), default=0)
     max_age = models.PositiveSmallIntegerField(_("Alter bis (Jahre)"), null=True, blank=True,
                                                help_text=_("Leer: nach oben offen."))
-    institution = models.ForeignKey(
-        "workpro_plugin.Institution", verbose_name=_("Einrichtung"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="age_groups",
-        help_text=_("Leer: gilt für alle Einrichtungen (nur Administratoren)."))
-    sort_order = models.PositiveSmallIntegerField(_("Reihenfolge"), default=0)
+    institution = institution_field("age_groups")
 
-    objects = InstitutionScopedQuerySet.as_manager()
-
-    class Meta:
+    class Meta(TaxonomyEntry.Meta):
         verbose_name = _("Altersgruppe")
         verbose_name_plural = _("Altersgruppen")
         ordering = ["sort_order", "min_age", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["institution", "slug"], name="wp_agegroup_unique_slug"),
-            models.UniqueConstraint(fields=["slug"], condition=Q(institution__isnull=True),
-                                    name="wp_agegroup_unique_shared_slug"),
-        ]
 
     def contains(self, age: int | None) -> bool:
         return age is not None and self.min_age <= age and (self.max_age is None or age <= self.max_age)

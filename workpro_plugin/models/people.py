@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..lib import people
 from ..lib.formats import format_datetime
 
 ISSUED_PASSWORD_VALIDITY = timedelta(hours=72)
@@ -72,13 +73,10 @@ class Person(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return people.full_name(self.first_name, self.last_name)
 
     def age_on(self, day) -> int | None:
-        if self.date_of_birth is None:
-            return None
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return people.age_on(self.date_of_birth, day)
 
     def eighteenth_birthday(self):
         """The day the person comes of age; someone born on 29 February comes of age on 1 March."""

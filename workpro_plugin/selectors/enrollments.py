@@ -10,10 +10,12 @@ from django.utils import timezone
 from wagtail.fields import StreamField
 
 from ..access import active_guardian_q
+from ..lib.questions import QUESTION_SECTIONS
 from ..models import (
     OPEN_STATUSES,
     EmergencyContact,
     Enrollment,
+    EnrollmentSection,
     EnrollmentStatus,
     OfferPage,
 )
@@ -24,6 +26,13 @@ def staff_enrollments(user):
     """Enrollments in the user's institutions, with what list and export show."""
     return Enrollment.objects.filter(institution__in=staff_institutions(user)).select_related(
         "participant", "offer", "institution", "account_holder")
+
+
+def with_question_sections(queryset):
+    """`queryset` with the sections that hold the answers to the offer's own questions, for all rows in one
+    query: `enrollment.sections.all()` then holds only those (an export's column reads them per row)."""
+    return queryset.prefetch_related(
+        Prefetch("sections", EnrollmentSection.objects.filter(section__in=list(QUESTION_SECTIONS))))
 
 
 def overdue_q(today):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from .. import conf
 from ..allocation import allocate
+from ..lib import people
 from ..lib.choices import (
     ALLOCATION_POOL_STATUSES,
     PLACE_HOLDING_STATUSES,
@@ -228,13 +229,10 @@ class Child:
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return people.full_name(self.first_name, self.last_name)
 
     def age_on(self, day) -> int | None:
-        if self.date_of_birth is None:
-            return None
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return people.age_on(self.date_of_birth, day)
 
 
 # The enrollment fields a round reads, as values: a round of a city holds tens of thousands of them, and

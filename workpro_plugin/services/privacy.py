@@ -361,7 +361,7 @@ def person_export_data(person: Person, *, institutions: frozenset[int] | None = 
             wards = wards.filter(participant__enrollments__institution_id__in=institutions).distinct()
             messages = messages.filter(institution_id__in=institutions)
         enrollments = (enrollments.select_related("offer", "institution", "participant", "account_holder")
-                       .prefetch_related("sections", "log_entries__by").order_by("created_at"))
+                       .prefetch_related("sections", "fee_periods", "log_entries__by").order_by("created_at"))
         data = {
             "format": "workpro-export-1",
             "exported_at": timezone.now(),

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ...lib.form_fields import clean_name, validate_birth_date
+from ...lib.people import age_on
 
 
 class ParticipantChoiceForm(forms.Form):
@@ -50,8 +51,7 @@ class ParticipantChoiceForm(forms.Form):
                     self.add_error(name, exc)
         born = cleaned.get("date_of_birth")
         if born:
-            today = timezone.localdate()
-            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+            age = age_on(born, timezone.localdate())
             try:
                 validate_birth_date(born)
             except forms.ValidationError as exc:
