@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from django.db import connections, router
 
 
-def insert_rows(model, objects: Iterable, *, batch_size: int = 2000) -> int:
-    """Insert `objects` (unsaved instances of `model`); their primary keys are not set. Returns the count."""
+def insert_rows(model, objects: Iterable, *, set_ids: bool = False, batch_size: int = 2000) -> int:
+    """Insert `objects` (unsaved instances of `model`). With `set_ids` each gets its primary key (on
+    PostgreSQL drawn from the table's sequence in one query first); without, they stay unset. Returns
+    the count."""
     objects = list(objects)
     if not objects:
         return 0
@@ -26,6 +28,14 @@ def insert_rows(model, objects: Iterable, *, batch_size: int = 2000) -> int:
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not (f.primary_key and f.db_returning)]
     table = connection.ops.quote_name(meta.db_table)
+    if set_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [meta.db_table, meta.pk.column, len(objects)])
+            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding, obj._state.db = False, connection.alias  # as bulk_create leaves them
+        fields = [meta.pk, *fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for obj in objects:
