@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -72,8 +73,9 @@ def _assert_archival(content: bytes, *, title_part: str) -> None:
 
 def _make_offer(world, lead):
     enrollment = enrollment_in(S.EINGESTUFT, offer=world.offer, institution=world.kita, holder=world.holder)
-    svc.enrollment_make_offer(enrollment=enrollment, by=lead, costs=Decimal("260.00"),
-                              contract_start=date(TODAY.year + 1, 1, 1), contract_end=date(TODAY.year + 1, 12, 31))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the Angebot is rendered after commit
+        svc.enrollment_make_offer(enrollment=enrollment, by=lead, costs=Decimal("260.00"),
+                                  contract_start=date(TODAY.year + 1, 1, 1), contract_end=date(TODAY.year + 1, 12, 31))
     return enrollment, enrollment.documents.get(kind="contract_offer")
 
 
