@@ -7,7 +7,7 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -346,7 +346,22 @@ def _render_contract_offer(document: Document) -> bytes:
     return render_contract_offer_pdf(enrollment, by=_spec_user(spec), snapshot=spec if spec.get("data") else None)
 
 
-RENDERERS = {"application": _render_application, "contract_offer": _render_contract_offer}
+def ratified_spec(enrollment: Enrollment) -> dict:
+    """The Ratifizierung as done: which signed copy is countersigned, and when."""
+    signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False,
+                                         state=Document.State.READY).latest("deposited_at")
+    return {"signed": signed.pk, "ratified_at": timezone.now().isoformat()}
+
+
+def _render_ratified(document: Document) -> bytes:
+    spec = document.render_spec
+    return render_ratified_pdf(document.enrollment, by=_spec_user(spec), signed_id=spec.get("signed"),
+                               ratified_at=datetime.fromisoformat(spec["ratified_at"]) if spec.get("ratified_at")
+                               else None)
+
+
+RENDERERS = {"application": _render_application, "contract_offer": _render_contract_offer,
+             "ratified_contract": _render_ratified}
 
 
 def render_document(document_id: int) -> bool:
@@ -576,15 +591,18 @@ def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = T
                                    field_name=signatures.FIELD_OFFER, box=box)
 
 
-def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
+def render_ratified_pdf(enrollment: Enrollment, *, by, signed_id: int | None = None, ratified_at=None) -> bytes:
     """The signed copy as deposited, countersigned by the Leitung with the institution's key.
 
     A plain scan gets a ratification page (who, when, the SHA-256 of the scan) before the
     countersignature; a copy that carries digital signatures is left byte for byte as it is and the
     countersignature is appended as an incremental update, so the participant's signature stays valid."""
 
-    signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False,
-                                         state=Document.State.READY).latest("deposited_at")
+    if signed_id is not None:  # the copy countersigned at the Ratifizierung (ratified_spec)
+        signed = enrollment.documents.get(pk=signed_id)
+    else:
+        signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False,
+                                             state=Document.State.READY).latest("deposited_at")
     with signed.file.open("rb") as handle:
         original = handle.read()
     institution = enrollment.institution
@@ -600,7 +618,7 @@ def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
         else:
             page, box = render_pdf_locating("workpro_plugin/pdf/countersignature.html", {
                 **_letterhead(enrollment), "enrollment": enrollment, "signed": signed, "by": by, "signatory": who,
-                "ratified_at": timezone.localtime(), "original_sha256": hashlib.sha256(original).hexdigest(),
+                "ratified_at": timezone.localtime(ratified_at), "original_sha256": hashlib.sha256(original).hexdigest(),
                 "digitally_signed": will_sign, "terms": contract_terms_rows(enrollment),
             }, "signature-institution")
             writer = PdfWriter()

@@ -46,8 +46,8 @@ from .documents import (
     document_retry,
     merge_to_pdf,
     offer_spec,
+    ratified_spec,
     render_change_notice_pdf,
-    render_ratified_pdf,
     require_ready,
     schedule_render,
 )
@@ -558,8 +558,9 @@ def enrollment_ratify(*, enrollment: Enrollment | int, by) -> Enrollment:
 
     def ratified(e: Enrollment) -> list:
         title = _("Vertrag %(number)s (ratifiziert)") % {"number": e.contract_number}
-        return [deposit(kind="ratified_contract", title=title, content=render_ratified_pdf(e, by=by), enrollment=e,
-                        by=by)]
+        # Countersigned after commit (the signed copy and the moment as of now: ratified_spec).
+        return [schedule_render(kind=Document.Kind.RATIFIED_CONTRACT, title=title, enrollment=e, by=by,
+                                renderer="ratified_contract", spec=ratified_spec(e))]
 
     return _run(enrollment, by=by, name="ratify", event="ratified", produce=ratified)
 
