@@ -24,6 +24,7 @@ def deliver_outbox_message_task(message_id: int) -> bool:
 
 
 def sweep_outbox_task() -> int:
+    documents.sweep_renders()  # the same minute: PDFs whose render task was lost are queued again
     return notify.sweep()
 
 

@@ -243,3 +243,24 @@ def test_ratify_countersigns_after_commit_and_mails_the_contract_once_ready(
     assert signed.sha256[:16] in _pdf_text(ratified).replace("\n", "")
     assert [m.subject for m in mail.outbox] == ["Vertrag ratifiziert: Krippenplatz"]
     assert mail.outbox[0].attachments[0][1].startswith(b"%PDF")
+
+
+def test_the_sweep_queues_a_lost_or_abandoned_rendering_again(world, django_capture_on_commit_callbacks, renders):
+    enrollment, _callbacks = _submitted(world, django_capture_on_commit_callbacks, renders)  # never committed
+    document = enrollment.documents.get(kind="application")
+    assert documents.sweep_renders() == 0  # just made: its task is on its way
+    Document.objects.filter(pk=document.pk).update(deposited_at=timezone.now() - timedelta(minutes=3))
+    with django_capture_on_commit_callbacks(execute=True):  # the mail it releases goes after commit
+        assert documents.sweep_renders() == 1
+    document.refresh_from_db()
+    assert document.state == Document.State.READY and len(renders) == 1
+    assert [m.subject for m in mail.outbox] == ["Anmeldung eingegangen: Krippenplatz"]
+    # a worker that died while rendering: its claim goes stale and the row is rendered by the next sweep
+    other = enrollment_in(S.INTERESSENT, offer=world.offer, institution=world.kita, holder=world.holder)
+    with django_capture_on_commit_callbacks():
+        svc.enrollment_submit(enrollment=other, by=world.holder)
+    abandoned = other.documents.get(kind="application")
+    Document.objects.filter(pk=abandoned.pk).update(render_claimed_at=timezone.now() - timedelta(minutes=11),
+                                                    render_attempts=1)
+    assert documents.render_document(abandoned.pk) is True  # a stale claim may be taken over
+    assert documents.sweep_renders() == 0

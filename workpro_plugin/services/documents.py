@@ -416,6 +416,22 @@ def _store(document: Document, content: bytes) -> None:
                        ContentFile(content), save=False)
 
 
+RENDER_LOST_AFTER = timedelta(minutes=2)
+
+
+def sweep_renders(*, now=None) -> int:
+    """Every minute (with the outbox sweep): pending documents whose task was lost (never started, e.g.
+    the broker was down at commit) or whose worker died while rendering are queued again. Returns their number."""
+    now = now or timezone.now()
+    lost = list(Document.objects.filter(
+        Q(render_claimed_at__lt=now - RENDER_STALE_CLAIM)
+        | Q(render_claimed_at__isnull=True, render_attempts=0, deposited_at__lt=now - RENDER_LOST_AFTER),
+        state=Document.State.PENDING).order_by("pk").values_list("pk", flat=True)[:100])
+    for pk in lost:
+        enqueue_render(pk)
+    return len(lost)
+
+
 def document_retry(*, document: Document) -> bool:
     """Erneut erstellen: a failed document is rendered again (after commit); False if it was not failed."""
     updated = Document.objects.filter(pk=document.pk, state=Document.State.FAILED).update(
