@@ -1,7 +1,17 @@
 """django-q2 entry points: they take ids, fetch, and call services."""
 
 from .models import Institution
-from .services import allocation, audit, chat, enrollments, minors, notify, operations, privacy
+from .services import (
+    allocation,
+    audit,
+    chat,
+    documents,
+    enrollments,
+    minors,
+    notify,
+    operations,
+    privacy,
+)
 
 
 def healthcheck_task(marker: str) -> dict:
@@ -14,6 +24,7 @@ def deliver_outbox_message_task(message_id: int) -> bool:
 
 
 def sweep_outbox_task() -> int:
+    documents.sweep_renders()  # the same minute: PDFs whose render task was lost are queued again
     return notify.sweep()
 
 
@@ -71,3 +82,8 @@ def purge_outbox_task() -> int:
 def heartbeat_task() -> None:
     """Every minute: the task cluster's sign of life, read by the health URL /-/health/tasks/."""
     operations.beat()
+
+
+def render_document_task(document_id: int) -> bool:
+    """After commit: render a pending document (Anmeldung, Angebot), store it, release its mails."""
+    return documents.render_document(document_id)

@@ -28,6 +28,7 @@ from home.models import HomePage
 from workpro_plugin.lib.help_text import DEFAULT_HELP_HTML
 from workpro_plugin.models import (
     ApplicationSection,
+    Document,
     FeeBracket,
     FeeSchedule,
     HelpPage,
@@ -40,7 +41,7 @@ from workpro_plugin.models import (
     Person,
 )
 from workpro_plugin.models.offer_taxonomy import ensure_default_taxonomy
-from workpro_plugin.services import pades, signatures
+from workpro_plugin.services import documents, pades, signatures
 from workpro_plugin.services.institutions import ensure_staff_groups, revoke_default_group_rights
 from workpro_site.demo_allocation import ensure_allocation_demo
 from workpro_site.demo_dates import years_before
@@ -661,6 +662,14 @@ def _ensure_demo_application(parent) -> None:
     answer_demo_questions(enrollment, parent, phase=1)
     svc.enrollment_mark_printed(enrollment=enrollment, by=parent)
     svc.enrollment_submit(enrollment=enrollment, by=parent)
+    _render_now(enrollment)
+
+
+def _render_now(enrollment) -> None:
+    """The demo is loaded in one transaction: its PDFs are rendered here instead of after its commit
+    (the render task, run later for the same rows, finds them ready and does nothing)."""
+    for pk in enrollment.documents.filter(state=Document.State.PENDING).values_list("pk", flat=True):
+        documents.render_document(pk)
 
 
 def _ensure_demo_contract(parent) -> None:
@@ -728,12 +737,14 @@ def _ensure_demo_contract(parent) -> None:
     start = today + timedelta(days=10)
     enrollment = svc.enrollment_make_offer(enrollment=enrollment, by=lead, costs=enrollment.computed_fee().amount,
                                            contract_start=start, contract_end=date(start.year + 2, 7, 31))
+    _render_now(enrollment)
     # The parent prints the offer, signs it and uploads the scan: here the offer PDF itself.
     offer_pdf = enrollment.documents.get(kind="contract_offer")
     with offer_pdf.file.open("rb") as handle:
         signed = SimpleUploadedFile("angebot-unterschrieben.pdf", handle.read(), content_type="application/pdf")
     svc.enrollment_upload_signed(enrollment=enrollment, by=parent, files=[signed])
     enrollment = svc.enrollment_ratify(enrollment=enrollment, by=lead)
+    _render_now(enrollment)
 
     conversation = chat.conversation_for_enrollment(enrollment=enrollment, by=caseworker)
     chat.message_post(conversation=conversation, by=caseworker, as_staff=True, body=(

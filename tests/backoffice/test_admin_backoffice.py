@@ -7,6 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.core import mail
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -256,8 +257,9 @@ def test_inspect_shows_who_signed_a_document_and_the_verdict(office, settings, m
     office.staff.save()
     give_signing_key(office.kita, settings=settings, monkeypatch=monkeypatch, tmp_path=tmp_path)
     enrollment = enrollment_in(S.EINGESTUFT, offer=office.offer, institution=office.kita, holder=office.holder)
-    svc.enrollment_make_offer(enrollment=enrollment, by=office.staff, costs=Decimal("100"),
-                              contract_start=TODAY + timedelta(days=30), contract_end=TODAY + timedelta(days=365))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the Angebot is rendered after commit
+        svc.enrollment_make_offer(enrollment=enrollment, by=office.staff, costs=Decimal("100"),
+                                  contract_start=TODAY + timedelta(days=30), contract_end=TODAY + timedelta(days=365))
     text = BeautifulSoup(_as(office, "staff").get(_inspect(enrollment)).content, "html.parser").get_text(" ",
                                                                                                          strip=True)
     assert f"digital unterschrieben von Lea Leitner, Einrichtungsleitung ({office.kita.name}) am " in text

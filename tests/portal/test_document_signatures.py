@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from bs4 import BeautifulSoup
+from django.test import TestCase
 from django.utils import timezone
 
 from tests.factories import enrollment_in, give_signing_key
@@ -19,8 +20,9 @@ TODAY = timezone.localdate()
 
 def _offer(world):
     enrollment = enrollment_in(S.EINGESTUFT, offer=world.offer, institution=world.kita, holder=world.holder)
-    svc.enrollment_make_offer(enrollment=enrollment, by=world.staff, costs=Decimal("100"),
-                              contract_start=TODAY + timedelta(days=30), contract_end=TODAY + timedelta(days=365))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the Angebot is rendered after commit
+        svc.enrollment_make_offer(enrollment=enrollment, by=world.staff, costs=Decimal("100"),
+                                  contract_start=TODAY + timedelta(days=30), contract_end=TODAY + timedelta(days=365))
     return enrollment
 
 

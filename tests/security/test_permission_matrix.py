@@ -719,6 +719,7 @@ RULES: dict[str, U] = {
     "workpro_admin:enrollment_action": U(
         many(("einladen", kw(pk=pk_of("enrollment"), action="einladen"), {"perm": "process"}),
              ("ratifizieren", kw(pk=pk_of("enrollment"), action="ratifizieren"), {"perm": "sign"}),
+             ("erneut-erstellen", kw(pk=pk_of("enrollment"), action="erneut-erstellen"), {"perm": "process"}),
              ("unknown", kw(pk=pk_of("enrollment"), action="gibt-es-nicht"), {"perm": None})),
         admin(lambda c: (404 if not c.staff or c.info["perm"] is None
                          else _staff(200, perm=c.info["perm"])(c)))),

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -72,8 +73,9 @@ def _assert_archival(content: bytes, *, title_part: str) -> None:
 
 def _make_offer(world, lead):
     enrollment = enrollment_in(S.EINGESTUFT, offer=world.offer, institution=world.kita, holder=world.holder)
-    svc.enrollment_make_offer(enrollment=enrollment, by=lead, costs=Decimal("260.00"),
-                              contract_start=date(TODAY.year + 1, 1, 1), contract_end=date(TODAY.year + 1, 12, 31))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the Angebot is rendered after commit
+        svc.enrollment_make_offer(enrollment=enrollment, by=lead, costs=Decimal("260.00"),
+                                  contract_start=date(TODAY.year + 1, 1, 1), contract_end=date(TODAY.year + 1, 12, 31))
     return enrollment, enrollment.documents.get(kind="contract_offer")
 
 
@@ -165,7 +167,8 @@ def test_ratified_scan_gets_a_page_and_the_countersignature(world, lead, setting
     enrollment = enrollment_in(S.ANGEBOT, offer=world.offer, institution=world.kita, holder=world.holder)
     svc.enrollment_upload_signed(enrollment=enrollment, by=world.holder,
                                  files=[SimpleUploadedFile("scan.pdf", pdf_bytes(2))])
-    svc.enrollment_ratify(enrollment=enrollment, by=lead)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # countersigned after commit
+        svc.enrollment_ratify(enrollment=enrollment, by=lead)
     ratified = enrollment.documents.get(kind="ratified_contract")
     content = _read(ratified)
     found = _catalogue(content)
@@ -193,7 +196,8 @@ def test_a_digitally_signed_upload_stays_intact_under_the_countersignature(world
     assert [s["signer"] for s in signed.signatures] == [world.kita.name, "Erika Muster"]
     assert all(s["bottom_line"] for s in signed.signatures)
 
-    svc.enrollment_ratify(enrollment=enrollment, by=lead)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # countersigned after commit
+        svc.enrollment_ratify(enrollment=enrollment, by=lead)
     ratified = enrollment.documents.get(kind="ratified_contract")
     content = _read(ratified)
     assert content.startswith(returned)  # an incremental update: nothing before it changed

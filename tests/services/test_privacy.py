@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.files.storage import storages
+from django.test import TestCase
 from django.utils import timezone
 
 from tests.factories import complete_sections, enrollment_in, make_child, make_user, pdf_bytes
@@ -200,7 +201,8 @@ def closed_cases(world):
     svc.enrollment_decide(enrollment=rejected, by=world.staff, accept=False, basis="no_interview", reason="voll")
     contract_user = make_user("vertrag@example.org")
     contract = enrollment_in(S.ANGENOMMEN, offer=world.offer, institution=world.kita, holder=contract_user)
-    svc.enrollment_ratify(enrollment=contract, by=world.staff)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # countersigned after commit
+        svc.enrollment_ratify(enrollment=contract, by=world.staff)
     contract.refresh_from_db()
     return rejected_user.workpro_person, contract_user.workpro_person, contract
 

@@ -108,18 +108,24 @@ def test_full_happy_path_with_mails(world, run_on_commit):
     complete_sections(enrollment, phase=1)
     svc.enrollment_mark_printed(enrollment=enrollment, by=holder)
 
+    # Each action commits on its own, as in use: a PDF is rendered after its commit and the mail
+    # attaching it goes once it is ready (within one block it would go at the block's end).
     with run_on_commit():
         e = svc.enrollment_submit(enrollment=enrollment, by=holder)
+    with run_on_commit():
         e = svc.enrollment_invite(enrollment=e, by=staff, at=timezone.now() + timedelta(days=2), place="Raum 3",
                                   note="Bitte Impfpass mitbringen")
         _interview_over(e)
         e = svc.enrollment_decide(enrollment=e, by=staff, accept=True, basis=Enrollment.Basis.ATTENDED)
         complete_sections(e, phase=2, income=30000)
         svc.enrollment_mark_printed(enrollment=e, by=holder)
+    with run_on_commit():
         e = svc.enrollment_submit(enrollment=e, by=holder)
+    with run_on_commit():
         e = svc.enrollment_make_offer(enrollment=e, by=staff, costs=Decimal("100"),
                                       contract_start=TODAY + timedelta(days=30),
                                       contract_end=TODAY + timedelta(days=400))
+    with run_on_commit():
         add_signed_copy(e)
         e = svc.enrollment_upload_signed(enrollment=e, by=holder)
         e = svc.enrollment_ratify(enrollment=e, by=staff)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.utils import timezone
 
 from tests.factories import complete_sections, enrollment_in
@@ -189,9 +190,10 @@ def _pdf_text(content: bytes) -> str:
 
 def _make_offer(world, enrollment):
     complete_sections(enrollment, phase=2, income=20000)
-    return enrollment_svc.enrollment_make_offer(enrollment=enrollment, by=world.staff, costs=Decimal("100"),
-                                                contract_start=TODAY + timedelta(days=30),
-                                                contract_end=TODAY + timedelta(days=400))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the Angebot is rendered after commit
+        return enrollment_svc.enrollment_make_offer(enrollment=enrollment, by=world.staff, costs=Decimal("100"),
+                                                    contract_start=TODAY + timedelta(days=30),
+                                                    contract_end=TODAY + timedelta(days=400))
 
 
 def test_terms_are_printed_in_the_angebot_and_kept_as_sent(world):
@@ -233,7 +235,8 @@ def test_the_ratified_contract_carries_the_sent_terms(world):
     svc.contract_terms_save(institution=world.kita, by=world.staff, contract="<p>Neue Fassung.</p>")
     add_signed_copy(enrollment)
     enrollment = enrollment_svc.enrollment_upload_signed(enrollment=enrollment, by=world.holder)
-    enrollment = enrollment_svc.enrollment_ratify(enrollment=enrollment, by=world.staff)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # countersigned after commit
+        enrollment = enrollment_svc.enrollment_ratify(enrollment=enrollment, by=world.staff)
     ratified = enrollment.documents.get(kind="ratified_contract")
     with ratified.file.open("rb") as handle:
         text = _pdf_text(handle.read())

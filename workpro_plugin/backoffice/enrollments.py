@@ -190,7 +190,18 @@ class CareFilter(SimpleListFilter):
             care_complete_q())
 
 
+# Seconds after which a page showing a document "wird erstellt …" loads again (a Refresh header:
+# no script, nothing the CSP has to allow).
+REFRESH_SECONDS = 5
+
+
 class EnrollmentInspectView(InspectView):
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if getattr(self, "documents_pending", False):
+            response["Refresh"] = str(REFRESH_SECONDS)  # re-check until its PDFs are rendered
+        return response
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         enrollment = self.instance
@@ -199,6 +210,8 @@ class EnrollmentInspectView(InspectView):
         labels = {**dict(ApplicationSection.choices), **QUESTION_SECTION_LABELS}
         stored = {s.section: s for s in enrollment.sections.all()}
         questions = enrollment.question_definitions
+        documents = list(enrollment.documents.all())
+        self.documents_pending = any(document.is_pending for document in documents)
         context.update(
             actions=admin_views.available_actions(enrollment, self.request.user),
             fee=enrollment.computed_fee(),
@@ -206,7 +219,7 @@ class EnrollmentInspectView(InspectView):
             care_missing=outstanding_care(enrollment),
             emergency_contacts=enrollment.emergency_contacts.all(),
             pickup_persons=enrollment.pickup_persons.all(),
-            documents=enrollment.documents.all(),
+            documents=documents,
             proof_documents=enrollment.documents.filter(kind=Document.Kind.PROOF, superseded=False)
             .filter(deposited_at__gte=enrollment.proof_requested_at) if enrollment.proof_requested_at else [],
             fee_history=fee_history(enrollment),

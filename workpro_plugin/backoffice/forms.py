@@ -177,6 +177,10 @@ class ConfirmForm(forms.Form):
                                  error_messages={"required": _("Bitte bestätigen Sie die Prüfung.")})
 
 
+class RetryDocumentsForm(forms.Form):
+    """Erneut erstellen: nothing to enter; the POST (with its CSRF token) is the confirmation."""
+
+
 # WorkPro's own signature fields (services/signatures.py): not the participant's signature.
 WORKPRO_SIGNATURE_FIELDS = ("WorkPro-Angebot", "WorkPro-Gegenzeichnung")
 

@@ -501,13 +501,20 @@ class Document(models.Model):
         ADDON_CONFIRMATION = "addon_confirmation", _("Buchungsbestätigung Zusatzangebot")
         CHANGE_NOTICE = "change_notice", _("Änderungsmitteilung")
 
+    class State(models.TextChoices):
+        """A generated PDF is rendered after commit by a task: pending until its file is stored."""
+        PENDING = "pending", _("wird erstellt")
+        READY = "ready", _("bereit")
+        FAILED = "failed", _("Erstellung fehlgeschlagen")
+
     owner = models.ForeignKey("workpro_plugin.Person", verbose_name=_("für"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="documents")
     enrollment = models.ForeignKey(Enrollment, verbose_name=_("Anmeldung"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(_("Art"), max_length=30, choices=Kind.choices)
     title = models.CharField(_("Titel"), max_length=200)
-    file = models.FileField(_("Datei"), upload_to="documents/%Y/%m/", storage=private_storage, max_length=255)
+    file = models.FileField(_("Datei"), upload_to="documents/%Y/%m/", storage=private_storage, max_length=255,
+                            blank=True)
     content_type = models.CharField(max_length=100, default="application/pdf")
     sha256 = models.CharField(max_length=64, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("hinterlegt von"), null=True,
@@ -519,6 +526,13 @@ class Document(models.Model):
     # entry per embedded signature, e.g. {"signer": ..., "signed_at": ISO, "intact": true, ...}.
     signatures = models.JSONField(_("digitale Signaturen"), default=list, blank=True)
     signatures_checked_at = models.DateTimeField(_("Signaturen geprüft am"), null=True, blank=True)
+    # Rendering after commit (services/documents.py schedule_render): what to render with the data of
+    # the moment of the action (`render_spec`), how often it was tried and the last error, for staff.
+    state = models.CharField(_("Zustand"), max_length=10, choices=State.choices, default=State.READY)
+    render_spec = models.JSONField(default=dict, blank=True)
+    render_attempts = models.PositiveSmallIntegerField(_("Erstellungsversuche"), default=0)
+    render_error = models.TextField(_("Fehler bei der Erstellung"), blank=True)
+    render_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("Dokument")
@@ -542,6 +556,18 @@ class Document(models.Model):
             summaries.append({**entry, "who": who,
                               "signed_at": datetime.datetime.fromisoformat(signed_at) if signed_at else None})
         return summaries
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == self.State.READY
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == self.State.FAILED
 
     @property
     def filename(self) -> str:

@@ -18,6 +18,8 @@ class OutboxMessage(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("wartet")
+        # Its attached documents are still being rendered; the render task releases it (→ pending).
+        WAITING = "waiting", _("wartet auf Dokument")
         SENDING = "sending", _("wird gesendet")
         SENT = "sent", _("gesendet")
         FAILED = "failed", _("fehlgeschlagen")

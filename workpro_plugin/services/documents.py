@@ -7,12 +7,18 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_q.models import Schedule
+from django_q.tasks import async_task, schedule
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -33,7 +39,7 @@ from ..lib.questions import (
 from ..lib.sections import rows_for_section
 from ..models import TERM_FIELDS, Document, Enrollment, Person
 from ..selectors.texts import enrollment_terms
-from . import audit, signatures
+from . import audit, notify, signatures
 from .errors import ServiceError
 from .images import ImageRefused, check_image, clean_image
 
@@ -266,6 +272,185 @@ def deposit(*, kind: str, title: str, content: bytes, enrollment: Enrollment | N
     return document
 
 
+# --- rendering after commit --------------------------------------------------------------------
+#
+# A generated PDF is not rendered inside the transaction of the action that causes it (WeasyPrint
+# takes a second or more, and on SQLite every other write would wait). The action saves a pending
+# Document with what the PDF needs (`render_spec`: the data of the moment of the action), and after
+# commit a django-q2 task renders it, stores the file and marks it ready; mails that attach it wait
+# in the outbox (state "waiting") until then. The task is idempotent: it claims the row first.
+
+RENDER_MAX_ATTEMPTS = 3
+RENDER_RETRY_SECONDS = [60, 5 * 60]  # before attempt 2, 3
+RENDER_STALE_CLAIM = timedelta(minutes=10)
+RENDER_TASK = "workpro_plugin.tasks.render_document_task"
+
+
+class RenderRefused(Exception):
+    """The document cannot be rendered as the action saw it (retrying would not help)."""
+
+
+class DocumentNotReady(ServiceError):
+    """A generated document is still being rendered (or its rendering failed)."""
+
+
+def schedule_render(*, kind: str, title: str, enrollment: Enrollment, renderer: str, spec: dict | None = None,
+                    by=None) -> Document:
+    """A pending Document, rendered by a task once the surrounding transaction commits."""
+    document = Document.objects.create(
+        kind=kind, title=title, enrollment=enrollment, owner=enrollment.participant, uploaded_by=by,
+        content_type="application/pdf", state=Document.State.PENDING,
+        render_spec={"renderer": renderer, "by": getattr(by, "pk", None), **(spec or {})})
+    pk = document.pk
+    transaction.on_commit(lambda: enqueue_render(pk))
+    return document
+
+
+def enqueue_render(document_id: int) -> None:
+    async_task(RENDER_TASK, document_id, task_name=f"render-document-{document_id}-{timezone.now().timestamp():.0f}")
+
+
+def _spec_user(spec: dict):
+    return get_user_model().objects.filter(pk=spec.get("by")).first() if spec.get("by") else None
+
+
+def application_spec(enrollment: Enrollment) -> dict:
+    """What the Anmeldung shows, as submitted: the fingerprinted data (sections, participant, questions)
+    and its fingerprint; the task prints these, whatever was entered after the submission."""
+    return {"data": enrollment.application_data(), "fingerprint": enrollment.data_fingerprint(),
+            "printed_on": timezone.localdate().isoformat()}
+
+
+def _render_application(document: Document) -> bytes:
+    spec = document.render_spec
+    printed_on = date.fromisoformat(spec["printed_on"]) if spec.get("printed_on") else None
+    return render_application_pdf(document.enrollment, printed_on=printed_on, snapshot=spec)
+
+
+OFFER_FIELDS = ("costs", "costs_reason", "contract_start", "contract_end", "signed_copy_deadline", "offered_at")
+
+
+def offer_spec(enrollment: Enrollment) -> dict:
+    """The terms of an Angebot as made (a later Frist verlängern must not change the PDF sent with it)."""
+    return {**application_spec(enrollment),
+            "offer": {name: None if getattr(enrollment, name) is None else str(getattr(enrollment, name))
+                      for name in OFFER_FIELDS}}
+
+
+def _render_contract_offer(document: Document) -> bytes:
+    enrollment, spec = document.enrollment, document.render_spec
+    for name, value in (spec.get("offer") or {}).items():  # in memory only: never saved here
+        if value is not None:
+            field = Enrollment._meta.get_field(name)
+            setattr(enrollment, name, field.to_python(value))
+    return render_contract_offer_pdf(enrollment, by=_spec_user(spec), snapshot=spec if spec.get("data") else None)
+
+
+def ratified_spec(enrollment: Enrollment) -> dict:
+    """The Ratifizierung as done: which signed copy is countersigned, and when."""
+    signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False,
+                                         state=Document.State.READY).latest("deposited_at")
+    return {"signed": signed.pk, "ratified_at": timezone.now().isoformat()}
+
+
+def _render_ratified(document: Document) -> bytes:
+    spec = document.render_spec
+    return render_ratified_pdf(document.enrollment, by=_spec_user(spec), signed_id=spec.get("signed"),
+                               ratified_at=datetime.fromisoformat(spec["ratified_at"]) if spec.get("ratified_at")
+                               else None)
+
+
+RENDERERS = {"application": _render_application, "contract_offer": _render_contract_offer,
+             "ratified_contract": _render_ratified}
+
+
+def render_document(document_id: int) -> bool:
+    """The render task: render a pending document once, store it, mark it ready and release the mails
+    waiting for it. Returns True when this call finished it; a second call (a retried task) does nothing."""
+    now = timezone.now()
+    claimed = Document.objects.filter(
+        Q(render_claimed_at__isnull=True) | Q(render_claimed_at__lt=now - RENDER_STALE_CLAIM),
+        pk=document_id, state=Document.State.PENDING,
+    ).update(render_claimed_at=now, render_attempts=F("render_attempts") + 1)
+    if not claimed:
+        return False
+    document = Document.objects.select_related("enrollment__institution", "enrollment__offer").get(pk=document_id)
+    try:
+        renderer = RENDERERS.get(document.render_spec.get("renderer"))
+        if renderer is None:
+            raise RenderRefused(_("Für dieses Dokument ist keine Vorlage bekannt."))
+        content = renderer(document)
+    except Exception as exc:  # noqa: BLE001 - recorded on the row for staff, retried a bounded number of times
+        final = isinstance(exc, RenderRefused) or document.render_attempts >= RENDER_MAX_ATTEMPTS
+        error = (str(exc) if isinstance(exc, RenderRefused) else f"{type(exc).__name__}: {exc}")[:2000]
+        Document.objects.filter(pk=document_id, state=Document.State.PENDING).update(
+            state=Document.State.FAILED if final else Document.State.PENDING, render_error=error,
+            render_claimed_at=None)
+        logger.warning("document %s: rendering attempt %s failed: %s", document_id, document.render_attempts, exc)
+        if not final:
+            delay = RENDER_RETRY_SECONDS[min(document.render_attempts, len(RENDER_RETRY_SECONDS)) - 1]
+            schedule(RENDER_TASK, document_id, schedule_type=Schedule.ONCE, repeats=1,
+                     next_run=timezone.now() + timedelta(seconds=delay),
+                     name=f"render-document-{document_id}-{document.render_attempts + 1}")
+        return False
+    with transaction.atomic():
+        row = Document.objects.select_for_update().filter(pk=document_id, state=Document.State.PENDING).first()
+        if row is None:
+            return False
+        _store(row, content)
+        row.state, row.render_error, row.render_claimed_at = Document.State.READY, "", None
+        row.deposited_at = timezone.now()
+        row.save()
+        audit.record(audit.A.DOCUMENT_DEPOSITED, actor=row.uploaded_by, obj=row, person=row.owner,
+                     detail={"kind": row.kind, "enrollment": row.enrollment_id})
+        notify.release_waiting(row.pk)
+    return True
+
+
+def _store(document: Document, content: bytes) -> None:
+    digest = hashlib.sha256(content).hexdigest()
+    document.sha256 = digest
+    if document.content_type == "application/pdf" and signatures.has_signatures(content):
+        signatures.check_document(document, content)
+    document.file.save(f"{digest[:16]}.pdf" if document.content_type == "application/pdf" else digest[:16],
+                       ContentFile(content), save=False)
+
+
+RENDER_LOST_AFTER = timedelta(minutes=2)
+
+
+def sweep_renders(*, now=None) -> int:
+    """Every minute (with the outbox sweep): pending documents whose task was lost (never started, e.g.
+    the broker was down at commit) or whose worker died while rendering are queued again. Returns their number."""
+    now = now or timezone.now()
+    lost = list(Document.objects.filter(
+        Q(render_claimed_at__lt=now - RENDER_STALE_CLAIM)
+        | Q(render_claimed_at__isnull=True, render_attempts=0, deposited_at__lt=now - RENDER_LOST_AFTER),
+        state=Document.State.PENDING).order_by("pk").values_list("pk", flat=True)[:100])
+    for pk in lost:
+        enqueue_render(pk)
+    return len(lost)
+
+
+def document_retry(*, document: Document) -> bool:
+    """Erneut erstellen: a failed document is rendered again (after commit); False if it was not failed."""
+    updated = Document.objects.filter(pk=document.pk, state=Document.State.FAILED).update(
+        state=Document.State.PENDING, render_attempts=0, render_error="", render_claimed_at=None)
+    if updated:
+        pk = document.pk
+        transaction.on_commit(lambda: enqueue_render(pk))
+    return bool(updated)
+
+
+def require_ready(document: Document | None, message: str = "") -> None:
+    """Refuse, in German, to read a generated document that is not there yet."""
+    if document is not None and not document.is_ready:
+        raise DocumentNotReady(message or (_("Das Dokument „%(title)s“ wird noch erstellt. Bitte versuchen Sie es in "
+                                             "einigen Augenblicken erneut.") if document.is_pending else _(
+            "Das Dokument „%(title)s“ konnte nicht erstellt werden; die Einrichtung wurde informiert."))
+            % {"title": document.title})
+
+
 def document_mark_opened(*, document: Document) -> None:
     """Its recipient opened it for the first time: "zugestellt" becomes "gelesen" (once, race-free)."""
     if document.first_opened_at is None:
@@ -334,15 +519,26 @@ def _letterhead(enrollment: Enrollment) -> dict:
     return {"institution": institution, "operator": institution.operator, "logo_path": logo_data_uri(institution)}
 
 
-def application_context(enrollment: Enrollment) -> dict:
+def application_context(enrollment: Enrollment, *, printed_on=None, snapshot: dict | None = None) -> dict:
+    """The context of the Anmeldung (and the Angebot); `snapshot` (application_spec): the data as
+    submitted, printed instead of the current rows."""
     offer = enrollment.offer.specific
     labels = {**dict(ApplicationSection.choices), **QUESTION_SECTION_LABELS}
     sections = []
-    stored = {s.section: s for s in enrollment.sections.all()}
+    if snapshot is not None:
+        data = snapshot["data"]
+        stored = dict(data.get("sections") or {})
+        if data.get("questions"):
+            enrollment.questions = data["questions"]  # in memory only: the version submitted
+        if enrollment.participant is not None and data.get("participant"):
+            for name, value in data["participant"].items():
+                setattr(enrollment.participant, name, date.fromisoformat(value) if name == "date_of_birth"
+                        and value else value)
+    else:
+        stored = {s.section: s.data for s in enrollment.sections.all()}
     for code in enrollment.required_sections():
-        section = stored.get(code)
         sections.append({"code": code, "label": labels.get(code, code),
-                         "rows": section_rows(code, section.data if section else {},
+                         "rows": section_rows(code, stored.get(code) or {},
                                               questions=enrollment.question_definitions)})
     guardians = list(enrollment.participant.guardianships.select_related("guardian")) if enrollment.participant else []
     return {
@@ -350,7 +546,8 @@ def application_context(enrollment: Enrollment) -> dict:
         "guardians": guardians, "sections": sections,
         # An income-based fee is printed once the income is declared, never the maximum rate beside "0,00 €".
         "fee": enrollment.computed_fee() if enrollment.fee_is_known() else None,
-        "printed_on": timezone.localdate(), "fingerprint": enrollment.data_fingerprint(),
+        "printed_on": printed_on or timezone.localdate(),
+        "fingerprint": snapshot["fingerprint"] if snapshot is not None else enrollment.data_fingerprint(),
     }
 
 
@@ -362,9 +559,10 @@ def section_rows(code: str, data: dict, *, questions: list[dict] | None = None) 
     return rows_for_section(code, data)
 
 
-def render_application_pdf(enrollment: Enrollment) -> bytes:
+def render_application_pdf(enrollment: Enrollment, *, printed_on=None, snapshot: dict | None = None) -> bytes:
     with translation.override(_holder_language(enrollment)):
-        return render_pdf("workpro_plugin/pdf/application.html", application_context(enrollment))
+        return render_pdf("workpro_plugin/pdf/application.html",
+                          application_context(enrollment, printed_on=printed_on, snapshot=snapshot))
 
 
 def offer_signatory(enrollment: Enrollment, by=None) -> signatures.Signatory:
@@ -390,13 +588,14 @@ def contract_terms_rows(enrollment: Enrollment) -> list[tuple[str, str]]:
     return [(str(label), terms[key]) for key, label in TERM_FIELDS if (terms.get(key) or "").strip()]
 
 
-def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = True, preview: bool = False) -> bytes:
+def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = True, preview: bool = False,
+                              snapshot: dict | None = None) -> bytes:
     """The Angebot, signed by the institution in the name of the Leitung who issues it (when the
     institution has a signing key; otherwise unsigned, and the PDF and the UI say so)."""
     who = offer_signatory(enrollment, by)
     will_sign = sign and not preview and signatures.can_sign(enrollment.institution)
     with translation.override(_holder_language(enrollment)):
-        context = application_context(enrollment)
+        context = application_context(enrollment, snapshot=snapshot)
         signed_on = timezone.localdate(enrollment.offered_at) if enrollment.offered_at else context["printed_on"]
         context.update(is_contract_offer=True, signatory=who, signed_on=signed_on, digitally_signed=will_sign,
                        preview=preview, terms=contract_terms_rows(enrollment))
@@ -408,14 +607,18 @@ def render_contract_offer_pdf(enrollment: Enrollment, *, by=None, sign: bool = T
                                    field_name=signatures.FIELD_OFFER, box=box)
 
 
-def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
+def render_ratified_pdf(enrollment: Enrollment, *, by, signed_id: int | None = None, ratified_at=None) -> bytes:
     """The signed copy as deposited, countersigned by the Leitung with the institution's key.
 
     A plain scan gets a ratification page (who, when, the SHA-256 of the scan) before the
     countersignature; a copy that carries digital signatures is left byte for byte as it is and the
     countersignature is appended as an incremental update, so the participant's signature stays valid."""
 
-    signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False).latest("deposited_at")
+    if signed_id is not None:  # the copy countersigned at the Ratifizierung (ratified_spec)
+        signed = enrollment.documents.get(pk=signed_id)
+    else:
+        signed = enrollment.documents.filter(kind=Document.Kind.SIGNED_CONTRACT, superseded=False,
+                                             state=Document.State.READY).latest("deposited_at")
     with signed.file.open("rb") as handle:
         original = handle.read()
     institution = enrollment.institution
@@ -431,7 +634,7 @@ def render_ratified_pdf(enrollment: Enrollment, *, by) -> bytes:
         else:
             page, box = render_pdf_locating("workpro_plugin/pdf/countersignature.html", {
                 **_letterhead(enrollment), "enrollment": enrollment, "signed": signed, "by": by, "signatory": who,
-                "ratified_at": timezone.localtime(), "original_sha256": hashlib.sha256(original).hexdigest(),
+                "ratified_at": timezone.localtime(ratified_at), "original_sha256": hashlib.sha256(original).hexdigest(),
                 "digitally_signed": will_sign, "terms": contract_terms_rows(enrollment),
             }, "signature-institution")
             writer = PdfWriter()

@@ -37,15 +37,19 @@ from ..models.enrollment import deadline_not_passed, is_account_holder
 from ..selectors.texts import current_terms
 from . import audit
 from .documents import (
+    DocumentNotReady,
     _holder_language,
+    application_spec,
     check_upload,
     check_uploads,
     deposit,
+    document_retry,
     merge_to_pdf,
-    render_application_pdf,
+    offer_spec,
+    ratified_spec,
     render_change_notice_pdf,
-    render_contract_offer_pdf,
-    render_ratified_pdf,
+    require_ready,
+    schedule_render,
 )
 from .errors import ServiceError
 from .notify import queue_mail
@@ -180,9 +184,11 @@ def event_mail_rows(enrollment: Enrollment, event: str, *, documents=(), **extra
 
 
 def notify(enrollment: Enrollment, event: str, *, documents=(), **extra) -> None:
-    """Queue the event mail to the account holder (and the participant's own login, if any)."""
+    """Queue the event mail to the account holder (and the participant's own login, if any); a mail
+    with a document still being rendered waits for it and goes once the render task stored it."""
+    waits = any(not document.is_ready for document in documents)
     for row in event_mail_rows(enrollment, event, documents=documents, **extra):
-        queue_mail(**row)
+        queue_mail(**row, wait_for_documents=waits)
 
 
 def _run(
@@ -435,8 +441,9 @@ def enrollment_submit(*, enrollment: Enrollment | int, by) -> Enrollment:
 
     def application(title):
         def produce(e: Enrollment) -> list:
-            return [deposit(kind="application", title=title % {"number": e.contract_number},
-                            content=render_application_pdf(e), enrollment=e, by=by)]
+            # Rendered after commit with the data as submitted (application_spec), not as they are then.
+            return [schedule_render(kind=Document.Kind.APPLICATION, title=title % {"number": e.contract_number},
+                                    enrollment=e, by=by, renderer="application", spec=application_spec(e))]
         return produce
 
     current = enrollment if isinstance(enrollment, Enrollment) else Enrollment.objects.get(pk=enrollment)
@@ -491,8 +498,9 @@ def enrollment_make_offer(
 
     def contract_offer(e: Enrollment) -> list:
         title = _("Angebot %(number)s") % {"number": e.contract_number}
-        return [deposit(kind="contract_offer", title=title, content=render_contract_offer_pdf(e, by=by), enrollment=e,
-                        by=by)]
+        # Rendered and signed after commit, with the terms as made here (offer_spec).
+        return [schedule_render(kind=Document.Kind.CONTRACT_OFFER, title=title, enrollment=e, by=by,
+                                renderer="contract_offer", spec=offer_spec(e))]
 
     return _run(enrollment, by=by, name="make_offer", event="offer_made", prepare=prepare, note=costs_reason,
                 produce=contract_offer)
@@ -511,6 +519,12 @@ def enrollment_upload_signed(*, enrollment: Enrollment | int, by, files=None) ->
             if e.status != S.ANGEBOT:
                 raise EnrollmentActionError(_("Diese Aktion ist im Status „%(status)s“ nicht möglich.")
                                             % {"status": e.get_status_display()})
+            offer_document = e.documents.filter(kind=Document.Kind.CONTRACT_OFFER, superseded=False).first()
+            try:
+                require_ready(offer_document, _("Das Angebot wird noch erstellt. Bitte laden Sie die "
+                                                "unterschriebene Kopie hoch, sobald es unter Dokumente bereitsteht."))
+            except DocumentNotReady as exc:
+                raise EnrollmentActionError(str(exc)) from exc
             if not deadline_not_passed(e):  # checked before anything is stored
                 raise EnrollmentActionError(_("Die Aktion ist noch nicht möglich:"), reasons=[deadline_not_passed.message])
             content = merge_to_pdf(check_uploads(files), lang=_holder_language(e), title=_(
@@ -544,10 +558,26 @@ def enrollment_ratify(*, enrollment: Enrollment | int, by) -> Enrollment:
 
     def ratified(e: Enrollment) -> list:
         title = _("Vertrag %(number)s (ratifiziert)") % {"number": e.contract_number}
-        return [deposit(kind="ratified_contract", title=title, content=render_ratified_pdf(e, by=by), enrollment=e,
-                        by=by)]
+        # Countersigned after commit (the signed copy and the moment as of now: ratified_spec).
+        return [schedule_render(kind=Document.Kind.RATIFIED_CONTRACT, title=title, enrollment=e, by=by,
+                                renderer="ratified_contract", spec=ratified_spec(e))]
 
     return _run(enrollment, by=by, name="ratify", event="ratified", produce=ratified)
+
+
+def enrollment_retry_documents(*, enrollment: Enrollment | int, by) -> list[Document]:
+    """Erneut erstellen: the documents of this enrollment whose rendering failed are rendered again
+    (after commit; their waiting mails go once they are ready). Logged with the enrollment."""
+    with transaction.atomic():
+        locked = _locked(enrollment)
+        if not locked.institution.staff_can(by, "process_enrollment"):
+            raise EnrollmentActionError(_("Diese Aktion ist Ihnen nicht erlaubt."))
+        failed = list(locked.documents.filter(state=Document.State.FAILED))
+        if not failed:
+            raise EnrollmentActionError(_("Es gibt kein Dokument, dessen Erstellung fehlgeschlagen ist."))
+        retried = [document for document in failed if document_retry(document=document)]
+        log(locked, action="documents_retried", by=by, note=", ".join(document.title for document in retried))
+    return retried
 
 
 def enrollment_expire(*, enrollment: Enrollment | int, by=None) -> Enrollment:

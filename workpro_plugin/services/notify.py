@@ -73,14 +73,37 @@ def _queue(
     institution: Institution | None = None,
     person: Person | None = None,
     secret_keys: tuple[str, ...] = (),
+    wait_for_documents: bool = False,
 ) -> OutboxMessage:
+    """`wait_for_documents`: the mail attaches documents still being rendered; it waits (state "waiting")
+    until the render task has stored the last of them (release_waiting), and is sent only then."""
     message = OutboxMessage.objects.create(
         channel=channel, recipient=to, template=template, context=context or {},
         language=language or settings.LANGUAGE_CODE, institution=institution, person=person,
         secret_keys=list(secret_keys),
+        state=OutboxMessage.State.WAITING if wait_for_documents else OutboxMessage.State.PENDING,
     )
-    transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+    if not wait_for_documents:
+        transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     return message
+
+
+def release_waiting(document_id: int) -> list[int]:
+    """A rendered document is ready: the mails waiting for it (and for no other unfinished document)
+    become pending and are sent after commit. Returns their ids."""
+    released = []
+    for message in OutboxMessage.objects.filter(state=OutboxMessage.State.WAITING).only("pk", "context"):
+        ids = message.context.get("document_ids") or []
+        if document_id not in ids:
+            continue
+        if Document.objects.filter(pk__in=ids).exclude(state=Document.State.READY).exists():
+            continue
+        if OutboxMessage.objects.filter(pk=message.pk, state=OutboxMessage.State.WAITING).update(
+                state=OutboxMessage.State.PENDING, next_attempt_at=timezone.now()):
+            released.append(message.pk)
+    if released:
+        transaction.on_commit(lambda: [_enqueue_delivery(pk) for pk in released])
+    return released
 
 
 def queue_mail(**kwargs) -> OutboxMessage:
@@ -167,7 +190,8 @@ def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
     """Files that go with a mail: deposited documents ("zur Ablage"), an invitation as .ics."""
 
     files = []
-    for document in Document.objects.filter(pk__in=message.context.get("document_ids") or []):
+    for document in Document.objects.filter(pk__in=message.context.get("document_ids") or [],
+                                            state=Document.State.READY):
         with document.file.open("rb") as handle:
             files.append((document.filename, handle.read(), document.content_type))
     if message.template == "enrollment_event" and message.context.get("event") == "invited":

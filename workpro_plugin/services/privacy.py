@@ -329,7 +329,8 @@ def _document_entry(document: Document) -> dict:
         "title": document.title, "enrollment": document.enrollment_id, "content_type": document.content_type,
         "sha256": document.sha256, "deposited_at": document.deposited_at,
         "first_opened_at": document.first_opened_at, "superseded": document.superseded,
-        "file": document_path(document),
+        # A document still being rendered (or whose rendering failed) has no file yet.
+        "state": document.state, "file": document_path(document) if document.is_ready else None,
     }
 
 
@@ -423,7 +424,7 @@ def person_export(*, person: Person, by, via: str, institutions: frozenset[int] 
     stored = missing = files = 0
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
-        for document in _documents_of(person, institutions).order_by("pk"):
+        for document in _documents_of(person, institutions).filter(state=Document.State.READY).order_by("pk"):
             try:
                 with document.file.open("rb") as handle:
                     archive.writestr(document_path(document), handle.read())

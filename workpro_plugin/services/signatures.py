@@ -164,7 +164,8 @@ def recheck_documents(*, kinds=("contract_offer", "signed_contract", "ratified_c
     """Validate the stored PDFs of `kinds` again (e.g. after WORKPRO_SIGNING_TRUST_ROOTS changed) and
     remember the new verdict; returns the documents whose verdict is no longer "valid"."""
     failing = []
-    for document in Document.objects.filter(kind__in=kinds, content_type="application/pdf").select_related(
+    for document in Document.objects.filter(kind__in=kinds, content_type="application/pdf",
+                                            state=Document.State.READY).select_related(
             "enrollment__institution").iterator():
         results = check_document(document)
         if any(not entry.get("bottom_line") for entry in results):

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
 
 from .. import conf
@@ -65,11 +66,20 @@ def private_file_response(fileobj, *, content_type: str, filename: str = "",
     return _secure(response)
 
 
+PENDING_REFRESH_SECONDS = 5
+
+
 def document_response(request, document: Document, *, recipient_opens: bool) -> HttpResponse:
     """A document (or chat attachment) inline, or as a download with ?download=1.
 
     `recipient_opens`: the person it was deposited for opens it, so "zugestellt" becomes "gelesen".
     """
+    if not document.is_ready:  # still being rendered (or failed): say so, never a 500
+        response = TemplateResponse(request, "workpro_plugin/account/document_pending.html", {"document": document},
+                                    status=202 if document.is_pending else 409)
+        if document.is_pending:
+            response["Refresh"] = str(PENDING_REFRESH_SECONDS)
+        return response
     if recipient_opens:
         document_mark_opened(document=document)
     return private_file_response(document.file, content_type=document.content_type,
@@ -80,3 +90,11 @@ def export_response(export) -> FileResponse:
     """A data export (services.privacy.Export) as a ZIP download."""
     return private_file_response(export.file, content_type="application/zip", as_attachment=True,
                                  filename=export.filename)
+
+
+def refresh_while_pending(response, documents):
+    """A page listing a document "wird erstellt …" loads again after a few seconds (a Refresh header:
+    no script, nothing the CSP has to allow) until none is pending."""
+    if any(document.is_pending for document in documents):
+        response["Refresh"] = str(PENDING_REFRESH_SECONDS)
+    return response

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ...models import Enrollment
+from ...models import Document, Enrollment
 from ...selectors.enrollments import staff_enrollments
 from ...services import enrollments as svc
 from ...services.documents import render_contract_offer_pdf
@@ -98,6 +98,9 @@ ACTIONS = {action.slug: action for action in [
     Action("zurueckziehen", gettext_lazy("Zurückziehen"), "withdraw", "process_enrollment", admin_forms.ReasonForm,
            lambda e, u, d: svc.enrollment_withdraw(enrollment=e, by=u, reason=d["reason"]),
            button_class="button button-secondary no"),
+    # A generated PDF (Anmeldung, Angebot) whose rendering failed after its retries: render it again.
+    Action("erneut-erstellen", gettext_lazy("Erneut erstellen"), None, "process_enrollment",
+           admin_forms.RetryDocumentsForm, lambda e, u, d: svc.enrollment_retry_documents(enrollment=e, by=u), button_class="button button-secondary"),
 ]}
 
 
@@ -115,6 +118,8 @@ def available_actions(enrollment: Enrollment, user) -> list[Action]:
         if action.slug == "nachweis-erhalten" and not (enrollment.proof_requested_at and not enrollment.proof_received_at):
             continue
         if action.slug == "frist-verlaengern" and not svc.extendable_deadlines(enrollment):
+            continue
+        if action.slug == "erneut-erstellen" and not enrollment.documents.filter(state=Document.State.FAILED).exists():
             continue
         result.append(action)
     return result

@@ -7,16 +7,17 @@ from django.shortcuts import render
 
 from ...selectors.documents import portal_documents
 from ...services import audit
-from ...shared.files import document_response
+from ...shared.files import document_response, refresh_while_pending
 from ..shortcuts import LOGIN_URL, document_or_404
 
 
 @login_required(login_url=LOGIN_URL)
 def documents(request):
     """Dokumente: everything deposited for the user, newest first, unread ones marked."""
-    items = (portal_documents(request.user).filter(superseded=False)
-             .select_related("enrollment__offer", "owner").order_by("-deposited_at"))
-    return render(request, "workpro_plugin/account/documents.html", {"documents": items})
+    items = list(portal_documents(request.user).filter(superseded=False)
+                 .select_related("enrollment__offer", "owner").order_by("-deposited_at"))
+    response = render(request, "workpro_plugin/account/documents.html", {"documents": items})
+    return refresh_while_pending(response, items)
 
 
 @login_required(login_url=LOGIN_URL)

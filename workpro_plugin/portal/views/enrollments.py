@@ -28,6 +28,7 @@ from ...services import applications as app_svc
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
 from ...services.minors import care_required, outstanding_care, wards_of
+from ...shared.files import refresh_while_pending
 from ..forms.accounts import RecoveryDataForm
 from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
 from ..shortcuts import HOLDER, LOGIN_URL, enrollment_or_404
@@ -317,7 +318,8 @@ def enrollment_detail(request, pk: int):
     enrollment, role = enrollment_or_404(request, pk)
     is_holder = role == PortalRole.HOLDER
     editable = app_svc.editable_sections(enrollment) if is_holder else []
-    return render(request, "workpro_plugin/account/enrollment_detail.html", {
+    documents = list(portal_documents(request.user).filter(enrollment=enrollment, superseded=False))
+    return refresh_while_pending(render(request, "workpro_plugin/account/enrollment_detail.html", {
         "enrollment": enrollment,
         "role": role,
         "is_holder": is_holder,
@@ -326,13 +328,13 @@ def enrollment_detail(request, pk: int):
         "menu": section_menu(enrollment) if enrollment.participant_id and is_holder else [],
         "editable_sections": editable,
         "print_outdated": bool(editable) and enrollment.printed_fingerprint != enrollment.data_fingerprint(),
-        "documents": portal_documents(request.user).filter(enrollment=enrollment, superseded=False),
+        "documents": documents,
         "care_required": care_required(enrollment) and role != PortalRole.PARTICIPANT,
         "care_missing": outstanding_care(enrollment),
         "allocation": portal_allocation(enrollment) if role != PortalRole.PARTICIPANT else None,
         "proof_form": DocumentUploadForm() if is_holder and enrollment.proof_due else None,
         "fee_history": fee_history(enrollment) if role != PortalRole.PARTICIPANT else [],
-    })
+    }), documents)
 
 
 @login_required(login_url=LOGIN_URL)
