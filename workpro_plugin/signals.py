@@ -12,6 +12,7 @@ from .lib import hosts
 from .lib.content_cache import invalidate_public_content
 from .models import (
     AgeGroup,
+    Criterion,
     Enrollment,
     FeeBracket,
     FeeSchedule,
@@ -57,7 +58,7 @@ def _site_id(instance) -> int | None:
             if Enrollment.institution.is_cached(instance):
                 return instance.institution.site_id if instance.institution else None
             return _institution_site_id(instance.institution_id)
-        if isinstance(instance, (FeeSchedule, OfferCategory, AgeGroup)):  # shared ones: every site's
+        if isinstance(instance, (FeeSchedule, OfferCategory, AgeGroup, Criterion)):  # shared ones: every site's
             return _institution_site_id(instance.institution_id)
         if isinstance(instance, FeeBracket):
             return _institution_site_id(instance.schedule.institution_id)
@@ -69,7 +70,9 @@ def _site_id(instance) -> int | None:
 
 
 def _watched_models() -> tuple[type, ...]:
-    return (Page, Site, Institution, Enrollment, FeeSchedule, FeeBracket, OfferSection, OfferCategory, AgeGroup)
+    # Criterion: the Kriterienkatalog is shown on the (cached) offer detail page.
+    return (Page, Site, Institution, Enrollment, FeeSchedule, FeeBracket, OfferSection, OfferCategory, AgeGroup,
+            Criterion)
 
 
 def connect() -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from home.models import HomePage
 from workpro_plugin.models import (
+    Criterion,
     Enrollment,
     EnrollmentStatus,
     FeeBracket,
@@ -254,6 +255,87 @@ def test_offer_detail_shows_fee_table_and_valid_json_ld(make_institution, make_o
     assert data["offers"]["availability"].startswith("https://schema.org/")
     assert "<Koch>" not in soup.find("script", type="application/ld+json").decode_contents()
     assert soup.find("meta", attrs={"name": "description"})["content"].startswith("Kurzbeschreibung")
+
+
+def _help_url(institution):
+    """A bare Wagtail page of the site, one level below its root (the offer index's level)."""
+    help_page = HelpPage(title="Hilfe", slug="hilfe")
+    institution.site.root_page.add_child(instance=help_page)
+    return help_page.relative_url(institution.site)
+
+
+def _count_queries(client, institution, url):
+    _get(client, institution, url)  # warm: site root paths, header, the offer's cached details
+    with CaptureQueriesContext(connection) as queries:
+        response = _get(client, institution, url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def _rich_offer(kita, make_offer, title):
+    """An offer with all the detail page shows: fee brackets, Kriterienkatalog, add-ons, taken places."""
+    schedule = FeeSchedule.objects.create(name=f"Beiträge {title}", maximum_rate=Decimal("420"))
+    for i in range(4):
+        FeeBracket.objects.create(schedule=schedule, income_from=i * 10000, income_to=(i + 1) * 10000 if i < 3 else None,
+                                  amount=Decimal(100 * i))
+    offer = make_offer(kita, title, fee_schedule=schedule, capacity=10)
+    for i in range(3):
+        Criterion.objects.create(institution=kita, offer=offer, kind=Criterion.Kind.HARDSHIP, label=f"Härte {i}",
+                                 points=5)
+    for i in range(2):
+        addon = make_offer(kita, f"{title} Zusatz {i}", is_addon=True)
+        addon.addon_for.add(offer)
+        addon.save_revision().publish()
+    _take_places(offer, kita, 3)
+    return offer
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_offer_detail_query_count_is_constant_and_near_a_bare_page(make_institution, make_offer, client, logged_in):
+    """Institution, fees, criteria, add-ons, free places and JSON-LD come from the per-site cache: a warm
+    detail page makes the bare page's queries plus one for its depth in the tree (the offer with its
+    category in one query), however much it shows."""
+    kita = make_institution("kita")
+    if logged_in:
+        client.force_login(get_user_model().objects.create_user("eltern@example.org", "eltern@example.org", "x"))
+    plain = make_offer(kita, "Schlicht")
+    rich = _rich_offer(kita, make_offer, "Reich")
+    bare = _count_queries(client, kita, _help_url(kita))
+    assert _count_queries(client, kita, plain.relative_url(kita.site)) == bare + 1
+    assert _count_queries(client, kita, rich.relative_url(kita.site)) == bare + 1
+
+
+def test_cached_offer_detail_follows_criteria_fees_and_places(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    offer = _rich_offer(kita, make_offer, "Krippe")
+    url = offer.relative_url(kita.site)
+
+    def shown():
+        soup = BeautifulSoup(_get(client, kita, url).content, "html.parser")
+        facts = dict(zip((dt.get_text(strip=True) for dt in soup.select(".wp-facts-list dt")),
+                         (dd.get_text(strip=True) for dd in soup.select(".wp-facts-list dd"))))
+        return (facts["Freie Plätze"], [row.td.get_text(strip=True) for row in soup.select("#criteria-heading ~ table tbody tr")],
+                soup.select_one(".wp-fees").get_text(" ", strip=True))
+
+    places, criteria, fees = shown()
+    assert shown() == (places, criteria, fees)  # from the cache
+    assert places == "7 von 10" and criteria == ["Härte 0", "Härte 1", "Härte 2"] and "420,00 €" in fees
+    _take_places(offer, kita, 2)
+    assert shown()[0] == "5 von 10"
+    Criterion.objects.create(institution=kita, offer=offer, kind=Criterion.Kind.HARDSHIP, label="Härte 3", points=1)
+    assert shown()[1] == ["Härte 0", "Härte 1", "Härte 2", "Härte 3"]
+    schedule = FeeSchedule.objects.get(pk=offer.fee_schedule_id)
+    schedule.maximum_rate = Decimal("500")
+    schedule.save()
+    assert "500,00 €" in shown()[2]
+
+
+def test_offer_preview_is_not_cached(make_institution, make_offer):
+    kita = make_institution("kita")
+    offer = make_offer(kita, "Krippe", capacity=3, location="Leipzig")
+    assert "Leipzig" in offer.make_preview_request().rendered_content
+    offer.location = "Halle (Entwurf)"
+    assert "Halle (Entwurf)" in offer.make_preview_request().rendered_content
 
 
 def test_care_offer_is_a_schema_org_service(make_institution, make_offer):

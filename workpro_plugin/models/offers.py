@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -74,6 +75,20 @@ class OfferIndexPage(HostParentPageMixin, Page):
 
     def offers(self):
         return OfferPage.objects.live().public().child_of(self)
+
+    def route(self, request, path_components):
+        """An offer in one query with its category, where Wagtail's route reads the generic page row
+        and then the specific one (the detail page shows the category)."""
+        if not path_components:
+            return super().route(request, path_components)
+        try:
+            subpage = OfferPage.objects.child_of(self).select_related("category").get(slug=path_components[0])
+        except OfferPage.DoesNotExist:
+            return super().route(request, path_components)  # a child of another type (or Http404)
+        subpage._cached_parent_obj = self
+        if subpage.specific_class is not type(subpage):  # a subclass of OfferPage: its own row
+            subpage = subpage.specific
+        return subpage.route(request, path_components[1:])
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -608,21 +623,64 @@ class OfferPage(Page):
     def get_meta_description(self) -> str:
         return self.search_description or strip_tags(self.teaser)
 
+    def _public_details(self, request) -> dict:
+        """What the detail page shows beyond the page row: its institution, Kriterienkatalog, fee
+        schedule, add-ons, taken places and JSON-LD (about eight queries)."""
+        institution = self.get_institution(request)
+        schedule = self.fee_schedule_with_brackets
+        return {
+            "institution": institution,
+            "places_taken": self.places_taken,
+            "criteria": Criterion.objects.for_offer(self, institution),
+            "fee_schedule": schedule,
+            "fee_brackets": list(schedule.brackets.all()) if schedule else [],
+            "addon_offers": list(self.addons.live().defer_streamfields()) if not self.is_addon else [],
+            "base_offers": list(self.addon_for.live().defer_streamfields()) if self.is_addon else [],
+            "structured_data_json": str(self.structured_data_json(request)),
+        }
+
+    def detail_cache_key(self, request) -> str | None:
+        """Key of the cached details and fragments of the detail page, like the index listing's: per site
+        content generation (pages, institutions, enrollments, fee schedules, criteria of the site), day
+        (free places, availability) and language. None for a preview: it shows the draft."""
+        if getattr(request, "is_preview", False):
+            return None
+        site = Site.find_for_request(request) or self.get_site()
+        site_id = site.pk if site else None
+        return f"{site_id}:{content_generation(site_id)}:{timezone.localdate().isoformat()}:{translation.get_language()}"
+
+    def public_details(self, request, key: str | None) -> dict:
+        """`_public_details`, cached under `key` (see detail_cache_key); uncached without one."""
+        if key is None:
+            return self._public_details(request)
+        cache_key = f"workpro:offer-detail:{self.pk}:{key}"
+        details = cache.get(cache_key)
+        if details is None:
+            details = self._public_details(request)
+            cache.set(cache_key, details, 600)
+        else:  # the page object answers as if it had read them itself
+            self.__dict__["places_taken"] = details["places_taken"]
+            site = Site.find_for_request(request) or self.get_site()  # the request's: already looked up
+            self._workpro_institution = (getattr(site, "pk", None), details["institution"])
+        return details
+
     def get_context(self, request, *args, registration_form=None, **kwargs):
         """`registration_form` is the bound "Registrieren" form a failed POST shows again
         (portal.views.registration, reached through the `before_serve_page` hook)."""
         context = super().get_context(request, *args, **kwargs)
         context["registration_form"] = registration_form or RegistrationForm()
-        context["criteria"] = Criterion.objects.for_offer(self, self.get_institution(request))
-        schedule = self.fee_schedule_with_brackets
+        key = self.detail_cache_key(request)
+        details = self.public_details(request, key)
         context.update(
+            detail_cache_key=key,
             registration=self.registration_state(),
-            institution=self.get_institution(request),
-            fee_schedule=schedule,
-            fee_brackets=list(schedule.brackets.all()) if schedule else [],
-            addon_offers=self.addons.live() if not self.is_addon else [],
-            base_offers=self.addon_for.live() if self.is_addon else [],
-            structured_data_json=self.structured_data_json(request),
+            institution=details["institution"],
+            criteria=details["criteria"],
+            fee_schedule=details["fee_schedule"],
+            fee_brackets=details["fee_brackets"],
+            addon_offers=details["addon_offers"],
+            base_offers=details["base_offers"],
+            structured_data_json=mark_safe(details["structured_data_json"]),  # noqa: S308 - escaped when built
         )
         return context
 

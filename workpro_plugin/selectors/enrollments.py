@@ -64,11 +64,26 @@ def _offer_text_columns() -> list[str]:
             if isinstance(f, (models.TextField, models.JSONField, StreamField))]
 
 
+# What a row of Mein Konto reads of its offer, institution and participant; the other columns stay in the
+# database (an offer page row alone has some 50, a StreamField body among them).
+_ROW_COLUMNS = {
+    "offer": {"id", "page_ptr", "title", "content_type", "locale"},
+    "institution": {"id", "name"},
+    "participant": {"id", "first_name", "last_name", "customer_number", "date_of_birth", "user"},
+}
+
+
+def _row_deferred_columns() -> list[str]:
+    return [f"{relation}__{field.name}" for relation, keep in _ROW_COLUMNS.items()
+            for field in Enrollment._meta.get_field(relation).related_model._meta.concrete_fields
+            if field.name not in keep]
+
+
 def portal_contracts(user):
     """Alle Verträge of Mein Konto: what `user` sees as account holder or guardian (not as the participant),
     newest first, with what a row shows and its Notfalldaten (prefetched for the rows of a page)."""
     return (portal_enrollments(user).filter(Q(account_holder=user) | ~Q(participant__user=user))
-            .select_related("offer", "institution", "participant").defer(*_offer_text_columns())
+            .select_related("offer", "institution", "participant").defer(*_row_deferred_columns())
             .prefetch_related(Prefetch("emergency_contacts", EmergencyContact.objects.only("pk", "enrollment_id")),
                               "pickup_persons")
             .order_by("-created_at", "-pk"))
