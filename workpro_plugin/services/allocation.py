@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from .. import conf
 from ..allocation import allocate
 from ..lib import people
+from ..lib.bulk import insert_rows
 from ..lib.choices import (
     ALLOCATION_POOL_STATUSES,
     PLACE_HOLDING_STATUSES,
@@ -36,7 +37,6 @@ from ..lib.choices import (
     holds_place,
 )
 from ..lib.formats import format_date
-from ..lib.bulk import insert_rows
 from ..lib.http import client_ip
 from ..models import (
     AgeGroup,
