@@ -20,6 +20,14 @@ def _migrate(target):
     executor.migrate(target)
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_migrations():
+    """The later tests of this worker need every migration, also those after AFTER (0036 …)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def _keys() -> dict[int, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT page_ptr_id, category FROM workpro_plugin_offerpage")
