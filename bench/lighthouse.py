@@ -78,32 +78,33 @@ def prepare(tmp: Path, port: int) -> dict:
     return env
 
 
-def start_server(env: dict, port: int, tmp: Path) -> subprocess.Popen:
-    log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "workpro_site.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--timeout", "60", "--log-level", "warning"],
-        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "bench.lighthouse_settings"},
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 180  # the 2 cores may be busy
+def wait_until_served(connect, processes: list[subprocess.Popen], log: Path, what: str) -> list[subprocess.Popen]:
+    """Poll GET / through `connect()` until it answers 200 (the 2 cores may be busy: up to 180 s);
+    otherwise stop `processes` and exit with the end of the gunicorn log."""
+    deadline = time.monotonic() + 180
     status = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and all(p.poll() is None for p in processes):
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", "/", headers={"Host": f"127.0.0.1:{port}"})
+            connection = connect()
+            connection.request("GET", "/")
             status = connection.getresponse().status
             if status == 200:
-                return process
+                return processes
         except OSError:
             pass
-        if process.poll() is not None:
-            break
         time.sleep(0.3)
-    process.kill()
-    process.wait()
-    raise SystemExit(f"gunicorn did not answer 200 (last status {status}):\n"
-                     + (tmp / "gunicorn.log").read_text(errors="replace")[-2000:])
+    for process in processes:
+        nginx.stop(process)
+    raise SystemExit(f"{what} did not answer 200 (last status {status}):\n"
+                     + log.read_text(errors="replace")[-2000:])
+
+
+def start_server(env: dict, port: int, tmp: Path) -> list[subprocess.Popen]:
+    """gunicorn alone, WhiteNoise serving the static files."""
+    app = nginx.start_gunicorn({**env, "DJANGO_SETTINGS_MODULE": "bench.lighthouse_settings"}, port,
+                               tmp / "gunicorn.log", workers=2)
+    return wait_until_served(lambda: http.client.HTTPConnection(HOSTS[0], port, timeout=10), [app],
+                             tmp / "gunicorn.log", "gunicorn")
 
 
 CHROME_ENV: dict[str, str] = {}
@@ -134,21 +135,8 @@ def start_nginx_stack(env: dict, tmp: Path, https_port: int) -> list[subprocess.
                              private_values={"PRIVATE_MEDIA_ROOT": env["PRIVATE_MEDIA_ROOT"]})
     web = nginx.start_nginx(nginx.main_config(tmp / "nginx", [site]), https_port=https_port)
     context = nginx.tls_context(tls["ca"])
-    deadline = time.monotonic() + 180
-    status = None
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPSConnection(HOSTS[0], https_port, timeout=10, context=context)
-            connection.request("GET", "/")
-            status = connection.getresponse().status
-            if status == 200:
-                return [web, app]
-        except OSError:
-            pass
-        time.sleep(0.3)
-    nginx.stop(web), nginx.stop(app)
-    raise SystemExit(f"nginx → gunicorn did not answer 200 (last status {status}):\n"
-                     + (tmp / "gunicorn.log").read_text(errors="replace")[-2000:])
+    return wait_until_served(lambda: http.client.HTTPSConnection(HOSTS[0], https_port, timeout=10, context=context),
+                             [web, app], tmp / "gunicorn.log", "nginx → gunicorn")
 
 
 def lighthouse(url: str, form_factor: str, report: Path, categories=CATEGORIES) -> dict:
@@ -209,7 +197,7 @@ def main() -> int:
             env = prepare(tmp, port)
             if keep:
                 (tmp / "prepared").write_text(json.dumps(env))
-        servers = start_nginx_stack(env, tmp, port) if PROXY == "nginx" else [start_server(env, port, tmp)]
+        servers = start_nginx_stack(env, tmp, port) if PROXY == "nginx" else start_server(env, port, tmp)
         try:
             for host in HOSTS:
                 for path in pages(host):

@@ -89,6 +89,16 @@ class Shots:
 
 
 @pytest.fixture
+def site_offer(make_institution, make_offer):
+    """One KiTa on the live server's host (localhost) with one offer, for the public-page browser tests."""
+    from wagtail.models import Site
+
+    Site.objects.all().delete()  # Wagtail's welcome site also claims localhost
+    kita = make_institution("kita", hostname="localhost", name="KiTa Sonnenschein")
+    return kita, make_offer(kita, "Krippenplatz", capacity=10, teaser="Betreuung in kleinen Gruppen.")
+
+
+@pytest.fixture
 def shots(request):
     return Shots(request.node.name)
 

@@ -9,15 +9,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 LANG_OF = "el => el.closest('[lang]').getAttribute('lang')"
 
 
-@pytest.fixture
-def site_offer(make_institution, make_offer):
-    from wagtail.models import Site
-
-    Site.objects.all().delete()  # Wagtail's welcome site also claims localhost
-    kita = make_institution("kita", hostname="localhost", name="KiTa Sonnenschein")
-    return kita, make_offer(kita, "Krippenplatz", capacity=10, teaser="Betreuung in kleinen Gruppen.")
-
-
 def test_english_interface_marks_the_german_content(page, live_server, site_offer):
     kita, offer = site_offer
     with translation.override("de"):

@@ -12,15 +12,6 @@ document.addEventListener('securitypolicyviolation', e => window.__cspViolations
   e.violatedDirective + ' ' + (e.blockedURI || 'inline')));"""
 
 
-@pytest.fixture
-def site_offer(make_institution, make_offer):
-    from wagtail.models import Site
-
-    Site.objects.all().delete()  # Wagtail's welcome site also claims localhost
-    kita = make_institution("kita", hostname="localhost", name="KiTa Sonnenschein")
-    return kita, make_offer(kita, "Krippenplatz", capacity=10, teaser="Betreuung in kleinen Gruppen.")
-
-
 def test_public_pages_apply_their_inlined_css_without_a_csp_violation(page, live_server, site_offer):
     page.add_init_script(WATCH_CSP)
     errors = []
