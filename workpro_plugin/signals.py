@@ -5,6 +5,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
@@ -40,6 +42,18 @@ def _invalidate_for_models(sender, instance, **kwargs):
     # post_save is sent with the concrete class (e.g. OfferPage), so match by isinstance.
     if isinstance(instance, _watched_models()):
         invalidate_public_content(_site_id(instance))
+
+
+# Lazy bookkeeping Wagtail saves on first use of a file; it changes nothing a page shows.
+_MEDIA_BOOKKEEPING = frozenset({"file_size", "file_hash"})
+
+
+def _invalidate_media(sender, instance=None, update_fields=None, raw=False, **kwargs):
+    """An image or document saved or deleted: cached bodies and cards show its renditions, alt text and
+    file URL. Images and documents are shared between sites (collections), so every site's content."""
+    if raw or (update_fields and set(update_fields) <= _MEDIA_BOOKKEEPING):
+        return
+    invalidate_public_content()
 
 
 def _institution_site_id(institution_id) -> int | None:
@@ -85,6 +99,9 @@ def connect() -> None:
     post_save.connect(_invalidate_for_models, dispatch_uid="workpro-content-save")
     post_delete.connect(_invalidate_for_models, dispatch_uid="workpro-content-delete")
     m2m_changed.connect(_invalidate, dispatch_uid="workpro-content-m2m")
+    for model in (get_image_model(), get_document_model()):
+        post_save.connect(_invalidate_media, sender=model, dispatch_uid=f"workpro-media-save-{model._meta.label}")
+        post_delete.connect(_invalidate_media, sender=model, dispatch_uid=f"workpro-media-delete-{model._meta.label}")
 
 
 def _institution_created(sender, instance, created, raw=False, **kwargs):

@@ -10,7 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.core.files.base import ContentFile
 from django.utils import timezone
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.images.tests.utils import get_test_image_file
+from wagtail.rich_text import RichText
 
 from home.models import HomePage
 from workpro_plugin.models import (
@@ -287,14 +292,21 @@ def _rich_offer(kita, make_offer, title):
         addon.addon_for.add(offer)
         addon.save_revision().publish()
     _take_places(offer, kita, 3)
+    image = get_image_model().objects.create(title="Gruppenraum", description="Der helle Gruppenraum",
+                                             file=get_test_image_file(size=(640, 480)))
+    document = get_document_model().objects.create(title="Hausordnung", file=ContentFile(b"%PDF-1.4", "haus.pdf"))
+    offer.body = [("text", RichText("<p>Unser Alltag</p>")), ("image", image),
+                  ("downloads", {"heading": "Unterlagen", "documents": [document]})]
+    offer.save_revision().publish()
     return offer
 
 
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_offer_detail_query_count_is_constant_and_near_a_bare_page(make_institution, make_offer, client, logged_in):
-    """Institution, fees, criteria, add-ons, free places and JSON-LD come from the per-site cache: a warm
-    detail page makes the bare page's queries plus one for its depth in the tree (the offer with its
-    category in one query), however much it shows."""
+    """Institution, fees, criteria, add-ons, free places, JSON-LD, the body with its image and documents
+    and the link preview picture come from the per-site cache: a warm detail page makes the bare page's
+    queries plus one for its depth in the tree (the offer with its category in one query), however much
+    it shows."""
     kita = make_institution("kita")
     if logged_in:
         client.force_login(get_user_model().objects.create_user("eltern@example.org", "eltern@example.org", "x"))
@@ -328,6 +340,52 @@ def test_cached_offer_detail_follows_criteria_fees_and_places(make_institution, 
     schedule.maximum_rate = Decimal("500")
     schedule.save()
     assert "500,00 €" in shown()[2]
+
+
+def test_cached_offer_body_follows_its_image_and_documents(make_institution, make_offer, client):
+    """The body and the link preview are cached per site generation: saving an image or a document (shared
+    between sites) shows at once; Wagtail's own bookkeeping saves (file size, hash) do not invalidate."""
+    kita = make_institution("kita")
+    offer = _rich_offer(kita, make_offer, "Krippe")
+    url = offer.relative_url(kita.site)
+
+    def shown():
+        soup = BeautifulSoup(_get(client, kita, url).content, "html.parser")
+        return (soup.select_one(".wp-offer-image")["alt"], soup.find("meta", property="og:image:alt")["content"],
+                [a.get_text(" ", strip=True) for a in soup.select(".stream-block--downloads a")])
+
+    before = shown()
+    assert before[:2] == ("Der helle Gruppenraum", "Der helle Gruppenraum") and "Hausordnung" in before[2][0]
+    assert shown() == before  # from the cache
+    image = get_image_model().objects.get(title="Gruppenraum")
+    image.description = "Der Gruppenraum am Morgen"
+    image.save()
+    assert shown()[:2] == ("Der Gruppenraum am Morgen", "Der Gruppenraum am Morgen")
+    document = get_document_model().objects.get(title="Hausordnung")
+    document.title = "Hausordnung 2027"
+    document.save()
+    assert "Hausordnung 2027" in shown()[2][0]
+    generation = cache.get("workpro:content-generation")
+    image.file_hash = ""
+    image.get_file_hash()  # saves update_fields=["file_hash"]: nothing a page shows
+    assert cache.get("workpro:content-generation") == generation
+
+
+def test_registration_fields_are_cached_per_language_and_a_bound_form_keeps_its_input(make_institution, make_offer,
+                                                                                      client):
+    kita = make_institution("kita")
+    url = make_offer(kita, "Krippe").relative_url(kita.site)
+    german = BeautifulSoup(_get(client, kita, url).content, "html.parser")
+    english = BeautifulSoup(_get(client, kita, "/en" + url).content, "html.parser")
+    assert german.select_one("label[for=id_first_name]").get_text(strip=True) == "Vorname*"
+    assert english.select_one("label[for=id_first_name]").get_text(strip=True) == "First name*"
+    assert BeautifulSoup(_get(client, kita, url).content, "html.parser").select_one(
+        "label[for=id_first_name]").get_text(strip=True) == "Vorname*"
+    response = client.post(url, {"last_name": "Muster", "first_name": "", "email": "kein-mail"},
+                           HTTP_HOST=kita.site.hostname)
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.select_one("#id_last_name")["value"] == "Muster"
+    assert soup.select_one("#id_email_error") is not None
 
 
 def test_offer_preview_is_not_cached(make_institution, make_offer):

@@ -28,6 +28,7 @@ language than the page is written in (`/en/` translates the interface only).
 
 from django import template
 from django.conf import settings
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import translation
@@ -142,6 +143,26 @@ def workpro_stylesheet(context, path):
     return _stylesheet(context, path)
 
 
+def _page_facts(context, page, institution, request) -> tuple[str, dict, dict | None]:
+    """The meta description, the page's URLs per language and its link preview picture.
+
+    On an offer page they are cached under its detail cache key (site content generation, day,
+    language; none for a preview) and the request's origin: the picture is a rendition lookup and
+    its absolute URL. Saving an image bumps every site's generation (signals._invalidate_media)."""
+    if page is None:
+        return meta_description(None, institution), {}, None
+    key = context.get("detail_cache_key")
+    if key and request is not None:
+        cache_key = f"workpro:head:{page.pk}:{key}:{request.scheme}://{request.get_host()}"
+        facts = cache.get(cache_key)
+        if facts is None:
+            facts = _page_facts(context={}, page=page, institution=institution, request=request)
+            cache.set(cache_key, facts, 600)
+        return facts
+    description = page.search_description or meta_description(page, institution)
+    return description, page_urls(page, request), _og_image(page, institution, request)
+
+
 @register.simple_tag(takes_context=True)
 def workpro_head(context):
     """The plugin's stylesheet, the meta description, robots, canonical, hreflang, Open Graph
@@ -161,12 +182,10 @@ def workpro_head(context):
     structured_data_json = None
     if offer is not None:
         structured_data_json = context.get("structured_data_json") or offer.structured_data_json(request)
-    description = (page.search_description if page is not None else "") or meta_description(page, institution)
-    urls = page_urls(page, request) if page is not None else {}
+    description, urls, og_image = _page_facts(context, page, institution, request)
     lang = content_language(page)
     x_default = urls.get(lang) or next(iter(urls.values()), None)
     canonical = urls.get(_active_language()) or x_default
-    og_image = _og_image(page, institution, request) if page is not None else None
     return render_to_string("workpro_plugin/includes/head.html", {
         "stylesheet": _stylesheet(context, PLUGIN_STYLESHEET),
         "page": page,
