@@ -8,9 +8,9 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
