@@ -6,10 +6,14 @@ view's job (portal.views.registration).
 
 from __future__ import annotations
 
+import sys
+
 from django import forms
 from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from modelsearch.query import MatchAll, Not
+from modelsearch.utils import get_descendants_content_types_pks
 
 from ..lib.form_fields import NAME_MAX, clean_name
 from .offer_taxonomy import AgeGroup, OfferCategory
@@ -139,11 +143,8 @@ def _sqlite_fts_matches(results):
     compiler = getattr(results, "query_compiler", None)
     if type(compiler).__name__ != "SQLiteSearchQueryCompiler":
         return None
-    # The SQLite backend's module defines models that exist only on SQLite with FTS5: imported here.
-    from modelsearch.backends.database.sqlite import sqlite as backend
-    from modelsearch.query import MatchAll, Not
-    from modelsearch.utils import get_descendants_content_types_pks
-
+    # The backend's module (loaded with the backend) defines models that exist only on SQLite with FTS5.
+    backend = sys.modules[type(compiler).__module__]
     query = backend.normalize(compiler.query)
     if isinstance(query, (MatchAll, Not)):
         return None
