@@ -12,7 +12,8 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.functional import SimpleLazyObject, cached_property
@@ -74,7 +75,17 @@ class OfferIndexPage(HostParentPageMixin, Page):
         verbose_name_plural = _("Angebotsübersichten")
 
     def offers(self):
-        return OfferPage.objects.live().public().child_of(self)
+        return self._children(OfferPage.objects)
+
+    def _children(self, pages, private_q=None):
+        """The live, public children of this index in `pages` (a PageQuerySet of any page model).
+
+        Besides Wagtail's `child_of` (path LIKE 'prefix%'), the path is bounded by the first and
+        last step treebeard can give a child: SQLite does not use the path index for LIKE, the range
+        it does (without it every listing query scans the whole page table of all sites)."""
+        low, high = (self.path + char * self.steplen for char in (self.alphabet[0], self.alphabet[-1]))
+        children = pages.live().child_of(self).filter(path__gte=low, path__lte=high)
+        return children.exclude(private_q) if private_q is not None else children.public()
 
     def route(self, request, path_components):
         """An offer in one query with its category, where Wagtail's route reads the generic page row
@@ -94,30 +105,53 @@ class OfferIndexPage(HostParentPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         # Built lazily: a cached listing fragment needs none of its queries.
         context["listing"] = SimpleLazyObject(lambda: self.listing(request))
-        site = self.get_site()
+        site = self._site(request)
         context["listing_cache_key"] = listing_cache_key(request, site.pk if site else None)
         return context
 
+    def _site(self, request):
+        """The request's site, which Wagtail looked up (cached on the request) to serve this page;
+        `get_site` would query it again."""
+        return Site.find_for_request(request) or self.get_site()
+
     def listing(self, request) -> dict:
-        """The filtered, paginated offers of this index for one request."""
-        site = self.get_site()
-        form = OfferFilterForm(request.GET or None, site=site)
-        offers = self.offers().select_related("category")
-        if form.is_valid():
+        """The filtered, paginated offers of this index for one request.
+
+        Cold (content generation bumped) this runs in a constant number of queries whatever the number
+        of offers, and none of them groups or annotates every offer: a count, the ordered page of
+        offers with the columns a card shows, and the taken places of that page's offers only."""
+        form = OfferFilterForm(request.GET or None, site=self._site(request))
+        is_filtered = form.is_bound and form.is_valid() and form.has_filters()
+        private_q = OfferPage.objects.private_q()  # one query for both querysets below
+        offers = self._children(OfferPage.objects, private_q)
+        if is_filtered:
             offers = form.filter(offers)
-        offers = offers.with_places_taken().order_by(F("starts_on").asc(nulls_first=True), "title")
+            count = offers  # the filters read offer columns: counted with the offer table
+        else:  # the page rows alone: no join with the offer table
+            count = self._children(Page.objects, private_q).type(OfferPage)
+        offers = (offers.select_related("category").only(*OFFER_CARD_FIELDS)
+                  .order_by(F("starts_on").asc(nulls_first=True), "title", "pk"))
         paginator = Paginator(offers, self.per_page)
+        paginator.count = count.count()  # a plain attribute replaces Paginator's cached_property
         try:
             page_obj = paginator.page(request.GET.get("seite", 1))
         except PageNotAnInteger:
             page_obj = paginator.page(1)
         except EmptyPage:
             page_obj = paginator.page(paginator.num_pages)
+        page_obj.object_list = with_places_taken(list(page_obj.object_list))
+        for offer in page_obj.object_list:
+            offer.card_key = _card_key(offer, request, self.locale_id)
         query = request.GET.copy()
         query.pop("seite", None)
-        is_filtered = form.is_bound and form.is_valid() and form.has_filters()
         return {
             "filter_form": form,
+            # The rendered filter form and cards are cached under digests of what they show, not under the
+            # content generation: a listing rebuilt after a change reuses those that did not change.
+            "filter_key": _digest(self.url_path, form.is_bound, is_filtered,
+                                  [(name, request.GET.getlist(name)) for name in form.fields],
+                                  [(slug, entry.label) for slug, entry in form.categories.items()],
+                                  [(slug, entry.label) for slug, entry in form.age_groups.items()]),
             "offers": page_obj,
             "paginator": paginator,
             # Only an empty result needs to know whether anything is published at all.
@@ -125,6 +159,42 @@ class OfferIndexPage(HostParentPageMixin, Page):
             "is_filtered": is_filtered,
             "querystring": query.urlencode(),
         }
+
+
+# What an offer card of the index shows (offer_index_page.html): loaded without the stream fields,
+# rich texts and the rest of the page row.
+OFFER_CARD_FIELDS = (
+    "title", "slug", "url_path", "path", "depth", "locale", "content_type",
+    "teaser", "location", "starts_on", "ends_on", "rolling_admission", "capacity",
+    "applications_open_from", "applications_close_on", "age_min", "age_max", "is_addon",
+    "category__name", "category__name_en",
+)
+
+
+def _digest(*parts) -> str:
+    """A cache key part for what a fragment shows (with the interface language)."""
+    return hashlib.sha256(repr((translation.get_language(), *parts)).encode()).hexdigest()[:32]
+
+
+def _card_key(offer, request, index_locale_id) -> str:
+    """Digest of everything an offer card of the index shows (offer_index_page.html; its language
+    attribute is the index page's)."""
+    state = offer.registration_state()
+    return _digest(index_locale_id, offer.pk, offer.get_url(request), offer.title, offer.category.label, offer.is_addon, offer.teaser,
+                   offer.start_label, offer.location, str(offer.age_range_label), offer.places_free, state.is_open,
+                   str(state.reason))
+
+
+def with_places_taken(offers: list) -> list:
+    """`offers` with their taken places (`places_taken_count`), counted in one query for those with a
+    limited number of places (without a limit the count is not shown)."""
+    limited = [offer.pk for offer in offers if offer.capacity is not None]
+    enrollments = OfferPage._meta.get_field("enrollments").related_model
+    taken = dict(enrollments.objects.filter(holds_place(), offer_id__in=limited).order_by().values("offer_id")
+                 .annotate(n=Count("pk")).values_list("offer_id", "n")) if limited else {}
+    for offer in offers:
+        offer.places_taken_count = taken.get(offer.pk, 0)
+    return offers
 
 
 def listing_cache_key(request, site_id: int | None = None) -> str:
@@ -153,9 +223,12 @@ class OfferPageQuerySet(PageQuerySet):
         )
 
     def with_free_places(self):
-        return self.with_places_taken().filter(
-            Q(capacity__isnull=True) | Q(capacity__gt=F("places_taken_count"))
-        )
+        """Offers without a limit or with fewer taken places than places: a count per offer (on the
+        enrollments' offer index) instead of grouping every offer with its enrollments."""
+        enrollments = self.model._meta.get_field("enrollments").related_model
+        taken = (enrollments.objects.filter(holds_place(), offer=OuterRef("pk")).order_by()
+                 .values("offer").annotate(n=Count("pk")).values("n"))
+        return self.filter(Q(capacity__isnull=True) | Q(capacity__gt=Coalesce(Subquery(taken), 0)))
 
     def for_age_group(self, group: AgeGroup):
         """Offers whose target age range overlaps the group."""

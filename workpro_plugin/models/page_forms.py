@@ -6,10 +6,14 @@ view's job (portal.views.registration).
 
 from __future__ import annotations
 
+import sys
+
 from django import forms
 from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from modelsearch.query import MatchAll, Not
+from modelsearch.utils import get_descendants_content_types_pks
 
 from ..lib.form_fields import NAME_MAX, clean_name
 from .offer_taxonomy import AgeGroup, OfferCategory
@@ -113,12 +117,40 @@ def _by_slug(entries) -> dict:
 
 
 def matching_pks(model, query: str):
-    """Primary keys of live pages matching a full-text query.
+    """Primary keys of pages matching a full-text query (of live pages, or of any page on SQLite:
+    the caller's queryset is of live pages).
 
     The database search backends expose their result as a queryset, so the match
     stays a subquery instead of loading every matching page into Python.
     """
     results = model.objects.live().search(query, order_by_relevance=False)
+    fts_first = _sqlite_fts_matches(results)
+    if fts_first is not None:
+        return fts_first
     if hasattr(results, "get_queryset"):
         return results.get_queryset().values("pk")
     return [page.pk for page in results]
+
+
+def _sqlite_fts_matches(results):
+    """The object ids of the index entries matching the search of `results`, for the SQLite backend: a
+    subquery that starts from the full-text table (None for any other backend or query).
+
+    The backend joins the FTS5 table with the index entries filtered by content type; without table
+    statistics SQLite takes the content type index for the outer loop and runs the MATCH once per
+    entry of the model (5,000 offers: 5 s a search). Here the MATCH runs once, as a list subquery.
+    """
+    compiler = getattr(results, "query_compiler", None)
+    if type(compiler).__name__ != "SQLiteSearchQueryCompiler":
+        return None
+    # The backend's module (loaded with the backend) defines models that exist only on SQLite with FTS5.
+    backend = sys.modules[type(compiler).__module__]
+    query = backend.normalize(compiler.query)
+    if isinstance(query, (MatchAll, Not)):
+        return None
+    match = backend.MatchExpression(compiler.fields or compiler.FTS_TABLE_FIELDS,
+                                    compiler.build_search_query(query, config=compiler.get_config(results.backend)))
+    rowids = backend.SQLiteFTSIndexEntry.objects.filter(match).values("index_entry_id")
+    return backend.IndexEntry.objects.filter(
+        id__in=rowids, content_type__in=get_descendants_content_types_pks(compiler.queryset.model)
+    ).values("object_id")
