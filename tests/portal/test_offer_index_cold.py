@@ -134,3 +134,16 @@ def test_listing_loads_only_card_columns_and_no_query_per_offer(make_institution
     listing = [sql for sql in queries if "ORDER BY" in sql and "workpro_plugin_offerpage" in sql and "LIMIT" in sql]
     assert len(listing) == 1
     assert '"body"' not in listing[0] and '"questions"' not in listing[0]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the one-MATCH subquery is SQLite's backend only")
+def test_sqlite_search_takes_the_one_match_subquery(make_institution, make_offer):
+    """`_sqlite_fts_matches` reads modelsearch internals; should an upgrade rename them it falls back to the
+    backend's own query (slow with many offers): this test notices the fallback."""
+    from workpro_plugin.models.page_forms import _sqlite_fts_matches
+
+    kita = make_institution("kita")
+    offer = make_offer(kita, "Krippenplatz", teaser="Betreuung für die Kleinsten")
+    matches = _sqlite_fts_matches(OfferPage.objects.live().search("Betreuung", order_by_relevance=False))
+    assert matches is not None
+    assert [int(match["object_id"]) for match in matches] == [offer.pk]

@@ -144,13 +144,19 @@ def _sqlite_fts_matches(results):
     if type(compiler).__name__ != "SQLiteSearchQueryCompiler":
         return None
     # The backend's module (loaded with the backend) defines models that exist only on SQLite with FTS5.
-    backend = sys.modules[type(compiler).__module__]
-    query = backend.normalize(compiler.query)
-    if isinstance(query, (MatchAll, Not)):
+    # These are modelsearch internals: should an upgrade rename them, the backend's own (slower) query
+    # is used instead (tests/portal/test_offer_index_cold.py checks this path is taken today).
+    try:
+        backend = sys.modules[type(compiler).__module__]
+        query = backend.normalize(compiler.query)
+        if isinstance(query, (MatchAll, Not)):
+            return None
+        match = backend.MatchExpression(compiler.fields or compiler.FTS_TABLE_FIELDS,
+                                        compiler.build_search_query(query, config=compiler.get_config(results.backend)))
+        entries, index_entries = backend.SQLiteFTSIndexEntry, backend.IndexEntry
+    except (AttributeError, KeyError, TypeError):
         return None
-    match = backend.MatchExpression(compiler.fields or compiler.FTS_TABLE_FIELDS,
-                                    compiler.build_search_query(query, config=compiler.get_config(results.backend)))
-    rowids = backend.SQLiteFTSIndexEntry.objects.filter(match).values("index_entry_id")
-    return backend.IndexEntry.objects.filter(
+    rowids = entries.objects.filter(match).values("index_entry_id")
+    return index_entries.objects.filter(
         id__in=rowids, content_type__in=get_descendants_content_types_pks(compiler.queryset.model)
     ).values("object_id")
