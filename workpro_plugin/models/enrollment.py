@@ -344,14 +344,24 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
     def section_plan(self) -> dict[str, int]:
         return self.offer.specific.section_plan(questions=self.question_definitions)
 
+    def _prefetched_sections(self) -> list[EnrollmentSection] | None:
+        """The sections, when a list prefetched them for its rows (selectors.enrollments.portal_contracts)."""
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        return list(cache["sections"]) if "sections" in cache else None
+
     def sections_complete(self, *, phase: int) -> bool:
         required = set(self.required_sections(phase=phase))
-        done = set(self.sections.filter(is_complete=True).values_list("section", flat=True))
+        prefetched = self._prefetched_sections()
+        done = ({s.section for s in prefetched if s.is_complete} if prefetched is not None
+                else set(self.sections.filter(is_complete=True).values_list("section", flat=True)))
         return required <= done
 
     def application_data(self) -> dict:
         """Everything the printed application shows, in a canonical form."""
         participant = self.participant
+        sections = self._prefetched_sections()
+        if sections is None:
+            sections = self.sections.order_by("section")
         return {
             "offer": self.offer_id,
             "participant": None if participant is None else {
@@ -360,7 +370,7 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
                 "street": participant.street, "postcode": participant.postcode, "city": participant.city,
                 "email": participant.email, "mobile": participant.mobile,
             },
-            "sections": {s.section: s.data for s in self.sections.order_by("section")},
+            "sections": {s.section: s.data for s in sorted(sections, key=lambda s: s.section)},
             # Only with questions: the fingerprint of an application without any stays what it was.
             **({"questions": self.questions} if self.questions else {}),
         }

@@ -121,20 +121,45 @@ def portal_allocation(enrollment: Enrollment) -> dict | None:
             "deadline": enrollment.place_accept_deadline}
 
 
-def waiting_ranks(enrollments) -> None:
-    """Set `waiting_rank` on each enrollment (None unless it waits after a round): one query for the
-    results, one waiting list per offer that has a waiting application of this family."""
-    waiting = [e for e in enrollments if e.status in ALLOCATION_POOL_STATUSES]
-    results = latest_results(e.pk for e in waiting) if waiting else {}
+def waiting_lists(offer_ids) -> dict[int, dict[int, int]]:
+    """{offer id: {enrollment id: rank now}} for several offers in one query: what `waiting_list` ranks
+    one offer at a time (the pool's newest results that say "waiting", by round and priority)."""
+    latest: dict[int, tuple] = {}
+    for enrollment_id, offer_id, outcome, confirmed_at, position in (
+            AllocationResult.objects.filter(enrollment__offer_id__in=list(offer_ids),
+                                            enrollment__status__in=ALLOCATION_POOL_STATUSES,
+                                            enrollment__place_reserved_at__isnull=True)
+            .order_by("round__confirmed_at", "pk")
+            .values_list("enrollment_id", "enrollment__offer_id", "outcome", "round__confirmed_at",
+                         "priority_position")):
+        latest[enrollment_id] = (offer_id, outcome, confirmed_at, position)
+    waiting = [(key, value) for key, value in latest.items() if value[1] == AllocationOutcome.WAITING]
+    waiting.sort(key=lambda item: (item[1][2], item[1][3]))
     lists: dict[int, dict[int, int]] = {}
+    for enrollment_id, (offer_id, *_rest) in waiting:
+        ranks = lists.setdefault(offer_id, {})
+        ranks[enrollment_id] = len(ranks) + 1
+    return lists
+
+
+def waiting_ranks(enrollments) -> None:
+    """Set `waiting_rank` on each enrollment (None unless it waits after a round).
+
+    Rows that carry their newest outcome (`allocation_outcome`, as selectors.enrollments.portal_contracts
+    annotates it) cost no query unless one waits; then one query reads the waiting lists of all their
+    offers. Other rows cost one query for their results first."""
+    pool = [e for e in enrollments if e.status in ALLOCATION_POOL_STATUSES]
+    missing = [e for e in pool if not hasattr(e, "allocation_outcome")]
+    if missing:
+        results = latest_results(e.pk for e in missing)
+        for enrollment in missing:
+            enrollment.allocation_outcome = results[enrollment.pk].outcome if enrollment.pk in results else None
+    waiting = [e for e in pool if e.allocation_outcome == AllocationOutcome.WAITING]
+    lists = waiting_lists({e.offer_id for e in waiting}) if waiting else {}
     for enrollment in enrollments:
         enrollment.waiting_rank = None
-        result = results.get(enrollment.pk)
-        if result is None or result.outcome != AllocationOutcome.WAITING:
-            continue
-        if enrollment.offer_id not in lists:
-            lists[enrollment.offer_id] = {e.pk: rank for rank, e, _r in waiting_list(enrollment.offer_id)}
-        enrollment.waiting_rank = lists[enrollment.offer_id].get(enrollment.pk)
+    for enrollment in waiting:
+        enrollment.waiting_rank = lists.get(enrollment.offer_id, {}).get(enrollment.pk)
 
 
 def waiting_enrollments(enrollments: QuerySet) -> QuerySet:

@@ -13,12 +13,23 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from ..access import is_chat_staff
 from ..models import CannedReply, Conversation, ConversationRead, Enrollment, Institution, Message
-from .enrollments import portal_enrollments
+from .enrollments import PortalScope, portal_enrollments, portal_scope
 from .institutions import staff_institutions
 
 PAGE_SIZE = 50
@@ -50,12 +61,20 @@ def portal_conversations(user) -> QuerySet:
     return with_unread(queryset, user)
 
 
-def portal_unread_total(user) -> int:
-    """Unread messages over all of the user's conversations (the count on the Mein Konto overview)."""
+def portal_unread_total(user, scope: PortalScope | None = None) -> int:
+    """Unread messages over all of the user's conversations (the count on the Mein Konto overview): the
+    sum of `unread` over portal_conversations, as one COUNT of the messages themselves (after the user's
+    read marker, a left join) in the conversations the PortalScope sees."""
     if user is None or not user.is_authenticated:
         return 0
-    conversations = with_unread(Conversation.objects.filter(_member_q(user)).order_by(), user)
-    return conversations.aggregate(total=Sum("unread"))["total"] or 0
+    scope = scope or portal_scope(user)
+    member = (Q(conversation__kind=Conversation.Kind.OFFER, conversation__started_by=user)
+              | Q(scope.enrollment_q("conversation__enrollment__"), conversation__kind=Conversation.Kind.ENROLLMENT))
+    return (Message.objects.annotate(marker=FilteredRelation("conversation__reads",
+                                                              condition=Q(conversation__reads__user=user)))
+            .filter(member, hidden_at__isnull=True)
+            .filter(Q(marker__isnull=True) | Q(pk__gt=F("marker__last_read_id")))
+            .exclude(author_id=user.pk).order_by().count())
 
 
 def unread_count(conversation: Conversation | None, user) -> int:

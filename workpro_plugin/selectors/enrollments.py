@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from wagtail.fields import StreamField
 
@@ -13,11 +14,14 @@ from ..access import active_guardian_q
 from ..lib.questions import QUESTION_SECTIONS
 from ..models import (
     OPEN_STATUSES,
+    AllocationResult,
     EmergencyContact,
     Enrollment,
     EnrollmentSection,
     EnrollmentStatus,
+    Guardian,
     OfferPage,
+    Person,
 )
 from .institutions import staff_institutions
 
@@ -64,12 +68,52 @@ def _offer_text_columns() -> list[str]:
             if isinstance(f, (models.TextField, models.JSONField, StreamField))]
 
 
+@dataclass(frozen=True)
+class PortalScope:
+    """Whom `user` sees in the portal, read once for a page that makes several lookups (Mein Konto).
+
+    `person` is the user's own Person (None for a login without one), `ward_links` the guardianships
+    whose access lasts today, with the ward and the ward's login (the wards table of Mein Konto shows
+    them). The lookups then select by ids, without the joins to the guardianships that
+    portal_enrollments makes in each query, and select the same rows (tests/selectors/test_portal_scope.py).
+    """
+
+    user: object
+    person: Person | None
+    ward_links: tuple[Guardian, ...]
+
+    @property
+    def ward_ids(self) -> list[int]:
+        return [link.participant_id for link in self.ward_links]
+
+    def enrollment_q(self, prefix: str = "") -> Q:
+        """The enrollments (through `prefix`, e.g. "conversation__enrollment__") portal_enrollments returns."""
+        ids = self.ward_ids + ([self.person.pk] if self.person is not None else [])
+        visible = Q(**{f"{prefix}account_holder": self.user})
+        return visible | Q(**{f"{prefix}participant_id__in": ids}) if ids else visible
+
+
+def portal_scope(user, today=None) -> PortalScope:
+    """The PortalScope of `user`: two queries (the own Person, the guardianships with the wards)."""
+    if user is None or not user.is_authenticated:
+        return PortalScope(user, None, ())
+    person = getattr(user, "workpro_person", None)
+    if person is None:
+        return PortalScope(user, None, ())
+    today = today or timezone.localdate()
+    links = (Guardian.objects.filter(guardian=person).select_related("participant__user")
+             .order_by("participant__first_name"))
+    return PortalScope(user, person, tuple(link for link in links if link.has_access_on(today)))
+
+
 # What a row of Mein Konto reads of its offer, institution and participant; the other columns stay in the
-# database (an offer page row alone has some 50, a StreamField body among them).
+# database (an offer page row alone has some 50, a StreamField body among them). The offer's questions
+# and the participant's address are what the next step of an application compares with the printed one.
 _ROW_COLUMNS = {
-    "offer": {"id", "page_ptr", "title", "content_type", "locale"},
+    "offer": {"id", "page_ptr", "title", "content_type", "locale", "questions"},
     "institution": {"id", "name"},
-    "participant": {"id", "first_name", "last_name", "customer_number", "date_of_birth", "user"},
+    "participant": {"id", "first_name", "last_name", "customer_number", "date_of_birth", "user", "street",
+                    "postcode", "city", "email", "mobile"},
 }
 
 
@@ -79,17 +123,41 @@ def _row_deferred_columns() -> list[str]:
             if field.name not in keep]
 
 
-def portal_contracts(user):
-    """Alle Verträge of Mein Konto: what `user` sees as account holder or guardian (not as the participant),
-    newest first, with what a row shows and its Notfalldaten (prefetched for the rows of a page)."""
-    return (portal_enrollments(user).filter(Q(account_holder=user) | ~Q(participant__user=user))
+# The statuses whose next step follows the application's data (Enrollment.next_step): only their rows
+# need the sections.
+DATA_STEP_STATUSES = (EnrollmentStatus.INTERESSENT, EnrollmentStatus.KANDIDAT)
+
+
+def latest_allocation_outcome() -> Subquery:
+    """The outcome of an enrollment's newest allocation result (as selectors.allocation.latest_results)."""
+    return Subquery(AllocationResult.objects.filter(enrollment=OuterRef("pk"))
+                    .order_by("-round__confirmed_at", "-pk").values("outcome")[:1])
+
+
+def portal_contracts(scope: PortalScope):
+    """Alle Verträge of Mein Konto: what the scope's user sees as account holder or guardian (not as the
+    participant), newest first, with what a row shows in a number of queries that depends neither on the
+    rows nor on their statuses: the Notfalldaten, the newest allocation outcome (`allocation_outcome`),
+    and for the rows whose next step follows the data (DATA_STEP_STATUSES) their sections (other rows get
+    none) and their offers' sections, prefetched for the rows of a page."""
+    ward_ids = scope.ward_ids
+    visible = Q(account_holder=scope.user)
+    if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
+        visible |= Q(participant_id__in=ward_ids)
+    return (Enrollment.objects.filter(visible)
             .select_related("offer", "institution", "participant").defer(*_row_deferred_columns())
+            .annotate(allocation_outcome=latest_allocation_outcome())
             .prefetch_related(Prefetch("emergency_contacts", EmergencyContact.objects.only("pk", "enrollment_id")),
-                              "pickup_persons")
+                              "pickup_persons",
+                              Prefetch("sections", EnrollmentSection.objects.filter(
+                                  enrollment__status__in=DATA_STEP_STATUSES)),
+                              "offer__application_sections")
             .order_by("-created_at", "-pk"))
 
 
-def portal_participations(user):
-    """Meine Teilnahme: the enrollments `user` takes part in without holding the account."""
-    return (portal_enrollments(user).filter(participant__user=user).exclude(account_holder=user)
+def portal_participations(scope: PortalScope):
+    """Meine Teilnahme: the enrollments the scope's user takes part in without holding the account."""
+    if scope.person is None:
+        return Enrollment.objects.none()
+    return (Enrollment.objects.filter(participant_id=scope.person.pk).exclude(account_holder=scope.user)
             .select_related("offer", "institution").defer(*_offer_text_columns()).order_by("-created_at", "-pk"))

@@ -34,7 +34,7 @@ from ..models import (
 from ..models.care import photo_validity_months
 from ..selectors.chat import portal_conversations
 from ..selectors.documents import portal_documents
-from ..selectors.enrollments import portal_enrollments
+from ..selectors.enrollments import PortalScope, portal_enrollments, portal_scope
 from . import privacy
 from .accounts import _issue_password, normalize_email
 from .apps import app_tiles
@@ -116,16 +116,13 @@ def participant_assign_login(*, participant: Person, email: str, by) -> Person:
     return participant
 
 
-def wards_of(user) -> list[Guardian]:
+def wards_of(user, scope: PortalScope | None = None) -> list[Guardian]:
     """The guardianships of `user` whose access has not ended, with the wards; each knows whether an own
-    login may be given (`login_refusal`: "" or why not)."""
-    person = getattr(user, "workpro_person", None)
-    if person is None:
-        return []
+    login may be given (`login_refusal`: "" or why not). A page that has read the user's PortalScope
+    passes it: its links are these guardianships."""
+    scope = scope or portal_scope(user)
     today = timezone.localdate()
-    links = Guardian.objects.filter(guardian=person).select_related("participant__user").order_by(
-        "participant__first_name")
-    wards = [link for link in links if link.has_access_on(today)]
+    wards = list(scope.ward_links)
     for link in wards:
         link.login_refusal = own_login_refusal(link.participant, today)
     return wards

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ...access import PortalRole
+from ...lib.paging import page_of
 from ...lib.questions import (
     QUESTION_SECTION_LABELS,
     QUESTION_SECTIONS,
@@ -20,8 +21,9 @@ from ...lib.questions import (
 from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, omit_questions, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.allocation import portal_allocation, waiting_ranks
-from ...selectors.documents import portal_documents
-from ...selectors.enrollments import portal_contracts, portal_participations
+from ...selectors.chat import portal_unread_total
+from ...selectors.documents import portal_documents, portal_unread_documents
+from ...selectors.enrollments import portal_contracts, portal_participations, portal_scope
 from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
@@ -285,30 +287,50 @@ def enrollment_accept(request, pk: int):
 CONTRACTS_PER_PAGE = 20
 
 
+def _url_of(name: str):
+    """`pk -> reverse(name, args=[pk])` with one reverse for a whole list (the pk is the only argument)."""
+    marker = 2_147_483_647
+    pattern = reverse(name, args=[marker])
+    return lambda pk: pattern.replace(str(marker), str(pk))
+
+
 @login_required(login_url=LOGIN_URL)
 def account(request):
-    """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents."""
-    # One page of contracts, loaded with what a row shows: the role follows from the queries (the account
-    # holder's own, else a ward's), the Notfalldaten are prefetched for the page only.
-    page = Paginator(portal_contracts(request.user), CONTRACTS_PER_PAGE).get_page(request.GET.get("seite"))
-    contracts = list(page.object_list)
+    """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents.
+
+    Its queries do not grow with the contracts nor change with their statuses: the user's PortalScope
+    (own Person, wards) is read once and every lookup selects by its ids; one page of contracts is read
+    with what its rows show (portal_contracts), counted only when there is more than one page."""
+    scope = portal_scope(request.user)
+    page = page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE)
+    contracts = page.object_list
+    detail_url, care_url = _url_of("workpro:enrollment_detail"), _url_of("workpro:care")
     for enrollment in contracts:
         enrollment.portal_role = (PortalRole.HOLDER if enrollment.account_holder_id == request.user.pk
                                   else PortalRole.GUARDIAN)
         enrollment.care_missing = outstanding_care(enrollment)
+        enrollment.detail_url, enrollment.care_url = detail_url(enrollment.pk), care_url(enrollment.pk)
     waiting_ranks(contracts)
-    participations = list(portal_participations(request.user))
+    participations = list(portal_participations(scope))
     for enrollment in participations:
         enrollment.portal_role = PortalRole.PARTICIPANT
+        enrollment.detail_url = detail_url(enrollment.pk)
+    wards = wards_of(request.user, scope)
+    view_url, login_url, wishlist_url = (_url_of("workpro:participant_view"), _url_of("workpro:participant_login"),
+                                         _url_of("workpro:wishlist"))
+    for link in wards:
+        link.view_url, link.login_url, link.wishlist_url = (view_url(link.participant_id),
+                                                            login_url(link.participant_id),
+                                                            wishlist_url(link.participant_id))
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
         "enrollments": contracts,
         "page": page,
         "participations": participations,
-        "wards": wards_of(request.user),
-        "unread_documents": portal_documents(request.user).filter(superseded=False, first_opened_at__isnull=True)
-        .exclude(uploaded_by=request.user).count(),
-        "person": getattr(request.user, "workpro_person", None),
+        "wards": wards,
+        "unread_documents": portal_unread_documents(scope),
+        "chat_unread": portal_unread_total(request.user, scope),
+        "person": scope.person,
     })
 
 

@@ -1,0 +1,32 @@
+"""A page of a list that is counted only when the list has more than one page."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+
+
+def page_of(queryset, number, per_page: int) -> Page:
+    """Django's `Paginator(queryset, per_page).get_page(number)`, with `object_list` a list.
+
+    The page is read with one row more than it shows: a first page that has no next one knows the
+    count from its rows, so a list that fits on one page costs one query, not a COUNT and a SELECT.
+    Anything but a plain page number (and a page beyond the end) takes get_page's own way.
+    """
+    paginator = Paginator(queryset, per_page)
+    text = "" if number is None else str(number)
+    if text and not (text.isascii() and text.isdigit() and int(text) >= 1):
+        page = paginator.get_page(number)
+        page.object_list = list(page.object_list)
+        return page
+    current = int(text) if text else 1
+    bottom = (current - 1) * per_page
+    rows = list(queryset[bottom:bottom + per_page + 1])
+    if not rows and current > 1:
+        page = paginator.get_page(current)
+        page.object_list = list(page.object_list)
+        return page
+    if len(rows) <= per_page:
+        paginator.count = bottom + len(rows)  # the last page: the count is known without counting
+    page = paginator.page(current)
+    page.object_list = rows[:per_page]
+    return page
