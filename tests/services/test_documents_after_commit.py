@@ -1,4 +1,4 @@
-"""Generated PDFs (Anmeldung, Angebot) are rendered after commit by a task, not inside the action's
+"""Generated PDFs (Anmeldung, Angebot, Vertrag, Änderungsmitteilung, Buchungsbestätigung) are rendered after commit by a task, not inside the action's
 transaction (issue #22): pending row first, the file and the mail only once the task has run."""
 
 import io
@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,10 +16,21 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from pypdf import PdfReader
 
-from tests.factories import enrollment_in, pdf_bytes
+from tests.factories import complete_sections, enrollment_in, make_child, pdf_bytes
 from tests.helpers import HOST
-from workpro_plugin.models import Document, Enrollment, EnrollmentLog, OutboxMessage
-from workpro_plugin.services import documents
+from workpro_plugin.models import (
+    AddonBooking,
+    Document,
+    Enrollment,
+    EnrollmentLog,
+    FeeBracket,
+    FeePeriod,
+    FeeSchedule,
+    OfferPage,
+    OutboxMessage,
+    Person,
+)
+from workpro_plugin.services import addons, documents
 from workpro_plugin.services import enrollments as svc
 from workpro_plugin.services.privacy import person_export
 
@@ -264,3 +276,142 @@ def test_the_sweep_queues_a_lost_or_abandoned_rendering_again(world, django_capt
                                                     render_attempts=1)
     assert documents.render_document(abandoned.pk) is True  # a stale claim may be taken over
     assert documents.sweep_renders() == 0
+
+
+# --- Änderungsmitteilung and Buchungsbestätigung: the letters on a concluded contract -----------------
+
+def _run(callbacks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the commit: the render task runs
+        for callback in callbacks:
+            callback()
+
+
+@pytest.fixture
+def contract(world):
+    """A ratified contract at 150 € with an income-based fee schedule (maximum rate 400 €, monthly)."""
+    schedule = FeeSchedule.objects.create(name="Beiträge", maximum_rate=Decimal("400"), billing_period="monatlich")
+    FeeBracket.objects.create(schedule=schedule, income_from=0, income_to=None, amount=Decimal("150"))
+    world.offer.fee_schedule = schedule
+    world.offer.save()
+    enrollment = enrollment_in(S.RATIFIZIERT, offer=world.offer, institution=world.kita, holder=world.holder,
+                               participant=make_child(world.holder, first_name="Lena"))
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        contract_number="KITA-2026-00007", costs=Decimal("150"), contract_start=TODAY.replace(day=1),
+        contract_end=TODAY + timedelta(days=400))
+    enrollment.refresh_from_db()
+    return enrollment
+
+
+def test_the_aenderungsmitteilung_is_rendered_after_commit_as_issued_and_its_mail_waits(
+        world, contract, django_capture_on_commit_callbacks, renders):
+    svc.enrollment_request_proof(enrollment=contract, by=world.staff, deadline=TODAY + timedelta(days=10))
+    issued = timezone.now() + timedelta(days=11)
+    with time_machine.travel(issued), django_capture_on_commit_callbacks() as callbacks:
+        assert svc.apply_overdue_proofs() == 1
+    notice = contract.documents.get(kind=Document.Kind.CHANGE_NOTICE)
+    # inside the daily job's transaction: the fee changed, a pending row, no WeasyPrint, the mail waits
+    assert renders == [] and notice.state == Document.State.PENDING and not notice.file
+    message = OutboxMessage.objects.get(template="enrollment_event", context__event="fee_changed")
+    assert message.state == OutboxMessage.State.WAITING and message.context["document_ids"] == [notice.pk]
+    assert mail.outbox == []
+
+    # changed before the task runs: the fee history, the participant's name, the offer's title
+    first = svc.first_of_next_month(timezone.localdate(issued))
+    FeePeriod.objects.filter(enrollment=contract, starts_on=first).update(amount=Decimal("333"), reason="später")
+    Enrollment.objects.filter(pk=contract.pk).update(costs=Decimal("333"))
+    Person.objects.filter(pk=contract.participant_id).update(first_name="Umbenannt")
+    OfferPage.objects.filter(pk=world.offer.pk).update(title="Umbenanntes Angebot")
+    _run(callbacks, django_capture_on_commit_callbacks)
+
+    notice.refresh_from_db()
+    assert renders == ["workpro_plugin/pdf/change_notice.html"] and notice.state == Document.State.READY
+    text = _pdf_text(notice)
+    assert "Änderungsmitteilung" in text and "400,00" in text and "150,00" in text and _shown(first) in text
+    assert "monatlich" in text and "nicht eingegangen" in text and "Lena" in text and "Krippenplatz" in text
+    assert timezone.localdate(issued).strftime("%d.%m.%Y") in text  # the day of issue, not of rendering
+    assert "333" not in text and "später" not in text and "Umbenannt" not in text
+    [sent] = mail.outbox
+    assert sent.subject == "Änderungsmitteilung: Krippenplatz" and sent.attachments[0][1].startswith(b"%PDF")
+    message.refresh_from_db()
+    assert message.state == OutboxMessage.State.SENT
+
+
+@pytest.fixture
+def addon_booking(world, contract, make_offer):
+    """A requested booking of the add-on "Ferienbetreuung" (50 € once) on the ratified contract."""
+    schedule = FeeSchedule.objects.create(name="Ferien", institution=world.kita, billing_period="einmalig",
+                                          maximum_rate=Decimal("100.00"))
+    FeeBracket.objects.create(schedule=schedule, income_from=0, income_to=None, amount=Decimal("50.00"))
+    addon = make_offer(world.kita, "Ferienbetreuung", is_addon=True, starts_on=TODAY + timedelta(days=10),
+                       ends_on=TODAY + timedelta(days=60), fee_schedule=schedule, capacity=5)
+    addon.schedule, addon.location = "Mo–Fr 8–12 Uhr", "Turnhalle"
+    addon.addon_for.add(world.offer)
+    addon.save()
+    complete_sections(contract, phase=2, income=20000)
+    return addons.addon_book(enrollment=contract, addon=addon, by=world.holder, consent=True,
+                             starts_on=TODAY + timedelta(days=12), ends_on=TODAY + timedelta(days=16))
+
+
+def test_the_buchungsbestaetigung_is_rendered_after_commit_as_confirmed_and_its_mail_waits(
+        world, client, addon_booking, django_capture_on_commit_callbacks, renders):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks() as callbacks:
+        addons.addon_confirm(booking=addon_booking, by=world.caseworker)
+    addon_booking.refresh_from_db()
+    document = addon_booking.confirmation
+    assert renders == [] and document.state == Document.State.PENDING and not document.file
+    assert document.kind == Document.Kind.ADDON_CONFIRMATION and document.owner == addon_booking.enrollment.participant
+    message = OutboxMessage.objects.get(template="addon_booking", context__event="confirmed")
+    assert message.state == OutboxMessage.State.WAITING and message.context["document_ids"] == [document.pk]
+    assert EnrollmentLog.objects.filter(action="workpro.enrollment.addon_confirmed", by=world.caseworker).exists()
+    # the Datenauskunft names no file for it yet (the ZIP holds none)
+    [exported] = addons.addon_bookings_export(addon_booking.enrollment.participant)
+    assert exported["confirmation"] is None
+
+    # Mein Konto and the admin say "wird erstellt …" (and look again), no link to a file that is not there
+    client.force_login(world.holder)
+    page = client.get(f"/workpro/konto/anmeldung/{addon_booking.enrollment_id}/zusatzangebote/", **HOST)
+    assert page.status_code == 200 and page["Refresh"] == "5" and "wird erstellt …" in page.content.decode()
+    assert f"/workpro/konto/dokumente/{document.pk}/" not in page.content.decode()
+    client.force_login(world.caseworker)
+    inspect = client.get(f"/admin/workpro_plugin/addonbooking/inspect/{addon_booking.pk}/")
+    assert inspect.status_code == 200 and inspect["Refresh"] == "5" and "wird erstellt …" in inspect.content.decode()
+
+    # changed before the task runs: the add-on's title, times and place, the booking's cost
+    OfferPage.objects.filter(pk=addon_booking.addon_id).update(title="Sommerferien", schedule="abends",
+                                                               location="Aula")
+    AddonBooking.objects.filter(pk=addon_booking.pk).update(cost=Decimal("77.00"), cost_reason="nachträglich")
+    _run(callbacks, django_capture_on_commit_callbacks)
+
+    document.refresh_from_db()
+    assert renders == ["workpro_plugin/pdf/addon_confirmation.html"] and document.state == Document.State.READY
+    text = _pdf_text(document)
+    for expected in ("Buchungsbestätigung", "Ferienbetreuung", "Mo–Fr 8–12 Uhr", "Turnhalle", "KITA-2026-00007",
+                     "50,00", _shown(TODAY + timedelta(days=12)), "sachbearbeitung@kita.test"):
+        assert expected in text, expected
+    for later in ("Sommerferien", "abends", "Aula", "77,00", "nachträglich"):
+        assert later not in text, later
+    [sent] = mail.outbox
+    assert sent.subject == "Buchungsbestätigung: Ferienbetreuung" and sent.attachments[0][2] == "application/pdf"
+    page = client.get(f"/admin/workpro_plugin/addonbooking/inspect/{addon_booking.pk}/")
+    assert "Refresh" not in page and f"/workpro/konto/dokumente/{document.pk}/" in page.content.decode()
+
+
+def test_a_failed_buchungsbestaetigung_is_shown_to_staff_and_erneut_erstellen_renders_it(
+        world, client, addon_booking, django_capture_on_commit_callbacks, monkeypatch):
+    real = documents.render_pdf_locating
+    _failing(monkeypatch)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        addons.addon_confirm(booking=addon_booking, by=world.caseworker)
+    document = Document.objects.get(kind=Document.Kind.ADDON_CONFIRMATION)
+    Document.objects.filter(pk=document.pk).update(state=Document.State.FAILED)
+    client.force_login(world.caseworker)
+    inspect = client.get(f"/admin/workpro_plugin/addonbooking/inspect/{addon_booking.pk}/")
+    assert "Erstellung fehlgeschlagen: RuntimeError: Pango ist weg" in inspect.content.decode()
+    monkeypatch.setattr(documents, "render_pdf_locating", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.enrollment_retry_documents(enrollment=addon_booking.enrollment_id, by=world.staff)
+    document.refresh_from_db()
+    assert document.state == Document.State.READY
+    assert [m.subject for m in mail.outbox] == ["Buchungsbestätigung: Ferienbetreuung"]

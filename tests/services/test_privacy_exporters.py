@@ -38,7 +38,7 @@ from workpro_plugin.models import (
     PickupPerson,
     PrivacyLog,
 )
-from workpro_plugin.services import addons, apps, audit, chat, minors, privacy
+from workpro_plugin.services import addons, apps, audit, chat, documents, minors, privacy
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
@@ -101,6 +101,7 @@ def build_family(world, shared, holder, marker: str):
                                 consent=True, note=f"Notiz {marker}")
     addons.addon_confirm(booking=booking, by=world.caseworker, cost=Decimal("40.00"), cost_reason="Pauschale")
     booking.refresh_from_db()
+    documents.render_document(booking.confirmation_id)  # the render task, run after commit
 
     apps.app_accept(app=shared.platform, person=child, by=holder, terms_sha256=shared.platform.terms_sha256)
     direct = apps.app_assign(app=shared.library, by=world.caseworker, participant=child)

@@ -20,6 +20,7 @@ from wagtail_modeladmin.views import InspectView
 from ..models import AddonBooking
 from ..selectors.institutions import staff_institutions
 from ..services import addons as svc
+from ..shared.files import refresh_while_pending
 from .forms import AddonConfirmForm, AddonDeclineForm
 from .permissions import ReadOnlyPermissionHelper
 from .shortcuts import staff_object_or_404
@@ -48,6 +49,11 @@ def may_decide(user, booking: AddonBooking) -> bool:
 
 
 class AddonBookingInspectView(InspectView):
+    def get(self, request, *args, **kwargs):
+        # re-checked every few seconds while its Buchungsbestätigung is being rendered
+        return refresh_while_pending(super().get(request, *args, **kwargs), [
+            self.instance.confirmation] if self.instance.confirmation_id else [])
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         booking = self.instance

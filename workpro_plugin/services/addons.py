@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +25,11 @@ from ..lib.fees import REASON_LABELS, Fee
 from ..lib.formats import format_date
 from ..models import HOLDING_STATUSES, AddonBooking, Document, Enrollment, FeeSchedule, OfferPage
 from . import privacy
-from .documents import _holder_language, _letterhead, deposit, render_pdf
+from .documents import (  # noqa: F401 - render_addon_confirmation_pdf: re-exported, it lived here
+    addon_confirmation_spec,
+    render_addon_confirmation_pdf,
+    schedule_render,
+)
 from .enrollments import log
 from .errors import FieldError
 from .notify import queue_mail
@@ -201,7 +205,8 @@ def addon_confirm(*, booking: AddonBooking | int, by, cost: Decimal | None = Non
                   ) -> AddonBooking:
     """Bestätigen: staff fix the cost (a deviation from the fee schedule needs a reason).
 
-    A confirmation document is deposited with the contract and mailed to the account holder.
+    A confirmation document is deposited with the contract and mailed to the account holder: rendered
+    after commit from the booking as confirmed (addon_confirmation_spec); the mail waits for it.
     """
     def prepare(b: AddonBooking) -> dict:
         final = b.cost if cost is None else cost
@@ -223,9 +228,8 @@ def addon_confirm(*, booking: AddonBooking | int, by, cost: Decimal | None = Non
     def confirmation(b: AddonBooking) -> list[Document]:
         title = _("Buchungsbestätigung %(addon)s (%(number)s)") % {"addon": b.addon.title,
                                                                   "number": b.enrollment.contract_number or ""}
-        document = deposit(kind=Document.Kind.ADDON_CONFIRMATION, title=title[:200],
-                           content=render_addon_confirmation_pdf(b), enrollment=b.enrollment,
-                           owner=b.enrollment.participant, by=by)
+        document = schedule_render(kind=Document.Kind.ADDON_CONFIRMATION, title=title[:200], enrollment=b.enrollment,
+                                   by=by, renderer="addon_confirmation", spec=addon_confirmation_spec(b))
         b.confirmation = document
         b.save(update_fields=["confirmation"])
         return [document]
@@ -271,7 +275,7 @@ def _booking_note(booking: AddonBooking) -> str:
 
 
 def _mail(booking: AddonBooking, event: str, *, documents=()) -> None:
-    """Mail the account holder; the confirmation goes with it "zur Ablage"."""
+    """Mail the account holder; the confirmation goes with it "zur Ablage" (the mail waits until it is rendered)."""
     enrollment = booking.enrollment
     holder = enrollment.account_holder
     if holder is None or not holder.email:
@@ -292,19 +296,7 @@ def _mail(booking: AddonBooking, event: str, *, documents=()) -> None:
                    "reason": booking.decline_reason,
                    "portal_path": reverse("workpro:enrollment_addons", args=[enrollment.pk]),
                    "document_ids": [document.pk for document in documents],
-               })
-
-
-# --- the confirmation document ---------------------------------------------------------------
-
-def render_addon_confirmation_pdf(booking: AddonBooking) -> bytes:
-    enrollment = booking.enrollment
-    with translation.override(_holder_language(enrollment)):
-        return render_pdf("workpro_plugin/pdf/addon_confirmation.html", {
-            **_letterhead(enrollment), "booking": booking, "enrollment": enrollment,
-            "participant": enrollment.participant, "confirmed_at": timezone.localtime(booking.decided_at),
-            "by": booking.decided_by,
-        })
+               }, wait_for_documents=any(not document.is_ready for document in documents))
 
 
 # --- data protection: export and erasure -------------------------------------------------------
@@ -327,7 +319,9 @@ def addon_bookings_export(person, institutions=None) -> list[dict]:
         "booked_by": privacy.actor_name(b.booked_by) if b.booked_by_id else None, "booked_at": b.booked_at,
         "decided_by": privacy.actor_name(b.decided_by) if b.decided_by_id else None, "decided_at": b.decided_at,
         "decline_reason": b.decline_reason, "cancelled_at": b.cancelled_at,
-        "confirmation": privacy.document_path(b.confirmation) if b.confirmation_id else None,
+        # the path of its file in the export, once rendered (a pending one is listed without a file)
+        "confirmation": privacy.document_path(b.confirmation) if b.confirmation_id and b.confirmation.is_ready
+        else None,
     } for b in bookings]
 
 

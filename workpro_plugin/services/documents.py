@@ -37,7 +37,7 @@ from ..lib.questions import (
     questions_of_section,
 )
 from ..lib.sections import rows_for_section
-from ..models import TERM_FIELDS, Document, Enrollment, Person
+from ..models import TERM_FIELDS, AddonBooking, Document, Enrollment, FeePeriod, FeeSchedule, Person
 from ..selectors.texts import enrollment_terms
 from . import audit, notify, signatures
 from .errors import ServiceError
@@ -332,17 +332,25 @@ OFFER_FIELDS = ("costs", "costs_reason", "contract_start", "contract_end", "sign
 
 def offer_spec(enrollment: Enrollment) -> dict:
     """The terms of an Angebot as made (a later Frist verlängern must not change the PDF sent with it)."""
-    return {**application_spec(enrollment),
-            "offer": {name: None if getattr(enrollment, name) is None else str(getattr(enrollment, name))
-                      for name in OFFER_FIELDS}}
+    return {**application_spec(enrollment), "offer": _snapshot(enrollment, OFFER_FIELDS)}
+
+
+def _snapshot(instance, names) -> dict:
+    """Model fields as strings for a render_spec (JSON); _in_memory reads them back."""
+    return {name: None if getattr(instance, name) is None else str(getattr(instance, name)) for name in names}
+
+
+def _in_memory(instance, values: dict | None):
+    """Set the fields of a snapshot (_snapshot) on `instance`, in memory only: never saved here."""
+    for name, value in (values or {}).items():
+        if value is not None:
+            setattr(instance, name, type(instance)._meta.get_field(name).to_python(value))
+    return instance
 
 
 def _render_contract_offer(document: Document) -> bytes:
     enrollment, spec = document.enrollment, document.render_spec
-    for name, value in (spec.get("offer") or {}).items():  # in memory only: never saved here
-        if value is not None:
-            field = Enrollment._meta.get_field(name)
-            setattr(enrollment, name, field.to_python(value))
+    _in_memory(enrollment, spec.get("offer"))
     return render_contract_offer_pdf(enrollment, by=_spec_user(spec), snapshot=spec if spec.get("data") else None)
 
 
@@ -360,8 +368,72 @@ def _render_ratified(document: Document) -> bytes:
                                else None)
 
 
+# What a letter on a concluded contract names besides its own subject: the participant and the
+# offer as they were at the action (a rename before the task runs, or before "Erneut erstellen", does not reach it).
+PARTICIPANT_FIELDS = ("first_name", "last_name", "customer_number")
+
+
+def _contract_spec(enrollment: Enrollment) -> dict:
+    return {"participant": _snapshot(enrollment.participant, PARTICIPANT_FIELDS) if enrollment.participant else None,
+            "offer_title": enrollment.offer.title}
+
+
+def _contract_in_memory(enrollment: Enrollment, spec: dict) -> Enrollment:
+    if enrollment.participant is not None:
+        _in_memory(enrollment.participant, spec.get("participant"))
+    if spec.get("offer_title"):
+        enrollment.offer.title = spec["offer_title"]
+    return enrollment
+
+
+FEE_PERIOD_FIELDS = ("starts_on", "amount", "reason")
+
+
+def change_notice_spec(enrollment: Enrollment, *, period: FeePeriod, previous) -> dict:
+    """The Änderungsmitteilung as issued: the new fee period, the fee before, the billing period and
+    the day; the task prints these, whatever changes in the fee history later."""
+    return {**_contract_spec(enrollment), "period": _snapshot(period, FEE_PERIOD_FIELDS),
+            "previous": None if previous is None else str(previous), "issued_on": timezone.localdate().isoformat(),
+            "billing_period": _billing_period_code(enrollment)}
+
+
+def _render_change_notice(document: Document) -> bytes:
+    spec = document.render_spec
+    enrollment = _contract_in_memory(document.enrollment, spec)
+    previous = spec.get("previous")
+    return render_change_notice_pdf(
+        enrollment, period=_in_memory(FeePeriod(enrollment=enrollment), spec["period"]),
+        previous=None if previous is None else FeePeriod._meta.get_field("amount").to_python(previous),
+        issued_on=date.fromisoformat(spec["issued_on"]), billing_period=spec.get("billing_period", ""))
+
+
+BOOKING_FIELDS = ("starts_on", "ends_on", "cost", "cost_reason", "billing_period", "booked_at", "consent_at",
+                  "consent_text", "decided_at")
+ADDON_FIELDS = ("title", "schedule", "location")
+
+
+def addon_confirmation_spec(booking: AddonBooking) -> dict:
+    """The Buchungsbestätigung as confirmed: the booking's period, cost and consent, the add-on's title,
+    times and place."""
+    return {**_contract_spec(booking.enrollment), "booking": booking.pk,
+            "fields": _snapshot(booking, BOOKING_FIELDS), "addon": _snapshot(booking.addon, ADDON_FIELDS)}
+
+
+def _render_addon_confirmation(document: Document) -> bytes:
+    spec = document.render_spec
+    booking = AddonBooking.objects.select_related("addon", "decided_by").filter(pk=spec.get("booking")).first()
+    if booking is None:
+        raise RenderRefused(_("Die Buchung dieses Dokuments gibt es nicht mehr."))
+    booking.enrollment = _contract_in_memory(document.enrollment, spec)
+    _in_memory(booking, spec.get("fields"))
+    _in_memory(booking.addon, spec.get("addon"))
+    return render_addon_confirmation_pdf(booking)
+
+
+# The kinds rendered after commit: render_spec["renderer"] → the function that renders the document from it.
 RENDERERS = {"application": _render_application, "contract_offer": _render_contract_offer,
-             "ratified_contract": _render_ratified}
+             "ratified_contract": _render_ratified, "change_notice": _render_change_notice,
+             "addon_confirmation": _render_addon_confirmation}
 
 
 def render_document(document_id: int) -> bool:
@@ -650,20 +722,33 @@ def render_ratified_pdf(enrollment: Enrollment, *, by, signed_id: int | None = N
                                    field_name=signatures.FIELD_COUNTERSIGNATURE, box=box)
 
 
-def render_change_notice_pdf(enrollment: Enrollment, *, period, previous) -> bytes:
-    """Änderungsmitteilung: the contract's fee changes from a date on, and why."""
+def render_change_notice_pdf(enrollment: Enrollment, *, period, previous, issued_on: date | None = None,
+                             billing_period: str | None = None) -> bytes:
+    """Änderungsmitteilung: the contract's fee changes from a date on, and why. `issued_on` and
+    `billing_period` (a FeeSchedule.BillingPeriod code) as of its issue; today's and the offer's by default."""
+    code = _billing_period_code(enrollment) if billing_period is None else billing_period
     with translation.override(_holder_language(enrollment)):
         return render_pdf("workpro_plugin/pdf/change_notice.html", {
             **_letterhead(enrollment), "enrollment": enrollment, "participant": enrollment.participant,
-            "period": period, "previous": previous, "issued_on": timezone.localdate(),
-            "billing_period": _billing_period(enrollment),
+            "period": period, "previous": previous, "issued_on": issued_on or timezone.localdate(),
+            "billing_period": str(dict(FeeSchedule.BillingPeriod.choices).get(code, code)) if code else "",
         })
 
 
-def _billing_period(enrollment: Enrollment) -> str:
+def _billing_period_code(enrollment: Enrollment) -> str:
     schedule = enrollment.offer.specific.fee_schedule
-    return schedule.get_billing_period_display() if schedule is not None and hasattr(
-        schedule, "get_billing_period_display") else ""
+    return getattr(schedule, "billing_period", "") or ""
+
+
+def render_addon_confirmation_pdf(booking: AddonBooking) -> bytes:
+    """Buchungsbestätigung of a confirmed add-on booking."""
+    enrollment = booking.enrollment
+    with translation.override(_holder_language(enrollment)):
+        return render_pdf("workpro_plugin/pdf/addon_confirmation.html", {
+            **_letterhead(enrollment), "booking": booking, "enrollment": enrollment,
+            "participant": enrollment.participant, "confirmed_at": timezone.localtime(booking.decided_at),
+            "by": booking.decided_by,
+        })
 
 
 def _holder_language(enrollment: Enrollment) -> str:

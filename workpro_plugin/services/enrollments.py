@@ -40,6 +40,7 @@ from .documents import (
     DocumentNotReady,
     _holder_language,
     application_spec,
+    change_notice_spec,
     check_upload,
     check_uploads,
     deposit,
@@ -47,7 +48,6 @@ from .documents import (
     merge_to_pdf,
     offer_spec,
     ratified_spec,
-    render_change_notice_pdf,
     require_ready,
     schedule_render,
 )
@@ -768,9 +768,10 @@ def _apply_maximum_rate(enrollment: Enrollment, today: date) -> Document | None:
     enrollment.costs, enrollment.costs_reason = maximum, reason
     enrollment.save(update_fields=["costs", "costs_reason", "updated_at"])
     title = _("Änderungsmitteilung %(number)s") % {"number": enrollment.contract_number or enrollment.pk}
-    return deposit(kind=Document.Kind.CHANGE_NOTICE, title=str(title)[:200],
-                   content=render_change_notice_pdf(enrollment, period=period, previous=previous),
-                   enrollment=enrollment)
+    # Rendered after commit from the fee change as made (change_notice_spec); the mail waits for it.
+    return schedule_render(kind=Document.Kind.CHANGE_NOTICE, title=str(title)[:200], enrollment=enrollment,
+                           renderer="change_notice", spec=change_notice_spec(enrollment, period=period,
+                                                                             previous=previous))
 
 
 def apply_overdue_proofs(*, today: date | None = None) -> int:

@@ -14,6 +14,7 @@ from ...access import PortalRole
 from ...models import AddonBooking, Enrollment
 from ...selectors.enrollments import portal_enrollments
 from ...services import addons as svc
+from ...shared.files import refresh_while_pending
 from ..forms.addons import AddonBookingForm
 from ..shortcuts import LOGIN_URL, enrollment_or_404
 
@@ -22,13 +23,14 @@ from ..shortcuts import LOGIN_URL, enrollment_or_404
 def enrollment_addons(request, pk: int):
     """Zusatzangebote: the add-ons of the contract's offer and the bookings made; booking is for the holder."""
     enrollment, role = enrollment_or_404(request, pk)
-    return render(request, "workpro_plugin/account/addons.html", {
+    bookings = list(svc.bookings_of(enrollment))
+    return refresh_while_pending(render(request, "workpro_plugin/account/addons.html", {
         "enrollment": enrollment,
         "may_book": svc.may_book(request.user, enrollment),
         "is_holder": role == PortalRole.HOLDER,
         "choices": svc.addon_choices(enrollment) if enrollment.status == Enrollment.Status.RATIFIZIERT else [],
-        "bookings": svc.bookings_of(enrollment),
-    })
+        "bookings": bookings,
+    }), [booking.confirmation for booking in bookings if booking.confirmation_id])
 
 
 def _initial_period(addon) -> dict:
