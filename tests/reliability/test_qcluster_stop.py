@@ -87,3 +87,36 @@ def test_sigterm_stops_qcluster_within_its_stop_timeout_while_a_task_blocks(data
                 pass
         cluster.wait()
         log.close()
+
+
+@pytest.mark.parametrize("broker", ["orm", "redis"])
+def test_sigterm_to_the_whole_process_group_stops_an_idle_qcluster(database, broker):
+    """systemd (KillMode=control-group) and `kill -- -PGID` send SIGTERM to every process of the cluster at
+    once: the sentinel dies inside multiprocessing's Event.wait(), whose set() then waited for it forever."""
+    tmp, env = database
+    env = {**env, "Q_CLUSTER_NAME": f"workpro-grouptest-{uuid.uuid4().hex[:8]}"}
+    if broker == "redis":
+        if not _redis_available():
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/5"
+    log = open(tmp / f"qcluster-group-{broker}.log", "wb")  # noqa: SIM115
+    cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while len(descendants(cluster.pid)) < 3:  # sentinel, workers, monitor, pusher
+            assert cluster.poll() is None, (tmp / f"qcluster-group-{broker}.log").read_text()
+            assert time.monotonic() < deadline, "the cluster never started"
+            time.sleep(0.2)
+        time.sleep(3)  # the sentinel is in its guard loop, waiting on the stop event
+        begin = time.monotonic()
+        os.killpg(cluster.pid, signal.SIGTERM)
+        cluster.wait(timeout=STOP_SECONDS + EXIT_MARGIN)  # TimeoutExpired: it hung
+        print(f"qcluster ({broker}) stopped {time.monotonic() - begin:.1f} s after SIGTERM to its process group")
+    finally:
+        try:
+            os.killpg(cluster.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        cluster.wait()
+        log.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -70,7 +71,11 @@ class BoundedStopCluster(Cluster):
             return False
         limit = stop_seconds()
         logger.info("task cluster stopping (at most %.0f s)", limit)
-        self.stop_event.set()
+        # Set from a daemon thread: multiprocessing's Event.set() waits until every process sleeping in
+        # wait() has woken. When the whole process group got the SIGTERM (systemd's default
+        # KillMode=control-group, `kill -- -PGID`), the sentinel died inside stop_event.wait() and
+        # never wakes: set() would block this process for good (an idle cluster never stopped).
+        threading.Thread(target=self.stop_event.set, name="qcluster-stop", daemon=True).start()
         self.sentinel.join(limit)
         if self.sentinel.is_alive():
             # Workers still busy: terminate them (SIGTERM is their default action), so the sentinel
