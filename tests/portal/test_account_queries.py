@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import enrollment_in, make_child, make_user
+from tests.factories.chat import chat_world, start_enrollment_thread
 from tests.helpers import HOST
-from tests.portal.test_chat import chat, start_enrollment_thread  # noqa: F401 (fixture)
 from workpro_plugin.lib.paging import page_of
 from workpro_plugin.models import Document, Enrollment
 from workpro_plugin.selectors.chat import portal_conversations, portal_unread_total
@@ -25,6 +25,11 @@ S = Enrollment.Status
 STATUSES = [S.INTERESSENT, S.BEWERBER, S.EINGELADEN, S.KANDIDAT, S.ABGELEHNT, S.EINGESTUFT, S.ANGEBOT,
             S.ANGENOMMEN, S.RATIFIZIERT]
 
+
+
+@pytest.fixture
+def chat(world):
+    return chat_world(world)
 
 def _overview_queries(client) -> int:
     client.get("/workpro/konto/", **HOST)
@@ -98,7 +103,7 @@ def test_a_list_on_one_page_is_not_counted(world):
 
 
 @pytest.mark.parametrize("who", ["holder", "participant_user", "former_psb1", "expired_guardian", "stranger"])
-def test_the_scope_selects_what_the_portal_selectors_select(chat, who):  # noqa: F811
+def test_the_scope_selects_what_the_portal_selectors_select(chat, who):
     start_enrollment_thread(chat)
     chat_svc.message_post(conversation=chat_svc.conversation_for_enrollment(enrollment=chat.enrollment,
                                                                              by=chat.holder),

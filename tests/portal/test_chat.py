@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -13,14 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import enrollment_in, make_user, pdf_bytes
+from tests.factories import enrollment_in, pdf_bytes
+from tests.factories.chat import chat_world, start_enrollment_thread
 from tests.helpers import HOST
 from workpro_plugin.models import (
     Conversation,
     ConversationEvent,
     Document,
     Enrollment,
-    Guardian,
     Message,
     OutboxMessage,
     Person,
@@ -46,31 +45,7 @@ def chat_mails(**filters):
 
 @pytest.fixture
 def chat(world):
-    """An enrollment of the holder's adult participant (with own login), a former PSB1 in the handover
-    window, an expired former guardian, and an editor with admin access but no institution."""
-    today = timezone.localdate()
-    world.participant_user = make_user("teilnehmer@example.org", date_of_birth=today.replace(year=today.year - 18))
-    participant = world.participant_user.workpro_person
-    world.former_psb1 = make_user("frueher-psb1@example.org")
-    world.expired_guardian = make_user("abgelaufen@example.org")
-    Guardian.objects.create(participant=participant, guardian=world.former_psb1.workpro_person, is_primary=True,
-                            access_ends_on=today + timedelta(days=10))
-    Guardian.objects.create(participant=participant, guardian=world.expired_guardian.workpro_person,
-                            access_ends_on=today - timedelta(days=1))
-    world.enrollment = enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.holder,
-                                     participant=participant)
-    world.editor = make_user("redaktion@kita.test", person=False)
-    editors = Group.objects.create(name="Redaktion")
-    editors.permissions.add(Permission.objects.get(codename="access_admin"))
-    world.editor.groups.add(editors)
-    return world
-
-
-def start_enrollment_thread(world, by=None, body="Wann ist das Gespräch?"):
-    conversation = svc.conversation_for_enrollment(enrollment=world.enrollment, by=by or world.holder)
-    svc.message_post(conversation=conversation, by=by or world.holder, body=body, as_staff=False)
-    conversation.refresh_from_db()
-    return conversation
+    return chat_world(world)
 
 
 # --- access -------------------------------------------------------------------------------------
