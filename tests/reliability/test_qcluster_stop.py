@@ -34,6 +34,16 @@ def _redis_available() -> bool:
         return False
 
 
+def _cluster_env(env: dict, broker: str) -> dict:
+    """The environment of one qcluster run: a cluster name of its own and, for "redis", the Redis broker."""
+    env = {**env, "Q_CLUSTER_NAME": f"workpro-stoptest-{uuid.uuid4().hex[:8]}"}
+    if broker == "redis":
+        if not _redis_available():
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/5"
+    return env
+
+
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("qcluster")
@@ -50,11 +60,7 @@ def database(tmp_path_factory):
 @pytest.mark.parametrize("broker", ["orm", "redis"])
 def test_sigterm_stops_qcluster_within_its_stop_timeout_while_a_task_blocks(database, broker):
     tmp, env = database
-    env = {**env, "Q_CLUSTER_NAME": f"workpro-stoptest-{uuid.uuid4().hex[:8]}"}
-    if broker == "redis":
-        if not _redis_available():
-            pytest.skip("no Redis on 127.0.0.1:6379")
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/5"
+    env = _cluster_env(env, broker)
     marker = tmp / f"started-{broker}"
     log = open(tmp / f"qcluster-{broker}.log", "wb")  # noqa: SIM115
     cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
@@ -94,11 +100,7 @@ def test_sigterm_to_the_whole_process_group_stops_an_idle_qcluster(database, bro
     """systemd (KillMode=control-group) and `kill -- -PGID` send SIGTERM to every process of the cluster at
     once: the sentinel dies inside multiprocessing's Event.wait(), whose set() then waited for it forever."""
     tmp, env = database
-    env = {**env, "Q_CLUSTER_NAME": f"workpro-grouptest-{uuid.uuid4().hex[:8]}"}
-    if broker == "redis":
-        if not _redis_available():
-            pytest.skip("no Redis on 127.0.0.1:6379")
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/5"
+    env = _cluster_env(env, broker)
     log = open(tmp / f"qcluster-group-{broker}.log", "wb")  # noqa: SIM115
     cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -75,7 +75,7 @@ class PortalScope:
     `person` is the user's own Person (None for a login without one), `ward_links` the guardianships
     whose access lasts today, with the ward and the ward's login (the wards table of Mein Konto shows
     them). The lookups then select by ids, without the joins to the guardianships that
-    portal_enrollments makes in each query, and select the same rows (tests/selectors/test_portal_scope.py).
+    portal_enrollments makes in each query, and select the same rows (tests/portal/test_account_queries.py).
     """
 
     user: object
