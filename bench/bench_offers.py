@@ -77,7 +77,7 @@ def build_offers(index, count: int, *, institution, category) -> None:
 
 
 def run() -> None:
-    from workpro_plugin.lib.content_cache import invalidate_public_content
+    from workpro_plugin.lib.content_cache import invalidate_places, invalidate_public_content
     from workpro_plugin.models import (
         HelpPage,
         Institution,
@@ -101,9 +101,14 @@ def run() -> None:
     assert client.get(last_offer.relative_url(kita.site)).status_code == 200  # a bulk-built offer is routable
     print(f"   {OfferPage.objects.child_of(index).count()} offers below the index; {load_average()}")
 
-    def cold(url):
-        # As after an edit at this KiTa (signals.py bumps the edited page's site): header and listing rebuilt.
+    def after_edit(url):
+        # As after a page edit at this KiTa (signals.py bumps the edited page's site): header and listing rebuilt.
         invalidate_public_content(kita.site_id)
+        return client.get(url)
+
+    def after_enrollment(url):
+        # As after an enrollment at this KiTa (signals.py bumps the site's places): the taken places reread.
+        invalidate_places(kita.site_id)
         return client.get(url)
 
     for label, url in [
@@ -115,7 +120,8 @@ def run() -> None:
         assert client.get(url).status_code == 200
         variants = [("", lambda u=url: client.get(u))]
         if "angebote/?" in url or url == index_url:
-            variants = [(" [cached]", variants[0][1]), (" [cold]", lambda u=url: cold(u))]
+            variants = [(" [cached]", variants[0][1]), (" [after an enrollment]", lambda u=url: after_enrollment(u)),
+                        (" [after a page edit]", lambda u=url: after_edit(u))]
         for suffix, fn in variants:
             report_pair(label + suffix, "bare page (help page)",
                         measure_against(lambda: client.get(bare), fn, repeat=100))

@@ -11,7 +11,7 @@ from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib import hosts
-from .lib.content_cache import invalidate_public_content
+from .lib.content_cache import invalidate_places, invalidate_public_content
 from .models import (
     AgeGroup,
     Criterion,
@@ -40,7 +40,9 @@ def _invalidate_page(sender, instance=None, **kwargs):
 
 def _invalidate_for_models(sender, instance, **kwargs):
     # post_save is sent with the concrete class (e.g. OfferPage), so match by isinstance.
-    if isinstance(instance, _watched_models()):
+    if isinstance(instance, Enrollment):  # only the taken places
+        invalidate_places(_site_id(instance))
+    elif isinstance(instance, _watched_models()):
         invalidate_public_content(_site_id(instance))
 
 

@@ -1,22 +1,39 @@
-"""Cached offer listings go cold per institution (#22): a change at B leaves A's listing cached."""
+"""Cached offer listings go cold per institution (#22): a change at B leaves A's listing cached; an
+enrollment sends only the taken places cold, not the header or the listing's order and count."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from workpro_plugin.lib.content_cache import content_generation, invalidate_public_content
+from workpro_plugin.lib.content_cache import (
+    content_generation,
+    invalidate_public_content,
+    structure_generation,
+)
 from workpro_plugin.models import Enrollment, EnrollmentStatus, OfferIndexPage
 
 pytestmark = pytest.mark.django_db
 
 
-def _listing_queried(client, institution) -> bool:
-    """Whether the index page of `institution` had to query its offers (its listing was not cached)."""
+def _get(client, institution, query=""):
     url = OfferIndexPage.objects.descendant_of(institution.site.root_page).get().relative_url(institution.site)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, HTTP_HOST=institution.site.hostname)
+        response = client.get(url + query, HTTP_HOST=institution.site.hostname)
     assert response.status_code == 200
-    return any("workpro_plugin_offerpage" in q["sql"] for q in queries.captured_queries)
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def _listing_queried(client, institution) -> bool:
+    """Whether the index page of `institution` had to query its offers or their places (its listing was
+    not cached)."""
+    _response, sql = _get(client, institution)
+    return any("workpro_plugin_offerpage" in q or "workpro_plugin_enrollment" in q for q in sql)
+
+
+def _free_places(response) -> dict[str, str]:
+    cards = BeautifulSoup(response.content, "html.parser").select(".wp-offer-card")
+    return {card.select_one("h3").get_text(strip=True): card.select("dd")[-1].get_text(strip=True) for card in cards}
 
 
 @pytest.fixture
@@ -60,3 +77,43 @@ def test_generations_are_per_site():
     assert content_generation(1) != before_1 and content_generation(2) == before_2
     invalidate_public_content()
     assert content_generation(2) != before_2
+
+
+def test_an_enrollment_costs_the_listing_one_query_for_the_places_and_shows_them(two_sites, client):
+    """After an enrollment the header and the listing's count and order stay cached: the index reads only
+    the taken places of its page's offers (one query more than warm), and shows the new number."""
+    a, *_rest, offer_a, _offer_b = two_sites
+    _warm_response, warm = _get(client, a)
+    structure, content = structure_generation(a.site_id), content_generation(a.site_id)
+    Enrollment.objects.create(offer=offer_a, institution=a, status=EnrollmentStatus.RATIFIZIERT)
+    assert structure_generation(a.site_id) == structure and content_generation(a.site_id) != content
+    response, sql = _get(client, a)
+    assert len(sql) == len(warm) + 1, sql
+    assert "workpro_plugin_enrollment" in sql[-1] and not any("workpro_plugin_offerpage" in q for q in sql)
+    assert _free_places(response) == {"Krippe A": "4"}
+
+
+def test_a_page_edit_rebuilds_the_header_and_the_listing(two_sites, client):
+    a, *_rest = two_sites
+    _response, warm = _get(client, a)
+    structure = structure_generation(a.site_id)
+    invalidate_public_content(a.site_id)
+    assert structure_generation(a.site_id) != structure
+    _response, sql = _get(client, a)
+    assert any("workpro_plugin_offerpage" in q for q in sql)  # the listing
+    assert any("workpro_plugin_institution" in q for q in sql)  # the header
+    assert len(sql) > len(warm) + 1
+
+
+def test_the_free_places_filter_follows_an_enrollment_at_once(two_sites, client, make_offer):
+    """Which offers pass "nur mit freien Plätzen" depends on the places: that listing is keyed by them."""
+    a, *_rest = two_sites
+    last_place = make_offer(a, "Hort A", capacity=1)
+    response, _sql = _get(client, a, "?freie_plaetze=on")
+    assert _free_places(response) == {"Hort A": "1", "Krippe A": "5"}
+    Enrollment.objects.create(offer=last_place, institution=a, status=EnrollmentStatus.RATIFIZIERT)
+    response, _sql = _get(client, a, "?freie_plaetze=on")
+    assert _free_places(response) == {"Krippe A": "5"}
+    assert "1 Angebot" in response.content.decode()
+    response, _sql = _get(client, a)  # unfiltered: still listed, now full
+    assert _free_places(response) == {"Hort A": "0", "Krippe A": "5"}

@@ -35,7 +35,7 @@ from ..lib.choices import (
     SectionPhase,
     holds_place,
 )
-from ..lib.content_cache import content_generation
+from ..lib.content_cache import content_generation, structure_generation
 from ..lib.form_fields import ModelChoiceField
 from ..lib.questions import QUESTION_SECTIONS, definitions_of, section_for_phase
 from ..lib.sections import optional_question_choices
@@ -117,10 +117,48 @@ class OfferIndexPage(HostParentPageMixin, Page):
     def listing(self, request) -> dict:
         """The filtered, paginated offers of this index for one request.
 
-        Cold (content generation bumped) this runs in a constant number of queries whatever the number
-        of offers, and none of them groups or annotates every offer: a count, the ordered page of
-        offers with the columns a card shows, and the taken places of that page's offers only."""
-        form = OfferFilterForm(request.GET or None, site=self._site(request))
+        What does not depend on taken places (the count, the order and the page's offers with the columns
+        a card shows) is kept as a skeleton under the site's structure generation, so an enrollment (a
+        registration day has thousands) costs a listing one query: the taken places of the page's
+        offers. A listing filtered by free places keys its skeleton by the places as well.
+
+        Built (after a page edit) this runs in a constant number of queries whatever the number of
+        offers, and none of them groups or annotates every offer: a count, the ordered page of offers
+        with the columns a card shows, and the taken places of that page's offers only."""
+        site = self._site(request)
+        key = self._skeleton_key(request, site.pk if site else None)
+        skeleton = cache.get(key)
+        form = None
+        if skeleton is None:
+            form = OfferFilterForm(request.GET or None, site=site)
+            skeleton = self._skeleton(request, form)
+            cache.set(key, skeleton, 600)
+        paginator = Paginator(range(skeleton["count"]), self.per_page)  # the count without a query
+        page_obj = paginator.page(skeleton["number"])
+        page_obj.object_list = with_places_taken(skeleton["offers"])
+        for offer in page_obj.object_list:
+            offer.card_key = _card_key(offer, request, self.locale_id)
+        return {
+            # Built only where the filter's fragment is not cached (its key is a digest of what it shows).
+            "filter_form": form if form is not None else SimpleLazyObject(
+                lambda: _checked(OfferFilterForm(request.GET or None, site=site))),
+            "filter_key": skeleton["filter_key"],
+            "offers": page_obj,
+            "paginator": paginator,
+            "has_any_offer": skeleton["has_any_offer"],
+            "is_filtered": skeleton["is_filtered"],
+            "querystring": skeleton["querystring"],
+        }
+
+    def _skeleton_key(self, request, site_id: int | None) -> str:
+        query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
+        generation = (content_generation(site_id) if "freie_plaetze" in request.GET  # membership follows places
+                      else structure_generation(site_id))
+        return (f"workpro:offer-listing:{self.pk}:{generation}:{timezone.localdate().isoformat()}:"
+                f"{translation.get_language()}:{query}")
+
+    def _skeleton(self, request, form) -> dict:
+        """What the listing shows that taken places do not change (see `listing`)."""
         is_filtered = form.is_bound and form.is_valid() and form.has_filters()
         private_q = OfferPage.objects.private_q()  # one query for both querysets below
         offers = self._children(OfferPage.objects, private_q)
@@ -139,26 +177,30 @@ class OfferIndexPage(HostParentPageMixin, Page):
             page_obj = paginator.page(1)
         except EmptyPage:
             page_obj = paginator.page(paginator.num_pages)
-        page_obj.object_list = with_places_taken(list(page_obj.object_list))
-        for offer in page_obj.object_list:
-            offer.card_key = _card_key(offer, request, self.locale_id)
         query = request.GET.copy()
         query.pop("seite", None)
         return {
-            "filter_form": form,
+            "count": paginator.count,
+            "number": page_obj.number,
+            "offers": list(page_obj.object_list),
             # The rendered filter form and cards are cached under digests of what they show, not under the
             # content generation: a listing rebuilt after a change reuses those that did not change.
             "filter_key": _digest(self.url_path, form.is_bound, is_filtered,
                                   [(name, request.GET.getlist(name)) for name in form.fields],
                                   [(slug, entry.label) for slug, entry in form.categories.items()],
                                   [(slug, entry.label) for slug, entry in form.age_groups.items()]),
-            "offers": page_obj,
-            "paginator": paginator,
             # Only an empty result needs to know whether anything is published at all.
             "has_any_offer": paginator.count > 0 or self.offers().exists(),
             "is_filtered": is_filtered,
             "querystring": query.urlencode(),
         }
+
+
+def _checked(form):
+    """A bound filter form with its errors, as the skeleton's build left it."""
+    if form.is_bound:
+        form.is_valid()
+    return form
 
 
 # What an offer card of the index shows (offer_index_page.html): loaded without the stream fields,
