@@ -77,7 +77,11 @@ def build_offers(index, count: int, *, institution, category) -> None:
 
 
 def run() -> None:
-    from workpro_plugin.lib.content_cache import invalidate_places, invalidate_public_content
+    from workpro_plugin.lib.content_cache import (
+        invalidate_offers,
+        invalidate_places,
+        invalidate_public_content,
+    )
     from workpro_plugin.models import (
         HelpPage,
         Institution,
@@ -102,8 +106,13 @@ def run() -> None:
     print(f"   {OfferPage.objects.child_of(index).count()} offers below the index; {load_average()}")
 
     def after_edit(url):
-        # As after a page edit at this KiTa (signals.py bumps the edited page's site): header and listing rebuilt.
+        # As after an edit of another page of this KiTa (signals.py bumps its site): header and listing rebuilt.
         invalidate_public_content(kita.site_id)
+        return client.get(url)
+
+    def after_offer_edit(url):
+        # As after an offer of this KiTa is published (signals.py bumps the site's offers): the listing rebuilt.
+        invalidate_offers(kita.site_id)
         return client.get(url)
 
     def after_enrollment(url):
@@ -121,7 +130,8 @@ def run() -> None:
         variants = [("", lambda u=url: client.get(u))]
         if "angebote/?" in url or url == index_url:
             variants = [(" [cached]", variants[0][1]), (" [after an enrollment]", lambda u=url: after_enrollment(u)),
-                        (" [after a page edit]", lambda u=url: after_edit(u))]
+                        (" [after an offer edit]", lambda u=url: after_offer_edit(u)),
+                        (" [after another page's edit]", lambda u=url: after_edit(u))]
         for suffix, fn in variants:
             report_pair(label + suffix, "bare page (help page)",
                         measure_against(lambda: client.get(bare), fn, repeat=100))

@@ -11,7 +11,7 @@ from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib import hosts
-from .lib.content_cache import invalidate_places, invalidate_public_content
+from .lib.content_cache import invalidate_offers, invalidate_places, invalidate_public_content
 from .models import (
     AgeGroup,
     Criterion,
@@ -20,6 +20,7 @@ from .models import (
     FeeSchedule,
     Institution,
     OfferCategory,
+    OfferPage,
     OfferSection,
     Operator,
 )
@@ -34,16 +35,25 @@ def _invalidate(**kwargs):
 
 
 def _invalidate_page(sender, instance=None, **kwargs):
-    """A page published, unpublished or renamed: only its site's content."""
-    invalidate_public_content(_site_id(instance))
+    """A page published, unpublished or renamed: only its site's content (an offer: its offers')."""
+    _invalidate_one(instance)
+
+
+def _invalidate_one(instance) -> None:
+    """Only what can show `instance`: an enrollment the places, an offer or what only offers show the
+    offers (the header stays), anything else the whole site's content."""
+    if isinstance(instance, Enrollment):
+        invalidate_places(_site_id(instance))
+    elif isinstance(instance, _offer_models()):
+        invalidate_offers(_site_id(instance))
+    else:
+        invalidate_public_content(_site_id(instance))
 
 
 def _invalidate_for_models(sender, instance, **kwargs):
     # post_save is sent with the concrete class (e.g. OfferPage), so match by isinstance.
-    if isinstance(instance, Enrollment):  # only the taken places
-        invalidate_places(_site_id(instance))
-    elif isinstance(instance, _watched_models()):
-        invalidate_public_content(_site_id(instance))
+    if isinstance(instance, _watched_models()):
+        _invalidate_one(instance)
 
 
 # Lazy bookkeeping Wagtail saves on first use of a file; it changes nothing a page shows.
@@ -83,6 +93,10 @@ def _site_id(instance) -> int | None:
     except (AttributeError, ObjectDoesNotExist):
         return None
     return None  # Site, Institution (may move between sites): every site's
+
+
+def _offer_models() -> tuple[type, ...]:
+    return (OfferPage, FeeSchedule, FeeBracket, OfferSection, OfferCategory, AgeGroup, Criterion)
 
 
 def _watched_models() -> tuple[type, ...]:

@@ -9,11 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from workpro_plugin.lib.content_cache import (
     content_generation,
     invalidate_public_content,
+    nav_generation,
     structure_generation,
 )
 from workpro_plugin.models import Enrollment, EnrollmentStatus, OfferIndexPage
 
 pytestmark = pytest.mark.django_db
+HEADER = 'FROM "workpro_plugin_institution"'  # the header's own query (the filter form only joins it)
 
 
 def _get(client, institution, query=""):
@@ -101,7 +103,7 @@ def test_a_page_edit_rebuilds_the_header_and_the_listing(two_sites, client):
     assert structure_generation(a.site_id) != structure
     _response, sql = _get(client, a)
     assert any("workpro_plugin_offerpage" in q for q in sql)  # the listing
-    assert any("workpro_plugin_institution" in q for q in sql)  # the header
+    assert any(HEADER in q for q in sql)  # the header
     assert len(sql) > len(warm) + 1
 
 
@@ -117,3 +119,30 @@ def test_the_free_places_filter_follows_an_enrollment_at_once(two_sites, client,
     assert "1 Angebot" in response.content.decode()
     response, _sql = _get(client, a)  # unfiltered: still listed, now full
     assert _free_places(response) == {"Hort A": "0", "Krippe A": "5"}
+
+
+def test_an_offer_edit_rebuilds_the_listing_but_not_the_header(two_sites, client):
+    a, _b, offer_a, _offer_b = two_sites
+    nav, structure = nav_generation(a.site_id), structure_generation(a.site_id)
+    offer_a.title = "Krippe A (neu)"
+    offer_a.save_revision().publish()
+    assert nav_generation(a.site_id) == nav and structure_generation(a.site_id) != structure
+    response, sql = _get(client, a)
+    assert _free_places(response) == {"Krippe A (neu)": "5"}
+    assert any("workpro_plugin_offerpage" in q for q in sql)
+    assert not any(HEADER in q for q in sql)  # the header stayed cached
+
+
+def test_an_institution_or_other_page_change_rebuilds_the_header(two_sites, client):
+    a, *_rest = two_sites
+    a.name = "Kita A am Park"
+    a.save()
+    response, sql = _get(client, a)
+    assert "Kita A am Park" in response.content.decode()
+    index = OfferIndexPage.objects.descendant_of(a.site.root_page).get()
+    nav = nav_generation(a.site_id)
+    index.title = "Unsere Angebote"
+    index.save_revision().publish()
+    assert nav_generation(a.site_id) != nav
+    response, sql = _get(client, a)
+    assert any(HEADER in q for q in sql)

@@ -5,10 +5,13 @@ must not send every other KiTa's listings cold. Each site has a generation of it
 generation covers changes that cannot be pinned to one site (a Site, a page moved, m2m changes);
 a site's content is keyed by both.
 
-Enrollments change only how many places are taken: they bump a third generation, the site's places.
-What does not show places (the header, the order and count of an unfiltered listing) is keyed by
-``structure_generation`` and stays warm through a registration day; what shows them (cards, the offer
-page, a listing filtered by free places) by ``content_generation``, which includes the places.
+Two narrower generations of a site go below its own:
+- its offers': an offer page, its sections, fees, categories, age groups or criteria changed. The
+  header (``nav_generation``) shows none of them and stays warm.
+- its places': an enrollment changed how many places are taken, nothing else. The header and a
+  listing's order and count (``structure_generation``) stay warm through a registration day; what
+  shows places (cards, the offer page, a listing filtered by free places) is keyed by
+  ``content_generation``, which includes them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.core.cache import cache
 
 CONTENT_GENERATION_KEY = "workpro:content-generation"
 SITE_GENERATION_KEY = "workpro:content-generation:site:{}"
+OFFERS_GENERATION_KEY = "workpro:content-generation:offers:{}"
 PLACES_GENERATION_KEY = "workpro:content-generation:places:{}"
 
 
@@ -35,6 +39,15 @@ def invalidate_public_content(site_id: int | None = None) -> None:
     _bump(CONTENT_GENERATION_KEY if site_id is None else SITE_GENERATION_KEY.format(site_id))
 
 
+def invalidate_offers(site_id: int | None) -> None:
+    """Called when an offer or what only offers show (fees, categories, age groups, criteria) changes.
+    Without a site (shared entries) every site's content."""
+    if site_id is None:
+        invalidate_public_content()
+    else:
+        _bump(OFFERS_GENERATION_KEY.format(site_id))
+
+
 def invalidate_places(site_id: int | None) -> None:
     """Called when an enrollment changes: the taken places of the site's offers may have changed, nothing
     else. Without a site (an enrollment of no institution's site) every site's content."""
@@ -45,22 +58,25 @@ def invalidate_places(site_id: int | None) -> None:
 
 
 def content_generation(site_id: int | None = None) -> str:
-    """The global generation, or with ``site_id`` the global, that site's and its places' ("3.7.12"): part
-    of the keys of everything that shows places."""
-    if site_id is None:
-        return _generation([CONTENT_GENERATION_KEY])
-    return _generation([CONTENT_GENERATION_KEY, SITE_GENERATION_KEY.format(site_id),
-                        PLACES_GENERATION_KEY.format(site_id)])
+    """The global generation, or with ``site_id`` also the site's, its offers' and its places'
+    ("3.7.2.12"): part of the keys of everything that shows places."""
+    return _generation(site_id, OFFERS_GENERATION_KEY, PLACES_GENERATION_KEY)
 
 
 def structure_generation(site_id: int | None) -> str:
     """Like ``content_generation`` without the places: for what enrollments do not change."""
-    if site_id is None:
-        return _generation([CONTENT_GENERATION_KEY])
-    return _generation([CONTENT_GENERATION_KEY, SITE_GENERATION_KEY.format(site_id)])
+    return _generation(site_id, OFFERS_GENERATION_KEY)
 
 
-def _generation(keys: list[str]) -> str:
+def nav_generation(site_id: int | None) -> str:
+    """The global and the site's generation only: the header, which no offer and no enrollment changes."""
+    return _generation(site_id)
+
+
+def _generation(site_id: int | None, *site_kinds: str) -> str:
+    keys = [CONTENT_GENERATION_KEY]
+    if site_id is not None:
+        keys += [SITE_GENERATION_KEY.format(site_id), *(kind.format(site_id) for kind in site_kinds)]
     values = cache.get_many(keys)
     if len(values) < len(keys):
         for key in keys:

@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch
 from django.utils import translation
 from wagtail.models import Page, Site
 
-from ..lib.content_cache import structure_generation
+from ..lib.content_cache import nav_generation
 from ..models import HelpPage, Institution, OfferIndexPage
 
 
@@ -54,11 +54,11 @@ def help_page_for_site(site: Site | None) -> HelpPage | None:
 
 
 def site_nav(site: Site | None) -> SiteNav:
-    """Header data of a site, cached per site and language until pages change (enrollments do not: they
-    change no header)."""
+    """Header data of a site, cached per site and language until its pages change (offers and
+    enrollments do not: they change no header)."""
     if site is None:
         return SiteNav(None, None, None)
-    key = f"workpro:site-nav:{structure_generation(site.pk)}:{site.pk}:{translation.get_language()}"
+    key = f"workpro:site-nav:{nav_generation(site.pk)}:{site.pk}:{translation.get_language()}"
     nav = cache.get(key)
     if nav is None:
         offer_index = offer_index_for_site(site)
