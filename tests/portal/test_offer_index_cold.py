@@ -106,7 +106,8 @@ def test_search_lists_matching_live_offers_with_other_filters(make_institution, 
     assert soup.select_one(".wp-results-count").get_text(strip=True) == "2 Angebote"
 
 
-def test_pages_are_disjoint_and_ordered_by_start_then_title(make_institution, make_offer, client):
+@pytest.mark.parametrize("filters", ["", "kategorie=betreuung&"])  # a filtered listing pages through ids
+def test_pages_are_disjoint_and_ordered_by_start_then_title(make_institution, make_offer, client, filters):
     kita = make_institution("kita")
     OfferIndexPage.objects.filter(pk=_index(kita).pk).update(per_page=2)
     make_offer(kita, "B später", starts_on=datetime.date(2030, 1, 1))
@@ -115,7 +116,7 @@ def test_pages_are_disjoint_and_ordered_by_start_then_title(make_institution, ma
         make_offer(kita, "Ohne Beginn", slug=f"ohne-beginn-{i}")
     seen = []
     for number in (1, 2, 3):
-        soup = BeautifulSoup(_get(client, kita, f"?seite={number}").content, "html.parser")
+        soup = BeautifulSoup(_get(client, kita, f"?{filters}seite={number}").content, "html.parser")
         seen += [(a["href"], a.get_text(strip=True)) for a in soup.select(".wp-offer-card__title a")]
         assert f"Seite {number} von 3" in soup.select_one(".wp-pagination").get_text()
     assert len({href for href, _ in seen}) == 5
@@ -123,7 +124,7 @@ def test_pages_are_disjoint_and_ordered_by_start_then_title(make_institution, ma
     first_three = [href for href, _ in seen[:3]]
     assert first_three == sorted(first_three, key=lambda href: OfferPage.objects.get(slug=href.strip("/").split("/")[-1]).pk)
     # A page beyond the end shows the last one; its cards come from the same query.
-    assert [c["title"] for c in _cards(_get(client, kita, "?seite=99"))] == ["B später"]
+    assert [c["title"] for c in _cards(_get(client, kita, f"?{filters}seite=99"))] == ["B später"]
 
 
 def test_listing_loads_only_card_columns_and_no_query_per_offer(make_institution, make_offer, client):

@@ -162,27 +162,29 @@ class OfferIndexPage(HostParentPageMixin, Page):
         is_filtered = form.is_bound and form.is_valid() and form.has_filters()
         private_q = OfferPage.objects.private_q()  # one query for both querysets below
         offers = self._children(OfferPage.objects, private_q)
+        order = (F("starts_on").asc(nulls_first=True), "title", "pk")
         if is_filtered:
-            offers = form.filter(offers)
-            count = offers  # the filters read offer columns: counted with the offer table
-        else:  # the page rows alone: no join with the offer table
-            count = self._children(Page.objects, private_q).type(OfferPage)
-        offers = (offers.select_related("category").only(*OFFER_CARD_FIELDS)
-                  .order_by(F("starts_on").asc(nulls_first=True), "title", "pk"))
-        paginator = Paginator(offers, self.per_page)
-        paginator.count = count.count()  # a plain attribute replaces Paginator's cached_property
-        try:
-            page_obj = paginator.page(request.GET.get("seite", 1))
-        except PageNotAnInteger:
-            page_obj = paginator.page(1)
-        except EmptyPage:
-            page_obj = paginator.page(paginator.num_pages)
+            # The filters (a search, free places) cost per matching offer: they run once, for the ordered
+            # ids, which give the count and the page; the page's cards are then read by id.
+            ids = list(form.filter(offers).order_by(*order).values_list("pk", flat=True))
+            paginator = Paginator(ids, self.per_page)
+            page_obj = self._page(paginator, request)
+            by_id = OfferPage.objects.select_related("category").only(*OFFER_CARD_FIELDS).in_bulk(
+                list(page_obj.object_list))
+            page_offers = [by_id[pk] for pk in page_obj.object_list if pk in by_id]
+        else:  # counted with the page rows alone, no join with the offer table; one ordered page read
+            paginator = Paginator(offers.select_related("category").only(*OFFER_CARD_FIELDS).order_by(*order),
+                                  self.per_page)
+            # A plain attribute replaces Paginator's cached_property.
+            paginator.count = self._children(Page.objects, private_q).type(OfferPage).count()
+            page_obj = self._page(paginator, request)
+            page_offers = list(page_obj.object_list)
         query = request.GET.copy()
         query.pop("seite", None)
         return {
             "count": paginator.count,
             "number": page_obj.number,
-            "offers": list(page_obj.object_list),
+            "offers": page_offers,
             # The rendered filter form and cards are cached under digests of what they show, not under the
             # content generation: a listing rebuilt after a change reuses those that did not change.
             "filter_key": _digest(self.url_path, form.is_bound, is_filtered,
@@ -194,6 +196,15 @@ class OfferIndexPage(HostParentPageMixin, Page):
             "is_filtered": is_filtered,
             "querystring": query.urlencode(),
         }
+
+    @staticmethod
+    def _page(paginator, request):
+        try:
+            return paginator.page(request.GET.get("seite", 1))
+        except PageNotAnInteger:
+            return paginator.page(1)
+        except EmptyPage:
+            return paginator.page(paginator.num_pages)
 
 
 def _checked(form):
