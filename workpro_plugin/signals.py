@@ -7,7 +7,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib import hosts
@@ -88,7 +88,7 @@ def _site_id(instance) -> int | None:
             return _institution_site_id(instance.institution_id)
         if isinstance(instance, FeeBracket):
             return _institution_site_id(instance.schedule.institution_id)
-        if isinstance(instance, OfferSection):
+        if isinstance(instance, (OfferSection, PageViewRestriction)):
             return _site_id(instance.page)
     except (AttributeError, ObjectDoesNotExist):
         return None
@@ -100,9 +100,10 @@ def _offer_models() -> tuple[type, ...]:
 
 
 def _watched_models() -> tuple[type, ...]:
-    # Criterion: the Kriterienkatalog is shown on the (cached) offer detail page.
+    # Criterion: the Kriterienkatalog is shown on the (cached) offer detail page. PageViewRestriction:
+    # Wagtail's "Privatsphäre" saves no page, and listings must drop a page made private at once.
     return (Page, Site, Institution, Enrollment, FeeSchedule, FeeBracket, OfferSection, OfferCategory, AgeGroup,
-            Criterion)
+            Criterion, PageViewRestriction)
 
 
 def connect() -> None:

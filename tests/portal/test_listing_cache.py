@@ -146,3 +146,20 @@ def test_an_institution_or_other_page_change_rebuilds_the_header(two_sites, clie
     assert nav_generation(a.site_id) != nav
     response, sql = _get(client, a)
     assert any(HEADER in q for q in sql)
+
+
+def test_an_offer_made_private_leaves_the_cached_listing_at_once(two_sites, client, make_offer):
+    """Wagtail's "Privatsphäre" saves only a PageViewRestriction, no page: the listing must still drop the
+    offer's title and teaser at once, and show it again when the restriction goes."""
+    from wagtail.models import PageViewRestriction
+
+    a, *_rest = two_sites
+    secret = make_offer(a, "Geheim A", capacity=5)
+    response, _sql = _get(client, a)
+    assert "Geheim A" in _free_places(response)
+    restriction = PageViewRestriction.objects.create(page=secret, restriction_type=PageViewRestriction.LOGIN)
+    response, _sql = _get(client, a)
+    assert _free_places(response) == {"Krippe A": "5"}
+    restriction.delete()
+    response, _sql = _get(client, a)
+    assert "Geheim A" in _free_places(response)
