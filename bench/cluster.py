@@ -80,9 +80,12 @@ class Cluster:
                                                start_new_session=True))
 
     def close(self) -> None:
+        # A qcluster lets running tasks finish for up to WORKPRO_TASK_STOP_SECONDS (settings, default 30):
+        # SIGKILL only after that, so an exit -9 here means a stop that hung.
+        grace = int(os.environ.get("WORKPRO_TASK_STOP_SECONDS", "30")) + 5
         for name, process in reversed(self.processes):
             if process.poll() is None:
-                nginx.stop(process, grace=15)
+                nginx.stop(process, grace=grace)
             print(f"  stopped {name:<10} (pid {process.pid}, exit {process.returncode})")
         self.processes.clear()
 
