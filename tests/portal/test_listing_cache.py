@@ -163,3 +163,35 @@ def test_an_offer_made_private_leaves_the_cached_listing_at_once(two_sites, clie
     restriction.delete()
     response, _sql = _get(client, a)
     assert "Geheim A" in _free_places(response)
+
+
+def test_the_free_places_listing_pages_through_the_offers_with_a_place_now(two_sites, client, make_offer):
+    """Filtered by free places, the listing keeps the candidates of its other filters and decides per
+    request which have a place: after an enrollment it reads the index's taken places and the page's
+    cards, two queries, and its pages and count follow at once."""
+    a, _b, offer_a, _offer_b = two_sites
+    OfferIndexPage.objects.filter(pk=OfferIndexPage.objects.descendant_of(a.site.root_page).get().pk).update(
+        per_page=2)
+    invalidate_public_content(a.site_id)
+    full = make_offer(a, "A voll", capacity=1)
+    make_offer(a, "C ohne Grenze", capacity=None)
+    last = make_offer(a, "E zwei Plätze", capacity=2)
+    Enrollment.objects.create(offer=full, institution=a, status=EnrollmentStatus.RATIFIZIERT)
+
+    def titles(page):
+        response, sql = _get(client, a, f"?freie_plaetze=on&seite={page}")
+        return list(_free_places(response)), response.content.decode(), sql
+
+    first, text, _sql = titles(1)
+    assert first == ["C ohne Grenze", "E zwei Plätze"] and "3 Angebote" in text
+    second, _text, _sql = titles(2)
+    assert second == ["Krippe A"]
+    _second, _text, warm = titles(2)  # cached
+    Enrollment.objects.create(offer=last, institution=a, status=EnrollmentStatus.RATIFIZIERT)
+    Enrollment.objects.create(offer=last, institution=a, status=EnrollmentStatus.RATIFIZIERT)
+    second, text, sql = titles(2)  # now only two: page 2 is beyond the end and shows the last page
+    assert second == ["C ohne Grenze", "Krippe A"] and "2 Angebote" in text
+    assert len(sql) == len(warm) + 2, sql
+    taken, cards = sql[-2:]  # no search, no ordering of every offer: the index's taken places, the page by id
+    assert "workpro_plugin_enrollment" in taken and "GROUP BY" in taken
+    assert '"page_ptr_id" IN (' in cards and "ORDER BY" not in cards

@@ -62,7 +62,10 @@ def test_cold_index_costs_the_same_queries_with_n_and_3n_offers(make_institution
         assert len(with_3n) == len(with_n[query]), query
         # No query joins every offer with its enrollments: the shown page's offers are counted by id.
         assert not any('JOIN "workpro_plugin_enrollment"' in sql for sql in with_3n), query
-        assert any('FROM "workpro_plugin_enrollment"' in sql and '"offer_id" IN (' in sql for sql in with_3n), query
+        if "freie_plaetze" in query:  # the places of the index's offers, one count grouped by offer
+            assert any('FROM "workpro_plugin_enrollment"' in sql and "GROUP BY" in sql for sql in with_3n), query
+        else:  # the places of the shown page's offers, by id
+            assert any('FROM "workpro_plugin_enrollment"' in sql and '"offer_id" IN (' in sql for sql in with_3n), query
 
 
 def test_free_places_filter_and_badge_count_place_holding_enrollments_only(make_institution, make_offer, client):

@@ -83,9 +83,14 @@ class OfferIndexPage(HostParentPageMixin, Page):
         Besides Wagtail's `child_of` (path LIKE 'prefix%'), the path is bounded by the first and
         last step treebeard can give a child: SQLite does not use the path index for LIKE, the range
         it does (without it every listing query scans the whole page table of all sites)."""
-        low, high = (self.path + char * self.steplen for char in (self.alphabet[0], self.alphabet[-1]))
-        children = pages.live().child_of(self).filter(path__gte=low, path__lte=high)
+        children = pages.live().child_of(self).filter(self._child_paths())
         return children.exclude(private_q) if private_q is not None else children.public()
+
+    def _child_paths(self, prefix: str = "") -> Q:
+        """The paths a child of this page can have (a range the path index serves); `prefix` for a
+        relation to pages, e.g. "offer__"."""
+        low, high = (self.path + char * self.steplen for char in (self.alphabet[0], self.alphabet[-1]))
+        return Q(**{f"{prefix}path__gte": low, f"{prefix}path__lte": high, f"{prefix}depth": self.depth + 1})
 
     def route(self, request, path_components):
         """An offer in one query with its category, where Wagtail's route reads the generic page row
@@ -120,7 +125,9 @@ class OfferIndexPage(HostParentPageMixin, Page):
         What does not depend on taken places (the count, the order and the page's offers with the columns
         a card shows) is kept as a skeleton under the site's structure generation, so an enrollment (a
         registration day has thousands) costs a listing one query: the taken places of the page's
-        offers. A listing filtered by free places keys its skeleton by the places as well.
+        offers. Filtered by free places, the skeleton keeps the ordered ids and places of the offers
+        that pass the other filters; which of them have a free place is decided per request from one
+        count of the index's taken places, and the page's cards are read by id.
 
         Built (after a page edit) this runs in a constant number of queries whatever the number of
         offers, and none of them groups or annotates every offer: a count, the ordered page of offers
@@ -133,9 +140,12 @@ class OfferIndexPage(HostParentPageMixin, Page):
             form = OfferFilterForm(request.GET or None, site=site)
             skeleton = self._skeleton(request, form)
             cache.set(key, skeleton, 600)
-        paginator = Paginator(range(skeleton["count"]), self.per_page)  # the count without a query
-        page_obj = paginator.page(skeleton["number"])
-        page_obj.object_list = with_places_taken(skeleton["offers"])
+        if "candidates" in skeleton:
+            paginator, page_obj = self._free_places_page(skeleton["candidates"], request)
+        else:
+            paginator = Paginator(range(skeleton["count"]), self.per_page)  # the count without a query
+            page_obj = paginator.page(skeleton["number"])
+            page_obj.object_list = with_places_taken(skeleton["offers"])
         for offer in page_obj.object_list:
             offer.card_key = _card_key(offer, request, self.locale_id)
         return {
@@ -152,9 +162,7 @@ class OfferIndexPage(HostParentPageMixin, Page):
 
     def _skeleton_key(self, request, site_id: int | None) -> str:
         query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
-        generation = (content_generation(site_id) if "freie_plaetze" in request.GET  # membership follows places
-                      else structure_generation(site_id))
-        return (f"workpro:offer-listing:{self.pk}:{generation}:{timezone.localdate().isoformat()}:"
+        return (f"workpro:offer-listing:{self.pk}:{structure_generation(site_id)}:{timezone.localdate().isoformat()}:"
                 f"{translation.get_language()}:{query}")
 
     def _skeleton(self, request, form) -> dict:
@@ -163,15 +171,17 @@ class OfferIndexPage(HostParentPageMixin, Page):
         private_q = OfferPage.objects.private_q()  # one query for both querysets below
         offers = self._children(OfferPage.objects, private_q)
         order = (F("starts_on").asc(nulls_first=True), "title", "pk")
-        if is_filtered:
-            # The filters (a search, free places) cost per matching offer: they run once, for the ordered
-            # ids, which give the count and the page; the page's cards are then read by id.
+        if is_filtered and form.cleaned_data.get("freie_plaetze"):  # see listing
+            candidates = list(form.filter(offers, free_places=False).order_by(*order).values_list("pk", "capacity"))
+            count, number, page_offers = len(candidates), 1, []
+        elif is_filtered:
+            # The filters (a search) cost per matching offer: they run once, for the ordered ids, which
+            # give the count and the page; the page's cards are then read by id.
             ids = list(form.filter(offers).order_by(*order).values_list("pk", flat=True))
             paginator = Paginator(ids, self.per_page)
             page_obj = self._page(paginator, request)
-            by_id = OfferPage.objects.select_related("category").only(*OFFER_CARD_FIELDS).in_bulk(
-                list(page_obj.object_list))
-            page_offers = [by_id[pk] for pk in page_obj.object_list if pk in by_id]
+            page_offers = _cards_by_id(page_obj.object_list)
+            count, number = paginator.count, page_obj.number
         else:  # counted with the page rows alone, no join with the offer table; one ordered page read
             paginator = Paginator(offers.select_related("category").only(*OFFER_CARD_FIELDS).order_by(*order),
                                   self.per_page)
@@ -179,11 +189,12 @@ class OfferIndexPage(HostParentPageMixin, Page):
             paginator.count = self._children(Page.objects, private_q).type(OfferPage).count()
             page_obj = self._page(paginator, request)
             page_offers = list(page_obj.object_list)
+            count, number = paginator.count, page_obj.number
         query = request.GET.copy()
         query.pop("seite", None)
-        return {
-            "count": paginator.count,
-            "number": page_obj.number,
+        skeleton = {
+            "count": count,
+            "number": number,
             "offers": page_offers,
             # The rendered filter form and cards are cached under digests of what they show, not under the
             # content generation: a listing rebuilt after a change reuses those that did not change.
@@ -192,10 +203,28 @@ class OfferIndexPage(HostParentPageMixin, Page):
                                   [(slug, entry.label) for slug, entry in form.categories.items()],
                                   [(slug, entry.label) for slug, entry in form.age_groups.items()]),
             # Only an empty result needs to know whether anything is published at all.
-            "has_any_offer": paginator.count > 0 or self.offers().exists(),
+            "has_any_offer": count > 0 or self.offers().exists(),
             "is_filtered": is_filtered,
             "querystring": query.urlencode(),
         }
+        if is_filtered and form.cleaned_data.get("freie_plaetze"):
+            skeleton["candidates"] = candidates
+        return skeleton
+
+    def _free_places_page(self, candidates: list[tuple[int, int | None]], request):
+        """Paginator and page of the `candidates` (ordered (id, places) of the offers passing the other
+        filters) that have a free place now: the same rule as `with_free_places`, from one count of the
+        taken places at this index."""
+        enrollments = OfferPage._meta.get_field("enrollments").related_model
+        taken = dict(enrollments.objects.filter(holds_place(), self._child_paths("offer__")).order_by().values("offer_id")
+                     .annotate(n=Count("pk")).values_list("offer_id", "n"))
+        free = [pk for pk, places in candidates if places is None or places > taken.get(pk, 0)]
+        paginator = Paginator(free, self.per_page)
+        page_obj = self._page(paginator, request)
+        page_obj.object_list = _cards_by_id(page_obj.object_list)
+        for offer in page_obj.object_list:
+            offer.places_taken_count = taken.get(offer.pk, 0)
+        return paginator, page_obj
 
     @staticmethod
     def _page(paginator, request):
@@ -205,6 +234,12 @@ class OfferIndexPage(HostParentPageMixin, Page):
             return paginator.page(1)
         except EmptyPage:
             return paginator.page(paginator.num_pages)
+
+
+def _cards_by_id(ids) -> list:
+    """The offers of `ids` in that order, with the columns a card shows."""
+    by_id = OfferPage.objects.select_related("category").only(*OFFER_CARD_FIELDS).order_by().in_bulk(list(ids))
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _checked(form):

@@ -88,7 +88,9 @@ class OfferFilterForm(forms.Form):
     def has_filters(self) -> bool:
         return any(self.cleaned_data.get(name) for name in self.fields)
 
-    def filter(self, offers):
+    def filter(self, offers, *, free_places: bool = True):
+        """`offers` narrowed by the valid filters; without the free places if not `free_places` (the
+        index decides those per request from its cached candidates)."""
         data = self.cleaned_data
         if data.get("kategorie"):
             offers = offers.filter(category=self.categories[data["kategorie"]])
@@ -98,7 +100,7 @@ class OfferFilterForm(forms.Form):
             offers = offers.filter(
                 models.Q(starts_on__gte=data["beginn_ab"]) | models.Q(rolling_admission=True)
             )
-        if data.get("freie_plaetze"):
+        if free_places and data.get("freie_plaetze"):
             offers = offers.with_free_places()
         if data.get("offen"):
             offers = offers.open_for_applications()
