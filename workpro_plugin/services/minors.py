@@ -303,9 +303,11 @@ def care_missing(enrollment: Enrollment, today: date | None = None) -> list[str]
     """What is still missing, in words for the portal and the admin; empty when complete."""
     today = today or timezone.localdate()
     missing = []
-    emergency = list(enrollment.emergency_contacts.all())
+    # a list that annotated `has_emergency_contact` (selectors.enrollments.portal_contracts) reads no contacts
+    has_emergency = (enrollment.has_emergency_contact if hasattr(enrollment, "has_emergency_contact")
+                     else bool(list(enrollment.emergency_contacts.all())))
     pickups = list(enrollment.pickup_persons.all())
-    if not emergency:
+    if not has_emergency:
         missing.append(_("Es ist noch kein Notfallkontakt eingetragen."))
     if not pickups:
         missing.append(_("Es ist noch keine abholberechtigte Person eingetragen."))

@@ -23,7 +23,7 @@ from ...models import ApplicationSection, Document, Enrollment, EnrollmentSectio
 from ...selectors.allocation import portal_allocation, waiting_ranks
 from ...selectors.chat import portal_unread_total
 from ...selectors.documents import portal_documents, portal_unread_documents
-from ...selectors.enrollments import portal_contracts, portal_participations, portal_scope
+from ...selectors.enrollments import portal_contracts, portal_participations, portal_scope, status_label
 from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
@@ -305,16 +305,17 @@ def account(request):
     page = page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE)
     contracts = page.object_list
     detail_url, care_url = _url_of("workpro:enrollment_detail"), _url_of("workpro:care")
+    labels = {}  # a status's label translated once, not per row
     for enrollment in contracts:
         enrollment.portal_role = (PortalRole.HOLDER if enrollment.account_holder_id == request.user.pk
                                   else PortalRole.GUARDIAN)
+        if enrollment.status not in labels:
+            labels[enrollment.status] = status_label(enrollment.status)
+        enrollment.status_label = labels[enrollment.status]
         enrollment.care_missing = outstanding_care(enrollment)
         enrollment.detail_url, enrollment.care_url = detail_url(enrollment.pk), care_url(enrollment.pk)
     waiting_ranks(contracts)
-    participations = list(portal_participations(scope))
-    for enrollment in participations:
-        enrollment.portal_role = PortalRole.PARTICIPANT
-        enrollment.detail_url = detail_url(enrollment.pk)
+    participations = [(row, detail_url(row.pk)) for row in portal_participations(scope)]
     wards = wards_of(request.user, scope)
     view_url, login_url, wishlist_url = (_url_of("workpro:participant_view"), _url_of("workpro:participant_login"),
                                          _url_of("workpro:wishlist"))
