@@ -134,9 +134,10 @@ def latest_allocation_outcome() -> Subquery:
 def portal_contracts(scope: PortalScope):
     """Alle Verträge of Mein Konto: what the scope's user sees as account holder or guardian (not as the
     participant), newest first, with what a row shows in a number of queries that depends neither on the
-    rows nor on their statuses: the Notfalldaten, the newest allocation outcome (`allocation_outcome`),
-    and for the rows whose next step follows the data (DATA_STEP_STATUSES) their sections (other rows get
-    none) and their offers' sections, prefetched for the rows of a page."""
+    rows nor on their statuses: the Notfalldaten (`has_emergency_contact`, `pickup_rows`), the newest
+    allocation outcome (`allocation_outcome`), the institution's name (`institution_name`), the offer
+    (one instance per offer) with its sections, and for the rows whose next step follows the data
+    (DATA_STEP_STATUSES) their sections (`section_rows`; other rows get none), for the rows of a page."""
     ward_ids = scope.ward_ids
     visible = Q(account_holder=scope.user)
     if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
@@ -147,10 +148,11 @@ def portal_contracts(scope: PortalScope):
                       has_emergency_contact=Exists(EmergencyContact.objects.filter(enrollment=OuterRef("pk"))))
             .prefetch_related(Prefetch("offer", OfferPage.objects.only(*_OFFER_ROW_COLUMNS)),
                               "offer__application_sections",
+                              # as plain lists (to_attr): no related manager's queryset per row
                               Prefetch("pickup_persons", PickupPerson.objects.only(
-                                  "enrollment_id", "name", "photo", "photo_uploaded_at")),
+                                  "enrollment_id", "name", "photo", "photo_uploaded_at"), to_attr="pickup_rows"),
                               Prefetch("sections", EnrollmentSection.objects.filter(
-                                  enrollment__status__in=DATA_STEP_STATUSES)))
+                                  enrollment__status__in=DATA_STEP_STATUSES), to_attr="section_rows"))
             .order_by("-created_at", "-pk"))
 
 

@@ -301,10 +301,12 @@ def care_missing(enrollment: Enrollment, today: date | None = None) -> list[str]
     """What is still missing, in words for the portal and the admin; empty when complete."""
     today = today or timezone.localdate()
     missing = []
-    # a list that annotated `has_emergency_contact` (selectors.enrollments.portal_contracts) reads no contacts
+    # a list's rows (selectors.enrollments.portal_contracts) carry `has_emergency_contact` and `pickup_rows`
     has_emergency = (enrollment.has_emergency_contact if hasattr(enrollment, "has_emergency_contact")
                      else bool(list(enrollment.emergency_contacts.all())))
-    pickups = list(enrollment.pickup_persons.all())
+    pickups = getattr(enrollment, "pickup_rows", None)
+    if pickups is None:
+        pickups = list(enrollment.pickup_persons.all())
     if not has_emergency:
         missing.append(_("Es ist noch kein Notfallkontakt eingetragen."))
     if not pickups:
