@@ -308,7 +308,8 @@ def account(request):
 
     Its queries do not grow with the contracts nor change with their statuses: the user's PortalScope
     (own Person, wards) is read once and every lookup selects by its ids; one page of contracts is read
-    with what its rows show (portal_contracts), counted only when there is more than one page."""
+    with what its rows show (portal_contracts), counted only when there is more than one page. The wards
+    table shows one page of the scope's wards (?kinder=n); each list's page links keep the other's page."""
     scope = portal_scope(request.user)
     page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE), request.GET)
     contracts = page.object_list
