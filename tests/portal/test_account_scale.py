@@ -1,4 +1,4 @@
-"""Mein Konto grows with a family's contracts only by pages: the query count per page is constant."""
+"""Mein Konto grows with a family's contracts and wards only by pages: the query count per page is constant."""
 
 import pytest
 from bs4 import BeautifulSoup
@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_child
-from workpro_plugin.models import Enrollment
-from workpro_plugin.portal.views.enrollments import CONTRACTS_PER_PAGE
+from workpro_plugin.models import Enrollment, Guardian
+from workpro_plugin.portal.views.enrollments import CONTRACTS_PER_PAGE, WARDS_PER_PAGE
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
@@ -50,3 +50,46 @@ def test_contracts_are_paginated_newest_first_and_every_one_reachable(world, cli
         assert f"Seite {page} von 2" in soup.select_one(".wp-pagination").get_text()
     newest_first = Enrollment.objects.filter(account_holder=world.holder).order_by("-created_at", "-pk")
     assert seen == [f"/workpro/konto/anmeldung/{pk}/" for pk in newest_first.values_list("pk", flat=True)]
+
+
+def _wards(world, count):
+    return [make_child(world.holder, first_name=f"Kind {i:02d}") for i in range(count)]
+
+
+def _ward_names(soup):
+    return [row.select_one("td").get_text(" ", strip=True).removesuffix(" (PSB1)")
+            for row in soup.select("#wards-heading ~ table tbody tr")]
+
+
+def test_the_wards_table_has_pages_and_every_ward_on_one_of_them(world, client):
+    """A guardian of many (an Amtsvormund, a dormitory's families) sees the wards in pages of
+    WARDS_PER_PAGE, with German links that keep the page of the contracts."""
+    client.force_login(world.holder)
+    _wards(world, WARDS_PER_PAGE + 4)
+    _contracts(world, CONTRACTS_PER_PAGE + 1)  # and one more ward, Mia
+    first, soup = _queries(client)
+    nav = soup.select_one("#wards-heading ~ nav.wp-pagination")
+    assert nav["aria-label"] == "Seiten: Meine Kinder und Teilnehmer"
+    assert "Seite 1 von 2" in nav.get_text() and nav.select_one("a").get_text() == "Weiter"
+    assert nav.select_one("a")["href"] == "?kinder=2#wards-heading"
+    shown = _ward_names(soup)
+    assert len(shown) == WARDS_PER_PAGE
+
+    second, soup = _queries(client, "/workpro/konto/?seite=2&kinder=2")
+    nav = soup.select_one("#wards-heading ~ nav.wp-pagination")
+    assert "Seite 2 von 2" in nav.get_text() and nav.select_one("a").get_text() == "Zurück"
+    assert nav.select_one("a")["href"] == "?seite=2&kinder=1#wards-heading"  # the contracts stay on page 2
+    contracts_nav = soup.select_one("#contracts-heading ~ nav.wp-pagination")
+    assert contracts_nav.select_one("a")["href"] == "?seite=1&kinder=2"  # and the wards on theirs
+    shown += _ward_names(soup)
+    wards = Guardian.objects.filter(guardian=world.holder.workpro_person).select_related("participant")
+    assert len(wards) == WARDS_PER_PAGE + 5
+    assert sorted(shown) == sorted(link.participant.full_name for link in wards)  # none lost, none twice
+    assert second <= first  # a later page costs no more than the first (the last one is not counted)
+
+
+def test_a_few_wards_have_no_page_links(world, client):
+    client.force_login(world.holder)
+    _wards(world, 2)
+    _, soup = _queries(client)
+    assert len(_ward_names(soup)) == 2 and soup.select(".wp-pagination") == []

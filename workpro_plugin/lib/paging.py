@@ -30,3 +30,17 @@ def page_of(queryset, number, per_page: int) -> Page:
     page = paginator.page(current)
     page.object_list = rows[:per_page]
     return page
+
+
+def with_links(page: Page, query, param: str = "seite", fragment: str = "") -> Page:
+    """`page` with `previous_url` and `next_url` ("?<param>=<n>" plus the request's other parameters, e.g.
+    the page of a second list on the same screen), for includes/pagination.html."""
+
+    def url(number: int) -> str:
+        params = query.copy()
+        params[param] = str(number)
+        return f"?{params.urlencode()}{fragment}"
+
+    page.previous_url = url(page.previous_page_number()) if page.has_previous() else ""
+    page.next_url = url(page.next_page_number()) if page.has_next() else ""
+    return page

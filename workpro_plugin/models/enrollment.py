@@ -345,7 +345,11 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         return self.offer.specific.section_plan(questions=self.question_definitions)
 
     def _prefetched_sections(self) -> list[EnrollmentSection] | None:
-        """The sections, when a list prefetched them for its rows (selectors.enrollments.portal_contracts)."""
+        """The sections, when a list prefetched them for its rows: as `section_rows` (a plain list, as
+        selectors.enrollments.portal_contracts reads them) or into the related manager's cache."""
+        rows = getattr(self, "section_rows", None)
+        if rows is not None:
+            return list(rows)
         cache = getattr(self, "_prefetched_objects_cache", {})
         return list(cache["sections"]) if "sections" in cache else None
 

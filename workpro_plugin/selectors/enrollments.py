@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from wagtail.fields import StreamField
 
@@ -22,6 +22,7 @@ from ..models import (
     Guardian,
     OfferPage,
     Person,
+    PickupPerson,
 )
 from .institutions import staff_institutions
 
@@ -106,21 +107,17 @@ def portal_scope(user, today=None) -> PortalScope:
     return PortalScope(user, person, tuple(link for link in links if link.has_access_on(today)))
 
 
-# What a row of Mein Konto reads of its offer, institution and participant; the other columns stay in the
-# database (an offer page row alone has some 50, a StreamField body among them). The offer's questions
-# and the participant's address are what the next step of an application compares with the printed one.
-_ROW_COLUMNS = {
-    "offer": {"id", "page_ptr", "title", "content_type", "locale", "questions"},
-    "institution": {"id", "name"},
-    "participant": {"id", "first_name", "last_name", "customer_number", "date_of_birth", "user", "street",
-                    "postcode", "city", "email", "mobile"},
-}
+# What a row of Mein Konto reads of its offer and participant; the other columns stay in the database (an
+# offer page row alone has some 50, a StreamField body among them). The offer's questions and the
+# participant's address are what the next step of an application compares with the printed one.
+_OFFER_ROW_COLUMNS = ("title", "content_type", "locale", "questions")
+_PARTICIPANT_ROW_COLUMNS = {"id", "first_name", "last_name", "customer_number", "date_of_birth", "user", "street",
+                            "postcode", "city", "email", "mobile"}
 
 
 def _row_deferred_columns() -> list[str]:
-    return [f"{relation}__{field.name}" for relation, keep in _ROW_COLUMNS.items()
-            for field in Enrollment._meta.get_field(relation).related_model._meta.concrete_fields
-            if field.name not in keep]
+    return [f"participant__{field.name}" for field in Person._meta.concrete_fields
+            if field.name not in _PARTICIPANT_ROW_COLUMNS]
 
 
 # The statuses whose next step follows the application's data (Enrollment.next_step): only their rows
@@ -137,27 +134,56 @@ def latest_allocation_outcome() -> Subquery:
 def portal_contracts(scope: PortalScope):
     """Alle Verträge of Mein Konto: what the scope's user sees as account holder or guardian (not as the
     participant), newest first, with what a row shows in a number of queries that depends neither on the
-    rows nor on their statuses: the Notfalldaten, the newest allocation outcome (`allocation_outcome`),
-    and for the rows whose next step follows the data (DATA_STEP_STATUSES) their sections (other rows get
-    none) and their offers' sections, prefetched for the rows of a page."""
+    rows nor on their statuses: the Notfalldaten (`has_emergency_contact`, `pickup_rows`), the newest
+    allocation outcome (`allocation_outcome`), the institution's name (`institution_name`), the offer
+    (one instance per offer) with its sections, and for the rows whose next step follows the data
+    (DATA_STEP_STATUSES) their sections (`section_rows`; other rows get none), for the rows of a page."""
     ward_ids = scope.ward_ids
     visible = Q(account_holder=scope.user)
     if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
         visible |= Q(participant_id__in=ward_ids)
     return (Enrollment.objects.filter(visible)
-            .select_related("offer", "institution", "participant").defer(*_row_deferred_columns())
-            .annotate(allocation_outcome=latest_allocation_outcome())
-            .prefetch_related(Prefetch("emergency_contacts", EmergencyContact.objects.only("pk", "enrollment_id")),
-                              "pickup_persons",
+            .select_related("participant").defer(*_row_deferred_columns())
+            .annotate(allocation_outcome=latest_allocation_outcome(), institution_name=F("institution__name"),
+                      has_emergency_contact=Exists(EmergencyContact.objects.filter(enrollment=OuterRef("pk"))))
+            .prefetch_related(Prefetch("offer", OfferPage.objects.only(*_OFFER_ROW_COLUMNS)),
+                              "offer__application_sections",
+                              # as plain lists (to_attr): no related manager's queryset per row
+                              Prefetch("pickup_persons", PickupPerson.objects.only(
+                                  "enrollment_id", "name", "photo", "photo_uploaded_at"), to_attr="pickup_rows"),
                               Prefetch("sections", EnrollmentSection.objects.filter(
-                                  enrollment__status__in=DATA_STEP_STATUSES)),
-                              "offer__application_sections")
+                                  enrollment__status__in=DATA_STEP_STATUSES), to_attr="section_rows"))
             .order_by("-created_at", "-pk"))
 
 
-def portal_participations(scope: PortalScope):
+@dataclass(frozen=True)
+class ParticipationRow:
+    """A row of Meine Teilnahme: the columns it shows, read without the enrollment, offer and institution."""
+
+    pk: int
+    status: str
+    offer_title: str
+    institution_name: str
+    contract_start: date | None
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+
+def status_label(status: str) -> str:
+    """The label of an enrollment status, as `get_status_display` shows it (the value itself if unknown)."""
+    try:
+        return str(EnrollmentStatus(status).label)
+    except ValueError:
+        return status
+
+
+def portal_participations(scope: PortalScope) -> list[ParticipationRow]:
     """Meine Teilnahme: the enrollments the scope's user takes part in without holding the account."""
     if scope.person is None:
-        return Enrollment.objects.none()
-    return (Enrollment.objects.filter(participant_id=scope.person.pk).exclude(account_holder=scope.user)
-            .select_related("offer", "institution").defer(*_offer_text_columns()).order_by("-created_at", "-pk"))
+        return []
+    rows = (Enrollment.objects.filter(participant_id=scope.person.pk).exclude(account_holder=scope.user)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", "status", "offer__title", "institution__name", "contract_start"))
+    return [ParticipationRow(*row) for row in rows]

@@ -34,7 +34,7 @@ from ..models import (
 from ..models.care import photo_validity_months
 from ..selectors.chat import portal_conversations
 from ..selectors.documents import portal_documents
-from ..selectors.enrollments import PortalScope, portal_enrollments, portal_scope
+from ..selectors.enrollments import portal_enrollments
 from . import privacy
 from .accounts import _issue_password, normalize_email
 from .apps import app_tiles
@@ -116,16 +116,14 @@ def participant_assign_login(*, participant: Person, email: str, by) -> Person:
     return participant
 
 
-def wards_of(user, scope: PortalScope | None = None) -> list[Guardian]:
-    """The guardianships of `user` whose access has not ended, with the wards; each knows whether an own
-    login may be given (`login_refusal`: "" or why not). A page that has read the user's PortalScope
-    passes it: its links are these guardianships."""
-    scope = scope or portal_scope(user)
+def with_login_refusals(links) -> list[Guardian]:
+    """`links` (guardianships with their wards: a page of the wards table of Mein Konto, from the user's
+    PortalScope), each knowing whether an own login may be given (`login_refusal`: "" or why not)."""
     today = timezone.localdate()
-    wards = list(scope.ward_links)
-    for link in wards:
+    links = list(links)
+    for link in links:
         link.login_refusal = own_login_refusal(link.participant, today)
-    return wards
+    return links
 
 
 @dataclass(frozen=True)
@@ -303,9 +301,13 @@ def care_missing(enrollment: Enrollment, today: date | None = None) -> list[str]
     """What is still missing, in words for the portal and the admin; empty when complete."""
     today = today or timezone.localdate()
     missing = []
-    emergency = list(enrollment.emergency_contacts.all())
-    pickups = list(enrollment.pickup_persons.all())
-    if not emergency:
+    # a list's rows (selectors.enrollments.portal_contracts) carry `has_emergency_contact` and `pickup_rows`
+    has_emergency = (enrollment.has_emergency_contact if hasattr(enrollment, "has_emergency_contact")
+                     else bool(list(enrollment.emergency_contacts.all())))
+    pickups = getattr(enrollment, "pickup_rows", None)
+    if pickups is None:
+        pickups = list(enrollment.pickup_persons.all())
+    if not has_emergency:
         missing.append(_("Es ist noch kein Notfallkontakt eingetragen."))
     if not pickups:
         missing.append(_("Es ist noch keine abholberechtigte Person eingetragen."))

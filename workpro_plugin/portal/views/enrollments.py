@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ...access import PortalRole
-from ...lib.paging import page_of
+from ...lib.paging import page_of, with_links
 from ...lib.questions import (
     QUESTION_SECTION_LABELS,
     QUESTION_SECTIONS,
@@ -23,13 +23,18 @@ from ...models import ApplicationSection, Document, Enrollment, EnrollmentSectio
 from ...selectors.allocation import portal_allocation, waiting_ranks
 from ...selectors.chat import portal_unread_total
 from ...selectors.documents import portal_documents, portal_unread_documents
-from ...selectors.enrollments import portal_contracts, portal_participations, portal_scope
+from ...selectors.enrollments import (
+    portal_contracts,
+    portal_participations,
+    portal_scope,
+    status_label,
+)
 from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
-from ...services.minors import care_required, outstanding_care, wards_of
+from ...services.minors import care_required, outstanding_care, with_login_refusals
 from ...shared.files import refresh_while_pending
 from ..forms.accounts import RecoveryDataForm
 from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
@@ -285,6 +290,9 @@ def enrollment_accept(request, pk: int):
 
 
 CONTRACTS_PER_PAGE = 20
+# The wards table of Mein Konto ("Meine Kinder und Teilnehmer") has pages of its own, ?kinder=<n>.
+WARDS_PER_PAGE = 20
+WARDS_PAGE_PARAM = "kinder"
 
 
 def _url_of(name: str):
@@ -300,22 +308,26 @@ def account(request):
 
     Its queries do not grow with the contracts nor change with their statuses: the user's PortalScope
     (own Person, wards) is read once and every lookup selects by its ids; one page of contracts is read
-    with what its rows show (portal_contracts), counted only when there is more than one page."""
+    with what its rows show (portal_contracts), counted only when there is more than one page. The wards
+    table shows one page of the scope's wards (?kinder=n); each list's page links keep the other's page."""
     scope = portal_scope(request.user)
-    page = page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE)
+    page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE), request.GET)
     contracts = page.object_list
     detail_url, care_url = _url_of("workpro:enrollment_detail"), _url_of("workpro:care")
+    labels = {}  # a status's label translated once, not per row
     for enrollment in contracts:
         enrollment.portal_role = (PortalRole.HOLDER if enrollment.account_holder_id == request.user.pk
                                   else PortalRole.GUARDIAN)
+        if enrollment.status not in labels:
+            labels[enrollment.status] = status_label(enrollment.status)
+        enrollment.status_label = labels[enrollment.status]
         enrollment.care_missing = outstanding_care(enrollment)
         enrollment.detail_url, enrollment.care_url = detail_url(enrollment.pk), care_url(enrollment.pk)
     waiting_ranks(contracts)
-    participations = list(portal_participations(scope))
-    for enrollment in participations:
-        enrollment.portal_role = PortalRole.PARTICIPANT
-        enrollment.detail_url = detail_url(enrollment.pk)
-    wards = wards_of(request.user, scope)
+    participations = [(row, detail_url(row.pk)) for row in portal_participations(scope)]
+    wards_page = with_links(page_of(scope.ward_links, request.GET.get(WARDS_PAGE_PARAM), WARDS_PER_PAGE),
+                            request.GET, WARDS_PAGE_PARAM, fragment="#wards-heading")
+    wards = with_login_refusals(wards_page.object_list)
     view_url, login_url, wishlist_url = (_url_of("workpro:participant_view"), _url_of("workpro:participant_login"),
                                          _url_of("workpro:wishlist"))
     for link in wards:
@@ -328,6 +340,7 @@ def account(request):
         "page": page,
         "participations": participations,
         "wards": wards,
+        "wards_page": wards_page,
         "unread_documents": portal_unread_documents(scope),
         "chat_unread": portal_unread_total(request.user, scope),
         "person": scope.person,
