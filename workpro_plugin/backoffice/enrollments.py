@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
+from django.contrib.admin.templatetags.admin_list import result_headers
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr
+from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -43,10 +45,12 @@ from ..services.documents import section_rows
 from ..services.minors import CARE_STATUSES, care_required, outstanding_care, years_before
 from .export import SafeSpreadsheetExportMixin
 from .helpers import admin_display
+from .list_rows import render_rows
 from .permissions import ReadOnlyPermissionHelper
 from .views import enrollments as admin_views
 
 S = Enrollment.Status
+STATUS_LABELS = dict(S.choices)  # get_status_display looks its choices up anew for every row
 
 
 class EnrollmentPermissionHelper(ReadOnlyPermissionHelper):
@@ -301,6 +305,8 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
         except InvalidPage:
             page_obj = paginator.page(1)
         page_obj.object_list = attach_care_counts(list(page_obj.object_list))
+        if all_count:
+            kwargs.setdefault("enrollment_table", self.render_table(page_obj.object_list))
         context = {
             "view": self,
             "all_count": all_count,
@@ -314,6 +320,14 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
             **kwargs,
         }
         return super(IndexView, self).get_context_data(**context)
+
+    def render_table(self, rows):
+        """modeladmin's {% result_list %} (the same HTML), its rows written by list_rows.render_rows."""
+        headers = list(result_headers(self))
+        return get_template("workpro_plugin/admin/enrollment_result_list.html").render({
+            "view": self, "result_headers": headers, "results": rows,
+            "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+            "rows": render_rows(self, rows, self.request)}, self.request)
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
@@ -368,7 +382,7 @@ class EnrollmentAdmin(ModelAdmin):
 
     @admin_display(_("Status"), "status")
     def status_badge(self, obj):
-        return format_html('<span class="w-status w-status--primary">{}</span>', obj.get_status_display())
+        return format_html('<span class="w-status w-status--primary">{}</span>', STATUS_LABELS.get(obj.status, obj.status))
 
     @admin_display(_("Status"), "status")
     def status_label(self, obj):
