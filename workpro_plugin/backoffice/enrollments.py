@@ -276,7 +276,8 @@ class PageByKeysPaginator(WagtailPaginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         keys = list(self.object_list.values_list("pk", flat=True)[bottom:bottom + self.per_page])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)} if keys else {}
+        # Unordered: by the keys (the order would make the database read the list's index instead).
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys).order_by()} if keys else {}
         return self._get_page([rows[key] for key in keys if key in rows], number, self)
 
 

@@ -14,6 +14,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='enrollment',
+            index=models.Index(fields=['institution', 'status', 'created_at'], name='workpro_enr_inst_status'),
+        ),
+        migrations.AddIndex(
+            model_name='enrollment',
             index=models.Index(fields=['created_at'], name='workpro_enr_created'),
         ),
         migrations.AddIndex(
