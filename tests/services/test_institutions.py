@@ -147,3 +147,27 @@ def test_an_operator_group_reaching_another_operator_is_still_a_warning(operator
     assert _spanning() == [a1.operator.lead_group]
     with pytest.raises(SystemCheckError, match="Träger Alpha gGmbH"):
         call_command("check", "--database", "default", "--fail-level", "WARNING")
+
+
+def test_setting_up_an_institution_does_not_grow_with_the_operators_institutions():
+    """Each new institution extends its operator's group over all of the operator's institutions: in a number
+    of queries that stays the same for the 2nd and the 8th (one query per institution made setting up a Träger
+    with 400 KiTas take an hour)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(slug):
+        with CaptureQueriesContext(connection) as captured:
+            make_institution(slug, operator="Groß-Träger gGmbH")
+        return len(captured)
+
+    queries("g0")
+    second = queries("g1")
+    for i in range(2, 7):
+        make_institution(f"g{i}", operator="Groß-Träger gGmbH")
+    assert queries("g7") == second
+    group = Operator.objects.get(name="Groß-Träger gGmbH").lead_group
+    homes = set(GroupPagePermission.objects.filter(group=group).values_list("page_id", flat=True))
+    assert homes == set(Institution.objects.filter(operator__lead_group=group).values_list("site__root_page",
+                                                                                           flat=True))
+    assert GroupCollectionPermission.objects.filter(group=group).count() == 8 * 6

@@ -9,11 +9,15 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
+from django.contrib.admin.templatetags.admin_list import result_headers
+from django.core.paginator import InvalidPage
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr
+from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView, InspectView
 
@@ -29,7 +33,8 @@ from ..models import (
 from ..models.care import add_months, photo_validity_months
 from ..selectors.enrollments import (
     overdue_q,
-    staff_enrollments,
+    staff_enrollments_in,
+    staff_institution_ids,
     today_bounds,
     with_question_sections,
 )
@@ -40,10 +45,12 @@ from ..services.documents import section_rows
 from ..services.minors import CARE_STATUSES, care_required, outstanding_care, years_before
 from .export import SafeSpreadsheetExportMixin
 from .helpers import admin_display
+from .list_rows import render_rows
 from .permissions import ReadOnlyPermissionHelper
 from .views import enrollments as admin_views
 
 S = Enrollment.Status
+STATUS_LABELS = dict(S.choices)  # get_status_display looks its choices up anew for every row
 
 
 class EnrollmentPermissionHelper(ReadOnlyPermissionHelper):
@@ -55,6 +62,14 @@ class EnrollmentPermissionHelper(ReadOnlyPermissionHelper):
 
     def user_can_inspect_obj(self, user, obj):
         return obj.institution.staff_can(user, "view_enrollment")
+
+
+def staff_enrollments_by_ids(request):
+    """The enrollments the request's user processes, their institutions' ids read once per request (the list
+    asks for its queryset several times: list, unfiltered count, institution filter)."""
+    if not hasattr(request, "_workpro_staff_institution_ids"):
+        request._workpro_staff_institution_ids = staff_institution_ids(request.user)
+    return staff_enrollments_in(request._workpro_staff_institution_ids)
 
 
 class OfferFilter(SimpleListFilter):
@@ -80,6 +95,16 @@ class OfferFilter(SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(offer_id=self.value()) if self.value() else queryset
+
+
+class InstitutionFilter(RelatedOnlyFieldListFilter):
+    """The institutions of the user's enrollments, as RelatedOnlyFieldListFilter lists them, found with one
+    EXISTS per institution (an index probe) instead of a DISTINCT over every enrollment of the list."""
+
+    def field_choices(self, field, request, model_admin):
+        listed = model_admin.get_queryset(request).filter(institution=OuterRef("pk"))
+        return field.get_choices(include_blank=False, limit_choices_to=Q(Exists(listed)),
+                                 ordering=self.field_admin_ordering(field, request, model_admin))
 
 
 class DeadlineFilter(SimpleListFilter):
@@ -237,6 +262,25 @@ ROW_RELATED_FIELDS = ("participant__first_name", "participant__last_name", "part
                       "institution__staff_group_id", "institution__lead_group_id", "account_holder__email")
 
 
+class PageByKeysPaginator(WagtailPaginator):
+    """A page in two steps: the page's keys (only the columns filter and order read, an index can cover them),
+    then its rows with their related rows for those keys only. One query fetching whole joined rows made the
+    database join and sort every matching row before it could cut the page out. The count is given (the
+    list counts once)."""
+
+    def __init__(self, object_list, per_page, *, count):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        keys = list(self.object_list.values_list("pk", flat=True)[bottom:bottom + self.per_page])
+        # Unordered: by the keys (the order would make the database read the list's index instead).
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys).order_by()} if keys else {}
+        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+
+
 class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
     _queryset = None
 
@@ -247,12 +291,44 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
             self._queryset = super().get_queryset(request)
         return self._queryset
 
+    def _filtered(self):
+        return bool(self.query) or any(spec.used_parameters for spec in self.filter_specs)
+
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
-        page.object_list = attach_care_counts(list(page.object_list))
-        context["object_list"] = page.object_list
-        return context
+        # IndexView.get_context_data, counting once: modeladmin counts the list for "x von y", again for the
+        # paginator, and the unfiltered list a third time (at 50,000 enrollments each a scan).
+        queryset = self.get_queryset()
+        result_count = queryset.count()
+        all_count = self.get_base_queryset().count() if self._filtered() else result_count
+        paginator = PageByKeysPaginator(queryset, self.items_per_page, count=result_count)
+        try:
+            page_obj = paginator.page(self.page_num)
+        except InvalidPage:
+            page_obj = paginator.page(1)
+        page_obj.object_list = attach_care_counts(list(page_obj.object_list))
+        if all_count:
+            kwargs.setdefault("enrollment_table", self.render_table(page_obj.object_list))
+        context = {
+            "view": self,
+            "all_count": all_count,
+            "result_count": result_count,
+            "paginator": paginator,
+            "page_obj": page_obj,
+            "elided_page_range": paginator.get_elided_page_range(self.page_num),
+            "object_list": page_obj.object_list,
+            "user_can_create": self.permission_helper.user_can_create(self.request.user),
+            "show_search": self.search_handler.show_search_form,
+            **kwargs,
+        }
+        return super(IndexView, self).get_context_data(**context)
+
+    def render_table(self, rows):
+        """modeladmin's {% result_list %} (the same HTML), its rows written by list_rows.render_rows."""
+        headers = list(result_headers(self))
+        return get_template("workpro_plugin/admin/enrollment_result_list.html").render({
+            "view": self, "result_headers": headers, "results": rows,
+            "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+            "rows": render_rows(self, rows, self.request)}, self.request)
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
@@ -276,7 +352,7 @@ class EnrollmentAdmin(ModelAdmin):
     list_display = ("contract_number", "participant_name", "offer", "institution", "status_badge", "deadline",
                     "care_state", "created_at")
     # Institutions: only those whose enrollments the user sees (never the names of all of them).
-    list_filter = ("status", OfferFilter, ("institution", RelatedOnlyFieldListFilter), DeadlineFilter, MinorFilter,
+    list_filter = ("status", OfferFilter, ("institution", InstitutionFilter), DeadlineFilter, MinorFilter,
                    InterviewFilter, CareFilter)
     search_fields = ("contract_number", "participant__last_name", "participant__first_name",
                      "participant__customer_number", "participant__email", "account_holder__email")
@@ -288,7 +364,7 @@ class EnrollmentAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         own_fields = [f.name for f in Enrollment._meta.concrete_fields]
-        return staff_enrollments(request.user).only(*own_fields, *ROW_RELATED_FIELDS)
+        return staff_enrollments_by_ids(request).only(*own_fields, *ROW_RELATED_FIELDS)
 
     @admin_display(_("Notfalldaten"), None)
     def care_state(self, obj):
@@ -307,7 +383,7 @@ class EnrollmentAdmin(ModelAdmin):
 
     @admin_display(_("Status"), "status")
     def status_badge(self, obj):
-        return format_html('<span class="w-status w-status--primary">{}</span>', obj.get_status_display())
+        return format_html('<span class="w-status w-status--primary">{}</span>', STATUS_LABELS.get(obj.status, obj.status))
 
     @admin_display(_("Status"), "status")
     def status_label(self, obj):

@@ -233,7 +233,13 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("Anmeldung")
         verbose_name_plural = _("Anmeldungen")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["institution", "-created_at"], name="workpro_enr_inst_created")]
+        # The staff list (backoffice/enrollments.py), newest first: one institution's, in one status,
+        # every institution's (superusers), one offer's. The offer's index holds the institution too: the list
+        # of an offer counts and pages through the index alone, whichever institutions the user sees.
+        indexes = [models.Index(fields=["institution", "-created_at"], name="workpro_enr_inst_created"),
+                   models.Index(fields=["institution", "status", "created_at"], name="workpro_enr_inst_status"),
+                   models.Index(fields=["created_at"], name="workpro_enr_created"),
+                   models.Index(fields=["offer", "created_at", "institution"], name="workpro_enr_offer_created")]
         permissions = [
             ("process_enrollment", _("Anmeldungen bearbeiten (einladen, entscheiden, Nachweise anfordern)")),
             ("sign_enrollment", _("Angebote unterschreiben und Verträge ratifizieren")),

@@ -33,6 +33,22 @@ def staff_enrollments(user):
         "participant", "offer", "institution", "account_holder")
 
 
+def staff_institution_ids(user) -> list[int] | None:
+    """The ids of staff_institutions(user) (one query), None for a superuser: every institution."""
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return None
+    return list(staff_institutions(user).values_list("pk", flat=True))
+
+
+def staff_enrollments_in(institution_ids: list[int] | None):
+    """staff_enrollments for the ids staff_institution_ids returned: the ids as values, not a subquery, so that
+    the database can read one institution's list in the order of the (institution, created_at) index; None
+    (a superuser) without any institution condition, as every enrollment has its institution."""
+    enrollments = Enrollment.objects.all() if institution_ids is None else Enrollment.objects.filter(
+        institution_id__in=institution_ids)
+    return enrollments.select_related("participant", "offer", "institution", "account_holder")
+
+
 def with_question_sections(queryset):
     """`queryset` with the sections that hold the answers to the offer's own questions, for all rows in one
     query: `enrollment.sections.all()` then holds only those (an export's column reads them per row)."""

@@ -26,21 +26,45 @@ def _perm(app_label: str, codename: str) -> Permission:
 
 def _grant_tree(group: Group, institution: Institution, collection: Collection | None) -> None:
     """Page rights on the institution's homepage (and so its whole tree), media rights on its collection."""
-    for codename in PAGE_PERMISSIONS:
-        GroupPagePermission.objects.get_or_create(group=group, page=institution.site.root_page,
-                                                  permission=_perm("wagtailcore", codename))
-    if collection is not None:
-        for app_label, codename in COLLECTION_PERMISSIONS:
-            GroupCollectionPermission.objects.get_or_create(group=group, collection=collection,
-                                                            permission=_perm(app_label, codename))
+    _grant_trees(group, [(institution.site.root_page, collection)])
+
+
+def _grant_trees(group: Group, trees) -> None:
+    """_grant_tree for (homepage, collection or None) pairs in a number of queries that does not grow with
+    them: the group's existing rights read once, only missing ones created."""
+    page_perms = {codename: _perm("wagtailcore", codename) for codename in PAGE_PERMISSIONS}
+    media_perms = [_perm(app_label, codename) for app_label, codename in COLLECTION_PERMISSIONS]
+    pages = set(GroupPagePermission.objects.filter(group=group).values_list("page_id", "permission_id"))
+    media = set(GroupCollectionPermission.objects.filter(group=group).values_list("collection_id",
+                                                                                 "permission_id"))
+    for home, collection in trees:
+        for permission in page_perms.values():
+            if (home.pk, permission.pk) not in pages:
+                GroupPagePermission.objects.get_or_create(group=group, page=home, permission=permission)
+        for permission in media_perms if collection is not None else ():
+            if (collection.pk, permission.pk) not in media:
+                GroupCollectionPermission.objects.get_or_create(group=group, collection=collection,
+                                                                permission=permission)
 
 
 def institution_collection(institution: Institution) -> Collection:
     """The institution's media collection: the root collection's child named like the institution
     (created when missing), so its staff's images and documents stay apart from other institutions'."""
+    return institution_collections([institution])[institution.pk]
+
+
+def institution_collections(institutions) -> dict[int, Collection]:
+    """institution_collection for several institutions (institution id → collection), the existing ones read
+    in one query."""
     root = Collection.get_first_root_node()
-    collection = root.get_children().filter(name=institution.name).first()
-    return collection if collection is not None else root.add_child(name=institution.name)
+    by_name: dict[str, Collection] = {}
+    for collection in root.get_children().filter(name__in={i.name for i in institutions}).order_by("path"):
+        by_name.setdefault(collection.name, collection)  # the first, as .first() took it
+    for institution in institutions:
+        if institution.name not in by_name:
+            by_name[institution.name] = root.add_child(name=institution.name)
+            root.refresh_from_db()  # treebeard counts the root's children on the instance
+    return {institution.pk: by_name[institution.name] for institution in institutions}
 
 
 @transaction.atomic
@@ -61,8 +85,12 @@ def ensure_operator_group(operator: Operator) -> Operator:
     group = operator.lead_group or Group.objects.get_or_create(name=f"Träger {operator.name}")[0]
     group.permissions.add(_perm("wagtailadmin", "access_admin"),
                           *[_perm("workpro_plugin", codename) for codename in ROLE_PERMISSIONS["lead"]])
-    for institution in operator.institutions.select_related("site__root_page"):
-        _grant_tree(group, institution, institution_collection(institution))
+    # Each call checks every institution of the operator (a repair, not only the newest one), in a number of
+    # queries that does not grow with them: one query per institution made creating the 400th KiTa of a
+    # Träger take seconds, and setting up 400 (bench_admin) an hour.
+    institutions = list(operator.institutions.select_related("site__root_page"))
+    collections = institution_collections(institutions)
+    _grant_trees(group, [(i.site.root_page, collections[i.pk]) for i in institutions])
     if operator.lead_group_id != group.pk:
         operator.lead_group = group
         operator.save(update_fields=["lead_group"])
