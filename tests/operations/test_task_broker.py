@@ -7,6 +7,7 @@ import redis
 from django_q.brokers.redis_broker import Redis
 from django_q.conf import Conf
 
+from tests.helpers import require_redis
 from workpro_plugin.lib import taskbroker
 from workpro_plugin.lib.taskbroker import PooledRedisBroker
 
@@ -15,10 +16,7 @@ URL = "redis://127.0.0.1:6379/5"
 
 @pytest.fixture
 def redis_conf(monkeypatch):
-    try:
-        redis.Redis.from_url(URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis(URL)
     monkeypatch.setattr(Conf, "REDIS", URL)
     monkeypatch.setattr(taskbroker, "_pools", {})
     connects = []

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import require_redis
 from workpro_plugin.management.commands.qcluster import descendants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,22 +25,11 @@ TASK_SECONDS = 600  # far longer than any stop may take
 EXIT_MARGIN = 90
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url("redis://127.0.0.1:6379/5", socket_connect_timeout=1).ping()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 def _cluster_env(env: dict, broker: str) -> dict:
     """The environment of one qcluster run: a cluster name of its own and, for "redis", the Redis broker."""
     env = {**env, "Q_CLUSTER_NAME": f"workpro-stoptest-{uuid.uuid4().hex[:8]}"}
     if broker == "redis":
-        if not _redis_available():
-            pytest.skip("no Redis on 127.0.0.1:6379")
+        require_redis()
         env["REDIS_URL"] = "redis://127.0.0.1:6379/5"
     return env
 
