@@ -42,19 +42,20 @@ def invalidate_public_content(site_id: int | None = None) -> None:
 def invalidate_offers(site_id: int | None) -> None:
     """Called when an offer or what only offers show (fees, categories, age groups, criteria) changes.
     Without a site (shared entries) every site's content."""
-    if site_id is None:
-        invalidate_public_content()
-    else:
-        _bump(OFFERS_GENERATION_KEY.format(site_id))
+    _invalidate_part(OFFERS_GENERATION_KEY, site_id)
 
 
 def invalidate_places(site_id: int | None) -> None:
     """Called when an enrollment changes: the taken places of the site's offers may have changed, nothing
     else. Without a site (an enrollment of no institution's site) every site's content."""
+    _invalidate_part(PLACES_GENERATION_KEY, site_id)
+
+
+def _invalidate_part(kind: str, site_id: int | None) -> None:
     if site_id is None:
         invalidate_public_content()
     else:
-        _bump(PLACES_GENERATION_KEY.format(site_id))
+        _bump(kind.format(site_id))
 
 
 def content_generation(site_id: int | None = None) -> str:

@@ -161,17 +161,16 @@ class OfferIndexPage(HostParentPageMixin, Page):
         }
 
     def _skeleton_key(self, request, site_id: int | None) -> str:
-        query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
-        return (f"workpro:offer-listing:{self.pk}:{structure_generation(site_id)}:{timezone.localdate().isoformat()}:"
-                f"{translation.get_language()}:{query}")
+        return f"workpro:offer-listing:{self.pk}:{_request_key(request, structure_generation(site_id))}"
 
     def _skeleton(self, request, form) -> dict:
         """What the listing shows that taken places do not change (see `listing`)."""
         is_filtered = form.is_bound and form.is_valid() and form.has_filters()
+        by_free_places = is_filtered and bool(form.cleaned_data.get("freie_plaetze"))  # see listing
         private_q = OfferPage.objects.private_q()  # one query for both querysets below
         offers = self._children(OfferPage.objects, private_q)
         order = (F("starts_on").asc(nulls_first=True), "title", "pk")
-        if is_filtered and form.cleaned_data.get("freie_plaetze"):  # see listing
+        if by_free_places:
             candidates = list(form.filter(offers, free_places=False).order_by(*order).values_list("pk", "capacity"))
             count, number, page_offers = len(candidates), 1, []
         elif is_filtered:
@@ -207,7 +206,7 @@ class OfferIndexPage(HostParentPageMixin, Page):
             "is_filtered": is_filtered,
             "querystring": query.urlencode(),
         }
-        if is_filtered and form.cleaned_data.get("freie_plaetze"):
+        if by_free_places:
             skeleton["candidates"] = candidates
         return skeleton
 
@@ -292,8 +291,13 @@ def listing_cache_key(request, site_id: int | None = None) -> str:
     anything not pinned to one site), and the day is part of the key because "Anmeldung offen"
     depends on the date.
     """
+    return f"{site_id}:{_request_key(request, content_generation(site_id))}"
+
+
+def _request_key(request, generation: str) -> str:
+    """What a listing's cache keys share: the generation, the day, the language and the query string."""
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
-    return f"{site_id}:{content_generation(site_id)}:{timezone.localdate().isoformat()}:{translation.get_language()}:{query}"
+    return f"{generation}:{timezone.localdate().isoformat()}:{translation.get_language()}:{query}"
 
 
 class OfferPageQuerySet(PageQuerySet):
