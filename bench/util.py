@@ -38,19 +38,25 @@ def measure(fn: Callable[[], object], *, repeat: int = 50, warmup: int = 3) -> d
 
 
 def measure_against(baseline: Callable[[], object], fn: Callable[[], object], *, repeat: int = 50,
-                    warmup: int = 3) -> tuple[dict, dict]:
+                    warmup: int = 3, before: Callable[[], object] | None = None) -> tuple[dict, dict]:
     """The case and its baseline measured interleaved (A B A B ...), so both see the same machine load.
 
-    Returns (baseline figures, case figures); the case's "ratio" is the median of the per-pair ratios.
+    `before`, if given, runs untimed before each call of the case (e.g. the change whose first visitor
+    the case is). Returns (baseline figures, case figures); the case's "ratio" is the median of the
+    per-pair ratios.
     """
+    before = before or (lambda: None)
     for _ in range(warmup):
         baseline()
+        before()
         fn()
     base_ms, case_ms = [], []
     for _ in range(scaled(repeat)):
         base_ms.append(_ms(baseline))
+        before()
         case_ms.append(_ms(fn))
     ratios = [case / base for base, case in zip(base_ms, case_ms)]
+    before()
     return ({**_figures(base_ms), "queries": _queries(baseline)},
             {**_figures(case_ms), "queries": _queries(fn), "ratio": statistics.median(ratios)})
 

@@ -28,6 +28,7 @@ from .selectors.allocation import waiting_enrollments
 from .selectors.chat import register_broadcast_group
 from .services import allocation, audit, institutions
 from .services.enrollments import place_freed
+from .services.offers import schedule_offer_listings_warm
 
 
 def _invalidate(**kwargs):
@@ -43,11 +44,14 @@ def _invalidate_one(instance) -> None:
     """Only what can show `instance`: an enrollment the places, an offer or what only offers show the
     offers (the header stays), anything else the whole site's content."""
     if isinstance(instance, Enrollment):
-        invalidate_places(_site_id(instance))
-    elif isinstance(instance, _offer_models()):
-        invalidate_offers(_site_id(instance))
+        invalidate_places(_site_id(instance))  # the skeletons stay: nothing to warm
+        return
+    site_id = _site_id(instance)
+    if isinstance(instance, _offer_models()):
+        invalidate_offers(site_id)
     else:
-        invalidate_public_content(_site_id(instance))
+        invalidate_public_content(site_id)
+    schedule_offer_listings_warm(site_id)  # the editor's request rebuilds what the next visitor would
 
 
 def _invalidate_for_models(sender, instance, **kwargs):

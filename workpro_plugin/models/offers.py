@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.functional import SimpleLazyObject, cached_property
@@ -43,7 +45,7 @@ from .allocation import Criterion
 from .fees import FeeSchedule
 from .institutions import Institution
 from .offer_taxonomy import AgeGroup, OfferCategory
-from .page_forms import OfferFilterForm, RegistrationForm
+from .page_forms import OfferFilterForm, RegistrationForm, filter_choices
 from .pages import HostParentPageMixin
 from .texts import TERM_FEATURES
 
@@ -129,19 +131,16 @@ class OfferIndexPage(HostParentPageMixin, Page):
         that pass the other filters; which of them have a free place is decided per request from one
         count of the index's taken places, and the page's cards are read by id.
 
-        Built (after a page edit) this runs in a constant number of queries whatever the number of
-        offers, and none of them groups or annotates every offer: a count, the ordered page of offers
-        with the columns a card shows, and the taken places of that page's offers only."""
+        Unfiltered, every page reads one cached order of the index's offers (ids); a page's cards are
+        read by id. After a change the writer builds the first page and the order in every language
+        (services.offers), so the next visitor reads only the places. Built by a visitor, this runs in a
+        constant number of queries whatever the number of offers, and none of them groups or annotates
+        every offer: the ordered ids, the page's cards and the taken places of that page's offers."""
         site = self._site(request)
-        key = self._skeleton_key(request, site.pk if site else None)
-        skeleton = cache.get(key)
-        form = None
-        if skeleton is None:
-            form = OfferFilterForm(request.GET or None, site=site)
-            skeleton = self._skeleton(request, form)
-            cache.set(key, skeleton, 600)
+        params = request.GET
+        skeleton, form = self._cached_skeleton(params, site)
         if "candidates" in skeleton:
-            paginator, page_obj = self._free_places_page(skeleton["candidates"], request)
+            paginator, page_obj = self._free_places_page(skeleton["candidates"], params)
         else:
             paginator = Paginator(range(skeleton["count"]), self.per_page)  # the count without a query
             page_obj = paginator.page(skeleton["number"])
@@ -151,7 +150,8 @@ class OfferIndexPage(HostParentPageMixin, Page):
         return {
             # Built only where the filter's fragment is not cached (its key is a digest of what it shows).
             "filter_form": form if form is not None else SimpleLazyObject(
-                lambda: _checked(OfferFilterForm(request.GET or None, site=site))),
+                lambda: _checked(OfferFilterForm(params or None, site=site,
+                                                 choices=self._filter_choices(site)))),
             "filter_key": skeleton["filter_key"],
             "offers": page_obj,
             "paginator": paginator,
@@ -160,16 +160,55 @@ class OfferIndexPage(HostParentPageMixin, Page):
             "querystring": skeleton["querystring"],
         }
 
-    def _skeleton_key(self, request, site_id: int | None) -> str:
-        return f"workpro:offer-listing:{self.pk}:{_request_key(request, structure_generation(site_id))}"
+    def warm_listing(self, site: Site) -> bool:
+        """Build the skeleton of the unfiltered first page for `site` in the active language if it is not
+        cached (after a change, before the first visitor asks; see services.offers). True if built."""
+        return self._cached_skeleton(QueryDict(), site)[1] is not None
 
-    def _skeleton(self, request, form) -> dict:
+    def _cached_skeleton(self, params: QueryDict, site: Site | None) -> tuple[dict, OfferFilterForm | None]:
+        """The skeleton for the query `params`, and the filter form if it had to be built."""
+        key = self._skeleton_key(params, site.pk if site else None)
+        skeleton = cache.get(key)
+        form = None
+        if skeleton is None:
+            form = OfferFilterForm(params or None, site=site, choices=self._filter_choices(site))
+            skeleton = self._skeleton(params, form, site.pk if site else None)
+            cache.set(key, skeleton, 600)
+        return skeleton, form
+
+    def _filter_choices(self, site: Site | None) -> tuple[dict, dict]:
+        """The filter's categories and age groups (`filter_choices`), kept with the skeletons: a listing
+        built after a change needs them for its filter, and they rarely change with it."""
+        key = f"workpro:offer-filter-choices:{site.pk if site else None}:{structure_generation(site.pk if site else None)}"
+        choices = cache.get(key)
+        if choices is None:
+            choices = filter_choices(site)
+            cache.set(key, choices, 600)
+        return choices
+
+    def _ordered_ids(self, site_id: int | None, private_q) -> list[int]:
+        """The ids of this index's live, public offers in the listing's order, kept under the site's
+        structure generation: one read of every offer, shared by every page of the unfiltered listing
+        and every language (built after a change by the writer, see services.offers)."""
+        key = f"workpro:offer-order:{self.pk}:{structure_generation(site_id)}"
+        ids = cache.get(key)
+        if ids is None:
+            ids = list(self._children(OfferPage.objects, private_q()).order_by(*LISTING_ORDER)
+                       .values_list("pk", flat=True))
+            cache.set(key, ids, 600)
+        return ids
+
+    def _skeleton_key(self, params: QueryDict, site_id: int | None) -> str:
+        return f"workpro:offer-listing:{self.pk}:{_request_key(params, structure_generation(site_id))}"
+
+    def _skeleton(self, params: QueryDict, form, site_id: int | None) -> dict:
         """What the listing shows that taken places do not change (see `listing`)."""
         is_filtered = form.is_bound and form.is_valid() and form.has_filters()
         by_free_places = is_filtered and bool(form.cleaned_data.get("freie_plaetze"))  # see listing
-        private_q = OfferPage.objects.private_q()  # one query for both querysets below
-        offers = self._children(OfferPage.objects, private_q)
-        order = (F("starts_on").asc(nulls_first=True), "title", "pk")
+        private_q = functools.cache(OfferPage.objects.private_q)  # one query, where needed, for all below
+        order = LISTING_ORDER
+        if is_filtered:
+            offers = self._children(OfferPage.objects, private_q())
         if by_free_places:
             candidates = list(form.filter(offers, free_places=False).order_by(*order).values_list("pk", "capacity"))
             count, number, page_offers = len(candidates), 1, []
@@ -178,18 +217,15 @@ class OfferIndexPage(HostParentPageMixin, Page):
             # give the count and the page; the page's cards are then read by id.
             ids = list(form.filter(offers).order_by(*order).values_list("pk", flat=True))
             paginator = Paginator(ids, self.per_page)
-            page_obj = self._page(paginator, request)
+            page_obj = self._page(paginator, params)
             page_offers = _cards_by_id(page_obj.object_list)
             count, number = paginator.count, page_obj.number
-        else:  # counted with the page rows alone, no join with the offer table; one ordered page read
-            paginator = Paginator(offers.select_related("category").only(*OFFER_CARD_FIELDS).order_by(*order),
-                                  self.per_page)
-            # A plain attribute replaces Paginator's cached_property.
-            paginator.count = self._children(Page.objects, private_q).type(OfferPage).count()
-            page_obj = self._page(paginator, request)
-            page_offers = list(page_obj.object_list)
+        else:  # the ordered ids of every offer (cached): the count and any page without reading offers
+            paginator = Paginator(self._ordered_ids(site_id, private_q), self.per_page)
+            page_obj = self._page(paginator, params)
+            page_offers = _cards_by_id(page_obj.object_list)
             count, number = paginator.count, page_obj.number
-        query = request.GET.copy()
+        query = params.copy()
         query.pop("seite", None)
         skeleton = {
             "count": count,
@@ -198,7 +234,7 @@ class OfferIndexPage(HostParentPageMixin, Page):
             # The rendered filter form and cards are cached under digests of what they show, not under the
             # content generation: a listing rebuilt after a change reuses those that did not change.
             "filter_key": _digest(self.url_path, form.is_bound, is_filtered,
-                                  [(name, request.GET.getlist(name)) for name in form.fields],
+                                  [(name, params.getlist(name)) for name in form.fields],
                                   [(slug, entry.label) for slug, entry in form.categories.items()],
                                   [(slug, entry.label) for slug, entry in form.age_groups.items()]),
             # Only an empty result needs to know whether anything is published at all.
@@ -210,7 +246,7 @@ class OfferIndexPage(HostParentPageMixin, Page):
             skeleton["candidates"] = candidates
         return skeleton
 
-    def _free_places_page(self, candidates: list[tuple[int, int | None]], request):
+    def _free_places_page(self, candidates: list[tuple[int, int | None]], params: QueryDict):
         """Paginator and page of the `candidates` (ordered (id, places) of the offers passing the other
         filters) that have a free place now: the same rule as `with_free_places`, from one count of the
         taken places at this index."""
@@ -219,16 +255,16 @@ class OfferIndexPage(HostParentPageMixin, Page):
                      .annotate(n=Count("pk")).values_list("offer_id", "n"))
         free = [pk for pk, places in candidates if places is None or places > taken.get(pk, 0)]
         paginator = Paginator(free, self.per_page)
-        page_obj = self._page(paginator, request)
+        page_obj = self._page(paginator, params)
         page_obj.object_list = _cards_by_id(page_obj.object_list)
         for offer in page_obj.object_list:
             offer.places_taken_count = taken.get(offer.pk, 0)
         return paginator, page_obj
 
     @staticmethod
-    def _page(paginator, request):
+    def _page(paginator, params: QueryDict):
         try:
-            return paginator.page(request.GET.get("seite", 1))
+            return paginator.page(params.get("seite", 1))
         except PageNotAnInteger:
             return paginator.page(1)
         except EmptyPage:
@@ -247,6 +283,9 @@ def _checked(form):
         form.is_valid()
     return form
 
+
+# The listing's order: by start (open-ended first), title, and the id to make pages disjoint.
+LISTING_ORDER = (F("starts_on").asc(nulls_first=True), "title", "pk")
 
 # What an offer card of the index shows (offer_index_page.html): loaded without the stream fields,
 # rich texts and the rest of the page row.
@@ -291,12 +330,12 @@ def listing_cache_key(request, site_id: int | None = None) -> str:
     anything not pinned to one site), and the day is part of the key because "Anmeldung offen"
     depends on the date.
     """
-    return f"{site_id}:{_request_key(request, content_generation(site_id))}"
+    return f"{site_id}:{_request_key(request.GET, content_generation(site_id))}"
 
 
-def _request_key(request, generation: str) -> str:
+def _request_key(params: QueryDict, generation: str) -> str:
     """What a listing's cache keys share: the generation, the day, the language and the query string."""
-    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
+    query = hashlib.sha256(params.urlencode().encode()).hexdigest()[:24]
     return f"{generation}:{timezone.localdate().isoformat()}:{translation.get_language()}:{query}"
 
 

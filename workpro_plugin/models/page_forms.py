@@ -61,6 +61,11 @@ class RegistrationForm(forms.Form):
         return ""
 
 
+def filter_choices(site) -> tuple[dict, dict]:
+    """The categories and age groups the offer filter of `site` offers, by slug (see OfferFilterForm)."""
+    return _by_slug(OfferCategory.objects.for_site(site)), _by_slug(AgeGroup.objects.for_site(site))
+
+
 class OfferFilterForm(forms.Form):
     """The filters of the offer index (GET, works without JavaScript)."""
 
@@ -74,12 +79,12 @@ class OfferFilterForm(forms.Form):
     freie_plaetze = forms.BooleanField(label=_("nur mit freien Plätzen"), required=False)
     offen = forms.BooleanField(label=_("nur mit offener Anmeldung"), required=False)
 
-    def __init__(self, *args, site=None, **kwargs):
+    def __init__(self, *args, site=None, choices=None, **kwargs):
         """The categories and age groups are the shared ones and those of the institution of `site`; where
-        an institution's own entry has the slug of a shared one, its own wins."""
+        an institution's own entry has the slug of a shared one, its own wins. `choices`: those two as
+        `filter_choices(site)` returned them (cached by the offer index), instead of reading them."""
         super().__init__(*args, **kwargs)
-        self.categories = _by_slug(OfferCategory.objects.for_site(site))
-        self.age_groups = _by_slug(AgeGroup.objects.for_site(site))
+        self.categories, self.age_groups = choices if choices is not None else filter_choices(site)
         self.fields["kategorie"].choices = [("", _("Alle Kategorien"))] + [
             (slug, category.label) for slug, category in self.categories.items()]
         self.fields["alter"].choices = [("", _("Alle Altersgruppen"))] + [

@@ -1,0 +1,137 @@
+"""After a change the writer rebuilds the offer index's first page and its header (#22): the next visitor
+pays what a visitor pays after an enrollment, not a read of every offer; and every page of the
+unfiltered listing pages through one cached order of the offers."""
+
+import logging
+
+import pytest
+from bs4 import BeautifulSoup
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from workpro_plugin.lib.content_cache import invalidate_offers
+from workpro_plugin.models import OfferIndexPage, OfferPage
+from workpro_plugin.services import offers as offer_services
+
+pytestmark = pytest.mark.django_db
+OFFERS = '"workpro_plugin_offerpage"'
+
+
+def _get(client, institution, query=""):
+    url = OfferIndexPage.objects.descendant_of(institution.site.root_page).get().relative_url(institution.site)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url + query, HTTP_HOST=institution.site.hostname)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def _titles(response) -> list[str]:
+    return [h.get_text(strip=True) for h in BeautifulSoup(response.content, "html.parser")
+            .select(".wp-offer-card h3")]
+
+
+def _publish(offer, **changes):
+    page = offer.get_latest_revision_as_object()
+    for name, value in changes.items():
+        setattr(page, name, value)
+    page.save_revision().publish()
+
+
+@pytest.fixture
+def kita(make_institution, make_offer, client):
+    kita = make_institution("kita")
+    for i in range(5):
+        make_offer(kita, f"Angebot {i}", capacity=5)
+    OfferIndexPage.objects.descendant_of(kita.site.root_page).update(per_page=2)
+    # The setup as committed: its warm callbacks, pending in the test's transaction, would otherwise stand
+    # for the test's own changes (a transaction registers one per site).
+    connection.run_on_commit.clear()
+    _get(client, kita)  # Wagtail's site root paths and the like, as on any warm server
+    return kita
+
+
+def test_after_an_offer_is_published_the_first_visitor_reads_only_the_places(
+        kita, client, django_capture_on_commit_callbacks):
+    warm, warm_sql = _get(client, kita)
+    offer = OfferPage.objects.get(title="Angebot 0")
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(offer, title="Angebot 0 neu")
+    response, sql = _get(client, kita)
+    assert _titles(response) == ["Angebot 0 neu", "Angebot 1"]
+    extra = [q for q in sql if q not in warm_sql]
+    # Only the places of the page's offers: no offer read, no filter choices, no header.
+    assert len(sql) == len(warm_sql) + 1, extra
+    assert all(OFFERS not in q for q in sql)
+    assert 'FROM "workpro_plugin_enrollment"' in extra[0]
+
+
+def test_without_the_warm_the_first_visitor_rebuilds(kita, client, django_capture_on_commit_callbacks):
+    """The guard of the test above: a change that does not reach the writer's warm (as before it, or a
+    bump without a change) costs the visitor the offers' read."""
+    _, warm_sql = _get(client, kita)
+    invalidate_offers(kita.site_id)
+    _, sql = _get(client, kita)
+    assert any(OFFERS in q for q in sql)
+    assert len(sql) > len(warm_sql) + 1
+
+
+def test_the_warm_follows_an_offer_that_moves_or_goes(kita, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(OfferPage.objects.get(title="Angebot 3"), title="Aaa zuerst")
+    assert _titles(_get(client, kita)[0]) == ["Aaa zuerst", "Angebot 0"]
+    with django_capture_on_commit_callbacks(execute=True):
+        OfferPage.objects.get(title="Aaa zuerst").unpublish()
+    assert _titles(_get(client, kita)[0]) == ["Angebot 0", "Angebot 1"]
+    assert _titles(_get(client, kita, "?seite=2")[0]) == ["Angebot 2", "Angebot 4"]
+
+
+def test_deep_pages_after_a_change_read_their_cards_by_id_without_ordering_every_offer(
+        kita, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(OfferPage.objects.get(title="Angebot 1"), teaser="Neu")
+    response, sql = _get(client, kita, "?seite=3")
+    assert _titles(response) == ["Angebot 4"]
+    offer_reads = [q for q in sql if OFFERS in q]
+    assert len(offer_reads) == 1 and "ORDER BY" not in offer_reads[0], offer_reads  # the cards, by id
+
+
+def test_many_rows_saved_in_one_transaction_warm_once(kita, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for offer in OfferPage.objects.all():
+            offer.teaser = "Sammeländerung"
+            offer.save()
+    assert [c for c in callbacks if isinstance(c, offer_services._Warm)] != []
+    assert len([c for c in callbacks if isinstance(c, offer_services._Warm)]) == 1
+
+
+def test_a_rolled_back_change_leaves_no_warm_behind_and_the_next_one_warms(
+        kita, django_capture_on_commit_callbacks):
+    offer = OfferPage.objects.get(title="Angebot 2")
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        try:
+            with transaction.atomic():
+                offer.teaser = "verworfen"
+                offer.save()
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        offer.teaser = "gilt"
+        offer.save()
+    assert len([c for c in callbacks if isinstance(c, offer_services._Warm)]) == 1
+
+
+def test_a_failing_warm_is_logged_and_never_breaks_the_committed_change(kita, monkeypatch, caplog):
+    def broken(*, site_id):
+        raise RuntimeError("cache down")
+
+    monkeypatch.setattr(offer_services, "offer_listings_warm", broken)
+    with caplog.at_level(logging.ERROR, logger="workpro_plugin.services.offers"):
+        offer_services._Warm(kita.site_id)()
+    assert "warming the offer listings" in caplog.text
+
+
+def test_the_warm_builds_every_language_and_skips_what_is_cached(kita):
+    invalidate_offers(kita.site_id)
+    assert offer_services.offer_listings_warm(site_id=kita.site_id) == 2  # de and en
+    assert offer_services.offer_listings_warm(site_id=kita.site_id) == 0
+    assert offer_services.offer_listings_warm(site_id=10**6) == 0  # a deleted site

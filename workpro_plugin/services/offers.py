@@ -1,0 +1,72 @@
+"""Public offer content kept warm: after a change, the writer rebuilds what the next visitor would.
+
+A change at a KiTa (an offer published, a page edited) moves its site's cache generation on
+(``lib.content_cache``), and the next visitor of the offer index used to pay for the rebuild: at
+5,000 offers a count and an ordered read of every offer, about three bare pages (#22). The editor's
+publish is the better place for that cost: once per change instead of on a visitor's request, and
+the visitor finds the header and the listing's first page ready, as after an enrollment. What a
+visitor still builds: other pages of the listing and filtered listings, which are too many to guess.
+
+``offer_listings_warm`` runs after the writer's transaction commits (``schedule_offer_listings_warm``),
+once per site and transaction however many rows changed; a failure is logged, never raised into the
+change that triggered it, which has been committed already.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import translation
+from wagtail.models import Site
+
+from ..models import OfferIndexPage
+from ..selectors.sites import site_nav
+
+logger = logging.getLogger(__name__)
+
+
+def offer_listings_warm(*, site_id: int) -> int:
+    """Build, for every language, the header of site `site_id` and the first page of each of its offer
+    indexes where they are not cached. Returns the number of listings built."""
+    site = Site.objects.select_related("root_page").filter(pk=site_id).first()
+    if site is None:
+        return 0
+    indexes = list(OfferIndexPage.objects.live().public().type(OfferIndexPage)
+                   .descendant_of(site.root_page, inclusive=True))
+    built = 0
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            site_nav(site)
+            built += sum(index.warm_listing(site) for index in indexes)
+    return built
+
+
+class _Warm:
+    """The on-commit callback for one site; recognisable, so a transaction registers it once."""
+
+    def __init__(self, site_id: int):
+        self.site_id = site_id
+
+    def __call__(self) -> None:
+        try:
+            offer_listings_warm(site_id=self.site_id)
+        except Exception:  # the change is committed; a cold listing is built by its next visitor
+            logger.exception("warming the offer listings of site %s failed", self.site_id)
+
+
+def schedule_offer_listings_warm(site_id: int | None, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Warm site `site_id`'s listings when the current transaction commits (at once outside one).
+
+    Many rows saved in one transaction (an import, a bulk publish) register one callback per site: a
+    callback of a rolled-back savepoint is dropped by Django, so looking in the pending callbacks is
+    exact where a set of our own would have to follow rollbacks."""
+    if site_id is None:  # a change of every site's content (400 KiTas): each site's next visitor builds
+        return
+    connection = connections[using]
+    if connection.in_atomic_block and any(
+            isinstance(callback, _Warm) and callback.site_id == site_id
+            for _sids, callback, *_rest in connection.run_on_commit):
+        return
+    transaction.on_commit(_Warm(site_id), using=using)
