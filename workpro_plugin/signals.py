@@ -54,6 +54,13 @@ def _invalidate_one(instance) -> None:
     schedule_offer_listings_warm(site_id)  # the editor's request rebuilds what the next visitor would
 
 
+def _invalidate_m2m(sender, instance, action, **kwargs):
+    """A many-to-many change of what a public page shows (an add-on's offers): that site's content. Other
+    ones (a user's groups, a Vergaberunde's offers) show on no public page and leave every site warm."""
+    if action.startswith("post_") and isinstance(instance, _watched_models()):
+        _invalidate_one(instance)
+
+
 def _invalidate_for_models(sender, instance, **kwargs):
     # post_save is sent with the concrete class (e.g. OfferPage), so match by isinstance.
     if isinstance(instance, _watched_models()):
@@ -119,7 +126,7 @@ def connect() -> None:
     post_page_move.connect(_invalidate, dispatch_uid=f"workpro-content-{post_page_move!r}")  # may change site
     post_save.connect(_invalidate_for_models, dispatch_uid="workpro-content-save")
     post_delete.connect(_invalidate_for_models, dispatch_uid="workpro-content-delete")
-    m2m_changed.connect(_invalidate, dispatch_uid="workpro-content-m2m")
+    m2m_changed.connect(_invalidate_m2m, dispatch_uid="workpro-content-m2m")
     for model in (get_image_model(), get_document_model()):
         post_save.connect(_invalidate_media, sender=model, dispatch_uid=f"workpro-media-save-{model._meta.label}")
         post_delete.connect(_invalidate_media, sender=model, dispatch_uid=f"workpro-media-delete-{model._meta.label}")

@@ -195,3 +195,22 @@ def test_the_free_places_listing_pages_through_the_offers_with_a_place_now(two_s
     taken, cards = sql[-2:]  # no search, no ordering of every offer: the index's taken places, the page by id
     assert "workpro_plugin_enrollment" in taken and "GROUP BY" in taken
     assert '"page_ptr_id" IN (' in cards and "ORDER BY" not in cards
+
+
+def test_a_many_to_many_change_off_the_public_pages_leaves_every_site_warm(two_sites, make_offer):
+    """A user's groups or a Vergaberunde's offers show on no public page; an add-on's offers do."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import make_user
+    from workpro_plugin.models import OfferPage
+
+    a, b, offer_a, offer_b = two_sites
+    before = structure_generation(a.site_id), structure_generation(b.site_id)
+    make_user("neu@example.org", person=False).groups.add(Group.objects.create(name="Irgendwer"))
+    assert (structure_generation(a.site_id), structure_generation(b.site_id)) == before
+    addon = make_offer(a, "Mittagessen", is_addon=True)
+    before = structure_generation(a.site_id), structure_generation(b.site_id)
+    addon = OfferPage.objects.get(pk=addon.pk)
+    addon.addon_for.add(offer_a)  # modelcluster writes the relation on save
+    addon.save()
+    assert structure_generation(a.site_id) != before[0] and structure_generation(b.site_id) == before[1]

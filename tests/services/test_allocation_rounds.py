@@ -383,3 +383,25 @@ def test_waiting_counts_of_all_offers_in_one_query(kitas, django_assert_num_quer
     with django_assert_num_queries(1):
         counts = selectors.waiting_counts([sonne, empty])
     assert counts == {sonne.pk: len(selectors.waiting_list(sonne))} == {sonne.pk: 2}
+
+
+def test_bulk_place_changes_move_their_sites_places_generation_only(kitas, run_on_commit):
+    """A round's and the daily contract end's updates send no post_save: they tell the places of their
+    institutions' sites themselves, or listings and offer pages show old free places for ten minutes."""
+    from workpro_plugin import tasks
+    from workpro_plugin.lib.content_cache import content_generation, structure_generation
+
+    world, sonne, mond, hardship, fam, staff = kitas
+    wish(sonne, *fam["anna"], 1, lottery=1)
+    kita_site, other_site = world.kita.site_id, world.other.site_id
+    before = content_generation(kita_site), structure_generation(kita_site), content_generation(other_site)
+    svc.round_confirm(round_=_round([sonne], world.staff), by=world.staff)
+    assert content_generation(kita_site) != before[0]
+    assert (structure_generation(kita_site), content_generation(other_site)) == before[1:]
+
+    enrollment = Enrollment.objects.get(offer=sonne)
+    Enrollment.objects.filter(pk=enrollment.pk).update(status=S.RATIFIZIERT, contract_end=TODAY - timedelta(days=1))
+    before = content_generation(kita_site), content_generation(other_site)
+    with run_on_commit():
+        assert tasks.release_ended_contracts_task() == 1
+    assert content_generation(kita_site) != before[0] and content_generation(other_site) == before[1]

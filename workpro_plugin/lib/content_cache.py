@@ -17,6 +17,7 @@ Two narrower generations of a site go below its own:
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.db import transaction
 
 CONTENT_GENERATION_KEY = "workpro:content-generation"
 SITE_GENERATION_KEY = "workpro:content-generation:site:{}"
@@ -25,6 +26,34 @@ PLACES_GENERATION_KEY = "workpro:content-generation:places:{}"
 
 
 def _bump(key: str) -> None:
+    """Move `key` on now, and once more when the current transaction commits.
+
+    Now: the writer's own transaction sees its change. At the commit: a visitor who read between the
+    change and the commit saw the old rows and cached them under the new generation, which would show
+    them until the next change; the commit moves past that entry. One callback per transaction holds
+    its keys (a callback of a rolled-back savepoint is dropped by Django and registered anew)."""
+    _incr(key)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    pending = next((callback for _sids, callback, *_rest in connection.run_on_commit
+                    if isinstance(callback, _PendingBumps)), None)
+    if pending is None:
+        pending = _PendingBumps()
+        transaction.on_commit(pending)
+    pending.keys.setdefault(key)
+
+
+class _PendingBumps:
+    def __init__(self):
+        self.keys: dict[str, None] = {}  # ordered, unique
+
+    def __call__(self) -> None:
+        for key in self.keys:
+            _incr(key)
+
+
+def _incr(key: str) -> None:
     try:
         cache.incr(key)
     except ValueError:

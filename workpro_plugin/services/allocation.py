@@ -562,6 +562,10 @@ def _apply(plan: Plan, *, by) -> None:
     for chunk in _chunks(released):
         Enrollment.objects.filter(pk__in=chunk, status__in=ALLOCATION_POOL_STATUSES).update(
             status=S.ZURUECKGEZOGEN, withdrawn_reason=released_reason, updated_at=now)
+    # Placed, reserved and released applications change the taken places (updates send no signals).
+    enrollment_services.places_changed({c.enrollment.institution_id for table in plan.tables
+                                        for c in table.candidates
+                                        if c.outcome in (O.PLACED, O.RELEASED)})
 
     request_ip = client_ip(audit.current_request.get())
     actor_label = audit.actor_label(by)

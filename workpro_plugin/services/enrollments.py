@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from ..lib.choices import DeadlineKind, status_holds_place
+from ..lib.content_cache import invalidate_places
 from ..lib.formats import format_date, format_datetime
 from ..models import (
     PLACE_TAKING_STATUSES,
@@ -30,6 +31,7 @@ from ..models import (
     EnrollmentLog,
     FeePeriod,
     Guardian,
+    Institution,
     OfferPage,
     Person,
 )
@@ -282,7 +284,18 @@ def release_ended_contracts(*, today: date | None = None) -> int:
                 note=_("Vertragsende %(date)s: der Platz ist wieder frei.") % {"date": format_date(enrollment.contract_end)})
         for offer_id in sorted({e.offer_id for e in ended}):
             transaction.on_commit(lambda offer_id=offer_id: place_freed.send(sender=Enrollment, offer_id=offer_id))
+        places_changed({e.institution_id for e in ended})
     return len(ended)
+
+
+def places_changed(institution_ids) -> None:
+    """The taken places at these institutions changed by a bulk write (an update sends no signal, which
+    is how signals.py hears of a single enrollment): their sites' listings and offer pages reread them."""
+    ids = set(institution_ids)
+    if None in ids:
+        invalidate_places(None)
+    for site_id in Institution.objects.filter(pk__in=ids - {None}).values_list("site_id", flat=True).distinct():
+        invalidate_places(site_id)
 
 
 # --- starting an enrollment ---------------------------------------------------------------
