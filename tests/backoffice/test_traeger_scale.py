@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import enrollment_in, make_institution, make_offer, make_user
+from tests.helpers import modeladmin_table
 from workpro_plugin.access import is_chat_staff, may_edit_texts
 from workpro_plugin.models import Enrollment, Institution
 from workpro_plugin.selectors.chat import chat_staff_institutions
@@ -101,3 +102,23 @@ def test_one_query_selectors_decide_as_the_per_institution_rule(world, traeger, 
     assert set(selector(world.staff).values_list("pk", flat=True)) == {world.kita.pk}
     assert selector(traeger).count() == Institution.objects.filter(operator=world.kita.operator).count() > 3
     assert not selector(inactive).exists()
+
+
+@pytest.mark.parametrize("query", ["", "?o=0", "?o=-2", "?p=2", "?q=T-0", "?kind__exact=sonstige"])
+def test_institution_rows_are_the_html_modeladmin_writes(client, world, query):
+    """The institution list (100 a page) writes its rows without modeladmin's per-cell templates, as the same
+    HTML."""
+    _grow(world, 3)
+    Institution.objects.filter(slug="t-01").update(name='<b>"A&B"</b>', city="O'Neil & Co")
+    client.force_login(world.superuser)
+    view = client.get(INSTITUTIONS).context["view"]
+    view.model_admin.list_per_page, before = 2, view.model_admin.list_per_page  # a second page with 5 rows
+    try:
+        response = client.get(INSTITUTIONS + query)
+    finally:
+        view.model_admin.list_per_page = before
+    assert response.status_code == 200
+    table = response.context["rows_table"]
+    assert table == modeladmin_table(response)
+    assert table in response.content.decode() and "<tr" in table
+

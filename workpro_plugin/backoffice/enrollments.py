@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
-from django.contrib.admin.templatetags.admin_list import result_headers
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr
-from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +43,7 @@ from ..services.documents import section_rows
 from ..services.minors import CARE_STATUSES, care_required, outstanding_care, years_before
 from .export import SafeSpreadsheetExportMixin
 from .helpers import admin_display
-from .list_rows import render_rows
+from .list_rows import render_table
 from .permissions import ReadOnlyPermissionHelper
 from .views import enrollments as admin_views
 
@@ -324,11 +322,7 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
 
     def render_table(self, rows):
         """modeladmin's {% result_list %} (the same HTML), its rows written by list_rows.render_rows."""
-        headers = list(result_headers(self))
-        return get_template("workpro_plugin/admin/enrollment_result_list.html").render({
-            "view": self, "result_headers": headers, "results": rows,
-            "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-            "rows": render_rows(self, rows, self.request)}, self.request)
+        return render_table(self, rows, self.request)
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""
