@@ -3,16 +3,20 @@ the offer filter, institution list, any page's menu) ask the database the same n
 institutions, and the menu reads no row per institution."""
 
 import pytest
+from django.contrib.admin import SimpleListFilter
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models.signals import post_init
+from django.template.loader import get_template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from wagtail_modeladmin.templatetags.modeladmin_tags import admin_list_filter
 
 from tests.factories import enrollment_in, make_institution, make_offer, make_user
 from tests.helpers import modeladmin_table
 from workpro_plugin.access import is_chat_staff, may_edit_texts
-from workpro_plugin.models import Enrollment, Institution
+from workpro_plugin.backoffice.enrollments import OfferFilter
+from workpro_plugin.models import Enrollment, Institution, OfferPage
 from workpro_plugin.selectors.chat import chat_staff_institutions
 from workpro_plugin.selectors.texts import text_institutions
 
@@ -122,3 +126,23 @@ def test_institution_rows_are_the_html_modeladmin_writes(client, world, query):
     assert table == modeladmin_table(response)
     assert table in response.content.decode() and "<tr" in table
 
+
+@pytest.mark.parametrize("query", ["", "?angebot={offer}", "?status__exact=bewerber&q=Mü&o=1",
+                                   "?frist=ueberfaellig&angebot={offer}&o=-2", "?p=1&angebot={offer}"])
+def test_offer_filter_is_the_html_modeladmin_writes(client, world, query):
+    """The offer filter writes its choices itself (a Träger's 400 offers): the HTML of modeladmin's filter
+    template over Django's SimpleListFilter.choices, also with the list's other parameters and a selected
+    offer, and a title that needs escaping."""
+    _grow(world, 3)
+    OfferPage.objects.filter(title="Platz 01").update(title='<b>"A&B"</b> Müller')
+    client.force_login(world.superuser)
+    response = client.get(LIST + query.format(offer=world.offer.pk))
+    assert response.status_code == 200
+    view = response.context["view"]
+    spec = next(spec for spec in view.filter_specs if isinstance(spec, OfferFilter))
+    html = admin_list_filter(view, spec)
+    expected = get_template("modeladmin/includes/filter.html").render(
+        {"title": spec.title, "choices": list(SimpleListFilter.choices(spec, view)), "spec": spec})
+    assert html == expected
+    assert html in response.content.decode() and "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt; Müller" in html
+    assert html.count("<li") == OfferPage.objects.count() + 1

@@ -13,7 +13,10 @@ from django.core.paginator import InvalidPage
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.encoding import iri_to_uri
+from django.utils.html import conditional_escape, format_html
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail_modeladmin.options import ModelAdmin
@@ -93,6 +96,40 @@ class OfferFilter(SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(offer_id=self.value()) if self.value() else queryset
+
+    # modeladmin/includes/filter.html's HTML, its <li> written by choices() (see choices_html).
+    template = "workpro_plugin/admin/includes/offer_filter.html"
+    # Its choices are SimpleListFilter's (the parameter with each lookup's value): DeclaredParamsIndexView
+    # checks a given value against the lookups without parsing each choice's query string.
+    choices_are_lookups = True
+
+    def choices(self, changelist):
+        """SimpleListFilter.choices, each query string built from the list's other parameters encoded once
+        (a Träger's 400 offers: 400 copies of the parameters, sorted and encoded anew), and the <li> items
+        of modeladmin/includes/filter.html written in one go as `choices_html` (its template loop over 400
+        choices cost as much as the rest of the sidebar)."""
+        if getattr(changelist, "add_facets", False):
+            choices = list(super().choices(changelist))
+        else:
+            name = self.parameter_name
+            others = sorted((key, value) for key, value in changelist.params.items() if key != name)
+            before = urlencode([pair for pair in others if pair[0] < name])
+            after = urlencode([pair for pair in others if pair[0] > name])
+
+            def query_string(lookup):
+                return "?" + "&".join(part for part in (before, urlencode([(name, lookup)]), after) if part)
+
+            value = self.value()
+            choices = [{"selected": value is None, "query_string": changelist.get_query_string(remove=[name]),
+                        "display": _("All")}]
+            choices += [{"selected": value == str(lookup), "query_string": query_string(lookup), "display": title}
+                        for lookup, title in self.lookup_choices]
+        selected = ' class="selected"'
+        self.choices_html = mark_safe("".join(
+            f'\n        <li{selected if choice["selected"] else ""}>\n'
+            f'            <a href="{conditional_escape(iri_to_uri(choice["query_string"]))}">'
+            f'{conditional_escape(choice["display"])}</a></li>\n    ' for choice in choices))
+        return choices
 
 
 class InstitutionFilter(RelatedOnlyFieldListFilter):
