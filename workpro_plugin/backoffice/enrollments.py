@@ -7,6 +7,7 @@ backoffice/views/enrollments.py, never through an edit form.
 from __future__ import annotations
 
 from datetime import datetime, time
+from urllib.parse import quote_plus
 
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
 from django.core.paginator import InvalidPage
@@ -110,26 +111,38 @@ class OfferFilter(SimpleListFilter):
         choices cost as much as the rest of the sidebar)."""
         if getattr(changelist, "add_facets", False):
             choices = list(super().choices(changelist))
-        else:
-            name = self.parameter_name
-            others = sorted((key, value) for key, value in changelist.params.items() if key != name)
-            before = urlencode([pair for pair in others if pair[0] < name])
-            after = urlencode([pair for pair in others if pair[0] > name])
-
-            def query_string(lookup):
-                return "?" + "&".join(part for part in (before, urlencode([(name, lookup)]), after) if part)
-
-            value = self.value()
-            choices = [{"selected": value is None, "query_string": changelist.get_query_string(remove=[name]),
-                        "display": _("All")}]
-            choices += [{"selected": value == str(lookup), "query_string": query_string(lookup), "display": title}
-                        for lookup, title in self.lookup_choices]
+            self.choices_html = _filter_items(choices)
+            return choices
+        name = self.parameter_name
+        others = sorted((key, value) for key, value in changelist.params.items() if key != name)
+        # The query string of the offer `lookup` is "?" before "angebot=<lookup>" after (urlencode of the
+        # sorted parameters); iriencode and escaping work character by character, so on the parts once.
+        before = urlencode([pair for pair in others if pair[0] < name])
+        after = urlencode([pair for pair in others if pair[0] > name])
+        head, tail = "?" + (before + "&" if before else "") + urlencode([(name, "")]), "&" + after if after else ""
+        href_head, href_tail = conditional_escape(iri_to_uri(head)), conditional_escape(iri_to_uri(tail))
+        value = self.value()
+        everything = {"selected": value is None, "query_string": changelist.get_query_string(remove=[name]),
+                      "display": _("All")}
+        choices, items = [everything], [_filter_items([everything])]
         selected = ' class="selected"'
-        self.choices_html = mark_safe("".join(
-            f'\n        <li{selected if choice["selected"] else ""}>\n'
-            f'            <a href="{conditional_escape(iri_to_uri(choice["query_string"]))}">'
-            f'{conditional_escape(choice["display"])}</a></li>\n    ' for choice in choices))
+        for lookup, title in self.lookup_choices:
+            encoded = quote_plus(str(lookup))  # ASCII without & < > " ': as iriencoded and escaped
+            choices.append({"selected": value == str(lookup), "query_string": f"{head}{encoded}{tail}",
+                            "display": title})
+            items.append(f'\n        <li{selected if value == str(lookup) else ""}>\n            <a href="'
+                         f'{href_head}{encoded}{href_tail}">{conditional_escape(title)}</a></li>\n    ')
+        self.choices_html = mark_safe("".join(items))
         return choices
+
+
+def _filter_items(choices) -> str:
+    """The <li> items modeladmin/includes/filter.html writes for `choices`."""
+    selected = ' class="selected"'
+    return mark_safe("".join(
+        f'\n        <li{selected if choice["selected"] else ""}>\n'
+        f'            <a href="{conditional_escape(iri_to_uri(choice["query_string"]))}">'
+        f'{conditional_escape(choice["display"])}</a></li>\n    ' for choice in choices))
 
 
 class InstitutionFilter(RelatedOnlyFieldListFilter):

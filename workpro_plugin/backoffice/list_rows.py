@@ -25,6 +25,8 @@ _NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
 
 def _flatatt(attrs: dict) -> str:
     """django.forms.utils.flatatt."""
+    if len(attrs) == 1 and type(attrs.get("class")) is str:  # a cell: only its classes (most of the calls)
+        return f' class="{conditional_escape(attrs["class"])}"'
     pairs = sorted((k, v) for k, v in attrs.items() if not isinstance(v, bool) and v is not None)
     flags = sorted(k for k, v in attrs.items() if v is True)
     return ("".join(f' {conditional_escape(k)}="{conditional_escape(v)}"' for k, v in pairs)
