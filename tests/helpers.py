@@ -117,3 +117,14 @@ def host_base_templates(templates: list[dict]) -> list[dict]:
     WorkPro's included, then extends the base.html of a fresh `wagtail start` site."""
     first, *rest = templates
     return [{**first, "DIRS": [HOST_BASE_DIR, *first.get("DIRS", [])]}, *rest]
+
+
+def modeladmin_table(response) -> str:
+    """What wagtail-modeladmin's own {% result_list %} renders for a modeladmin list response's page."""
+    from django.template import RequestContext, Template
+
+    context = {}
+    for layer in response.context:
+        for values in layer.dicts:
+            context.update(values)
+    return Template("{% load modeladmin_tags %}{% result_list %}").render(RequestContext(context["request"], context))

@@ -6,25 +6,16 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.template import RequestContext, Template
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import enrollment_in, make_child, make_user
+from tests.helpers import modeladmin_table
 from workpro_plugin.models import EmergencyContact, Enrollment, Person
 
 pytestmark = pytest.mark.django_db
 S = Enrollment.Status
 LIST = "/admin/workpro_plugin/enrollment/"
-
-
-def _modeladmin_table(response) -> str:
-    """What wagtail-modeladmin's own {% result_list %} renders for the response's page."""
-    context = {}
-    for layer in response.context:
-        for values in layer.dicts:
-            context.update(values)
-    return Template("{% load modeladmin_tags %}{% result_list %}").render(RequestContext(context["request"], context))
 
 
 @pytest.fixture
@@ -51,7 +42,7 @@ def test_rows_are_the_html_modeladmin_writes(client, varied, who, query):
     response = client.get(LIST + query)
     assert response.status_code == 200
     table = response.context["enrollment_table"]
-    assert table == _modeladmin_table(response)
+    assert table == modeladmin_table(response)
     assert table in response.content.decode()
     assert "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;" in table or query  # escaped like modeladmin escapes
 

@@ -7,15 +7,17 @@ backoffice/views/enrollments.py, never through an edit form.
 from __future__ import annotations
 
 from datetime import datetime, time
+from urllib.parse import quote_plus
 
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
-from django.contrib.admin.templatetags.admin_list import result_headers
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr
-from django.template.loader import get_template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.encoding import iri_to_uri
+from django.utils.html import conditional_escape, format_html
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail_modeladmin.options import ModelAdmin
@@ -45,7 +47,7 @@ from ..services.documents import section_rows
 from ..services.minors import CARE_STATUSES, care_required, outstanding_care, years_before
 from .export import SafeSpreadsheetExportMixin
 from .helpers import admin_display
-from .list_rows import render_rows
+from .list_rows import render_table
 from .permissions import ReadOnlyPermissionHelper
 from .views import enrollments as admin_views
 
@@ -95,6 +97,52 @@ class OfferFilter(SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(offer_id=self.value()) if self.value() else queryset
+
+    # modeladmin/includes/filter.html's HTML, its <li> written by choices() (see choices_html).
+    template = "workpro_plugin/admin/includes/offer_filter.html"
+    # Its choices are SimpleListFilter's (the parameter with each lookup's value): DeclaredParamsIndexView
+    # checks a given value against the lookups without parsing each choice's query string.
+    choices_are_lookups = True
+
+    def choices(self, changelist):
+        """SimpleListFilter.choices, each query string built from the list's other parameters encoded once
+        (a Träger's 400 offers: 400 copies of the parameters, sorted and encoded anew), and the <li> items
+        of modeladmin/includes/filter.html written in one go as `choices_html` (its template loop over 400
+        choices cost as much as the rest of the sidebar)."""
+        if getattr(changelist, "add_facets", False):
+            choices = list(super().choices(changelist))
+            self.choices_html = _filter_items(choices)
+            return choices
+        name = self.parameter_name
+        others = sorted((key, value) for key, value in changelist.params.items() if key != name)
+        # The query string of the offer `lookup` is "?" before "angebot=<lookup>" after (urlencode of the
+        # sorted parameters); iriencode and escaping work character by character, so on the parts once.
+        before = urlencode([pair for pair in others if pair[0] < name])
+        after = urlencode([pair for pair in others if pair[0] > name])
+        head, tail = "?" + (before + "&" if before else "") + urlencode([(name, "")]), "&" + after if after else ""
+        href_head, href_tail = conditional_escape(iri_to_uri(head)), conditional_escape(iri_to_uri(tail))
+        value = self.value()
+        everything = {"selected": value is None, "query_string": changelist.get_query_string(remove=[name]),
+                      "display": _("All")}
+        choices, items = [everything], [_filter_items([everything])]
+        selected = ' class="selected"'
+        for lookup, title in self.lookup_choices:
+            encoded = quote_plus(str(lookup))  # ASCII without & < > " ': as iriencoded and escaped
+            choices.append({"selected": value == str(lookup), "query_string": f"{head}{encoded}{tail}",
+                            "display": title})
+            items.append(f'\n        <li{selected if value == str(lookup) else ""}>\n            <a href="'
+                         f'{href_head}{encoded}{href_tail}">{conditional_escape(title)}</a></li>\n    ')
+        self.choices_html = mark_safe("".join(items))
+        return choices
+
+
+def _filter_items(choices) -> str:
+    """The <li> items modeladmin/includes/filter.html writes for `choices`."""
+    selected = ' class="selected"'
+    return mark_safe("".join(
+        f'\n        <li{selected if choice["selected"] else ""}>\n'
+        f'            <a href="{conditional_escape(iri_to_uri(choice["query_string"]))}">'
+        f'{conditional_escape(choice["display"])}</a></li>\n    ' for choice in choices))
 
 
 class InstitutionFilter(RelatedOnlyFieldListFilter):
@@ -324,11 +372,7 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
 
     def render_table(self, rows):
         """modeladmin's {% result_list %} (the same HTML), its rows written by list_rows.render_rows."""
-        headers = list(result_headers(self))
-        return get_template("workpro_plugin/admin/enrollment_result_list.html").render({
-            "view": self, "result_headers": headers, "results": rows,
-            "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-            "rows": render_rows(self, rows, self.request)}, self.request)
+        return render_table(self, rows, self.request)
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         """A CSV/XLSX export carries personal data out of WorkPro: who took which list is audited."""

@@ -36,7 +36,7 @@ class TextsMenuItem(MenuItem):
     """Shown to those who edit the texts of at least one institution (Leitung, or "edit_texts")."""
 
     def is_shown(self, request):
-        return bool(text_institutions(request.user))
+        return text_institutions(request.user).exists()
 
 
 class WorkProAdminGroup(ModelAdminGroup):

@@ -148,7 +148,8 @@ class DeclaredParamsIndexView:
         if not given:
             return
         offered: dict[str, set[str]] = {}
-        if isinstance(spec, SimpleListFilter) and type(spec).choices is SimpleListFilter.choices:
+        if isinstance(spec, SimpleListFilter) and (type(spec).choices is SimpleListFilter.choices
+                                                   or getattr(spec, "choices_are_lookups", False)):
             # SimpleListFilter.choices offers its parameter with each lookup's value (and "all" without it):
             # the same set, without building and parsing a query string per choice (400 offers of a Träger).
             offered[spec.parameter_name] = {str(lookup) for lookup, _title in spec.lookup_choices}

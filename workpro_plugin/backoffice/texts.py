@@ -102,12 +102,13 @@ def _initial(institution, event: mail_texts.TextEvent) -> dict:
 
 
 def texts_index(request):
-    institutions = text_institutions(request.user)
+    institutions = list(text_institutions(request.user).select_related("operator"))
     if not institutions:
         raise Http404
     rows = []
+    overridden = overridden_events([institution.pk for institution in institutions])
     for institution in institutions:
-        own = overridden_events(institution)
+        own = overridden.get(institution.pk, {})
         rows.append((institution, [(event, sorted(own.get(code, ()))) for code, event in mail_texts.EVENTS.items()]))
     return TemplateResponse(request, "workpro_plugin/admin/texts_index.html", {"rows": rows})
 

@@ -27,10 +27,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from ..access import is_chat_staff
-from ..models import CannedReply, Conversation, ConversationRead, Enrollment, Institution, Message
+from ..models import CannedReply, Conversation, ConversationRead, Enrollment, Message
 from .enrollments import PortalScope, portal_enrollments, portal_scope
-from .institutions import staff_institutions
+from .institutions import staff_institutions, staff_institutions_led_or_with
 
 PAGE_SIZE = 50
 
@@ -143,11 +142,7 @@ PLACEHOLDER = re.compile(r"\{(vorname|name|angebot|einrichtung)\}")
 
 def chat_staff_institutions(user) -> QuerySet:
     """The institutions whose messages `user` answers (is_chat_staff): their Textbausteine are the user's."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Institution.objects.none()
-    if user.is_superuser:
-        return Institution.objects.all()
-    return Institution.objects.filter(pk__in=[i.pk for i in staff_institutions(user) if is_chat_staff(user, i)])
+    return staff_institutions_led_or_with(user, "workpro_plugin.process_enrollment")
 
 
 def staff_canned_replies(user) -> QuerySet:

@@ -22,6 +22,20 @@ def staff_institutions(user):
         Q(staff_group__in=groups) | Q(lead_group__in=groups) | Q(operator__lead_group__in=groups)).distinct()
 
 
+def staff_institutions_led_or_with(user, permission: str):
+    """The institutions `user` is staff of and leads (their Leitung group or their operator's group) or holds
+    `permission` for ("workpro_plugin.<codename>"); all for superusers. access.is_chat_staff and
+    access.may_edit_texts decide so for one institution; this is the same rule for all of them in one query,
+    instead of reading every institution of a Träger and checking each."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Institution.objects.none()
+    institutions = staff_institutions(user)
+    if user.is_superuser or user.has_perm(permission):
+        return institutions
+    groups = user.groups.all()
+    return institutions.filter(Q(lead_group__in=groups) | Q(operator__lead_group__in=groups))
+
+
 def two_factor_colleagues(user):
     """Accounts `user` may send a 2FA enrolment link to (it goes to their own address): the Sachbearbeitung
     and Leitung of the institutions `user` leads; for superusers everyone with access to the admin."""

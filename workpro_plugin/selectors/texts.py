@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ..access import may_edit_texts
 from ..models import TERM_FIELDS, ContractTerms, Enrollment, MailText
-from .institutions import staff_institutions
+from .institutions import staff_institutions_led_or_with
 
 
-def text_institutions(user) -> list:
-    """The institutions whose texts `user` edits (Leitung or the "edit_texts" permission)."""
-    return [institution for institution in staff_institutions(user).select_related("operator")
-            if may_edit_texts(user, institution)]
+def text_institutions(user):
+    """The institutions whose texts `user` edits (Leitung or the "edit_texts" permission), as
+    access.may_edit_texts decides for each: a queryset, so that the admin menu asks whether there is one
+    without reading a Träger's 400 institutions on every page."""
+    return staff_institutions_led_or_with(user, "workpro_plugin.edit_texts")
 
 
 def mail_text(*, institution_id: int | None, event: str, language: str) -> MailText | None:
@@ -19,11 +19,12 @@ def mail_text(*, institution_id: int | None, event: str, language: str) -> MailT
     return MailText.objects.filter(institution_id=institution_id, event=event, language=language).first()
 
 
-def overridden_events(institution) -> dict[str, set[str]]:
-    """event -> the languages with an own text."""
-    found: dict[str, set[str]] = {}
-    for event, language in MailText.objects.filter(institution=institution).values_list("event", "language"):
-        found.setdefault(event, set()).add(language)
+def overridden_events(institutions) -> dict[int, dict[str, set[str]]]:
+    """institution id -> event -> the languages with an own text, for all `institutions` in one query."""
+    found: dict[int, dict[str, set[str]]] = {}
+    for institution_id, event, language in MailText.objects.filter(institution__in=institutions).values_list(
+            "institution_id", "event", "language"):
+        found.setdefault(institution_id, {}).setdefault(event, set()).add(language)
     return found
 
 
