@@ -5,7 +5,8 @@ import uuid
 
 from django.db import transaction
 from django.db.models.sql import InsertQuery
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from bench.util import load_average, measure_against, report_pair
@@ -78,6 +79,7 @@ def build_offers(index, count: int, *, institution, category) -> None:
 
 def run() -> None:
     from workpro_plugin.lib.content_cache import invalidate_places
+    from workpro_plugin.middleware import AuditMiddleware
     from workpro_plugin.models import (
         HelpPage,
         Institution,
@@ -106,12 +108,18 @@ def run() -> None:
     edits = {"offer": 0, "page": 0}
 
     def publish(page, kind):
-        # An editor's change as Wagtail's "Veröffentlichen" does it: a revision published (page_published
-        # and post_save reach signals.py, which bumps the site's generation and warms its listings).
+        # An editor's change as Wagtail's "Veröffentlichen" does it, in a request: a revision published
+        # (post_save and page_published reach signals.py, which bumps the site's generation; WorkPro's
+        # middleware warms the site's listings when the view is done).
         edits[kind] += 1
-        page = page.get_latest_revision_as_object()
-        page.seo_title = f"Bearbeitung {edits[kind]}"
-        page.save_revision().publish()
+
+        def view(request):
+            draft = page.get_latest_revision_as_object()
+            draft.seo_title = f"Bearbeitung {edits[kind]}"
+            draft.save_revision().publish()
+            return HttpResponse()
+
+        AuditMiddleware(view)(RequestFactory().post("/admin/pages/"))
 
     def enrollment():
         # As after an enrollment at this KiTa (signals.py bumps the site's places): the taken places reread.

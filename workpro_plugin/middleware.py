@@ -23,6 +23,7 @@ from .lib.http import is_admin_path
 from .lib.inline_css import allowed_style_sources
 from .portal.guards import ALLOWED_WITH_ISSUED_PASSWORD, must_set_password
 from .services import audit
+from .services import offers as offer_services
 from .shared.audit import TWO_FACTOR_OPEN_URL_NAMES, record_denied
 
 UNSAFE_INLINE = "'unsafe-inline'"
@@ -110,7 +111,8 @@ class StaffTwoFactorMiddleware:
 
 
 class AuditMiddleware:
-    """Lends services the request's address for their audit rows, and audits failed authorisation:
+    """Lends services the request (its address for their audit rows; the sites its changes sent cold are
+    warmed when the view is done), and audits failed authorisation:
 
     a PermissionDenied from a portal view, and a logged-in user without admin access knocking at
     the Wagtail admin (admin views themselves are wrapped with ``audit_denials``).
@@ -125,6 +127,7 @@ class AuditMiddleware:
             return self.get_response(request)
         finally:
             audit.current_request.reset(token)
+            offer_services.warm_after_request(request)  # the public pages an editor's changes sent cold
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)

@@ -7,7 +7,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models import COMMENTS_RELATION_NAME, Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib import hosts
@@ -61,10 +61,18 @@ def _invalidate_m2m(sender, instance, action, **kwargs):
         _invalidate_one(instance)
 
 
-def _invalidate_for_models(sender, instance, **kwargs):
+# What Wagtail's save_revision writes to the page row: the draft's bookkeeping, shown on no public page.
+_DRAFT_BOOKKEEPING = frozenset({COMMENTS_RELATION_NAME, "latest_revision_created_at", "draft_title",
+                                "latest_revision", "has_unpublished_changes"})
+
+
+def _invalidate_for_models(sender, instance, update_fields=None, **kwargs):
     # post_save is sent with the concrete class (e.g. OfferPage), so match by isinstance.
-    if isinstance(instance, _watched_models()):
-        _invalidate_one(instance)
+    if not isinstance(instance, _watched_models()):
+        return
+    if isinstance(instance, Page) and update_fields and set(update_fields) <= _DRAFT_BOOKKEEPING:
+        return  # a draft saved: the live page, and what lists it, did not change
+    _invalidate_one(instance)
 
 
 # Lazy bookkeeping Wagtail saves on first use of a file; it changes nothing a page shows.

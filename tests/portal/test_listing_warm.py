@@ -135,3 +135,38 @@ def test_the_warm_builds_every_language_and_skips_what_is_cached(kita):
     assert offer_services.offer_listings_warm(site_id=kita.site_id) == 2  # de and en
     assert offer_services.offer_listings_warm(site_id=kita.site_id) == 0
     assert offer_services.offer_listings_warm(site_id=10**6) == 0  # a deleted site
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_request_the_autocommitted_saves_of_a_publish_warm_once_when_the_view_is_done(kita, monkeypatch):
+    """Wagtail's publish (not atomic) saves the page, its revision and the live page one by one; warming
+    after each would rebuild the listing three or four times in the editor's request."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from workpro_plugin.middleware import AuditMiddleware
+
+    calls = []
+    warm = offer_services.offer_listings_warm
+    monkeypatch.setattr(offer_services, "offer_listings_warm",
+                        lambda *, site_id: calls.append(site_id) or warm(site_id=site_id))
+    offer = OfferPage.objects.get(title="Angebot 0")
+
+    def view(request):
+        _publish(offer, title="Angebot 0 neu")
+        assert calls == []  # not yet: the view may change more
+        return HttpResponse()
+
+    AuditMiddleware(view)(RequestFactory().post("/admin/pages/"))
+    assert calls == [kita.site_id]
+    _publish(offer, title="Angebot 0 wieder")  # outside a request: each autocommitted change warms at once
+    assert len(calls) > 2
+
+
+def test_a_saved_draft_leaves_the_public_listing_cached(kita, client):
+    _, warm_sql = _get(client, kita)
+    offer = OfferPage.objects.get(title="Angebot 1")
+    offer.title = "Entwurf"
+    offer.save_revision()  # not published
+    response, sql = _get(client, kita)
+    assert sql == warm_sql and "Entwurf" not in response.content.decode()

@@ -8,8 +8,10 @@ the visitor finds the header and the listing's first page ready, as after an enr
 visitor still builds: other pages of the listing and filtered listings, which are too many to guess.
 
 ``offer_listings_warm`` runs after the writer's transaction commits (``schedule_offer_listings_warm``),
-once per site and transaction however many rows changed; a failure is logged, never raised into the
-change that triggered it, which has been committed already.
+once per site and transaction however many rows changed; in a request, once per site when the view is
+done (Wagtail's publish is several autocommitted saves; WorkPro's AuditMiddleware calls
+``warm_after_request``). A failure is logged, never raised into the change that triggered it, which
+has been committed already. A saved draft changes no public page and warms nothing (signals.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from wagtail.models import Site
 
 from ..models import OfferIndexPage
 from ..selectors.sites import site_nav
+from . import audit
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +47,17 @@ def offer_listings_warm(*, site_id: int) -> int:
 
 
 class _Warm:
-    """The on-commit callback for one site; recognisable, so a transaction registers it once."""
+    """The on-commit callback for one site; recognisable, so a transaction registers it once. In a
+    request it only notes the site: the request warms when its view is done (warm_after_request)."""
 
-    def __init__(self, site_id: int):
+    def __init__(self, site_id: int, request=None):
         self.site_id = site_id
+        self.request = request
 
     def __call__(self) -> None:
+        if self.request is not None:
+            self.request.__dict__.setdefault("_workpro_warm_sites", {}).setdefault(self.site_id)
+            return
         try:
             offer_listings_warm(site_id=self.site_id)
         except Exception:  # the change is committed; a cold listing is built by its next visitor
@@ -65,8 +73,17 @@ def schedule_offer_listings_warm(site_id: int | None, using: str = DEFAULT_DB_AL
     if site_id is None:  # a change of every site's content (400 KiTas): each site's next visitor builds
         return
     connection = connections[using]
+    # In a request (Wagtail's publish saves the page, its revision and the live page one by one, each
+    # bumping the generation) the committed changes are warmed once, when the view is done.
+    request = audit.current_request.get()
     if connection.in_atomic_block and any(
             isinstance(callback, _Warm) and callback.site_id == site_id
             for _sids, callback, *_rest in connection.run_on_commit):
         return
-    transaction.on_commit(_Warm(site_id), using=using)
+    transaction.on_commit(_Warm(site_id, request), using=using)
+
+
+def warm_after_request(request) -> None:
+    """Warm the sites the request's committed changes moved on (see schedule_offer_listings_warm)."""
+    for site_id in request.__dict__.pop("_workpro_warm_sites", {}):
+        _Warm(site_id)()
