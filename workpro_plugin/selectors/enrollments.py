@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 from wagtail.fields import StreamField
 
@@ -149,27 +149,45 @@ def latest_allocation_outcome() -> Subquery:
 
 def portal_contracts(scope: PortalScope):
     """Alle Verträge of Mein Konto: what the scope's user sees as account holder or guardian (not as the
-    participant), newest first, with what a row shows in a number of queries that depends neither on the
-    rows nor on their statuses: the Notfalldaten (`has_emergency_contact`, `pickup_rows`), the newest
-    allocation outcome (`allocation_outcome`), the institution's name (`institution_name`), the offer
-    (one instance per offer) with its sections, and for the rows whose next step follows the data
-    (DATA_STEP_STATUSES) their sections (`section_rows`; other rows get none), for the rows of a page."""
+    participant), newest first, each row with the columns it shows: the offer's title (`offer_title`), the
+    institution's name (`institution_name`), whether a Notfallkontakt exists (`has_emergency_contact`) and
+    the newest allocation outcome (`allocation_outcome`). What only some rows need beyond that is read by
+    with_row_relations for the rows of a page."""
     ward_ids = scope.ward_ids
     visible = Q(account_holder=scope.user)
     if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
         visible |= Q(participant_id__in=ward_ids)
     return (Enrollment.objects.filter(visible)
-            .select_related("participant").defer(*_row_deferred_columns())
+            .select_related("participant").defer(*_row_deferred_columns(), *_ENROLLMENT_UNSHOWN_COLUMNS)
             .annotate(allocation_outcome=latest_allocation_outcome(), institution_name=F("institution__name"),
+                      offer_title=F("offer__title"),
                       has_emergency_contact=Exists(EmergencyContact.objects.filter(enrollment=OuterRef("pk"))))
-            .prefetch_related(Prefetch("offer", OfferPage.objects.only(*_OFFER_ROW_COLUMNS)),
-                              "offer__application_sections",
-                              # as plain lists (to_attr): no related manager's queryset per row
-                              Prefetch("pickup_persons", PickupPerson.objects.only(
-                                  "enrollment_id", "name", "photo", "photo_uploaded_at"), to_attr="pickup_rows"),
-                              Prefetch("sections", EnrollmentSection.objects.filter(
-                                  enrollment__status__in=DATA_STEP_STATUSES), to_attr="section_rows"))
             .order_by("-created_at", "-pk"))
+
+
+# Texts of a contract a row of Mein Konto never shows nor reads (the staff's notes and reasons).
+_ENROLLMENT_UNSHOWN_COLUMNS = ("interview_place", "interview_note", "decision_basis", "decision_reason",
+                               "costs_reason", "contract_terms", "withdrawn_reason")
+
+
+def with_row_relations(rows, care_rows=()) -> None:
+    """What some rows of portal_contracts need beyond their columns, read for those rows only: a number of
+    queries that does not grow with the rows (at most four, none for a page that needs nothing).
+
+    The rows whose next step follows the application's data (DATA_STEP_STATUSES, with a participant) get
+    their offer (one instance per offer, with its sections) and their sections (`section_rows`); `care_rows`
+    (where Notfallkontakt and Abholberechtigte are required, services.minors.care_required) get their
+    Abholberechtigte (`pickup_rows`). Other rows read neither: their next step is the status's."""
+    data_rows = [row for row in rows if row.status in DATA_STEP_STATUSES and row.participant_id is not None]
+    if data_rows:
+        prefetch_related_objects(data_rows, Prefetch("offer", OfferPage.objects.only(*_OFFER_ROW_COLUMNS)),
+                                 "offer__application_sections",
+                                 # as plain lists (to_attr): no related manager's queryset per row
+                                 Prefetch("sections", EnrollmentSection.objects.all(), to_attr="section_rows"))
+    care_rows = list(care_rows)
+    if care_rows:
+        prefetch_related_objects(care_rows, Prefetch("pickup_persons", PickupPerson.objects.only(
+            "enrollment_id", "name", "photo", "photo_uploaded_at"), to_attr="pickup_rows"))
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,14 @@ from ...selectors.enrollments import (
     portal_participations,
     portal_scope,
     status_label,
+    with_row_relations,
 )
 from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
-from ...services.minors import care_required, outstanding_care, with_login_refusals
+from ...services.minors import care_missing, care_required, outstanding_care, with_login_refusals
 from ...shared.files import refresh_while_pending
 from ..forms.accounts import RecoveryDataForm
 from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
@@ -306,13 +307,16 @@ def _url_of(name: str):
 def account(request):
     """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents.
 
-    Its queries do not grow with the contracts nor change with their statuses: the user's PortalScope
-    (own Person, wards) is read once and every lookup selects by its ids; one page of contracts is read
-    with what its rows show (portal_contracts), counted only when there is more than one page. The wards
+    Its queries do not grow with the contracts: the user's PortalScope (own Person, wards) is read once and
+    every lookup selects by its ids; one page of contracts is read with the columns its rows show
+    (portal_contracts), counted only when there is more than one page, and only the rows that need more
+    (an application's data, Notfalldaten) read it, in a bounded number of queries (with_row_relations). The wards
     table shows one page of the scope's wards (?kinder=n); each list's page links keep the other's page."""
     scope = portal_scope(request.user)
     page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE), request.GET)
     contracts = page.object_list
+    care_rows = [enrollment for enrollment in contracts if care_required(enrollment)]
+    with_row_relations(contracts, care_rows)
     detail_url, care_url = _url_of("workpro:enrollment_detail"), _url_of("workpro:care")
     labels = {}  # a status's label translated once, not per row
     for enrollment in contracts:
@@ -321,7 +325,7 @@ def account(request):
         if enrollment.status not in labels:
             labels[enrollment.status] = status_label(enrollment.status)
         enrollment.status_label = labels[enrollment.status]
-        enrollment.care_missing = outstanding_care(enrollment)
+        enrollment.care_missing = care_missing(enrollment) if enrollment in care_rows else []  # outstanding_care
         enrollment.detail_url, enrollment.care_url = detail_url(enrollment.pk), care_url(enrollment.pk)
     waiting_ranks(contracts)
     participations = [(row, detail_url(row.pk)) for row in portal_participations(scope)]
