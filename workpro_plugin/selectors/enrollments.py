@@ -111,16 +111,24 @@ class PortalScope:
 
 
 def portal_scope(user, today=None) -> PortalScope:
-    """The PortalScope of `user`: two queries (the own Person, the guardianships with the wards)."""
+    """The PortalScope of `user`: two queries (the own Person, the guardianships with the wards and the columns
+    of them the wards table shows)."""
     if user is None or not user.is_authenticated:
         return PortalScope(user, None, ())
     person = getattr(user, "workpro_person", None)
     if person is None:
         return PortalScope(user, None, ())
     today = today or timezone.localdate()
-    links = (Guardian.objects.filter(guardian=person).select_related("participant__user")
-             .order_by("participant__first_name"))
-    return PortalScope(user, person, tuple(link for link in links if link.has_access_on(today)))
+    links = (Guardian.objects.filter(Q(access_ends_on__isnull=True) | Q(access_ends_on__gte=today), guardian=person)
+             .select_related("participant__user").only(*_WARD_COLUMNS).order_by("participant__first_name"))
+    return PortalScope(user, person, tuple(links))  # the filter is Guardian.has_access_on(today)
+
+
+# What the wards table of Mein Konto shows of a guardianship, its ward and the ward's login (and
+# services.minors.own_login_refusal reads: the name and date of birth).
+_WARD_COLUMNS = ("participant_id", "guardian_id", "is_primary", "access_ends_on", "participant__first_name",
+                 "participant__last_name", "participant__date_of_birth", "participant__user_id",
+                 "participant__user__email")
 
 
 # What a row of Mein Konto reads of its offer and participant; the other columns stay in the database (an
@@ -153,16 +161,21 @@ def portal_contracts(scope: PortalScope):
     institution's name (`institution_name`), whether a Notfallkontakt exists (`has_emergency_contact`) and
     the newest allocation outcome (`allocation_outcome`). What only some rows need beyond that is read by
     with_row_relations for the rows of a page."""
-    ward_ids = scope.ward_ids
-    visible = Q(account_holder=scope.user)
-    if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
-        visible |= Q(participant_id__in=ward_ids)
-    return (Enrollment.objects.filter(visible)
+    return (portal_contracts_counted(scope)
             .select_related("participant").defer(*_row_deferred_columns(), *_ENROLLMENT_UNSHOWN_COLUMNS)
             .annotate(allocation_outcome=latest_allocation_outcome(), institution_name=F("institution__name"),
                       offer_title=F("offer__title"),
                       has_emergency_contact=Exists(EmergencyContact.objects.filter(enrollment=OuterRef("pk"))))
             .order_by("-created_at", "-pk"))
+
+
+def portal_contracts_counted(scope: PortalScope):
+    """The rows of portal_contracts without their columns' joins and annotations: what its pages count."""
+    ward_ids = scope.ward_ids
+    visible = Q(account_holder=scope.user)
+    if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
+        visible |= Q(participant_id__in=ward_ids)
+    return Enrollment.objects.filter(visible)
 
 
 # Texts of a contract a row of Mein Konto never shows nor reads (the staff's notes and reasons).

@@ -25,6 +25,7 @@ from ...selectors.chat import portal_unread_total
 from ...selectors.documents import portal_documents, portal_unread_documents
 from ...selectors.enrollments import (
     portal_contracts,
+    portal_contracts_counted,
     portal_participations,
     portal_scope,
     status_label,
@@ -313,7 +314,8 @@ def account(request):
     (an application's data, Notfalldaten) read it, in a bounded number of queries (with_row_relations). The wards
     table shows one page of the scope's wards (?kinder=n); each list's page links keep the other's page."""
     scope = portal_scope(request.user)
-    page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE), request.GET)
+    page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE,
+                              counted=portal_contracts_counted(scope)), request.GET)
     contracts = page.object_list
     care_rows = [enrollment for enrollment in contracts if care_required(enrollment)]
     with_row_relations(contracts, care_rows)
