@@ -139,9 +139,8 @@ _PARTICIPANT_ROW_COLUMNS = {"id", "first_name", "last_name", "customer_number", 
                             "postcode", "city", "email", "mobile"}
 
 
-def _row_deferred_columns() -> list[str]:
-    return [f"participant__{field.name}" for field in Person._meta.concrete_fields
-            if field.name not in _PARTICIPANT_ROW_COLUMNS]
+def _participant_row_columns() -> list[str]:
+    return [f"participant__{name}" for name in sorted(_PARTICIPANT_ROW_COLUMNS)]
 
 
 # The statuses whose next step follows the application's data (Enrollment.next_step): only their rows
@@ -162,7 +161,7 @@ def portal_contracts(scope: PortalScope):
     the newest allocation outcome (`allocation_outcome`). What only some rows need beyond that is read by
     with_row_relations for the rows of a page."""
     return (portal_contracts_counted(scope)
-            .select_related("participant").defer(*_row_deferred_columns(), *_ENROLLMENT_UNSHOWN_COLUMNS)
+            .select_related("participant").only(*_CONTRACT_ROW_COLUMNS, *_participant_row_columns())
             .annotate(allocation_outcome=latest_allocation_outcome(), institution_name=F("institution__name"),
                       offer_title=F("offer__title"),
                       has_emergency_contact=Exists(EmergencyContact.objects.filter(enrollment=OuterRef("pk"))))
@@ -178,9 +177,14 @@ def portal_contracts_counted(scope: PortalScope):
     return Enrollment.objects.filter(visible)
 
 
-# Texts of a contract a row of Mein Konto never shows nor reads (the staff's notes and reasons).
-_ENROLLMENT_UNSHOWN_COLUMNS = ("interview_place", "interview_note", "decision_basis", "decision_reason",
-                               "costs_reason", "contract_terms", "withdrawn_reason")
+# What a row of Mein Konto reads of its contract: the status and the dates its next step, deadlines and
+# Notfalldaten follow (Enrollment.next_step, current_deadline, care_deadline_effective, proof_due;
+# services.minors.care_required), and for an application's rows what its fingerprint compares.
+_CONTRACT_ROW_COLUMNS = ("offer", "institution", "account_holder", "participant", "contract_number", "status",
+                         "questions", "printed_fingerprint", "proof_requested_at", "proof_deadline",
+                         "proof_received_at", "proof_uploaded_at", "contract_start", "contract_end",
+                         "signed_copy_deadline", "care_deadline", "place_offered_at", "place_reserved_at",
+                         "place_accept_deadline", "created_at")
 
 
 def with_row_relations(rows, care_rows=()) -> None:
