@@ -11,7 +11,11 @@ from tests.factories.chat import chat_world, start_enrollment_thread
 from tests.helpers import HOST
 from workpro_plugin.lib.paging import page_of
 from workpro_plugin.models import Document, Enrollment
-from workpro_plugin.selectors.chat import portal_conversations, portal_unread_total
+from workpro_plugin.selectors.chat import (
+    portal_conversations,
+    portal_unread_counts,
+    portal_unread_total,
+)
 from workpro_plugin.selectors.documents import portal_documents, portal_unread_documents
 from workpro_plugin.selectors.enrollments import (
     portal_contracts,
@@ -64,7 +68,7 @@ def test_the_overview_costs_the_same_queries_for_1_and_20_contracts_in_every_sta
     assert {status: counts[status, 1] - plain for status in STATUSES} == {
         S.INTERESSENT: 3, S.BEWERBER: 0, S.EINGELADEN: 0, S.KANDIDAT: 3, S.ABGELEHNT: 0, S.EINGESTUFT: 0,
         S.ANGEBOT: 1, S.ANGENOMMEN: 1, S.RATIFIZIERT: 1}
-    assert plain <= 11
+    assert plain <= 10
 
 
 def test_a_page_reads_the_offer_sections_and_pickups_only_for_the_rows_that_need_them(world, client):
@@ -151,6 +155,10 @@ def test_the_scope_selects_what_the_portal_selectors_select(chat, who):
     assert portal_unread_documents(scope) == (portal_documents(user).filter(
         superseded=False, first_opened_at__isnull=True).exclude(uploaded_by=user).count())
     assert portal_unread_total(user, scope) == sum(c.unread for c in portal_conversations(user))
+    with CaptureQueriesContext(connection) as captured:  # Mein Konto's navigation: both in one query
+        both = portal_unread_counts(scope)
+    assert both == (portal_unread_documents(scope), portal_unread_total(user, scope))
+    assert len(captured) == (1 if user.is_authenticated else 0)
 
 
 def test_the_unread_counts_change_at_once(chat, client):  # noqa: F811

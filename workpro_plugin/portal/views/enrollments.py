@@ -21,8 +21,8 @@ from ...lib.questions import (
 from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, omit_questions, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.allocation import portal_allocation, waiting_ranks
-from ...selectors.chat import portal_unread_total
-from ...selectors.documents import portal_documents, portal_unread_documents
+from ...selectors.chat import portal_unread_counts
+from ...selectors.documents import portal_documents
 from ...selectors.enrollments import (
     portal_contracts,
     portal_contracts_counted,
@@ -340,6 +340,7 @@ def account(request):
         link.view_url, link.login_url, link.wishlist_url = (view_url(link.participant_id),
                                                             login_url(link.participant_id),
                                                             wishlist_url(link.participant_id))
+    unread_documents, chat_unread = portal_unread_counts(scope)
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
         "enrollments": contracts,
@@ -347,8 +348,8 @@ def account(request):
         "participations": participations,
         "wards": wards,
         "wards_page": wards_page,
-        "unread_documents": portal_unread_documents(scope),
-        "chat_unread": portal_unread_total(request.user, scope),
+        "unread_documents": unread_documents,
+        "chat_unread": chat_unread,
         "person": scope.person,
     })
 
