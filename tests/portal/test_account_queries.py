@@ -1,5 +1,6 @@
-"""Mein Konto (#22): a fixed number of queries whatever the contracts' number and statuses, and lookups by
-the PortalScope's ids that select what the general portal selectors select."""
+"""Mein Konto (#22): a number of queries that does not grow with the contracts (a page's rows that need an
+application's data or Notfalldaten add a fixed few), and lookups by the PortalScope's ids that select what
+the general portal selectors select."""
 
 import pytest
 from django.db import connection
@@ -10,7 +11,11 @@ from tests.factories.chat import chat_world, start_enrollment_thread
 from tests.helpers import HOST
 from workpro_plugin.lib.paging import page_of
 from workpro_plugin.models import Document, Enrollment
-from workpro_plugin.selectors.chat import portal_conversations, portal_unread_total
+from workpro_plugin.selectors.chat import (
+    portal_conversations,
+    portal_unread_counts,
+    portal_unread_total,
+)
 from workpro_plugin.selectors.documents import portal_documents, portal_unread_documents
 from workpro_plugin.selectors.enrollments import (
     portal_contracts,
@@ -55,7 +60,39 @@ def test_the_overview_costs_the_same_queries_for_1_and_20_contracts_in_every_sta
                 if i % 2:  # every other application changed after printing: "Anmeldung drucken" again
                     Enrollment.objects.filter(pk=enrollment.pk).update(printed_fingerprint="alt")
             counts[status, total] = _overview_queries(client)
-    assert len(set(counts.values())) == 1, counts
+    for status in STATUSES:
+        assert counts[status, 1] == counts[status, 20], counts
+    # a page that needs neither an application's data nor Notfalldaten reads its rows alone; the application
+    # rounds add the offer, its sections and the rows' sections, a minor's contract its Abholberechtigte
+    plain = counts[S.BEWERBER, 1]
+    assert {status: counts[status, 1] - plain for status in STATUSES} == {
+        S.INTERESSENT: 3, S.BEWERBER: 0, S.EINGELADEN: 0, S.KANDIDAT: 3, S.ABGELEHNT: 0, S.EINGESTUFT: 0,
+        S.ANGEBOT: 1, S.ANGENOMMEN: 1, S.RATIFIZIERT: 1}
+    assert plain <= 10
+
+
+def test_a_page_reads_the_offer_sections_and_pickups_only_for_the_rows_that_need_them(world, client):
+    """with_row_relations: rows whose next step is their status's read neither the offer, nor sections,
+    nor Abholberechtigte; a page with every status reads each once, whatever its number of rows."""
+    client.force_login(world.holder)
+    tables = ("workpro_plugin_offersection", "workpro_plugin_enrollmentsection", "workpro_plugin_pickupperson",
+              '"workpro_plugin_offerpage"."questions"')
+
+    def extra_reads():
+        client.get("/workpro/konto/", **HOST)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/workpro/konto/", **HOST).status_code == 200
+        return sorted(table for query in captured for table in tables if table in query["sql"])
+
+    for status in (S.BEWERBER, S.EINGELADEN, S.ABGELEHNT):
+        enrollment_in(status, offer=world.offer, institution=world.kita, holder=world.holder,
+                      participant=make_child(world.holder))
+    assert extra_reads() == []
+    for _ in range(2):
+        for status in STATUSES:
+            enrollment_in(status, offer=world.offer, institution=world.kita, holder=world.holder,
+                          participant=make_child(world.holder))
+        assert extra_reads() == sorted(tables)
 
 
 def test_the_next_step_of_a_page_row_is_the_one_of_the_contract(world, client):
@@ -118,6 +155,10 @@ def test_the_scope_selects_what_the_portal_selectors_select(chat, who):
     assert portal_unread_documents(scope) == (portal_documents(user).filter(
         superseded=False, first_opened_at__isnull=True).exclude(uploaded_by=user).count())
     assert portal_unread_total(user, scope) == sum(c.unread for c in portal_conversations(user))
+    with CaptureQueriesContext(connection) as captured:  # Mein Konto's navigation: both in one query
+        both = portal_unread_counts(scope)
+    assert both == (portal_unread_documents(scope), portal_unread_total(user, scope))
+    assert len(captured) == (1 if user.is_authenticated else 0)
 
 
 def test_the_unread_counts_change_at_once(chat, client):  # noqa: F811

@@ -1,12 +1,15 @@
 """A row of Mein Konto's "Alle Verträge" shows what the contract read alone says (#22: the rows are read
 with fewer columns and queries, the care facts partly as columns of the row query)."""
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
+import workpro_plugin
 from tests.factories import enrollment_in, make_child
 from tests.helpers import HOST
 from workpro_plugin.models import EmergencyContact, Enrollment, PickupPerson
@@ -49,3 +52,10 @@ def test_each_row_shows_status_institution_and_care_as_the_contract_alone(world,
             break
         number += 1
     assert shown == expected
+
+
+def test_a_status_badge_does_not_break_inside_a_word():
+    """The contracts table's narrow status column showed "Kandi|dat": the badge keeps its label on one line."""
+    css = (Path(workpro_plugin.__file__).parent / "static/workpro_plugin/css/workpro.css").read_text()
+    rule = re.search(r"^\.wp-status \{([^}]*)\}", css, re.MULTILINE)
+    assert rule and "white-space: nowrap" in rule.group(1)

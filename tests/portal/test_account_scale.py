@@ -1,12 +1,14 @@
 """Mein Konto grows with a family's contracts and wards only by pages: the query count per page is constant."""
 
+from datetime import date, timedelta
+
 import pytest
 from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_child
-from workpro_plugin.models import Enrollment, Guardian
+from tests.factories import make_child, make_user
+from workpro_plugin.models import Enrollment, Guardian, Person
 from workpro_plugin.portal.views.enrollments import CONTRACTS_PER_PAGE, WARDS_PER_PAGE
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,33 @@ def test_a_few_wards_have_no_page_links(world, client):
     _wards(world, 2)
     _, soup = _queries(client)
     assert len(_ward_names(soup)) == 2 and soup.select(".wp-pagination") == []
+
+
+def test_a_page_of_contracts_is_counted_without_the_rows_joins(world, client):
+    """The second page's count is a COUNT of the contracts alone (portal_contracts_counted), not of the row
+    query with its joins and annotations; the pages still say how many there are."""
+    client.force_login(world.holder)
+    _contracts(world, 2 * CONTRACTS_PER_PAGE + 1)
+    client.get("/workpro/konto/?seite=2", HTTP_HOST="kita.test")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/workpro/konto/?seite=2", HTTP_HOST="kita.test")
+    counts = [query["sql"] for query in captured if "COUNT(*)" in query["sql"] and "enrollment" in query["sql"]
+              and "FROM \"workpro_plugin_enrollment\"" in query["sql"]]
+    assert len(counts) == 1 and "JOIN" not in counts[0], counts
+    assert response.context["page"].paginator.num_pages == 3
+
+
+def test_the_wards_table_costs_the_same_queries_for_2_and_20_wards(world, client):
+    """The PortalScope reads the columns the wards table shows (portal_scope's `only`): a ward's row reads
+    nothing more, whatever it shows (a login of its own, the reason there is none, the end of access)."""
+    client.force_login(world.holder)
+    _wards(world, 2)
+    few, _ = _queries(client)
+    children = _wards(world, WARDS_PER_PAGE - 2)
+    own = make_user("kind-mit-zugang@example.org", person=False)
+    Person.objects.filter(pk=children[0].pk).update(user=own, date_of_birth=date(2008, 1, 1))
+    Person.objects.filter(pk=children[1].pk).update(date_of_birth=None)  # no own login: no date of birth
+    Guardian.objects.filter(participant=children[2]).update(access_ends_on=date.today() + timedelta(days=30))
+    many, soup = _queries(client)
+    assert many == few and len(_ward_names(soup)) == WARDS_PER_PAGE
+    assert "kind-mit-zugang@example.org" in soup.select_one("#wards-heading ~ table").get_text()

@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     F,
     FilteredRelation,
+    Func,
     IntegerField,
     Min,
     OuterRef,
@@ -28,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from ..models import CannedReply, Conversation, ConversationRead, Enrollment, Message
+from .documents import unread_documents
 from .enrollments import PortalScope, portal_enrollments, portal_scope
 from .institutions import staff_institutions, staff_institutions_led_or_with
 
@@ -66,14 +68,31 @@ def portal_unread_total(user, scope: PortalScope | None = None) -> int:
     read marker, a left join) in the conversations the PortalScope sees."""
     if user is None or not user.is_authenticated:
         return 0
-    scope = scope or portal_scope(user)
+    return _unread_messages(user, scope or portal_scope(user)).count()
+
+
+def _unread_messages(user, scope: PortalScope):
     member = (Q(conversation__kind=Conversation.Kind.OFFER, conversation__started_by=user)
               | Q(scope.enrollment_q("conversation__enrollment__"), conversation__kind=Conversation.Kind.ENROLLMENT))
     return (Message.objects.annotate(marker=FilteredRelation("conversation__reads",
                                                               condition=Q(conversation__reads__user=user)))
             .filter(member, hidden_at__isnull=True)
             .filter(Q(marker__isnull=True) | Q(pk__gt=F("marker__last_read_id")))
-            .exclude(author_id=user.pk).order_by().count())
+            .exclude(author_id=user.pk).order_by())
+
+
+def portal_unread_counts(scope: PortalScope) -> tuple[int, int]:
+    """(new documents, unread messages) of Mein Konto's navigation: portal_unread_documents and
+    portal_unread_total, as two counting subqueries of one query."""
+    user = scope.user
+    if user is None or not user.is_authenticated:
+        return 0, 0
+
+    def counted(queryset):
+        return Subquery(queryset.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+
+    return tuple(get_user_model().objects.filter(pk=user.pk).values_list(
+        counted(unread_documents(scope)), counted(_unread_messages(user, scope))).get())
 
 
 def unread_count(conversation: Conversation | None, user) -> int:

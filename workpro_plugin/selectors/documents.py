@@ -32,6 +32,12 @@ def portal_unread_documents(scope: PortalScope) -> int:
     user = scope.user
     if user is None or not user.is_authenticated:
         return 0
+    return unread_documents(scope).count()
+
+
+def unread_documents(scope: PortalScope):
+    """The documents portal_unread_documents counts (of an authenticated user's scope)."""
+    user = scope.user
     visible = Q(enrollment__account_holder=user)
     if scope.ward_ids:
         visible |= Q(enrollment__participant_id__in=scope.ward_ids)
@@ -39,4 +45,4 @@ def portal_unread_documents(scope: PortalScope) -> int:
         visible |= Q(owner_id=scope.person.pk) & (Q(enrollment__isnull=True) | Q(kind__in=PARTICIPANT_DOCUMENT_KINDS)
                                                   | Q(enrollment__account_holder=user))
     return (Document.objects.filter(visible, superseded=False, first_opened_at__isnull=True)
-            .exclude(uploaded_by=user).order_by().count())
+            .exclude(uploaded_by=user).order_by())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 from wagtail.fields import StreamField
 
@@ -111,16 +111,24 @@ class PortalScope:
 
 
 def portal_scope(user, today=None) -> PortalScope:
-    """The PortalScope of `user`: two queries (the own Person, the guardianships with the wards)."""
+    """The PortalScope of `user`: two queries (the own Person, the guardianships with the wards and the columns
+    of them the wards table shows)."""
     if user is None or not user.is_authenticated:
         return PortalScope(user, None, ())
     person = getattr(user, "workpro_person", None)
     if person is None:
         return PortalScope(user, None, ())
     today = today or timezone.localdate()
-    links = (Guardian.objects.filter(guardian=person).select_related("participant__user")
-             .order_by("participant__first_name"))
-    return PortalScope(user, person, tuple(link for link in links if link.has_access_on(today)))
+    links = (Guardian.objects.filter(Q(access_ends_on__isnull=True) | Q(access_ends_on__gte=today), guardian=person)
+             .select_related("participant__user").only(*_WARD_COLUMNS).order_by("participant__first_name"))
+    return PortalScope(user, person, tuple(links))  # the filter is Guardian.has_access_on(today)
+
+
+# What the wards table of Mein Konto shows of a guardianship, its ward and the ward's login (and
+# services.minors.own_login_refusal reads: the name and date of birth).
+_WARD_COLUMNS = ("participant_id", "guardian_id", "is_primary", "access_ends_on", "participant__first_name",
+                 "participant__last_name", "participant__date_of_birth", "participant__user_id",
+                 "participant__user__email")
 
 
 # What a row of Mein Konto reads of its offer and participant; the other columns stay in the database (an
@@ -131,9 +139,8 @@ _PARTICIPANT_ROW_COLUMNS = {"id", "first_name", "last_name", "customer_number", 
                             "postcode", "city", "email", "mobile"}
 
 
-def _row_deferred_columns() -> list[str]:
-    return [f"participant__{field.name}" for field in Person._meta.concrete_fields
-            if field.name not in _PARTICIPANT_ROW_COLUMNS]
+def _participant_row_columns() -> list[str]:
+    return [f"participant__{name}" for name in sorted(_PARTICIPANT_ROW_COLUMNS)]
 
 
 # The statuses whose next step follows the application's data (Enrollment.next_step): only their rows
@@ -149,27 +156,55 @@ def latest_allocation_outcome() -> Subquery:
 
 def portal_contracts(scope: PortalScope):
     """Alle Verträge of Mein Konto: what the scope's user sees as account holder or guardian (not as the
-    participant), newest first, with what a row shows in a number of queries that depends neither on the
-    rows nor on their statuses: the Notfalldaten (`has_emergency_contact`, `pickup_rows`), the newest
-    allocation outcome (`allocation_outcome`), the institution's name (`institution_name`), the offer
-    (one instance per offer) with its sections, and for the rows whose next step follows the data
-    (DATA_STEP_STATUSES) their sections (`section_rows`; other rows get none), for the rows of a page."""
+    participant), newest first, each row with the columns it shows: the offer's title (`offer_title`), the
+    institution's name (`institution_name`), whether a Notfallkontakt exists (`has_emergency_contact`) and
+    the newest allocation outcome (`allocation_outcome`). What only some rows need beyond that is read by
+    with_row_relations for the rows of a page."""
+    return (portal_contracts_counted(scope)
+            .select_related("participant").only(*_CONTRACT_ROW_COLUMNS, *_participant_row_columns())
+            .annotate(allocation_outcome=latest_allocation_outcome(), institution_name=F("institution__name"),
+                      offer_title=F("offer__title"),
+                      has_emergency_contact=Exists(EmergencyContact.objects.filter(enrollment=OuterRef("pk"))))
+            .order_by("-created_at", "-pk"))
+
+
+def portal_contracts_counted(scope: PortalScope):
+    """The rows of portal_contracts without their columns' joins and annotations: what its pages count."""
     ward_ids = scope.ward_ids
     visible = Q(account_holder=scope.user)
     if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
         visible |= Q(participant_id__in=ward_ids)
-    return (Enrollment.objects.filter(visible)
-            .select_related("participant").defer(*_row_deferred_columns())
-            .annotate(allocation_outcome=latest_allocation_outcome(), institution_name=F("institution__name"),
-                      has_emergency_contact=Exists(EmergencyContact.objects.filter(enrollment=OuterRef("pk"))))
-            .prefetch_related(Prefetch("offer", OfferPage.objects.only(*_OFFER_ROW_COLUMNS)),
-                              "offer__application_sections",
-                              # as plain lists (to_attr): no related manager's queryset per row
-                              Prefetch("pickup_persons", PickupPerson.objects.only(
-                                  "enrollment_id", "name", "photo", "photo_uploaded_at"), to_attr="pickup_rows"),
-                              Prefetch("sections", EnrollmentSection.objects.filter(
-                                  enrollment__status__in=DATA_STEP_STATUSES), to_attr="section_rows"))
-            .order_by("-created_at", "-pk"))
+    return Enrollment.objects.filter(visible)
+
+
+# What a row of Mein Konto reads of its contract: the status and the dates its next step, deadlines and
+# Notfalldaten follow (Enrollment.next_step, current_deadline, care_deadline_effective, proof_due;
+# services.minors.care_required), and for an application's rows what its fingerprint compares.
+_CONTRACT_ROW_COLUMNS = ("offer", "institution", "account_holder", "participant", "contract_number", "status",
+                         "questions", "printed_fingerprint", "proof_requested_at", "proof_deadline",
+                         "proof_received_at", "proof_uploaded_at", "contract_start", "contract_end",
+                         "signed_copy_deadline", "care_deadline", "place_offered_at", "place_reserved_at",
+                         "place_accept_deadline", "created_at")
+
+
+def with_row_relations(rows, care_rows=()) -> None:
+    """What some rows of portal_contracts need beyond their columns, read for those rows only: a number of
+    queries that does not grow with the rows (at most four, none for a page that needs nothing).
+
+    The rows whose next step follows the application's data (DATA_STEP_STATUSES, with a participant) get
+    their offer (one instance per offer, with its sections) and their sections (`section_rows`); `care_rows`
+    (where Notfallkontakt and Abholberechtigte are required, services.minors.care_required) get their
+    Abholberechtigte (`pickup_rows`). Other rows read neither: their next step is the status's."""
+    data_rows = [row for row in rows if row.status in DATA_STEP_STATUSES and row.participant_id is not None]
+    if data_rows:
+        prefetch_related_objects(data_rows, Prefetch("offer", OfferPage.objects.only(*_OFFER_ROW_COLUMNS)),
+                                 "offer__application_sections",
+                                 # as plain lists (to_attr): no related manager's queryset per row
+                                 Prefetch("sections", EnrollmentSection.objects.all(), to_attr="section_rows"))
+    care_rows = list(care_rows)
+    if care_rows:
+        prefetch_related_objects(care_rows, Prefetch("pickup_persons", PickupPerson.objects.only(
+            "enrollment_id", "name", "photo", "photo_uploaded_at"), to_attr="pickup_rows"))
 
 
 @dataclass(frozen=True)

@@ -21,20 +21,22 @@ from ...lib.questions import (
 from ...lib.sections import SIMPLE_FORMS, EarnerFormSet, GuardianFormSet, omit_questions, to_json
 from ...models import ApplicationSection, Document, Enrollment, EnrollmentSection, OfferPage
 from ...selectors.allocation import portal_allocation, waiting_ranks
-from ...selectors.chat import portal_unread_total
-from ...selectors.documents import portal_documents, portal_unread_documents
+from ...selectors.chat import portal_unread_counts
+from ...selectors.documents import portal_documents
 from ...selectors.enrollments import (
     portal_contracts,
+    portal_contracts_counted,
     portal_participations,
     portal_scope,
     status_label,
+    with_row_relations,
 )
 from ...selectors.fees import fee_history
 from ...selectors.sites import institution_for_request
 from ...services import applications as app_svc
 from ...services import enrollments as svc
 from ...services.documents import UploadError, render_application_pdf
-from ...services.minors import care_required, outstanding_care, with_login_refusals
+from ...services.minors import care_missing, care_required, outstanding_care, with_login_refusals
 from ...shared.files import refresh_while_pending
 from ..forms.accounts import RecoveryDataForm
 from ..forms.enrollments import DocumentUploadForm, ParticipantChoiceForm, SignedUploadForm
@@ -306,13 +308,17 @@ def _url_of(name: str):
 def account(request):
     """Mein Konto: Alle Verträge with the next step, the wards, the participant's own view, documents.
 
-    Its queries do not grow with the contracts nor change with their statuses: the user's PortalScope
-    (own Person, wards) is read once and every lookup selects by its ids; one page of contracts is read
-    with what its rows show (portal_contracts), counted only when there is more than one page. The wards
+    Its queries do not grow with the contracts: the user's PortalScope (own Person, wards) is read once and
+    every lookup selects by its ids; one page of contracts is read with the columns its rows show
+    (portal_contracts), counted only when there is more than one page, and only the rows that need more
+    (an application's data, Notfalldaten) read it, in a bounded number of queries (with_row_relations). The wards
     table shows one page of the scope's wards (?kinder=n); each list's page links keep the other's page."""
     scope = portal_scope(request.user)
-    page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE), request.GET)
+    page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE,
+                              counted=portal_contracts_counted(scope)), request.GET)
     contracts = page.object_list
+    care_rows = [enrollment for enrollment in contracts if care_required(enrollment)]
+    with_row_relations(contracts, care_rows)
     detail_url, care_url = _url_of("workpro:enrollment_detail"), _url_of("workpro:care")
     labels = {}  # a status's label translated once, not per row
     for enrollment in contracts:
@@ -321,7 +327,7 @@ def account(request):
         if enrollment.status not in labels:
             labels[enrollment.status] = status_label(enrollment.status)
         enrollment.status_label = labels[enrollment.status]
-        enrollment.care_missing = outstanding_care(enrollment)
+        enrollment.care_missing = care_missing(enrollment) if enrollment in care_rows else []  # outstanding_care
         enrollment.detail_url, enrollment.care_url = detail_url(enrollment.pk), care_url(enrollment.pk)
     waiting_ranks(contracts)
     participations = [(row, detail_url(row.pk)) for row in portal_participations(scope)]
@@ -334,6 +340,7 @@ def account(request):
         link.view_url, link.login_url, link.wishlist_url = (view_url(link.participant_id),
                                                             login_url(link.participant_id),
                                                             wishlist_url(link.participant_id))
+    unread_documents, chat_unread = portal_unread_counts(scope)
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
         "enrollments": contracts,
@@ -341,8 +348,8 @@ def account(request):
         "participations": participations,
         "wards": wards,
         "wards_page": wards_page,
-        "unread_documents": portal_unread_documents(scope),
-        "chat_unread": portal_unread_total(request.user, scope),
+        "unread_documents": unread_documents,
+        "chat_unread": chat_unread,
         "person": scope.person,
     })
 
