@@ -512,3 +512,37 @@ def test_portal_pages_fit_a_phone(browser, live_server, ratified_family, shots):
     context.close()
     assert wide == [], "pages wider than a phone:\n" + "\n".join(wide)
     assert repeated == [], "headings repeated on a page:\n" + "\n".join(repeated)
+
+
+# Every word of a table cell on one line: a word split across lines has two client rects.
+BROKEN_WORDS = """(() => { const broken = [];
+  for (const cell of document.querySelectorAll('main .wp-table th, main .wp-table td')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(m[0]);
+      } } }
+  return broken; })()"""
+
+
+def test_mein_konto_tables_keep_whole_words_on_a_desktop(browser, live_server, ratified_family):
+    """On a desktop no name or header of Mein Konto's tables breaks mid-word ("Einrichtun|g"); on a
+    tablet the tables still fit the width."""
+    holder, child, contract, offer = ratified_family
+    context = browser.new_context(locale="de-DE", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + reverse("workpro:login"))
+    field(page, "Mailadresse").fill(holder.email)
+    field(page, "Passwort").fill("Sonnenblume-2026!")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(re.compile(r"/konto/$"))
+    assert page.locator("main .wp-table td").count() > 5
+    assert page.evaluate(BROKEN_WORDS) == []
+    for width in (1024, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]") == [width, width]
+    context.close()
