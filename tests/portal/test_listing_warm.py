@@ -137,7 +137,7 @@ def test_the_warm_builds_every_language_and_skips_what_is_cached(kita):
     assert offer_services.offer_listings_warm(site_id=10**6) == 0  # a deleted site
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the flush must leave the migrations' rows
 def test_in_a_request_the_autocommitted_saves_of_a_publish_warm_once_when_the_view_is_done(kita, monkeypatch):
     """Wagtail's publish (not atomic) saves the page, its revision and the live page one by one; warming
     after each would rebuild the listing three or four times in the editor's request."""
