@@ -54,7 +54,7 @@ def require_redis(url: str = "redis://127.0.0.1:6379/5") -> None:
     except redis.RedisError as error:
         if os.environ.get("REDIS_URL"):
             pytest.fail(f"REDIS_URL is set but Redis does not answer at {url}: {error}")
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {url}")
 
 
 def race(count: int, action, timeout: float = 120) -> list:
@@ -128,3 +128,16 @@ def modeladmin_table(response) -> str:
         for values in layer.dicts:
             context.update(values)
     return Template("{% load modeladmin_tags %}{% result_list %}").render(RequestContext(context["request"], context))
+
+
+def get_offer_index(client, institution, query: str = ""):
+    """The institution's offer index page (with `query`), asserted 200: (response, the SQL it ran)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from workpro_plugin.models import OfferIndexPage
+
+    url = OfferIndexPage.objects.descendant_of(institution.site.root_page).get().relative_url(institution.site)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url + query, HTTP_HOST=institution.site.hostname)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in queries.captured_queries]

@@ -3,9 +3,8 @@ enrollment sends only the taken places cold, not the header or the listing's ord
 
 import pytest
 from bs4 import BeautifulSoup
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
+from tests.helpers import get_offer_index
 from workpro_plugin.lib.content_cache import (
     content_generation,
     invalidate_public_content,
@@ -18,18 +17,10 @@ pytestmark = pytest.mark.django_db
 HEADER = 'FROM "workpro_plugin_institution"'  # the header's own query (the filter form only joins it)
 
 
-def _get(client, institution, query=""):
-    url = OfferIndexPage.objects.descendant_of(institution.site.root_page).get().relative_url(institution.site)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url + query, HTTP_HOST=institution.site.hostname)
-    assert response.status_code == 200
-    return response, [q["sql"] for q in queries.captured_queries]
-
-
 def _listing_queried(client, institution) -> bool:
     """Whether the index page of `institution` had to query its offers or their places (its listing was
     not cached)."""
-    _response, sql = _get(client, institution)
+    _response, sql = get_offer_index(client, institution)
     return any("workpro_plugin_offerpage" in q or "workpro_plugin_enrollment" in q for q in sql)
 
 
@@ -85,11 +76,11 @@ def test_an_enrollment_costs_the_listing_one_query_for_the_places_and_shows_them
     """After an enrollment the header and the listing's count and order stay cached: the index reads only
     the taken places of its page's offers (one query more than warm), and shows the new number."""
     a, *_rest, offer_a, _offer_b = two_sites
-    _warm_response, warm = _get(client, a)
+    _warm_response, warm = get_offer_index(client, a)
     structure, content = structure_generation(a.site_id), content_generation(a.site_id)
     Enrollment.objects.create(offer=offer_a, institution=a, status=EnrollmentStatus.RATIFIZIERT)
     assert structure_generation(a.site_id) == structure and content_generation(a.site_id) != content
-    response, sql = _get(client, a)
+    response, sql = get_offer_index(client, a)
     assert len(sql) == len(warm) + 1, sql
     assert "workpro_plugin_enrollment" in sql[-1] and not any("workpro_plugin_offerpage" in q for q in sql)
     assert _free_places(response) == {"Krippe A": "4"}
@@ -97,11 +88,11 @@ def test_an_enrollment_costs_the_listing_one_query_for_the_places_and_shows_them
 
 def test_a_page_edit_rebuilds_the_header_and_the_listing(two_sites, client):
     a, *_rest = two_sites
-    _response, warm = _get(client, a)
+    _response, warm = get_offer_index(client, a)
     structure = structure_generation(a.site_id)
     invalidate_public_content(a.site_id)
     assert structure_generation(a.site_id) != structure
-    _response, sql = _get(client, a)
+    _response, sql = get_offer_index(client, a)
     assert any("workpro_plugin_offerpage" in q for q in sql)  # the listing
     assert any(HEADER in q for q in sql)  # the header
     assert len(sql) > len(warm) + 1
@@ -111,13 +102,13 @@ def test_the_free_places_filter_follows_an_enrollment_at_once(two_sites, client,
     """Which offers pass "nur mit freien Plätzen" depends on the places: that listing is keyed by them."""
     a, *_rest = two_sites
     last_place = make_offer(a, "Hort A", capacity=1)
-    response, _sql = _get(client, a, "?freie_plaetze=on")
+    response, _sql = get_offer_index(client, a, "?freie_plaetze=on")
     assert _free_places(response) == {"Hort A": "1", "Krippe A": "5"}
     Enrollment.objects.create(offer=last_place, institution=a, status=EnrollmentStatus.RATIFIZIERT)
-    response, _sql = _get(client, a, "?freie_plaetze=on")
+    response, _sql = get_offer_index(client, a, "?freie_plaetze=on")
     assert _free_places(response) == {"Krippe A": "5"}
     assert "1 Angebot" in response.content.decode()
-    response, _sql = _get(client, a)  # unfiltered: still listed, now full
+    response, _sql = get_offer_index(client, a)  # unfiltered: still listed, now full
     assert _free_places(response) == {"Hort A": "0", "Krippe A": "5"}
 
 
@@ -127,7 +118,7 @@ def test_an_offer_edit_rebuilds_the_listing_but_not_the_header(two_sites, client
     offer_a.title = "Krippe A (neu)"
     offer_a.save_revision().publish()
     assert nav_generation(a.site_id) == nav and structure_generation(a.site_id) != structure
-    response, sql = _get(client, a)
+    response, sql = get_offer_index(client, a)
     assert _free_places(response) == {"Krippe A (neu)": "5"}
     assert any("workpro_plugin_offerpage" in q for q in sql)
     assert not any(HEADER in q for q in sql)  # the header stayed cached
@@ -137,14 +128,14 @@ def test_an_institution_or_other_page_change_rebuilds_the_header(two_sites, clie
     a, *_rest = two_sites
     a.name = "Kita A am Park"
     a.save()
-    response, sql = _get(client, a)
+    response, sql = get_offer_index(client, a)
     assert "Kita A am Park" in response.content.decode()
     index = OfferIndexPage.objects.descendant_of(a.site.root_page).get()
     nav = nav_generation(a.site_id)
     index.title = "Unsere Angebote"
     index.save_revision().publish()
     assert nav_generation(a.site_id) != nav
-    response, sql = _get(client, a)
+    response, sql = get_offer_index(client, a)
     assert any(HEADER in q for q in sql)
 
 
@@ -155,13 +146,13 @@ def test_an_offer_made_private_leaves_the_cached_listing_at_once(two_sites, clie
 
     a, *_rest = two_sites
     secret = make_offer(a, "Geheim A", capacity=5)
-    response, _sql = _get(client, a)
+    response, _sql = get_offer_index(client, a)
     assert "Geheim A" in _free_places(response)
     restriction = PageViewRestriction.objects.create(page=secret, restriction_type=PageViewRestriction.LOGIN)
-    response, _sql = _get(client, a)
+    response, _sql = get_offer_index(client, a)
     assert _free_places(response) == {"Krippe A": "5"}
     restriction.delete()
-    response, _sql = _get(client, a)
+    response, _sql = get_offer_index(client, a)
     assert "Geheim A" in _free_places(response)
 
 
@@ -179,7 +170,7 @@ def test_the_free_places_listing_pages_through_the_offers_with_a_place_now(two_s
     Enrollment.objects.create(offer=full, institution=a, status=EnrollmentStatus.RATIFIZIERT)
 
     def titles(page):
-        response, sql = _get(client, a, f"?freie_plaetze=on&seite={page}")
+        response, sql = get_offer_index(client, a, f"?freie_plaetze=on&seite={page}")
         return list(_free_places(response)), response.content.decode(), sql
 
     first, text, _sql = titles(1)

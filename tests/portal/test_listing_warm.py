@@ -7,22 +7,14 @@ import logging
 import pytest
 from bs4 import BeautifulSoup
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
+from tests.helpers import get_offer_index
 from workpro_plugin.lib.content_cache import invalidate_offers
 from workpro_plugin.models import OfferIndexPage, OfferPage
 from workpro_plugin.services import offers as offer_services
 
 pytestmark = pytest.mark.django_db
 OFFERS = '"workpro_plugin_offerpage"'
-
-
-def _get(client, institution, query=""):
-    url = OfferIndexPage.objects.descendant_of(institution.site.root_page).get().relative_url(institution.site)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url + query, HTTP_HOST=institution.site.hostname)
-    assert response.status_code == 200
-    return response, [q["sql"] for q in queries.captured_queries]
 
 
 def _titles(response) -> list[str]:
@@ -46,17 +38,17 @@ def kita(make_institution, make_offer, client):
     # The setup as committed: its warm callbacks, pending in the test's transaction, would otherwise stand
     # for the test's own changes (a transaction registers one per site).
     connection.run_on_commit.clear()
-    _get(client, kita)  # Wagtail's site root paths and the like, as on any warm server
+    get_offer_index(client, kita)  # Wagtail's site root paths and the like, as on any warm server
     return kita
 
 
 def test_after_an_offer_is_published_the_first_visitor_reads_only_the_places(
         kita, client, django_capture_on_commit_callbacks):
-    warm, warm_sql = _get(client, kita)
+    warm, warm_sql = get_offer_index(client, kita)
     offer = OfferPage.objects.get(title="Angebot 0")
     with django_capture_on_commit_callbacks(execute=True):
         _publish(offer, title="Angebot 0 neu")
-    response, sql = _get(client, kita)
+    response, sql = get_offer_index(client, kita)
     assert _titles(response) == ["Angebot 0 neu", "Angebot 1"]
     extra = [q for q in sql if q not in warm_sql]
     # Only the places of the page's offers: no offer read, no filter choices, no header.
@@ -68,9 +60,9 @@ def test_after_an_offer_is_published_the_first_visitor_reads_only_the_places(
 def test_without_the_warm_the_first_visitor_rebuilds(kita, client, django_capture_on_commit_callbacks):
     """The guard of the test above: a change that does not reach the writer's warm (as before it, or a
     bump without a change) costs the visitor the offers' read."""
-    _, warm_sql = _get(client, kita)
+    _, warm_sql = get_offer_index(client, kita)
     invalidate_offers(kita.site_id)
-    _, sql = _get(client, kita)
+    _, sql = get_offer_index(client, kita)
     assert any(OFFERS in q for q in sql)
     assert len(sql) > len(warm_sql) + 1
 
@@ -78,18 +70,18 @@ def test_without_the_warm_the_first_visitor_rebuilds(kita, client, django_captur
 def test_the_warm_follows_an_offer_that_moves_or_goes(kita, client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _publish(OfferPage.objects.get(title="Angebot 3"), title="Aaa zuerst")
-    assert _titles(_get(client, kita)[0]) == ["Aaa zuerst", "Angebot 0"]
+    assert _titles(get_offer_index(client, kita)[0]) == ["Aaa zuerst", "Angebot 0"]
     with django_capture_on_commit_callbacks(execute=True):
         OfferPage.objects.get(title="Aaa zuerst").unpublish()
-    assert _titles(_get(client, kita)[0]) == ["Angebot 0", "Angebot 1"]
-    assert _titles(_get(client, kita, "?seite=2")[0]) == ["Angebot 2", "Angebot 4"]
+    assert _titles(get_offer_index(client, kita)[0]) == ["Angebot 0", "Angebot 1"]
+    assert _titles(get_offer_index(client, kita, "?seite=2")[0]) == ["Angebot 2", "Angebot 4"]
 
 
 def test_deep_pages_after_a_change_read_their_cards_by_id_without_ordering_every_offer(
         kita, client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _publish(OfferPage.objects.get(title="Angebot 1"), teaser="Neu")
-    response, sql = _get(client, kita, "?seite=3")
+    response, sql = get_offer_index(client, kita, "?seite=3")
     assert _titles(response) == ["Angebot 4"]
     offer_reads = [q for q in sql if OFFERS in q]
     assert len(offer_reads) == 1 and "ORDER BY" not in offer_reads[0], offer_reads  # the cards, by id
@@ -164,9 +156,9 @@ def test_in_a_request_the_autocommitted_saves_of_a_publish_warm_once_when_the_vi
 
 
 def test_a_saved_draft_leaves_the_public_listing_cached(kita, client):
-    _, warm_sql = _get(client, kita)
+    _, warm_sql = get_offer_index(client, kita)
     offer = OfferPage.objects.get(title="Angebot 1")
     offer.title = "Entwurf"
     offer.save_revision()  # not published
-    response, sql = _get(client, kita)
+    response, sql = get_offer_index(client, kita)
     assert sql == warm_sql and "Entwurf" not in response.content.decode()

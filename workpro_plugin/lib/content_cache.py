@@ -33,15 +33,24 @@ def _bump(key: str) -> None:
     them until the next change; the commit moves past that entry. One callback per transaction holds
     its keys (a callback of a rolled-back savepoint is dropped by Django and registered anew)."""
     _incr(key)
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
+    if not transaction.get_connection().in_atomic_block:
         return
-    pending = next((callback for _sids, callback, *_rest in connection.run_on_commit
-                    if isinstance(callback, _PendingBumps)), None)
+    pending = next(iter(pending_on_commit(_PendingBumps)), None)
     if pending is None:
         pending = _PendingBumps()
         transaction.on_commit(pending)
     pending.keys.setdefault(key)
+
+
+def pending_on_commit(kind: type, using: str | None = None) -> list:
+    """The callbacks of class `kind` waiting for the current transaction's commit (none outside one).
+
+    Django drops the callbacks of a rolled-back savepoint from this list, so a writer that registers one
+    callback per transaction finds it here, where a set of its own would have to follow rollbacks."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        return []
+    return [callback for _sids, callback, *_rest in connection.run_on_commit if isinstance(callback, kind)]
 
 
 class _PendingBumps:

@@ -179,24 +179,18 @@ class OfferIndexPage(HostParentPageMixin, Page):
     def _filter_choices(self, site: Site | None) -> tuple[dict, dict]:
         """The filter's categories and age groups (`filter_choices`), kept with the skeletons: a listing
         built after a change needs them for its filter, and they rarely change with it."""
-        key = f"workpro:offer-filter-choices:{site.pk if site else None}:{structure_generation(site.pk if site else None)}"
-        choices = cache.get(key)
-        if choices is None:
-            choices = filter_choices(site)
-            cache.set(key, choices, 600)
-        return choices
+        site_id = site.pk if site else None
+        return cache.get_or_set(f"workpro:offer-filter-choices:{site_id}:{structure_generation(site_id)}",
+                                lambda: filter_choices(site), 600)
 
     def _ordered_ids(self, site_id: int | None, private_q) -> list[int]:
         """The ids of this index's live, public offers in the listing's order, kept under the site's
         structure generation: one read of every offer, shared by every page of the unfiltered listing
         and every language (built after a change by the writer, see services.offers)."""
-        key = f"workpro:offer-order:{self.pk}:{structure_generation(site_id)}"
-        ids = cache.get(key)
-        if ids is None:
-            ids = list(self._children(OfferPage.objects, private_q()).order_by(*LISTING_ORDER)
-                       .values_list("pk", flat=True))
-            cache.set(key, ids, 600)
-        return ids
+        return cache.get_or_set(
+            f"workpro:offer-order:{self.pk}:{structure_generation(site_id)}",
+            lambda: list(self._children(OfferPage.objects, private_q()).order_by(*LISTING_ORDER)
+                         .values_list("pk", flat=True)), 600)
 
     def _skeleton_key(self, params: QueryDict, site_id: int | None) -> str:
         return f"workpro:offer-listing:{self.pk}:{_request_key(params, structure_generation(site_id))}"

@@ -19,10 +19,11 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import translation
 from wagtail.models import Site
 
+from ..lib.content_cache import pending_on_commit
 from ..models import OfferIndexPage
 from ..selectors.sites import site_nav
 from . import audit
@@ -67,20 +68,15 @@ class _Warm:
 def schedule_offer_listings_warm(site_id: int | None, using: str = DEFAULT_DB_ALIAS) -> None:
     """Warm site `site_id`'s listings when the current transaction commits (at once outside one).
 
-    Many rows saved in one transaction (an import, a bulk publish) register one callback per site: a
-    callback of a rolled-back savepoint is dropped by Django, so looking in the pending callbacks is
-    exact where a set of our own would have to follow rollbacks."""
+    Many rows saved in one transaction (an import, a bulk publish) register one callback per site
+    (`pending_on_commit`)."""
     if site_id is None:  # a change of every site's content (400 KiTas): each site's next visitor builds
         return
-    connection = connections[using]
+    if any(callback.site_id == site_id for callback in pending_on_commit(_Warm, using)):
+        return
     # In a request (Wagtail's publish saves the page, its revision and the live page one by one, each
     # bumping the generation) the committed changes are warmed once, when the view is done.
-    request = audit.current_request.get()
-    if connection.in_atomic_block and any(
-            isinstance(callback, _Warm) and callback.site_id == site_id
-            for _sids, callback, *_rest in connection.run_on_commit):
-        return
-    transaction.on_commit(_Warm(site_id, request), using=using)
+    transaction.on_commit(_Warm(site_id, audit.current_request.get()), using=using)
 
 
 def warm_after_request(request) -> None:
