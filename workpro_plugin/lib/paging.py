@@ -7,7 +7,8 @@ from django.utils.functional import cached_property
 
 
 class _Paginator(Paginator):
-    """A Paginator that counts `counted` (the same rows without the list's joins and annotations)."""
+    """A Paginator that counts `counted`: the same rows without the list's joins and annotations, or a
+    function that returns their number."""
 
     def __init__(self, object_list, per_page, counted=None):
         super().__init__(object_list, per_page)
@@ -15,7 +16,9 @@ class _Paginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return Paginator.count.func(self) if self.counted is None else self.counted.count()
+        if self.counted is None:
+            return Paginator.count.func(self)
+        return self.counted() if callable(self.counted) else self.counted.count()
 
 
 def page_of(queryset, number, per_page: int, counted=None) -> Page:
@@ -24,7 +27,8 @@ def page_of(queryset, number, per_page: int, counted=None) -> Page:
     The page is read with one row more than it shows: a first page that has no next one knows the
     count from its rows, so a list that fits on one page costs one query, not a COUNT and a SELECT.
     Anything but a plain page number (and a page beyond the end) takes get_page's own way. `counted`, if
-    given, is what is counted instead of `queryset`: the same rows, cheaper to count (no joins for columns).
+    given, is what is counted instead of `queryset`: the same rows, cheaper to count (no joins for columns), or a
+    function that returns their number.
     """
     paginator = _Paginator(queryset, per_page, counted)
     text = "" if number is None else str(number)

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from ..lib.compiled_sql import CompiledQuery
 from ..models import CannedReply, Conversation, ConversationRead, Enrollment, Message
 from .documents import unread_documents
 from .enrollments import PortalScope, portal_enrollments, portal_scope
@@ -83,16 +84,28 @@ def _unread_messages(user, scope: PortalScope):
 
 def portal_unread_counts(scope: PortalScope) -> tuple[int, int]:
     """(new documents, unread messages) of Mein Konto's navigation: portal_unread_documents and
-    portal_unread_total, as two counting subqueries of one query."""
+    portal_unread_total, as two counting subqueries of one query. Its SQL is compiled once per shape
+    (lib.compiled_sql): building it with the ORM cost some sixty times what the database takes to run it."""
     user = scope.user
     if user is None or not user.is_authenticated:
         return 0, 0
+    ids = {"user_id": user.pk, "ward_ids": scope.ward_ids}
+    if scope.person is not None:
+        ids["person_id"] = scope.person.pk
+    return _UNREAD_COUNTS.row(**ids) or (0, 0)
+
+
+def _unread_counts_query(user_id: int, ward_ids: list[int], person_id: int | None = None):
+    scope = PortalScope.of_ids(user_id, ward_ids, person_id)
 
     def counted(queryset):
         return Subquery(queryset.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
 
-    return tuple(get_user_model().objects.filter(pk=user.pk).values_list(
-        counted(unread_documents(scope)), counted(_unread_messages(user, scope))).get())
+    return get_user_model().objects.filter(pk=user_id).values_list(
+        counted(unread_documents(scope)), counted(_unread_messages(scope.user, scope)))
+
+
+_UNREAD_COUNTS = CompiledQuery(_unread_counts_query)
 
 
 def unread_count(conversation: Conversation | None, user) -> int:

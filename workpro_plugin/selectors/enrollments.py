@@ -5,12 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models import (
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from wagtail.fields import StreamField
 
 from ..access import active_guardian_q
+from ..lib import people
+from ..lib.compiled_sql import CompiledQuery
 from ..lib.questions import QUESTION_SECTIONS
 from ..models import (
     OPEN_STATUSES,
@@ -85,23 +97,58 @@ def _offer_text_columns() -> list[str]:
             if isinstance(f, (models.TextField, models.JSONField, StreamField))]
 
 
+@dataclass
+class WardRow:
+    """A row of the wards table of Mein Konto ("Meine Kinder und Teilnehmer"): a guardianship whose access
+    lasts today, with what the table shows of the ward and the ward's login, read as plain columns. It
+    answers `full_name` and `age_on` as the ward's Person does (services.minors.own_login_refusal reads
+    them); the view adds the row's links and `login_refusal` for the rows of one page."""
+
+    participant_id: int
+    is_primary: bool
+    access_ends_on: date | None
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    user_id: int | None
+    user_email: str | None
+    login_refusal: str = ""
+    view_url: str = ""
+    login_url: str = ""
+    wishlist_url: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return people.full_name(self.first_name, self.last_name)
+
+    def age_on(self, day) -> int | None:
+        return people.age_on(self.date_of_birth, day)
+
+
 @dataclass(frozen=True)
 class PortalScope:
     """Whom `user` sees in the portal, read once for a page that makes several lookups (Mein Konto).
 
-    `person` is the user's own Person (None for a login without one), `ward_links` the guardianships
-    whose access lasts today, with the ward and the ward's login (the wards table of Mein Konto shows
-    them). The lookups then select by ids, without the joins to the guardianships that
-    portal_enrollments makes in each query, and select the same rows (tests/portal/test_account_queries.py).
+    `person` is the user's own Person (None for a login without one), `ward_rows` the guardianships
+    whose access lasts today (WardRow, in the wards table's order). The lookups then select by ids, without
+    the joins to the guardianships that portal_enrollments makes in each query, and select the same rows
+    (tests/portal/test_account_queries.py).
     """
 
     user: object
     person: Person | None
-    ward_links: tuple[Guardian, ...]
+    ward_rows: tuple[WardRow, ...]
 
     @property
     def ward_ids(self) -> list[int]:
-        return [link.participant_id for link in self.ward_links]
+        return [row.participant_id for row in self.ward_rows]
+
+    @classmethod
+    def of_ids(cls, user_id: int, ward_ids=(), person_id: int | None = None) -> PortalScope:
+        """A scope of ids alone (the user and the Person as unsaved instances with their pk): what a query
+        compiled once per shape (lib.compiled_sql) is built with."""
+        return cls(get_user_model()(pk=user_id), None if person_id is None else Person(pk=person_id),
+                   tuple(WardRow(ward_id, False, None, "", "", None, None, None) for ward_id in ward_ids))
 
     def enrollment_q(self, prefix: str = "") -> Q:
         """The enrollments (through `prefix`, e.g. "conversation__enrollment__") portal_enrollments returns."""
@@ -111,22 +158,22 @@ class PortalScope:
 
 
 def portal_scope(user, today=None) -> PortalScope:
-    """The PortalScope of `user`: two queries (the own Person, the guardianships with the wards and the columns
-    of them the wards table shows)."""
+    """The PortalScope of `user`: two queries (the own Person, the guardianships with the columns of the wards
+    table, as tuples: a scope with many wards builds no model instance for them)."""
     if user is None or not user.is_authenticated:
         return PortalScope(user, None, ())
     person = getattr(user, "workpro_person", None)
     if person is None:
         return PortalScope(user, None, ())
     today = today or timezone.localdate()
-    links = (Guardian.objects.filter(Q(access_ends_on__isnull=True) | Q(access_ends_on__gte=today), guardian=person)
-             .select_related("participant__user").only(*_WARD_COLUMNS).order_by("participant__first_name"))
-    return PortalScope(user, person, tuple(links))  # the filter is Guardian.has_access_on(today)
+    rows = (Guardian.objects.filter(Q(access_ends_on__isnull=True) | Q(access_ends_on__gte=today), guardian=person)
+            .order_by("participant__first_name", "participant__last_name", "participant_id")
+            .values_list(*_WARD_COLUMNS))  # the filter is Guardian.has_access_on(today)
+    return PortalScope(user, person, tuple(WardRow(*row) for row in rows))
 
 
-# What the wards table of Mein Konto shows of a guardianship, its ward and the ward's login (and
-# services.minors.own_login_refusal reads: the name and date of birth).
-_WARD_COLUMNS = ("participant_id", "guardian_id", "is_primary", "access_ends_on", "participant__first_name",
+# The columns of a WardRow, in its order.
+_WARD_COLUMNS = ("participant_id", "is_primary", "access_ends_on", "participant__first_name",
                  "participant__last_name", "participant__date_of_birth", "participant__user_id",
                  "participant__user__email")
 
@@ -175,6 +222,19 @@ def portal_contracts_counted(scope: PortalScope):
     if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
         visible |= Q(participant_id__in=ward_ids)
     return Enrollment.objects.filter(visible)
+
+
+def portal_contracts_count(scope: PortalScope) -> int:
+    """How many rows portal_contracts has: a COUNT of portal_contracts_counted, compiled once per shape."""
+    return _CONTRACTS_COUNT.row(user_id=scope.user.pk, ward_ids=scope.ward_ids)[0]
+
+
+def _contracts_count_query(user_id: int, ward_ids: list[int]):
+    return (portal_contracts_counted(PortalScope.of_ids(user_id, ward_ids)).order_by()
+            .annotate(n=Func(F("pk"), function="COUNT")).values_list("n"))
+
+
+_CONTRACTS_COUNT = CompiledQuery(_contracts_count_query)
 
 
 # What a row of Mein Konto reads of its contract: the status and the dates its next step, deadlines and
@@ -234,7 +294,13 @@ def portal_participations(scope: PortalScope) -> list[ParticipationRow]:
     """Meine Teilnahme: the enrollments the scope's user takes part in without holding the account."""
     if scope.person is None:
         return []
-    rows = (Enrollment.objects.filter(participant_id=scope.person.pk).exclude(account_holder=scope.user)
+    return [ParticipationRow(*row) for row in _PARTICIPATIONS.rows(person_id=scope.person.pk, user_id=scope.user.pk)]
+
+
+def _participations_query(person_id: int, user_id: int):
+    return (Enrollment.objects.filter(participant_id=person_id).exclude(account_holder_id=user_id)
             .order_by("-created_at", "-pk")
             .values_list("pk", "status", "offer__title", "institution__name", "contract_start"))
-    return [ParticipationRow(*row) for row in rows]
+
+
+_PARTICIPATIONS = CompiledQuery(_participations_query)

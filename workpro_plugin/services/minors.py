@@ -63,7 +63,8 @@ def minor_login_min_age() -> int:
 
 
 def own_login_refusal(participant: Person, today: date | None = None) -> str:
-    """Why `participant` may not (yet) get an own login, in German; "" when they may.
+    """Why `participant` may not (yet) get an own login, in German; "" when they may (`participant`: a Person,
+    or what answers `full_name` and `age_on` as one does).
 
     Younger than WORKPRO_MINOR_LOGIN_MIN_AGE (default 14): no own login, the PSB1 alone uses WorkPro.
     """
@@ -116,14 +117,14 @@ def participant_assign_login(*, participant: Person, email: str, by) -> Person:
     return participant
 
 
-def with_login_refusals(links) -> list[Guardian]:
-    """`links` (guardianships with their wards: a page of the wards table of Mein Konto, from the user's
-    PortalScope), each knowing whether an own login may be given (`login_refusal`: "" or why not)."""
+def with_login_refusals(rows):
+    """`rows` (a page of the wards table of Mein Konto: selectors.enrollments.WardRow, which answers as the
+    ward's Person does), each knowing whether an own login may be given (`login_refusal`: "" or why not)."""
     today = timezone.localdate()
-    links = list(links)
-    for link in links:
-        link.login_refusal = own_login_refusal(link.participant, today)
-    return links
+    rows = list(rows)
+    for row in rows:
+        row.login_refusal = own_login_refusal(row, today)
+    return rows
 
 
 @dataclass(frozen=True)

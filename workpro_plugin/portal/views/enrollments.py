@@ -25,7 +25,7 @@ from ...selectors.chat import portal_unread_counts
 from ...selectors.documents import portal_documents
 from ...selectors.enrollments import (
     portal_contracts,
-    portal_contracts_counted,
+    portal_contracts_count,
     portal_participations,
     portal_scope,
     status_label,
@@ -315,7 +315,7 @@ def account(request):
     table shows one page of the scope's wards (?kinder=n); each list's page links keep the other's page."""
     scope = portal_scope(request.user)
     page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE,
-                              counted=portal_contracts_counted(scope)), request.GET)
+                              counted=lambda: portal_contracts_count(scope)), request.GET)
     contracts = page.object_list
     care_rows = [enrollment for enrollment in contracts if care_required(enrollment)]
     with_row_relations(contracts, care_rows)
@@ -331,15 +331,14 @@ def account(request):
         enrollment.detail_url, enrollment.care_url = detail_url(enrollment.pk), care_url(enrollment.pk)
     waiting_ranks(contracts)
     participations = [(row, detail_url(row.pk)) for row in portal_participations(scope)]
-    wards_page = with_links(page_of(scope.ward_links, request.GET.get(WARDS_PAGE_PARAM), WARDS_PER_PAGE),
+    wards_page = with_links(page_of(scope.ward_rows, request.GET.get(WARDS_PAGE_PARAM), WARDS_PER_PAGE),
                             request.GET, WARDS_PAGE_PARAM, fragment="#wards-heading")
     wards = with_login_refusals(wards_page.object_list)
     view_url, login_url, wishlist_url = (_url_of("workpro:participant_view"), _url_of("workpro:participant_login"),
                                          _url_of("workpro:wishlist"))
-    for link in wards:
-        link.view_url, link.login_url, link.wishlist_url = (view_url(link.participant_id),
-                                                            login_url(link.participant_id),
-                                                            wishlist_url(link.participant_id))
+    for row in wards:
+        row.view_url, row.login_url, row.wishlist_url = (view_url(row.participant_id), login_url(row.participant_id),
+                                                         wishlist_url(row.participant_id))
     unread_documents, chat_unread = portal_unread_counts(scope)
     return render(request, "workpro_plugin/account/overview.html", {
         "institution": institution_for_request(request),
