@@ -11,6 +11,7 @@ from tests.factories.chat import chat_world, start_enrollment_thread
 from tests.helpers import HOST
 from workpro_plugin.lib.paging import page_of
 from workpro_plugin.models import Document, Enrollment
+from workpro_plugin.portal.views.enrollments import CONTRACTS_PER_PAGE
 from workpro_plugin.selectors.chat import (
     portal_conversations,
     portal_unread_counts,
@@ -18,6 +19,7 @@ from workpro_plugin.selectors.chat import (
 )
 from workpro_plugin.selectors.documents import portal_documents, portal_unread_documents
 from workpro_plugin.selectors.enrollments import (
+    portal_contract_rows,
     portal_contracts,
     portal_enrollments,
     portal_participations,
@@ -44,7 +46,7 @@ def _overview_queries(client) -> int:
     return len(captured)
 
 
-def test_the_overview_costs_the_same_queries_for_1_and_20_contracts_in_every_status(world, client):
+def test_the_overview_costs_the_same_queries_for_1_contract_and_a_full_page_in_every_status(world, client):
     counts = {}
     for number, status in enumerate(STATUSES):
         holder = make_user(f"familie-{number}@example.org")
@@ -52,7 +54,7 @@ def test_the_overview_costs_the_same_queries_for_1_and_20_contracts_in_every_sta
         enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.stranger,
                       participant=holder.workpro_person)
         client.force_login(holder)
-        for total in (1, 20):
+        for total in (1, CONTRACTS_PER_PAGE):
             have = Enrollment.objects.filter(account_holder=holder).count()
             for i in range(have, total):
                 enrollment = enrollment_in(status, offer=world.offer, institution=world.kita, holder=holder,
@@ -61,7 +63,7 @@ def test_the_overview_costs_the_same_queries_for_1_and_20_contracts_in_every_sta
                     Enrollment.objects.filter(pk=enrollment.pk).update(printed_fingerprint="alt")
             counts[status, total] = _overview_queries(client)
     for status in STATUSES:
-        assert counts[status, 1] == counts[status, 20], counts
+        assert counts[status, 1] == counts[status, CONTRACTS_PER_PAGE], counts
     # a page that needs neither an application's data nor Notfalldaten reads its rows alone; the application
     # rounds add the offer, its sections and the rows' sections, a minor's contract its Abholberechtigte
     plain = counts[S.BEWERBER, 1]
@@ -152,6 +154,14 @@ def test_the_scope_selects_what_the_portal_selectors_select(chat, who):
     shown = {e.pk for e in portal_contracts(scope)} | {e.pk for e in portal_participations(scope)}
     assert shown == set(portal_enrollments(user).values_list("pk", flat=True))
     assert {e.pk for e in portal_participations(scope)}.isdisjoint({e.pk for e in portal_contracts(scope)})
+
+    def row(e):
+        return (e.pk, e.status, e.offer_title, e.institution_name, e.has_emergency_contact, e.allocation_outcome,
+                e.created_at, e.participant_id and (e.participant.full_name, e.participant.date_of_birth))
+
+    compiled = portal_contract_rows(scope)  # the compiled page queries read what the queryset reads
+    assert [row(e) for e in compiled[0:50]] == [row(e) for e in portal_contracts(scope)]
+    assert compiled.count() == portal_contracts(scope).count()
     assert portal_unread_documents(scope) == (portal_documents(user).filter(
         superseded=False, first_opened_at__isnull=True).exclude(uploaded_by=user).count())
     assert portal_unread_total(user, scope) == sum(c.unread for c in portal_conversations(user))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db.models import Q
+from django.db.models import F, Func, Q
 
 from workpro_plugin.lib.compiled_sql import CompiledQuery
 from workpro_plugin.models import Person
@@ -62,3 +62,54 @@ def test_row_is_the_first_row_or_none():
 def test_a_value_that_is_not_bound_as_itself_is_an_error(build):
     with pytest.raises(ValueError, match="not bound"):
         CompiledQuery(build).rows(person_id=7)
+
+
+def _fields(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields
+            if field.attname not in obj.get_deferred_fields()}
+
+
+def test_objects_are_the_querysets_instances_with_their_relations_and_annotations():
+    """Model instances as the queryset makes them: deferred columns stay deferred, select_related fills the
+    relation, annotations and converted values (dates, datetimes, booleans) are the same."""
+    from tests.factories import make_user  # noqa: PLC0415 (the factories load the models)
+
+    people = _people(4)
+    users = [make_user(f"kompiliert-{i}@example.org", person=False) for i in range(2)]
+    Person.objects.filter(pk=people[1].pk).update(user=users[0], date_of_birth="2010-03-04")
+
+    def build(first_id, other_ids):
+        return (Person.objects.filter(Q(pk=first_id) | Q(pk__in=other_ids)).select_related("user")
+                .only("last_name", "date_of_birth", "user__email", "user__date_joined", "user__is_active")
+                .annotate(initial=F("first_name")).order_by("-pk"))
+
+    compiled = CompiledQuery(build)
+    for first, others, rows in ((people[0].pk, [people[1].pk, people[2].pk], (0, 2)),
+                                (people[3].pk, [people[1].pk, people[0].pk], (1, 3)),
+                                (people[1].pk, [people[2].pk, people[3].pk], None)):
+        expected = list(build(first, others)[rows[0]:rows[1]] if rows else build(first, others))
+        got = compiled.objects(rows, first_id=first, other_ids=others)
+        assert [type(obj) for obj in got] == [type(obj) for obj in expected] and got
+        for mine, theirs in zip(got, expected, strict=True):
+            assert _fields(mine) == _fields(theirs) and mine.get_deferred_fields() == theirs.get_deferred_fields()
+            assert mine.initial == theirs.initial
+            assert (mine.user and _fields(mine.user)) == (theirs.user and _fields(theirs.user))
+            assert not mine._state.adding and mine._state.db == "default"
+
+
+def test_rows_page_as_a_queryset_pages():
+    from workpro_plugin.lib.paging import Rows, page_of  # noqa: PLC0415
+
+    people = _people(7)
+    ids = [person.pk for person in people]
+    compiled = CompiledQuery(lambda first_id, other_ids: _query(first_id, other_ids))
+    counted = CompiledQuery(lambda first_id, other_ids: Person.objects.filter(
+        Q(pk=first_id) | Q(pk__in=other_ids), last_name__startswith="Name").order_by().annotate(
+        n=Func(F("pk"), function="COUNT")).values_list("n"))
+    rows = Rows(lambda start, stop: compiled.rows((start, stop), first_id=ids[0], other_ids=ids[1:]),
+                lambda: counted.row(first_id=ids[0], other_ids=ids[1:])[0])
+    queryset = _query(ids[0], ids[1:])
+    for number in ("1", "2", "3", "9", "x", None):
+        mine, theirs = page_of(rows, number, 3), page_of(queryset, number, 3)
+        assert (mine.number, mine.paginator.num_pages, list(mine.object_list)) == (
+            theirs.number, theirs.paginator.num_pages, list(theirs.object_list)), number

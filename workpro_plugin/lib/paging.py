@@ -7,8 +7,7 @@ from django.utils.functional import cached_property
 
 
 class _Paginator(Paginator):
-    """A Paginator that counts `counted`: the same rows without the list's joins and annotations, or a
-    function that returns their number."""
+    """A Paginator that counts `counted` (the same rows without the list's joins and annotations)."""
 
     def __init__(self, object_list, per_page, counted=None):
         super().__init__(object_list, per_page)
@@ -16,9 +15,24 @@ class _Paginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        if self.counted is None:
-            return Paginator.count.func(self)
-        return self.counted() if callable(self.counted) else self.counted.count()
+        return Paginator.count.func(self) if self.counted is None else self.counted.count()
+
+
+class Rows:
+    """A list that reads itself a slice at a time, for page_of: `read(start, stop)` returns the rows
+    [start:stop], `count()` how many there are (e.g. a query compiled once per shape, lib.compiled_sql)."""
+
+    def __init__(self, read, count):
+        self.read, self._count = read, count
+
+    def __getitem__(self, index: slice) -> list:
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("Rows reads slices")
+        start = index.start or 0
+        return [] if index.stop is not None and index.stop <= start else self.read(start, index.stop)
+
+    def count(self) -> int:
+        return self._count()
 
 
 def page_of(queryset, number, per_page: int, counted=None) -> Page:
@@ -27,8 +41,8 @@ def page_of(queryset, number, per_page: int, counted=None) -> Page:
     The page is read with one row more than it shows: a first page that has no next one knows the
     count from its rows, so a list that fits on one page costs one query, not a COUNT and a SELECT.
     Anything but a plain page number (and a page beyond the end) takes get_page's own way. `counted`, if
-    given, is what is counted instead of `queryset`: the same rows, cheaper to count (no joins for columns), or a
-    function that returns their number.
+    given, is what is counted instead of `queryset`: the same rows, cheaper to count (no joins for columns).
+    `queryset` may also be Rows, a list that reads itself a slice at a time.
     """
     paginator = _Paginator(queryset, per_page, counted)
     text = "" if number is None else str(number)
@@ -45,9 +59,8 @@ def page_of(queryset, number, per_page: int, counted=None) -> Page:
         return page
     if len(rows) <= per_page:
         paginator.count = bottom + len(rows)  # the last page: the count is known without counting
-    page = paginator.page(current)
-    page.object_list = rows[:per_page]
-    return page
+    paginator.validate_number(current)
+    return Page(rows[:per_page], current, paginator)  # paginator.page(current) would slice the list again
 
 
 def with_links(page: Page, query, param: str = "seite", fragment: str = "") -> Page:

@@ -24,8 +24,7 @@ from ...selectors.allocation import portal_allocation, waiting_ranks
 from ...selectors.chat import portal_unread_counts
 from ...selectors.documents import portal_documents
 from ...selectors.enrollments import (
-    portal_contracts,
-    portal_contracts_count,
+    portal_contract_rows,
     portal_participations,
     portal_scope,
     status_label,
@@ -291,9 +290,9 @@ def enrollment_accept(request, pk: int):
                   {"enrollment": enrollment, "form": form}, status=400 if form.errors else 200)
 
 
-CONTRACTS_PER_PAGE = 20
+CONTRACTS_PER_PAGE = 10
 # The wards table of Mein Konto ("Meine Kinder und Teilnehmer") has pages of its own, ?kinder=<n>.
-WARDS_PER_PAGE = 20
+WARDS_PER_PAGE = 10
 WARDS_PAGE_PARAM = "kinder"
 
 
@@ -314,8 +313,7 @@ def account(request):
     (an application's data, Notfalldaten) read it, in a bounded number of queries (with_row_relations). The wards
     table shows one page of the scope's wards (?kinder=n); each list's page links keep the other's page."""
     scope = portal_scope(request.user)
-    page = with_links(page_of(portal_contracts(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE,
-                              counted=lambda: portal_contracts_count(scope)), request.GET)
+    page = with_links(page_of(portal_contract_rows(scope), request.GET.get("seite"), CONTRACTS_PER_PAGE), request.GET)
     contracts = page.object_list
     care_rows = [enrollment for enrollment in contracts if care_required(enrollment)]
     with_row_relations(contracts, care_rows)
