@@ -6,7 +6,7 @@ import os
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from bench.util import load_average, measure_against, report_pair
+from bench.util import load_average, measure_against, report_pair, settle_database
 
 # BENCH_ADMIN_ENROLLMENTS caps the largest list (default 50,000, the figure).
 ENROLLMENTS = int(os.environ.get("BENCH_ADMIN_ENROLLMENTS", "50000"))
@@ -74,8 +74,9 @@ def run() -> None:
         _top_up(SIZES[-1], offer=offer, kita=kita, parent=parent, people=people)
     for size in ([] if ONLY == "traeger" else SIZES):
         total = _top_up(size, offer=offer, kita=kita, parent=parent, people=people)
+        settled = settle_database()
         repeat = 30 if size <= 10000 else 15
-        print(f"   --- {total} enrollments; {load_average()}")
+        print(f"   --- {total} enrollments; {load_average()}" + (f"; {settled}" if settled else ""))
         last_page = min(50, max(1, size // 50))
         for label, url in [
             ("enrollment list, unfiltered", LIST),
@@ -90,8 +91,9 @@ def run() -> None:
     if ONLY != "traeger":
         _pair(lead, "enrollment inspect view", f"{LIST}inspect/{sample.pk}/", 30)
 
-    print(f"   --- a Träger with {INSTITUTIONS} KiTas (superuser); {load_average()}")
     _many_institutions(INSTITUTIONS)
+    settled = settle_database()
+    print(f"   --- a Träger with {INSTITUTIONS} KiTas (superuser); {load_average()}" + (f"; {settled}" if settled else ""))
     admin = Client(HTTP_HOST="127.0.0.1:8000", SERVER_PORT="8000")
     admin.force_login(User.objects.get(username=SUPERUSER[0]))
     for label, url in [
