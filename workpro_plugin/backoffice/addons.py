@@ -18,7 +18,7 @@ from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
 from ..models import AddonBooking
-from ..selectors.institutions import staff_institutions
+from ..selectors.institutions import is_staff_anywhere, staff_institutions
 from ..services import addons as svc
 from ..shared.files import refresh_while_pending
 from .forms import AddonConfirmForm, AddonDeclineForm
@@ -38,7 +38,7 @@ class AddonBookingPermissionHelper(ReadOnlyPermissionHelper):
 
     def user_can_list(self, user):
         return user.is_superuser or (user.has_perm("workpro_plugin.view_enrollment")
-                                     and staff_institutions(user).exists())
+                                     and is_staff_anywhere(user))
 
     def user_can_inspect_obj(self, user, obj):
         return obj.enrollment.institution.staff_can(user, "view_enrollment")

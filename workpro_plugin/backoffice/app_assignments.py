@@ -21,6 +21,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
+from ..lib.users import remembered
 from ..models import App, AppAssignment, OfferPage, Person
 from ..services import apps as svc
 from . import helpers as admin_helpers
@@ -30,7 +31,8 @@ from .shortcuts import staff_object_or_404
 
 class AppPermissionHelper(PermissionHelper):
     def user_can_list(self, user):
-        return svc.manageable_institutions(user).exists() or svc.staff_apps(user).exists()
+        return remembered(user, "apps_listable", lambda: svc.manageable_institutions(user).exists()
+                          or svc.staff_apps(user).exists())
 
     def user_can_create(self, user):
         return svc.manageable_institutions(user).exists()

@@ -10,7 +10,7 @@ from laces.components import Component
 from ..models import AddonBooking, Enrollment
 from ..selectors.chat import staff_conversations
 from ..selectors.enrollments import overdue_q, staff_enrollments, today_bounds
-from ..selectors.institutions import staff_institutions
+from ..selectors.institutions import is_staff_anywhere
 
 S = Enrollment.Status
 
@@ -48,5 +48,5 @@ class EnrollmentDashboardPanel(Component):
 
 def add_enrollment_panel(request, panels):
     """The construct_homepage_panels hook: the panel for superusers and staff of an institution."""
-    if request.user.is_superuser or staff_institutions(request.user).exists():
+    if is_staff_anywhere(request.user):
         panels.insert(0, EnrollmentDashboardPanel(request.user))

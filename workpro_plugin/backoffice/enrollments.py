@@ -41,7 +41,7 @@ from ..selectors.enrollments import (
     with_question_sections,
 )
 from ..selectors.fees import fee_history
-from ..selectors.institutions import staff_institutions
+from ..selectors.institutions import is_staff_anywhere, staff_institutions
 from ..services import audit
 from ..services.documents import section_rows
 from ..services.minors import CARE_STATUSES, care_required, outstanding_care, years_before
@@ -60,7 +60,7 @@ class EnrollmentPermissionHelper(ReadOnlyPermissionHelper):
 
     def user_can_list(self, user):
         return user.is_superuser or (user.has_perm("workpro_plugin.view_enrollment")
-                                     and staff_institutions(user).exists())
+                                     and is_staff_anywhere(user))
 
     def user_can_inspect_obj(self, user, obj):
         return obj.institution.staff_can(user, "view_enrollment")

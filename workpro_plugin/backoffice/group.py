@@ -8,7 +8,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 from wagtail_modeladmin.options import ModelAdminGroup
 
-from ..selectors.institutions import staff_institutions
+from ..lib.users import remembered
+from ..selectors.institutions import is_staff_anywhere
 from ..selectors.texts import text_institutions
 from ..shared.audit import audit_denials
 from .addons import AddonBookingAdmin
@@ -29,14 +30,14 @@ class StaffMenuItem(MenuItem):
     """Shown to staff of at least one institution (the page behind it is a 404 for anyone else)."""
 
     def is_shown(self, request):
-        return staff_institutions(request.user).exists()
+        return is_staff_anywhere(request.user)
 
 
 class TextsMenuItem(MenuItem):
     """Shown to those who edit the texts of at least one institution (Leitung, or "edit_texts")."""
 
     def is_shown(self, request):
-        return text_institutions(request.user).exists()
+        return remembered(request.user, "texts_anywhere", lambda: text_institutions(request.user).exists())
 
 
 class WorkProAdminGroup(ModelAdminGroup):

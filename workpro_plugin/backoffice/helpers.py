@@ -16,6 +16,7 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail_modeladmin import views as modeladmin_views
 from wagtail_modeladmin.helpers import PermissionHelper
 
+from ..lib.users import remembered
 from ..services import audit
 from .shortcuts import staff_object_or_404
 
@@ -270,10 +271,17 @@ class InstitutionRowsPermissionHelper(PermissionHelper):
         raise NotImplementedError
 
     def user_can_list(self, user):
-        return self.institutions(user).exists()
+        return self._any_institution(user)
 
     def user_can_create(self, user):
-        return self.institutions(user).exists()
+        return self._any_institution(user)
+
+    def _any_institution(self, user) -> bool:
+        """Whether `institutions(user)` has any, asked once per request (the menu asks for each entry)."""
+        if not user.is_authenticated:
+            return False
+        return remembered(user, f"{type(self).__module__}.{type(self).__qualname__}",
+                          lambda: self.institutions(user).exists())
 
     def user_can_inspect_obj(self, user, obj):
         return False

@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
-from ..selectors.institutions import staff_institutions
+from ..selectors.institutions import is_staff_anywhere
 
 
 class ChatMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.is_superuser or staff_institutions(request.user).exists()
+        return is_staff_anywhere(request.user)
 
 
 def chat_menu_item():
@@ -46,7 +46,7 @@ def arrange_main_menu(request, menu_items: list) -> None:
     come first at the top level, in a Kita's order, then the pages; Wagtail's generic entries (images,
     documents, ...) move into one "Weitere" submenu, its own submenus (Berichte, Einstellungen) last."""
     user = request.user
-    if user.is_superuser or not staff_institutions(user).exists():
+    if user.is_superuser or not is_staff_anywhere(user):
         return
     explorer = reverse("wagtailadmin_explore_root")
     first = {reverse(name): 10 * (index + 1) for index, name in enumerate(KITA_FIRST)}

@@ -22,7 +22,7 @@ from wagtail_modeladmin.options import ModelAdmin
 
 from ..lib.form_fields import ModelChoiceField
 from ..models import AgeGroup, OfferCategory
-from ..selectors.institutions import staff_institutions
+from ..selectors.institutions import is_staff_anywhere, staff_institutions
 from ..selectors.offers import category_in_use, staff_age_groups, staff_offer_categories
 from . import helpers as admin_helpers
 
@@ -57,6 +57,9 @@ class AgeGroupForm(TaxonomyForm):
 class TaxonomyPermissionHelper(admin_helpers.InstitutionRowsPermissionHelper):
     def institutions(self, user):
         return staff_institutions(user)
+
+    def _any_institution(self, user) -> bool:
+        return is_staff_anywhere(user)  # the question the admin menu asks already, answered once a request
 
     def may_change(self, user, obj):
         if user.is_superuser:

@@ -8,7 +8,7 @@ from wagtail_modeladmin.views import InspectView
 
 from ..access import is_chat_staff
 from ..models import Person
-from ..selectors.institutions import staff_institutions
+from ..selectors.institutions import is_staff_anywhere
 from ..selectors.people import person_institutions, staff_people
 from ..services import audit
 from ..services.privacy import consents_for, privacy_log_for, staff_may_export
@@ -17,7 +17,7 @@ from .permissions import ReadOnlyPermissionHelper
 
 class PersonPermissionHelper(ReadOnlyPermissionHelper):
     def user_can_list(self, user):
-        return user.is_superuser or (user.has_perm("workpro_plugin.view_person") and staff_institutions(user).exists())
+        return user.is_superuser or (user.has_perm("workpro_plugin.view_person") and is_staff_anywhere(user))
 
     def user_can_inspect_obj(self, user, obj):
         return user.is_superuser or PersonAdmin.scoped(user).filter(pk=obj.pk).exists()

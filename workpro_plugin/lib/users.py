@@ -27,3 +27,13 @@ def set_login(user, email: str) -> list[str]:
     user.email = email
     setattr(user, login_field(), email)
     return sorted({"email", login_field()})
+
+
+def remembered(user, key: str, compute):
+    """`compute()`, once per user object and `key`. `request.user` is read anew for every request, so this
+    lasts one request, as Django's own permission cache on the user object (`_perm_cache`) does: the admin
+    asks "is this user staff of any institution?" for each of its menu entries (21 identical queries a page)."""
+    memo = user.__dict__.setdefault("_workpro_remembered", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
+from ..lib.users import remembered
 from ..models import Institution, Operator
 
 
@@ -20,6 +21,13 @@ def staff_institutions(user):
     groups = user.groups.all()
     return Institution.objects.filter(
         Q(staff_group__in=groups) | Q(lead_group__in=groups) | Q(operator__lead_group__in=groups)).distinct()
+
+
+def is_staff_anywhere(user) -> bool:
+    """Whether staff_institutions(user) has any institution, asked once per request (lib.users.remembered)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or remembered(user, "staff_anywhere", lambda: staff_institutions(user).exists())
 
 
 def staff_institutions_led_or_with(user, permission: str):
