@@ -37,6 +37,7 @@ from ..lib.choices import (
     SectionPhase,
     holds_place,
 )
+from ..lib.compiled_sql import CompiledQuery
 from ..lib.content_cache import content_generation, structure_generation
 from ..lib.form_fields import ModelChoiceField
 from ..lib.questions import QUESTION_SECTIONS, definitions_of, section_for_phase
@@ -266,9 +267,20 @@ class OfferIndexPage(HostParentPageMixin, Page):
 
 
 def _cards_by_id(ids) -> list:
-    """The offers of `ids` in that order, with the columns a card shows."""
-    by_id = OfferPage.objects.select_related("category").only(*OFFER_CARD_FIELDS).order_by().in_bulk(list(ids))
+    """The offers of `ids` in that order, with the columns a card shows (a query compiled once per number of
+    ids, lib.compiled_sql: a page has at most `per_page`)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    by_id = {offer.pk: offer for offer in _CARDS.objects(ids=ids)}
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _cards_query(ids):
+    return OfferPage.objects.select_related("category").only(*OFFER_CARD_FIELDS).filter(pk__in=ids).order_by()
+
+
+_CARDS = CompiledQuery(_cards_query)
 
 
 def _checked(form):
