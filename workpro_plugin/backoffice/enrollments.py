@@ -12,7 +12,6 @@ from urllib.parse import quote_plus
 from django.contrib.admin import RelatedOnlyFieldListFilter, SimpleListFilter
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 from django.utils.html import conditional_escape, format_html
@@ -24,6 +23,7 @@ from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView, InspectView
 
 from ..lib.questions import QUESTION_SECTION_LABELS, QUESTION_SECTIONS, answers_text
+from ..lib.tree import below_any
 from ..models import (
     ApplicationSection,
     Document,
@@ -83,16 +83,8 @@ class OfferFilter(SimpleListFilter):
         # depth of the sites' root pages instead of an OR per institution (400 institutions: 400 ORs).
         offers = OfferPage.objects.all()
         if not request.user.is_superuser:
-            roots = staff_institutions(request.user).filter(site__isnull=False).values_list(
-                "site__root_page__path", flat=True)
-            by_length: dict[int, list[str]] = {}
-            for path in roots:
-                by_length.setdefault(len(path), []).append(path)
-            below = Q(pk__in=[])
-            for length, paths in by_length.items():
-                below |= Q(**{f"root_prefix_{length}__in": paths})
-            offers = offers.annotate(**{f"root_prefix_{length}": Substr("path", 1, length)
-                                        for length in by_length}).filter(below)
+            offers = below_any(offers, staff_institutions(request.user).filter(site__isnull=False).values_list(
+                "site__root_page__path", flat=True))
         return list(offers.order_by("title").values_list("pk", "title"))
 
     def queryset(self, request, queryset):

@@ -17,8 +17,7 @@ def own_pages_only(pages, request):
     user = request.user
     if user.is_superuser:
         return pages
-    roots = [institution.site.root_page.path
-             for institution in staff_institutions(user).select_related("site__root_page")]
+    roots = list(staff_institutions(user).filter(site__isnull=False).values_list("site__root_page__path", flat=True))
     if not roots:
         return pages
     parent_id = (request.resolver_match.kwargs.get("parent_page_id") if request.resolver_match else None)
@@ -26,6 +25,8 @@ def own_pages_only(pages, request):
         parent = Page.objects.filter(pk=parent_id).values_list("path", flat=True).first() or ""
         if not any(parent.startswith(root) or root.startswith(parent) for root in roots):
             raise Http404
+    # An OR of prefixes, not lib.tree.below_any: the chooser's search hands this queryset to the search
+    # backend, which takes field lookups only (no annotations).
     where = Q(pk__in=[])
     for root in roots:
         where |= Q(path__startswith=root)
