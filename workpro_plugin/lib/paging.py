@@ -3,19 +3,6 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.utils.functional import cached_property
-
-
-class _Paginator(Paginator):
-    """A Paginator that counts `counted` (the same rows without the list's joins and annotations)."""
-
-    def __init__(self, object_list, per_page, counted=None):
-        super().__init__(object_list, per_page)
-        self.counted = counted
-
-    @cached_property
-    def count(self) -> int:
-        return Paginator.count.func(self) if self.counted is None else self.counted.count()
 
 
 class Rows:
@@ -35,16 +22,15 @@ class Rows:
         return self._count()
 
 
-def page_of(queryset, number, per_page: int, counted=None) -> Page:
+def page_of(queryset, number, per_page: int) -> Page:
     """Django's `Paginator(queryset, per_page).get_page(number)`, with `object_list` a list.
 
     The page is read with one row more than it shows: a first page that has no next one knows the
     count from its rows, so a list that fits on one page costs one query, not a COUNT and a SELECT.
-    Anything but a plain page number (and a page beyond the end) takes get_page's own way. `counted`, if
-    given, is what is counted instead of `queryset`: the same rows, cheaper to count (no joins for columns).
-    `queryset` may also be Rows, a list that reads itself a slice at a time.
+    Anything but a plain page number (and a page beyond the end) takes get_page's own way. `queryset` may
+    also be Rows, a list that reads itself a slice at a time (and counts itself as it likes).
     """
-    paginator = _Paginator(queryset, per_page, counted)
+    paginator = Paginator(queryset, per_page)
     text = "" if number is None else str(number)
     if text and not (text.isascii() and text.isdigit() and int(text) >= 1):
         page = paginator.get_page(number)

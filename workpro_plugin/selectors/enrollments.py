@@ -218,7 +218,7 @@ def _with_row_columns(queryset):
 
 
 def portal_contracts_counted(scope: PortalScope):
-    """The rows of portal_contracts without their columns' joins and annotations: what its pages count."""
+    """The rows of portal_contracts without their columns' joins and annotations."""
     ward_ids = scope.ward_ids
     visible = Q(account_holder=scope.user)
     if ward_ids:  # as guardian: a ward is never the guardian's own Person (workpro_guardian_not_self)
