@@ -115,3 +115,76 @@ def test_queries_do_not_grow_with_the_rows(client, world, traeger, who, query):
     n = queries()
     add(120)
     assert queries() == n
+
+
+@pytest.fixture
+def few_among_many(world):
+    """130 rows of which 6 are offers (Angebot), one of them without participant; equal creation times."""
+    person = world.holder.workpro_person
+    Enrollment.objects.bulk_create([
+        Enrollment(offer=world.offer, institution=world.kita, account_holder=world.holder, participant=person,
+                   status=S.ANGEBOT if i % 22 == 0 else S.BEWERBER) for i in range(130)])
+    Enrollment.objects.filter(pk__in=list(Enrollment.objects.values_list("pk", flat=True)[:70])).update(
+        created_at=timezone.now())
+    Enrollment.objects.filter(pk=Enrollment.objects.filter(status=S.ANGEBOT).first().pk).update(participant=None)
+    return world
+
+
+def _keys_queries(captured):
+    """The page's keys: only the primary key, cut by LIMIT."""
+    return [q["sql"] for q in captured
+            if q["sql"].startswith('SELECT "workpro_plugin_enrollment"."id" AS "pk" FROM') and "LIMIT" in q["sql"]]
+
+
+@pytest.mark.parametrize("order", ["", "&o=1", "&o=-1", "&o=-4.7"])
+def test_few_matches_are_found_first_then_sorted(client, few_among_many, monkeypatch, order):
+    """A filter that keeps few of many rows: the page is cut from its matches (`pk IN (...) ORDER BY`), not
+    from a walk along the order's index, and shows the same rows in the same order as that walk."""
+    from workpro_plugin.backoffice.enrollments import PageByKeysPaginator
+
+    client.force_login(few_among_many.staff)
+    url = f"{LIST}?status__exact=angebot{order}"
+    with CaptureQueriesContext(connection) as captured:
+        found_first = [row.pk for row in client.get(url).context["object_list"]]
+    (keys,) = _keys_queries(captured)
+    assert " IN (SELECT " in keys and "ORDER BY" in keys
+    monkeypatch.setattr(PageByKeysPaginator, "matches_first", lambda self, top: False)
+    with CaptureQueriesContext(connection) as captured:
+        walked = [row.pk for row in client.get(url).context["object_list"]]
+    (keys,) = _keys_queries(captured)
+    assert " IN (SELECT " not in keys
+    assert found_first == walked and len(walked) == 6
+
+
+def test_many_matches_walk_the_order(client, few_among_many):
+    client.force_login(few_among_many.staff)
+    with CaptureQueriesContext(connection) as captured:
+        assert len(client.get(f"{LIST}?status__exact=bewerber").context["object_list"]) == 50
+    (keys,) = _keys_queries(captured)
+    assert " IN (SELECT " not in keys
+
+
+def test_no_match_reads_no_page(client, few_among_many):
+    client.force_login(few_among_many.staff)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{LIST}?notfall=fehlt")
+    assert response.status_code == 200 and list(response.context["object_list"]) == []
+    assert _keys_queries(captured) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan: PostgreSQL chooses by its statistics")
+@pytest.mark.parametrize(("query", "wanted"), [
+    ("?o=1", ('SELECT "workpro_plugin_enrollment"."id" AS "pk" FROM', "COVERING INDEX workpro_enr_inst_participant")),
+    ("?notfall=fehlt", ("SELECT COUNT(*)", "COVERING INDEX workpro_enr_inst_status_part"))])
+def test_joins_to_the_participant_read_no_enrollment_row(client, few_among_many, query, wanted):
+    """Ordering by the participant and the Notfalldaten filter read the participant from the institution's
+    index: at 50,000 enrollments, reading each enrollment row for its participant cost two thirds of the list."""
+    client.force_login(few_among_many.staff)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(LIST + query).status_code == 200
+    start, index = wanted
+    (sql,) = [q["sql"] for q in captured if q["sql"].startswith(start) and "workpro_plugin_person" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    assert index in plan, plan

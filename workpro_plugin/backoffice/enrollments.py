@@ -306,16 +306,36 @@ class PageByKeysPaginator(WagtailPaginator):
     """A page in two steps: the page's keys (only the columns filter and order read, an index can cover them),
     then its rows with their related rows for those keys only. One query fetching whole joined rows made the
     database join and sort every matching row before it could cut the page out. The count is given (the
-    list counts once)."""
+    list counts once).
 
-    def __init__(self, object_list, per_page, *, count):
+    Few matches among many rows (a filter such as "Notfalldaten fehlt"): walking the order's index until a
+    page is found reads about `of_all * top / count` rows, every row when nothing matches. Then the matches
+    are found first, by the filter's own index, and only they are sorted: `pk IN (matches) ORDER BY ...`.
+    The same order and rows either way; the database still does the sorting."""
+
+    def __init__(self, object_list, per_page, *, count, of_all=None):
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count  # Paginator.count is a cached_property
+        self.of_all = count if of_all is None else of_all
+
+    def matches_first(self, top):
+        """Sort the matches (about `count` rows) rather than walk the order until `top` of them are found."""
+        return self.count * self.count < self.of_all * top and not self.object_list.query.annotations
+
+    def keys(self, bottom, top):
+        queryset = self.object_list
+        if not self.count:
+            return []
+        if self.matches_first(top):
+            ordering = queryset.query.order_by or queryset.model._meta.ordering
+            queryset = queryset.model._base_manager.filter(pk__in=queryset.order_by().values("pk")).order_by(
+                *ordering)
+        return list(queryset.values_list("pk", flat=True)[bottom:top])
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        keys = list(self.object_list.values_list("pk", flat=True)[bottom:bottom + self.per_page])
+        keys = self.keys(bottom, bottom + self.per_page)
         # Unordered: by the keys (the order would make the database read the list's index instead).
         rows = {row.pk: row for row in self.object_list.filter(pk__in=keys).order_by()} if keys else {}
         return self._get_page([rows[key] for key in keys if key in rows], number, self)
@@ -340,7 +360,7 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
         queryset = self.get_queryset()
         result_count = queryset.count()
         all_count = self.get_base_queryset().count() if self._filtered() else result_count
-        paginator = PageByKeysPaginator(queryset, self.items_per_page, count=result_count)
+        paginator = PageByKeysPaginator(queryset, self.items_per_page, count=result_count, of_all=all_count)
         try:
             page_obj = paginator.page(self.page_num)
         except InvalidPage:

@@ -236,8 +236,12 @@ class Enrollment(ConcurrentTransitionMixin, models.Model):
         # The staff list (backoffice/enrollments.py), newest first: one institution's, in one status,
         # every institution's (superusers), one offer's. The offer's index holds the institution too: the list
         # of an offer counts and pages through the index alone, whichever institutions the user sees.
+        # The participant in the institution's indexes covers the joins to the participant: the Notfalldaten
+        # filter (status + the child's age) and the order by the participant's name read no enrollment row.
         indexes = [models.Index(fields=["institution", "-created_at"], name="workpro_enr_inst_created"),
-                   models.Index(fields=["institution", "status", "created_at"], name="workpro_enr_inst_status"),
+                   models.Index(fields=["institution", "status", "created_at", "participant"],
+                                name="workpro_enr_inst_status_part"),
+                   models.Index(fields=["institution", "participant"], name="workpro_enr_inst_participant"),
                    models.Index(fields=["created_at"], name="workpro_enr_created"),
                    models.Index(fields=["offer", "created_at", "institution"], name="workpro_enr_offer_created")]
         permissions = [
