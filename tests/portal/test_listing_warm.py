@@ -162,3 +162,52 @@ def test_a_saved_draft_leaves_the_public_listing_cached(kita, client):
     offer.save_revision()  # not published
     response, sql = get_offer_index(client, kita)
     assert sql == warm_sql and "Entwurf" not in response.content.decode()
+
+
+def test_a_listing_visitors_built_is_rebuilt_by_the_writer(kita, client, django_capture_on_commit_callbacks):
+    """A filtered, searched or deep listing a visitor built is noted; after the next change the writer
+    builds it too, and its next visitor reads only the places, as on the first page."""
+    searched, free = "?q=Angebot&seite=2", "?freie_plaetze=on&seite=2"
+    for query in (searched, free):
+        get_offer_index(client, kita, query)  # a visitor builds it (and it is noted)
+    warm_sql = {query: get_offer_index(client, kita, query)[1] for query in (searched, free)}
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(OfferPage.objects.get(title="Angebot 3"), teaser="Neu")
+    response, sql = get_offer_index(client, kita, searched)
+    assert _titles(response) == ["Angebot 2", "Angebot 3"]
+    assert all(OFFERS not in q for q in sql), [q for q in sql if OFFERS in q]
+    extra = [q for q in sql if q not in warm_sql[searched]]
+    assert len(sql) == len(warm_sql[searched]) + 1 and 'FROM "workpro_plugin_enrollment"' in extra[0]  # the places
+    # By free places: the taken places of the index counted and the page's cards read by id; no search.
+    response, sql = get_offer_index(client, kita, free)
+    assert _titles(response) == ["Angebot 2", "Angebot 3"]
+    extra = [q for q in sql if q not in warm_sql[free]]
+    assert len(extra) == 2 and 'FROM "workpro_plugin_enrollment"' in extra[0] and "ORDER BY" not in extra[1], extra
+
+
+def test_a_listing_nobody_asked_for_is_left_to_its_visitor(kita, client, django_capture_on_commit_callbacks):
+    get_offer_index(client, kita, "?seite=2")
+    with django_capture_on_commit_callbacks(execute=True):
+        _publish(OfferPage.objects.get(title="Angebot 3"), teaser="Neu")
+    _, sql = get_offer_index(client, kita, "?seite=3")
+    assert any(OFFERS in q for q in sql)
+
+
+def test_the_writer_rebuilds_the_last_listings_asked_in_their_language(kita, client):
+    from django.utils import translation
+
+    from workpro_plugin.models.offers import ASKED_LISTINGS
+
+    for number in range(ASKED_LISTINGS + 3):
+        get_offer_index(client, kita, f"?q=Angebot+{number}")
+    invalidate_offers(kita.site_id)
+    index = OfferIndexPage.objects.descendant_of(kita.site.root_page).get()
+    with translation.override("en"):
+        assert index.warm_listing(kita.site) == 1  # the first page only: nothing asked in English
+    with translation.override("de"):
+        assert index.warm_listing(kita.site) == 1 + ASKED_LISTINGS
+        assert index.warm_listing(kita.site) == 0  # all cached now
+    invalidate_offers(kita.site_id)
+    get_offer_index(client, kita, "?q=Angebot+0")  # the oldest, dropped: built by its visitor again
+    with translation.override("de"):
+        assert index.warm_listing(kita.site) == ASKED_LISTINGS  # the first page and 7 of the 8 kept are not cached; 0 is

@@ -311,16 +311,19 @@ class PageByKeysPaginator(WagtailPaginator):
     Few matches among many rows (a filter such as "Notfalldaten fehlt"): walking the order's index until a
     page is found reads about `of_all * top / count` rows, every row when nothing matches. Then the matches
     are found first, by the filter's own index, and only they are sorted: `pk IN (matches) ORDER BY ...`.
-    The same order and rows either way; the database still does the sorting."""
+    The same order and rows either way; the database still does the sorting. Not for a search (`searched`):
+    its LIKE over names and mails reads every row to find the matches, the walk at least stops at the page."""
 
-    def __init__(self, object_list, per_page, *, count, of_all=None):
+    def __init__(self, object_list, per_page, *, count, of_all=None, searched=False):
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count  # Paginator.count is a cached_property
         self.of_all = count if of_all is None else of_all
+        self.searched = searched
 
     def matches_first(self, top):
         """Sort the matches (about `count` rows) rather than walk the order until `top` of them are found."""
-        return self.count * self.count < self.of_all * top and not self.object_list.query.annotations
+        return (not self.searched and self.count * self.count < self.of_all * top
+                and not self.object_list.query.annotations)
 
     def keys(self, bottom, top):
         queryset = self.object_list
@@ -360,7 +363,8 @@ class EnrollmentIndexView(SafeSpreadsheetExportMixin, IndexView):
         queryset = self.get_queryset()
         result_count = queryset.count()
         all_count = self.get_base_queryset().count() if self._filtered() else result_count
-        paginator = PageByKeysPaginator(queryset, self.items_per_page, count=result_count, of_all=all_count)
+        paginator = PageByKeysPaginator(queryset, self.items_per_page, count=result_count, of_all=all_count,
+                                        searched=bool(self.query))
         try:
             page_obj = paginator.page(self.page_num)
         except InvalidPage:

@@ -4,8 +4,10 @@ A change at a KiTa (an offer published, a page edited) moves its site's cache ge
 (``lib.content_cache``), and the next visitor of the offer index used to pay for the rebuild: at
 5,000 offers a count and an ordered read of every offer, about three bare pages (#22). The editor's
 publish is the better place for that cost: once per change instead of on a visitor's request, and
-the visitor finds the header and the listing's first page ready, as after an enrollment. What a
-visitor still builds: other pages of the listing and filtered listings, which are too many to guess.
+the visitor finds the header and the listing's first page ready, as after an enrollment. Of the other
+listings (a filter, a search, a deep page), which are too many to build all, the writer rebuilds those
+visitors built lately (``OfferIndexPage.warm_listing``, at most ``ASKED_LISTINGS`` per language); a
+visitor builds any other.
 
 ``offer_listings_warm`` runs after the writer's transaction commits (``schedule_offer_listings_warm``),
 once per site and transaction however many rows changed; in a request, once per site when the view is
@@ -33,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 def offer_listings_warm(*, site_id: int) -> int:
     """Build, for every language, the header of site `site_id` and the first page of each of its offer
-    indexes where they are not cached. Returns the number of listings built."""
+    indexes, and the listings visitors built lately, where they are not cached. Returns the number of
+    listings built."""
     site = Site.objects.select_related("root_page").filter(pk=site_id).first()
     if site is None:
         return 0
