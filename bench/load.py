@@ -5,7 +5,8 @@
 
 Measures the offer index, an offer page, the login (POST with email and password,
 argon2) and the portal overview ("Mein Konto", logged in), each interleaved with a
-baseline page of the same site (the help page): LOAD_SLICES alternating slices of
+baseline page of the same site (the help page; for Mein Konto the help page of the same logged-in
+parent, and that page beside the anonymous one in a row of its own): LOAD_SLICES alternating slices of
 baseline and case, so both see the same machine load. Prints requests per second,
 median and p95 latency, errors, and the case's ratio to the baseline (median of the
 per-slice p50 ratios; throughput as case / baseline), with the load average. Every
@@ -198,10 +199,10 @@ def warm_up(port: int, steps) -> int:
     return failed.errors
 
 
-def interleaved(port: int, label: str, step, baseline) -> tuple[Result, Result, float, float]:
+def interleaved(port: int, label: str, step, baseline, base_label: str = "help page") -> tuple[Result, Result, float, float]:
     """Baseline and case in SLICES alternating slices (B A B A ...); returns both results, the median
     of the per-slice p50 ratios and the throughput ratio."""
-    base, case = Result("  baseline: help page"), Result(label[:28])
+    base, case = Result(f"  baseline: {base_label}"[:28]), Result(label[:28])
     ratios = []
     for _ in range(SLICES):
         base_before, case_before = len(base.latencies), len(case.latencies)
@@ -249,6 +250,14 @@ def overview_step(session: Session) -> bool:
 overview_step.setup = Session.login
 
 
+def logged_in(step):
+    """`step` by a client logged in as the demo parent (Session.login once per client, untimed)."""
+    def logged_in_step(session: Session) -> bool:
+        return step(session)
+    logged_in_step.setup = Session.login
+    return logged_in_step
+
+
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="workpro-load-"))
     port = free_port()
@@ -267,24 +276,30 @@ def main() -> int:
         print(f"gunicorn on http://{HOST}:{port}/ ({WORKERS} sync workers), {CONNECTIONS} connections, "
               f"{SECONDS:.0f} s per URL; offer page {offer_path}", flush=True)
         baseline = get_ok(BASELINE_PATH)
+        baseline_logged_in = logged_in(get_ok(BASELINE_PATH))
+        # (label, case, baseline, baseline's label): Mein Konto beside the help page of the same logged-in
+        # parent (as bench_portal), so the ratio is the portal's own cost; what a login itself costs every
+        # page (session, user, permissions) is its own row, the logged-in help page beside the anonymous one.
         phases = [
-            ("Angebote (offer index)", get_ok("/angebote/")),
-            ("Angebot (offer page)", get_ok(offer_path)),
-            ("Login (POST)", login_step),
-            ("Mein Konto (overview)", overview_step),
+            ("Angebote (offer index)", get_ok("/angebote/"), baseline, "help page"),
+            ("Angebot (offer page)", get_ok(offer_path), baseline, "help page"),
+            ("Login (POST)", login_step, baseline, "help page"),
+            ("Mein Konto (overview)", overview_step, baseline_logged_in, "help page, logged in"),
+            ("help page, logged in", baseline_logged_in, baseline, "help page"),
         ]
         print(f"warming up every URL (untimed) ...; {load_average()}", flush=True)
-        warm_errors = warm_up(port, [baseline, *(step for _label, step in phases)])
+        warm_errors = warm_up(port, [baseline, *(step for _label, step, _b, _l in phases)])
         rows, results = [], []
-        for label, step in phases:
-            base, case, latency_ratio, rps_ratio = interleaved(port, label, step, baseline)
+        for label, step, base_step, base_label in phases:
+            base, case, latency_ratio, rps_ratio = interleaved(port, label, step, base_step, base_label)
             rows.append((case, (latency_ratio, rps_ratio)))
             rows.append((base, None))
             results += [base, case]
             print(f"  {label}: done; {load_average()}", flush=True)
         print()
-        print(f"Each URL interleaved with the help page ({BASELINE_PATH}) in {SLICES} slices; ratio p50 = case / "
-              "baseline latency (median of slices), ratio req/s = case / baseline throughput.")
+        print(f"Each URL interleaved with the help page ({BASELINE_PATH}; for Mein Konto as the same logged-in parent) "
+              f"in {SLICES} slices; ratio p50 = case / baseline latency (median of slices), ratio req/s = case / "
+              "baseline throughput.")
         print(f"| {'URL':<28} | {'requests':>8} | {'req/s':>8} | {'p50 ms':>8} | {'p95 ms':>8} | {'errors':>6} |"
               f" {'p50':>7} | {'req/s':>7} |")
         print(f"|{'-' * 30}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 8}|{'-' * 9}|{'-' * 9}|")
