@@ -520,6 +520,31 @@ def test_cached_listing_follows_enrollments_and_new_offers(make_institution, mak
     assert _titles(client, kita) == ["Hort", "Krippe"]
 
 
+def test_free_places_count_only_this_indexs_limited_offers(make_institution, make_offer, client):
+    """The free-places filter counts the taken places of the index's offers with a limit, starting from
+    those offers: the places held at other KiTas and on offers without a limit are never read (asked by
+    status, the database counted every place held in the installation)."""
+    kita, other = make_institution("kita"), make_institution("bbz")
+    full, open_ended = make_offer(kita, "Krippe", capacity=1), make_offer(kita, "Hort")
+    _take_places(full, kita, 1)
+    _take_places(open_ended, kita, 3)
+    _take_places(make_offer(other, "Kurs", capacity=1), other, 1)
+    url = _index_url(kita)
+    _get(client, kita, url)
+    with CaptureQueriesContext(connection) as queries:
+        response = _get(client, kita, url + "?freie_plaetze=on")
+    assert [h.get_text(strip=True) for h in BeautifulSoup(response.content, "html.parser")
+            .select(".wp-offer-card h3")] == ["Hort"]
+    (taken,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(
+        'SELECT "workpro_plugin_enrollment"."offer_id"')]
+    assert '"capacity" IS NOT NULL' in taken
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + taken)
+            first = cursor.fetchall()[0][-1]
+        assert "workpro_plugin_enrollment" in first and "(offer_id=?)" in first, first
+
+
 def test_cached_listing_is_faster_in_queries(make_institution, make_offer, client):
     kita = make_institution("kita")
     make_offer(kita, "Krippe")

@@ -263,9 +263,12 @@ class OfferIndexPage(HostParentPageMixin, Page):
     def _free_places_page(self, candidates: list[tuple[int, int | None]], params: QueryDict):
         """Paginator and page of the `candidates` (ordered (id, places) of the offers passing the other
         filters) that have a free place now: the same rule as `with_free_places`, from one count of the
-        taken places at this index."""
+        taken places of this index's offers with a limit (without one an offer is always free and its
+        count is not shown). The count starts from those offers (the enrollments' offer index): asked by
+        the enrollments' status, the database counted every place held in the installation, 400 KiTas'."""
         enrollments = OfferPage._meta.get_field("enrollments").related_model
-        taken = dict(enrollments.objects.filter(holds_place(), self._child_paths("offer__")).order_by().values("offer_id")
+        limited = OfferPage.objects.filter(self._child_paths(), capacity__isnull=False).values("pk")
+        taken = dict(enrollments.objects.filter(holds_place(), offer_id__in=limited).order_by().values("offer_id")
                      .annotate(n=Count("pk")).values_list("offer_id", "n"))
         free = [pk for pk, places in candidates if places is None or places > taken.get(pk, 0)]
         paginator = Paginator(free, self.per_page)
