@@ -250,14 +250,6 @@ def overview_step(session: Session) -> bool:
 overview_step.setup = Session.login
 
 
-def logged_in(step):
-    """`step` by a client logged in as the demo parent (Session.login once per client, untimed)."""
-    def logged_in_step(session: Session) -> bool:
-        return step(session)
-    logged_in_step.setup = Session.login
-    return logged_in_step
-
-
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="workpro-load-"))
     port = free_port()
@@ -276,7 +268,8 @@ def main() -> int:
         print(f"gunicorn on http://{HOST}:{port}/ ({WORKERS} sync workers), {CONNECTIONS} connections, "
               f"{SECONDS:.0f} s per URL; offer page {offer_path}", flush=True)
         baseline = get_ok(BASELINE_PATH)
-        baseline_logged_in = logged_in(get_ok(BASELINE_PATH))
+        baseline_logged_in = get_ok(BASELINE_PATH)
+        baseline_logged_in.setup = Session.login  # as overview_step: logged in once per client, untimed
         # (label, case, baseline, baseline's label): Mein Konto beside the help page of the same logged-in
         # parent (as bench_portal), so the ratio is the portal's own cost; what a login itself costs every
         # page (session, user, permissions) is its own row, the logged-in help page beside the anonymous one.
