@@ -39,6 +39,7 @@ def _server_cpu() -> float | None:
 def run() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.utils import timezone
 
     from tests.factories import make_institution
     from workpro_plugin.allocation import allocate
@@ -80,7 +81,7 @@ def run() -> None:
     print(f"   {children} children × {offer_count} offers × {wishes} wishes = {len(rows)} applications "
           f"({connection.vendor}); load average {os.getloadavg()[0]:.1f}")
 
-    round_ = svc.round_create(title="Bench", stichtag=date.today(), offers=offers, by=lead)
+    round_ = svc.round_create(title="Bench", stichtag=timezone.localdate(), offers=offers, by=lead)
     plan = svc.plan_round(round_)
     inputs = ({int(k): v for k, v in plan.inputs["preferences"].items()},
               {int(k): v for k, v in plan.inputs["priorities"].items()},

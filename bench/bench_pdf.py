@@ -7,9 +7,10 @@ WeasyPrint's C libraries (Pango, HarfBuzz) that tracemalloc cannot see.
 import io
 import statistics
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from pypdf import PdfReader
 
 from bench.util import load_average, reset_peak_rss, rss_mib
@@ -63,8 +64,8 @@ def run() -> None:
     EnrollmentSection.objects.filter(enrollment=enrollment, section="health").update(
         data={"allergies": "Nüsse, Laktose", "diet": "vegetarisch", "notes": "Mittagsschlaf", "confirmed": True})
     Enrollment.objects.filter(pk=enrollment.pk).update(
-        costs=Decimal("150"), contract_start=date.today() + timedelta(days=30),
-        contract_end=date.today() + timedelta(days=395), signed_copy_deadline=date.today() + timedelta(days=14))
+        costs=Decimal("150"), contract_start=timezone.localdate() + timedelta(days=30),
+        contract_end=timezone.localdate() + timedelta(days=395), signed_copy_deadline=timezone.localdate() + timedelta(days=14))
     enrollment.refresh_from_db()
     print(f"   {load_average()}")
     cases = {"application PDF": lambda: render_application_pdf(enrollment),

@@ -15,6 +15,14 @@ def module_world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _today_is_today():
+    """A module's TODAY is the code's today, also in a run that crosses midnight (tests/clock.py)."""
+    from tests.clock import refresh_today
+
+    refresh_today()
+
+
+@pytest.fixture(autouse=True)
 def _clear_wagtail_site_cache():
     """Wagtail caches site root paths; a test that creates Sites would break the next."""
     cache.clear()

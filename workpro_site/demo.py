@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
 
@@ -451,7 +452,7 @@ def _ensure_fee_schedule(institution: Institution, spec: dict) -> FeeSchedule:
 
 
 def _ensure_offers(institution: Institution, offer_index: OfferIndexPage, colour: str = "#f2a900") -> None:
-    today = date.today()
+    today = timezone.localdate()
     year = today.year + (1 if today.month >= 8 else 0)
     created: dict[str, OfferPage] = {}
     for spec in DEMO_OFFERS[institution.slug]:
@@ -648,7 +649,7 @@ def _ensure_demo_application(parent) -> None:
         _keyed("enrollment:lena", Enrollment, lambda: older, None)  # made by a demo before the keys
         return
     holder = parent.workpro_person
-    today = date.today()
+    today = timezone.localdate()
     child = Person.objects.create(last_name="Beispiel", first_name="Lena", date_of_birth=years_before(today, 2),
                                   street=holder.street, postcode=holder.postcode, city=holder.city)
     Guardian.objects.create(participant=child, guardian=holder, relation="mutter", is_primary=True)

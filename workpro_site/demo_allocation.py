@@ -8,10 +8,9 @@ wish Regenbogenkinder keeps her as number 2 on its waiting list, behind Ben.
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from workpro_plugin.lib.users import login_fields
 from workpro_plugin.models import (
@@ -78,7 +77,7 @@ def ensure_allocation_demo(demo_parent) -> None:
             "label": label, "points": points, "parameter": parameter, "sort_order": position})
     offers = {o.slug: o for o in OfferPage.objects.filter(slug__in=["krippe-regenbogenkinder", "krippe-wolkenkinder"])}
     lead = get_user_model().objects.get(**login_fields("leitung@kita-regenbogen.example"))
-    today = date.today()
+    today = timezone.localdate()
     User = get_user_model()
     for first, last, child_name, postcode, wishes, lottery, confirmed, reason in FAMILIES:
         email = f"{first.lower()}.{last.lower()}@example.org".replace("ş", "s").replace("ı", "i")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils import timezone
+
 from workpro_plugin.lib.questions import QUESTION_SECTIONS, questions_of_section
 
 HOURS = ["bis 30 Stunden pro Woche", "bis 40 Stunden pro Woche", "bis 45 Stunden pro Woche"]
@@ -74,7 +76,7 @@ DEMO_OMITTED = {
 
 def _answer(question: dict):
     kind = question["type"]
-    today = date.today()
+    today = timezone.localdate()
     if kind == "date":
         return date(today.year + (today.month >= 8), 8, 1).isoformat()
     if kind == "choice":

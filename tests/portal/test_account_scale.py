@@ -6,6 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.factories import make_child, make_user
 from workpro_plugin.models import Enrollment, Guardian, Person
@@ -127,7 +128,7 @@ def test_the_wards_table_costs_the_same_queries_for_2_and_20_wards(world, client
     own = make_user("kind-mit-zugang@example.org", person=False)
     Person.objects.filter(pk=children[0].pk).update(user=own, date_of_birth=date(2008, 1, 1))
     Person.objects.filter(pk=children[1].pk).update(date_of_birth=None)  # no own login: no date of birth
-    Guardian.objects.filter(participant=children[2]).update(access_ends_on=date.today() + timedelta(days=30))
+    Guardian.objects.filter(participant=children[2]).update(access_ends_on=timezone.localdate() + timedelta(days=30))
     many, soup = _queries(client)
     assert many == few and len(_ward_names(soup)) == WARDS_PER_PAGE
     assert "kind-mit-zugang@example.org" in soup.select_one("#wards-heading ~ table").get_text()

@@ -35,9 +35,13 @@ from workpro_plugin.models import (
 from workpro_plugin.services import chat
 
 pytestmark = pytest.mark.django_db
-BOOKING = {"starts_on": timezone.localdate(), "ends_on": timezone.localdate() + timedelta(days=30),
-           "consent_at": timezone.now()}
 S = Enrollment.Status
+
+
+def booking():
+    return {"starts_on": timezone.localdate(), "ends_on": timezone.localdate() + timedelta(days=30),
+            "consent_at": timezone.now()}
+
 
 FOREIGN_NAME = "Nordlicht Akademie"
 FOREIGN_TITLES = ("Zauberlehrgang Nordlicht", "Nordlicht Frühstück", "Gebühren Nordlicht", "Nordlicht Lernwelt",
@@ -76,14 +80,14 @@ def two_worlds(world):
                                      holder=world.holder, participant=child)
     chat.message_post(conversation=chat.conversation_for_enrollment(enrollment=world.enrollment, by=world.holder),
                       by=world.holder, body="Frage", as_staff=False)
-    AddonBooking.objects.create(enrollment=world.enrollment, addon=world.addon, booked_by=world.holder, **BOOKING)
+    AddonBooking.objects.create(enrollment=world.enrollment, addon=world.addon, booked_by=world.holder, **booking())
     AppAssignment.objects.create(app=world.app, offer=world.offer, assigned_by=world.staff)
     # The same holder also has a contract with B: its person is one both institutions see.
     foreign = enrollment_in(S.RATIFIZIERT, offer=foreign_offer, institution=world.other, holder=world.holder,
                             participant=make_child(world.holder, first_name="Tom"))
     chat.message_post(conversation=chat.conversation_for_enrollment(enrollment=foreign, by=world.holder),
                       by=world.holder, body="Frage an B", as_staff=False)
-    AddonBooking.objects.create(enrollment=foreign, addon=foreign_addon, booked_by=world.holder, **BOOKING)
+    AddonBooking.objects.create(enrollment=foreign, addon=foreign_addon, booked_by=world.holder, **booking())
     AppAssignment.objects.create(app=foreign_app, offer=foreign_offer, assigned_by=world.other_staff)
     return world
 

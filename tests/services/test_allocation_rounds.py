@@ -405,3 +405,20 @@ def test_bulk_place_changes_move_their_sites_places_generation_only(kitas, run_o
     with run_on_commit():
         assert tasks.release_ended_contracts_task() == 1
     assert content_generation(kita_site) != before[0] and content_generation(other_site) == before[1]
+
+
+def test_waiting_time_counts_from_the_day_the_family_applied_in_berlin_not_in_utc():
+    """Applied at 00:30 on 1 June in Berlin (22:30 on 31 May in UTC): on 31 August that is two whole
+    months; counted from the UTC date it would be three."""
+    from datetime import UTC, date, datetime
+
+    from workpro_plugin.models import Person
+
+    applied = datetime(2026, 5, 31, 22, 30, tzinfo=UTC)  # as the database hands it back
+    enrollment = Enrollment(participant=Person(first_name="Anna", last_name="Muster"), submitted_at=applied)
+    waiting = Criterion(kind=Criterion.Kind.WAITING_TIME, label="Wartezeit in Monaten", points=2)
+    context = svc.Context(stichtag=date(2026, 8, 31), confirmed=set(), siblings_at={}, guardians_of={})
+
+    result = svc.score(enrollment, [waiting], context)
+
+    assert result.points == 4 and result.lines == [("Wartezeit in Monaten", 4)]

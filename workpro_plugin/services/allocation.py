@@ -186,7 +186,7 @@ def score(enrollment: Enrollment, criteria: list[Criterion], context: Context) -
             age = participant.age_on(context.stichtag) or 0
             points = criterion.points * max(age, 0)
         elif criterion.kind == CriterionKind.WAITING_TIME:
-            since = (enrollment.submitted_at or enrollment.created_at).date()
+            since = timezone.localdate(enrollment.submitted_at or enrollment.created_at)
             points = criterion.points * _months_between(since, context.stichtag)
         if points:
             result.points += points
