@@ -28,7 +28,7 @@ from .selectors.allocation import waiting_enrollments
 from .selectors.chat import register_broadcast_group
 from .services import allocation, audit, institutions
 from .services.enrollments import place_freed
-from .services.offers import schedule_offer_listings_warm
+from .services.offers import schedule_offer_listings_warm, schedule_offer_places_warm
 
 
 def _invalidate(**kwargs):
@@ -44,7 +44,9 @@ def _invalidate_one(instance) -> None:
     """Only what can show `instance`: an enrollment the places, an offer or what only offers show the
     offers (the header stays), anything else the whole site's content."""
     if isinstance(instance, Enrollment):
-        invalidate_places(_site_id(instance))  # the skeletons stay: nothing to warm
+        site_id = _site_id(instance)
+        invalidate_places(site_id)  # the skeletons stay; the taken places are counted again
+        schedule_offer_places_warm(site_id)
         return
     site_id = _site_id(instance)
     if isinstance(instance, _offer_models()):

@@ -129,8 +129,9 @@ class OfferIndexPage(HostParentPageMixin, Page):
         a card shows) is kept as a skeleton under the site's structure generation, so an enrollment (a
         registration day has thousands) costs a listing one query: the taken places of the page's
         offers. Filtered by free places, the skeleton keeps the ordered ids and places of the offers
-        that pass the other filters; which of them have a free place is decided per request from one
-        count of the index's taken places, and the page's cards are read by id.
+        that pass the other filters; which of them have a free place is decided per request from the
+        index's kept count of taken places (`taken_places`, counted again by the writer after an
+        enrollment or a change), and the page's cards are read by id.
 
         Unfiltered, every page reads one cached order of the index's offers (ids); a page's cards are
         read by id. After a change the writer builds the first page and the order in every language
@@ -141,7 +142,7 @@ class OfferIndexPage(HostParentPageMixin, Page):
         params = request.GET
         skeleton, form = self._cached_skeleton(params, site)
         if "candidates" in skeleton:
-            paginator, page_obj = self._free_places_page(skeleton["candidates"], params)
+            paginator, page_obj = self._free_places_page(skeleton["candidates"], params, site)
         else:
             paginator = Paginator(range(skeleton["count"]), self.per_page)  # the count without a query
             page_obj = paginator.page(skeleton["number"])
@@ -195,6 +196,47 @@ class OfferIndexPage(HostParentPageMixin, Page):
         entry = [translation.get_language(), query]
         asked = [entry] + [other for other in cache.get(self._asked_key(), []) if other != entry]
         cache.set(self._asked_key(), asked[:ASKED_LISTINGS], 7 * 24 * 3600)
+
+    def taken_places(self, site_id: int | None) -> dict[int, int]:
+        """The taken places of this index's offers that have a limit (without one an offer is always free),
+        kept under the site's content generation, which an enrollment moves on: one count shared by every
+        listing filtered by free places until the next enrollment. A visitor who had to count notes the
+        index, and after the site's next enrollment the writer counts for the next visitor
+        (`warm_taken_places`); the note is rewritten whenever a visitor counts, so a culled one heals."""
+        key = self._taken_key(site_id)
+        taken = cache.get(key)
+        if taken is None:
+            taken = self._count_taken()
+            cache.set(key, taken, 600)
+            if site_id is not None:
+                self._note_free_places_asked(site_id)
+        return taken
+
+    def _note_free_places_asked(self, site_id: int) -> None:
+        key = free_places_asked_key(site_id)
+        asked = cache.get(key, [])
+        if self.pk not in asked:
+            cache.set(key, [*asked, self.pk], 7 * 24 * 3600)
+
+    def warm_taken_places(self, site_id: int | None) -> bool:
+        """Count the taken places where they are not cached (after an enrollment); whether it counted."""
+        key = self._taken_key(site_id)
+        if cache.get(key) is not None:
+            return False
+        cache.set(key, self._count_taken(), 600)
+        return True
+
+    def _taken_key(self, site_id: int | None) -> str:
+        return f"workpro:offer-taken:{self.pk}:{content_generation(site_id)}"
+
+    def _count_taken(self) -> dict[int, int]:
+        """One count of the places held at this index's offers with a limit. It starts from those offers
+        (the enrollments' offer index): asked by the enrollments' status, the database counted every place
+        held in the installation, 400 KiTas'."""
+        enrollments = OfferPage._meta.get_field("enrollments").related_model
+        limited = OfferPage.objects.filter(self._child_paths(), capacity__isnull=False).values("pk")
+        return dict(enrollments.objects.filter(holds_place(), offer_id__in=limited).order_by().values("offer_id")
+                    .annotate(n=Count("pk")).values_list("offer_id", "n"))
 
     def _filter_choices(self, site: Site | None) -> tuple[dict, dict]:
         """The filter's categories and age groups (`filter_choices`), kept with the skeletons: a listing
@@ -260,16 +302,11 @@ class OfferIndexPage(HostParentPageMixin, Page):
             skeleton["candidates"] = candidates
         return skeleton
 
-    def _free_places_page(self, candidates: list[tuple[int, int | None]], params: QueryDict):
+    def _free_places_page(self, candidates: list[tuple[int, int | None]], params: QueryDict, site: Site | None):
         """Paginator and page of the `candidates` (ordered (id, places) of the offers passing the other
-        filters) that have a free place now: the same rule as `with_free_places`, from one count of the
-        taken places of this index's offers with a limit (without one an offer is always free and its
-        count is not shown). The count starts from those offers (the enrollments' offer index): asked by
-        the enrollments' status, the database counted every place held in the installation, 400 KiTas'."""
-        enrollments = OfferPage._meta.get_field("enrollments").related_model
-        limited = OfferPage.objects.filter(self._child_paths(), capacity__isnull=False).values("pk")
-        taken = dict(enrollments.objects.filter(holds_place(), offer_id__in=limited).order_by().values("offer_id")
-                     .annotate(n=Count("pk")).values_list("offer_id", "n"))
+        filters) that have a free place now: the same rule as `with_free_places`, from the index's kept
+        count of taken places (`taken_places`)."""
+        taken = self.taken_places(site.pk if site else None)
         free = [pk for pk, places in candidates if places is None or places > taken.get(pk, 0)]
         paginator = Paginator(free, self.per_page)
         page_obj = self._page(paginator, params)
@@ -316,6 +353,11 @@ def _checked(form):
 # rebuilds after a change: those visitors built last. Each costs the editor's publish one listing build
 # (a search over 5,000 offers: about 30 ms).
 ASKED_LISTINGS = 8
+
+
+def free_places_asked_key(site_id: int) -> str:
+    """The cache key of the site's offer indexes whose visitors filtered by free places lately."""
+    return f"workpro:offer-free-places-asked:{site_id}"
 
 # The listing's order: by start (open-ended first), title, and the id to make pages disjoint.
 LISTING_ORDER = (F("starts_on").asc(nulls_first=True), "title", "pk")

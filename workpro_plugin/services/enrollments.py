@@ -56,6 +56,7 @@ from .documents import (
 from .errors import ServiceError
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
+from .offers import schedule_offer_places_warm
 
 S = Enrollment.Status
 
@@ -296,6 +297,7 @@ def places_changed(institution_ids) -> None:
         invalidate_places(None)
     for site_id in Institution.objects.filter(pk__in=ids - {None}).values_list("site_id", flat=True).distinct():
         invalidate_places(site_id)
+        schedule_offer_places_warm(site_id)
 
 
 # --- starting an enrollment ---------------------------------------------------------------
