@@ -359,6 +359,7 @@ def free_places_asked_key(site_id: int) -> str:
     """The cache key of the site's offer indexes whose visitors filtered by free places lately."""
     return f"workpro:offer-free-places-asked:{site_id}"
 
+
 # The listing's order: by start (open-ended first), title, and the id to make pages disjoint.
 LISTING_ORDER = (F("starts_on").asc(nulls_first=True), "title", "pk")
 
