@@ -11,7 +11,7 @@ from wagtail.models import COMMENTS_RELATION_NAME, Page, PageViewRestriction, Si
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .lib import hosts
-from .lib.content_cache import invalidate_offers, invalidate_places, invalidate_public_content
+from .lib.content_cache import invalidate_offers, invalidate_public_content
 from .models import (
     AgeGroup,
     Criterion,
@@ -28,7 +28,7 @@ from .selectors.allocation import waiting_enrollments
 from .selectors.chat import register_broadcast_group
 from .services import allocation, audit, institutions
 from .services.enrollments import place_freed
-from .services.offers import schedule_offer_listings_warm, schedule_offer_places_warm
+from .services.offers import places_moved, schedule_offer_listings_warm
 
 
 def _invalidate(**kwargs):
@@ -44,9 +44,7 @@ def _invalidate_one(instance) -> None:
     """Only what can show `instance`: an enrollment the places, an offer or what only offers show the
     offers (the header stays), anything else the whole site's content."""
     if isinstance(instance, Enrollment):
-        site_id = _site_id(instance)
-        invalidate_places(site_id)  # the skeletons stay; the taken places are counted again
-        schedule_offer_places_warm(site_id)
+        places_moved(_site_id(instance))
         return
     site_id = _site_id(instance)
     if isinstance(instance, _offer_models()):

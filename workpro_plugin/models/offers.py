@@ -203,31 +203,29 @@ class OfferIndexPage(HostParentPageMixin, Page):
         listing filtered by free places until the next enrollment. A visitor who had to count notes the
         index, and after the site's next enrollment the writer counts for the next visitor
         (`warm_taken_places`); the note is rewritten whenever a visitor counts, so a culled one heals."""
-        key = self._taken_key(site_id)
+        return self._kept_taken(site_id)[0]
+
+    def warm_taken_places(self, site_id: int | None) -> bool:
+        """Count the taken places where they are not cached (after an enrollment); whether it counted."""
+        return self._kept_taken(site_id)[1]
+
+    def _kept_taken(self, site_id: int | None) -> tuple[dict[int, int], bool]:
+        """The kept count of taken places, and whether it had to be counted (and the index noted)."""
+        key = f"workpro:offer-taken:{self.pk}:{content_generation(site_id)}"
         taken = cache.get(key)
-        if taken is None:
-            taken = self._count_taken()
-            cache.set(key, taken, 600)
-            if site_id is not None:
-                self._note_free_places_asked(site_id)
-        return taken
+        if taken is not None:
+            return taken, False
+        taken = self._count_taken()
+        cache.set(key, taken, 600)
+        if site_id is not None:
+            self._note_free_places_asked(site_id)
+        return taken, True
 
     def _note_free_places_asked(self, site_id: int) -> None:
         key = free_places_asked_key(site_id)
         asked = cache.get(key, [])
         if self.pk not in asked:
             cache.set(key, [*asked, self.pk], 7 * 24 * 3600)
-
-    def warm_taken_places(self, site_id: int | None) -> bool:
-        """Count the taken places where they are not cached (after an enrollment); whether it counted."""
-        key = self._taken_key(site_id)
-        if cache.get(key) is not None:
-            return False
-        cache.set(key, self._count_taken(), 600)
-        return True
-
-    def _taken_key(self, site_id: int | None) -> str:
-        return f"workpro:offer-taken:{self.pk}:{content_generation(site_id)}"
 
     def _count_taken(self) -> dict[int, int]:
         """One count of the places held at this index's offers with a limit. It starts from those offers

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from ..lib.choices import DeadlineKind, status_holds_place
-from ..lib.content_cache import invalidate_places
 from ..lib.formats import format_date, format_datetime
 from ..models import (
     PLACE_TAKING_STATUSES,
@@ -56,7 +55,7 @@ from .documents import (
 from .errors import ServiceError
 from .notify import queue_mail
 from .numbers import assign_contract_number, assign_customer_number
-from .offers import schedule_offer_places_warm
+from .offers import places_moved
 
 S = Enrollment.Status
 
@@ -294,10 +293,9 @@ def places_changed(institution_ids) -> None:
     is how signals.py hears of a single enrollment): their sites' listings and offer pages reread them."""
     ids = set(institution_ids)
     if None in ids:
-        invalidate_places(None)
+        places_moved(None)
     for site_id in Institution.objects.filter(pk__in=ids - {None}).values_list("site_id", flat=True).distinct():
-        invalidate_places(site_id)
-        schedule_offer_places_warm(site_id)
+        places_moved(site_id)
 
 
 # --- starting an enrollment ---------------------------------------------------------------

@@ -31,7 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import translation
 from wagtail.models import Site
 
-from ..lib.content_cache import pending_on_commit
+from ..lib.content_cache import invalidate_places, pending_on_commit
 from ..models import OfferIndexPage
 from ..models.offers import free_places_asked_key
 from ..selectors.sites import site_nav
@@ -108,6 +108,13 @@ def schedule_offer_listings_warm(site_id: int | None, using: str = DEFAULT_DB_AL
     Many rows saved in one transaction (an import, a bulk publish) register one callback per site
     (`pending_on_commit`)."""
     _schedule(_Warm, site_id, using)
+
+
+def places_moved(site_id: int | None) -> None:
+    """Enrollments changed the taken places at site `site_id` (None: at any site): what shows places
+    moves on (the skeletons stay), and after the commit the writer counts them again."""
+    invalidate_places(site_id)
+    schedule_offer_places_warm(site_id)
 
 
 def schedule_offer_places_warm(site_id: int | None, using: str = DEFAULT_DB_ALIAS) -> None:
