@@ -158,8 +158,9 @@ def test_an_offer_made_private_leaves_the_cached_listing_at_once(two_sites, clie
 
 def test_the_free_places_listing_pages_through_the_offers_with_a_place_now(two_sites, client, make_offer):
     """Filtered by free places, the listing keeps the candidates of its other filters and decides per
-    request which have a place: after an enrollment it reads the index's taken places and the page's
-    cards, two queries, and its pages and count follow at once."""
+    request which have a place: after an enrollment (without the writer's count) it reads the index's taken
+    places with the limits of the offers counted, and the page's cards, two queries, and its pages and count
+    follow at once."""
     a, _b, offer_a, _offer_b = two_sites
     OfferIndexPage.objects.filter(pk=OfferIndexPage.objects.descendant_of(a.site.root_page).get().pk).update(
         per_page=2)

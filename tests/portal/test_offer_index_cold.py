@@ -87,6 +87,35 @@ def test_free_places_filter_and_badge_count_place_holding_enrollments_only(make_
     assert cards["Ein Platz frei"]["badge"] == "Anmeldung offen"
     assert cards["Unbegrenzt"]["facts"]["Freie Plätze"] == "ausreichend"
     assert [c["title"] for c in _cards(_get(client, kita, "?freie_plaetze=on"))] == ["Ein Platz frei", "Unbegrenzt"]
+    make_offer(kita, "Ohne Plätze", capacity=0)  # full without any enrollment: listed, never with free places
+    assert "Ohne Plätze" in [c["title"] for c in _cards(_get(client, kita))]
+    assert [c["title"] for c in _cards(_get(client, kita, "?freie_plaetze=on"))] == ["Ein Platz frei", "Unbegrenzt"]
+
+
+def test_the_free_places_pages_list_what_the_database_rule_lists(make_institution, make_offer, client):
+    """The listing decides which candidates are full from the kept count and pages without a list of the
+    free ones (`_FreeOffers`): every page, the count and the last page agree with `with_free_places`, with
+    full offers before, between and after the free ones."""
+    kita = make_institution("kita")
+    index = _index(kita)
+    OfferIndexPage.objects.filter(pk=index.pk).update(per_page=2)
+    for i, (capacity, taken) in enumerate([(1, 1), (None, 4), (2, 1), (0, 0), (1, 1), (2, 2), (3, 0), (1, 0),
+                                           (2, 3), (None, 0), (1, 1)]):
+        offer = make_offer(kita, f"Angebot {i:02d}", capacity=capacity)
+        for _ in range(taken):
+            Enrollment.objects.create(offer=offer, institution=kita, status=EnrollmentStatus.RATIFIZIERT)
+    invalidate_public_content(kita.site_id)
+    expected = list(OfferPage.objects.child_of(index).with_free_places().order_by("title")
+                    .values_list("title", flat=True))
+    assert expected == ["Angebot 01", "Angebot 02", "Angebot 06", "Angebot 07", "Angebot 09"]
+    seen = []
+    for number in (1, 2, 3):
+        response = _get(client, kita, f"?freie_plaetze=on&seite={number}")
+        seen += [c["title"] for c in _cards(response)]
+        soup = BeautifulSoup(response.content, "html.parser")
+        assert soup.select_one(".wp-results-count").get_text(strip=True) == "5 Angebote"
+    assert seen == expected
+    assert [c["title"] for c in _cards(_get(client, kita, "?freie_plaetze=on&seite=9"))] == ["Angebot 09"]
 
 
 def test_search_lists_matching_live_offers_with_other_filters(make_institution, make_offer, client):
