@@ -120,14 +120,22 @@ def host_base_templates(templates: list[dict]) -> list[dict]:
 
 
 def modeladmin_table(response) -> str:
-    """What wagtail-modeladmin's own {% result_list %} renders for a modeladmin list response's page."""
+    """What wagtail-modeladmin's own {% result_list %} renders for a modeladmin list response's page, with
+    its own ButtonHelper (the list's RowButtonHelper must write the same buttons)."""
     from django.template import RequestContext, Template
+    from wagtail_modeladmin.helpers import ButtonHelper
 
     context = {}
     for layer in response.context:
         for values in layer.dicts:
             context.update(values)
-    return Template("{% load modeladmin_tags %}{% result_list %}").render(RequestContext(context["request"], context))
+    view = context["view"]
+    view.button_helper, ours = ButtonHelper(view, context["request"]), view.button_helper
+    try:
+        return Template("{% load modeladmin_tags %}{% result_list %}").render(
+            RequestContext(context["request"], context))
+    finally:
+        view.button_helper = ours
 
 
 def get_offer_index(client, institution, query: str = ""):

@@ -197,3 +197,21 @@ def test_a_search_walks_the_order(client, few_among_many):
         assert client.get(f"{LIST}?status__exact=angebot&q=a").status_code == 200
     (keys,) = _keys_queries(captured)
     assert " IN (SELECT " not in keys
+
+
+def test_the_status_badge_is_written_once_per_status_and_language(world):
+    """The badge is kept per status and language: each language shows its own label."""
+    from django.utils import translation
+    from django.utils.html import format_html
+
+    from workpro_plugin.backoffice.enrollments import EnrollmentAdmin
+
+    admin = EnrollmentAdmin()
+    enrollment = enrollment_in(S.BEWERBER, offer=world.offer, institution=world.kita, holder=world.holder)
+    seen = {}
+    for language in ("de", "en", "de"):
+        with translation.override(language):
+            expected = format_html('<span class="w-status w-status--primary">{}</span>', enrollment.get_status_display())
+            seen[language] = admin.status_badge(enrollment)
+            assert seen[language] == expected
+    assert seen["de"] != seen["en"]
