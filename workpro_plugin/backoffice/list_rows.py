@@ -125,6 +125,7 @@ class _Column:
     def __init__(self, view, field_name: str, sample, primary_name):
         modeladmin = view.model_admin
         self.view, self.name, self.primary_name = view, field_name, primary_name
+        self.primary = field_name == primary_name  # the column with the row's link and buttons
         self.per_cell = (_overrides(modeladmin, "get_extra_class_names_for_field_col")
                          or _overrides(modeladmin, "get_extra_attrs_for_field_col"))
         self.field = self.attr = self.choices = None
@@ -182,7 +183,7 @@ class _Column:
                     attrs = self.attrs_nowrap
         except ObjectDoesNotExist:
             return _cell(self.view, obj, self.name, self.primary_name)
-        return _td(self.view, obj, attrs, result_repr, self.name == self.primary_name)
+        return _td(self.view, obj, attrs, result_repr, self.primary)
 
 
 class RowButtonHelper(ButtonHelper):
@@ -211,18 +212,18 @@ class RowButtonHelper(ButtonHelper):
         exclude = exclude or []
         pk = getattr(obj, self.opts.pk.attname)
         return [getattr(self, f"{action}_button")(pk, classnames_add, classnames_exclude)
-                for action in ("inspect", "edit", "delete") if action not in exclude and self._allowed(action, obj)]
+                for action in ("inspect", "edit", "delete") if action not in exclude and self._allowed(action, obj, pk)]
 
     def get_primary_button(self, obj):
         """ButtonHelper.get_primary_button, each permission asked once per row."""
         pk = getattr(obj, self.opts.pk.attname)
         for action in ("edit", "inspect"):
-            if self._allowed(action, obj):
+            if self._allowed(action, obj, pk):
                 return getattr(self, f"{action}_button")(pk)
         return None
 
-    def _allowed(self, action: str, obj) -> bool:
-        key = (action, getattr(obj, self.opts.pk.attname))
+    def _allowed(self, action: str, obj, pk) -> bool:
+        key = (action, pk)
         if key not in self._may:
             self._may[key] = getattr(self.permission_helper, f"user_can_{action}_obj")(self.request.user, obj)
         return self._may[key]
@@ -278,7 +279,7 @@ def render_rows(view, object_list, request) -> SafeString:
         cells = []
         for column in columns:
             cell = column.cell(obj)
-            if column.name == primary_name:
+            if column.primary:
                 cells.append(f"\n        {_value_display(cell, buttons)}\n    ")
             else:
                 cells.append(f"\n        \n{cell}\n\n    ")

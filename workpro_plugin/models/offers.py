@@ -240,16 +240,12 @@ class OfferIndexPage(HostParentPageMixin, Page):
         limited = OfferPage.objects.filter(self._child_paths(), capacity__isnull=False).values("pk")
         # The limit of each counted offer by a subquery inside an aggregate (the same for every place of an
         # offer): joined or grouped by, the database could start from the enrollments' status again.
-        rows = (places_held(offer_id__in=limited)
-                .annotate(capacity=Max(Subquery(OfferPage.objects.filter(pk=OuterRef("offer_id"))
-                                                .order_by().values("capacity"))))
-                .values_list("offer_id", "n", "capacity"))
-        taken, full = {}, set()
-        for pk, n, capacity in rows:
-            taken[pk] = n
-            if n >= capacity:
-                full.add(pk)
-        return TakenPlaces(taken, frozenset(full))
+        rows = list(places_held(offer_id__in=limited)
+                    .annotate(capacity=Max(Subquery(OfferPage.objects.filter(pk=OuterRef("offer_id"))
+                                                    .order_by().values("capacity"))))
+                    .values_list("offer_id", "n", "capacity"))
+        return TakenPlaces({pk: n for pk, n, _capacity in rows},
+                           frozenset(pk for pk, n, capacity in rows if n >= capacity))
 
     def _filter_choices(self, site: Site | None) -> tuple[dict, dict]:
         """The filter's categories and age groups (`filter_choices`), kept with the skeletons: a listing
